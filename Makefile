@@ -1,0 +1,50 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Development defaults; a deployment sets DEBUG=0 with SECRET_KEY and ALLOWED_HOSTS.
+DEBUG ?= 1
+export DEBUG
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format clean
+
+help:
+	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
+	@echo "make test   set up .venv, migrate, run the whole test suite"
+	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+	@mkdir -p var/staticfiles var/media
+	$(BIN)/python manage.py migrate --noinput
+
+run: setup
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,120 @@
+"""API views for sign-up, tokens and people. Thin: validate, call a service, shape output."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+from accounts.selectors import user_profile_get
+from accounts.serializers import UserSummarySerializer
+from accounts.services import token_obtain, user_create, user_update_profile
+from config.api import AuthRateThrottle
+
+
+class MeOutputSerializer(UserSummarySerializer):
+    email = serializers.EmailField()
+    bio = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+
+
+class SignupApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
+        password = serializers.CharField(max_length=128, write_only=True)
+        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        display_name = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=DISPLAY_NAME_MAX_LENGTH
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        user = MeOutputSerializer()
+        token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_create(**data.validated_data)
+        token = Token.objects.create(user=user)
+        body = self.OutputSerializer({"user": user, "token": token.key}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
+        password = serializers.CharField(max_length=128, write_only=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = token_obtain(**data.validated_data)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        display_name = serializers.CharField(
+            required=False, allow_blank=True, max_length=DISPLAY_NAME_MAX_LENGTH
+        )
+        bio = serializers.CharField(required=False, allow_blank=True, max_length=BIO_MAX_LENGTH)
+        email = serializers.EmailField(required=False, allow_blank=True)
+        avatar = serializers.FileField(
+            required=False, allow_null=True, help_text="A picture; null removes it."
+        )
+
+    @extend_schema(responses={200: MeOutputSerializer})
+    def get(self, request):
+        return Response(MeOutputSerializer(request.user).data)
+
+    @extend_schema(request=InputSerializer, responses={200: MeOutputSerializer})
+    def patch(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_update_profile(user=request.user, **data.validated_data)
+        return Response(MeOutputSerializer(user).data)
+
+
+class ProfileOutputSerializer(UserSummarySerializer):
+    """A profile; a person who blocked the viewer shows only their name."""
+
+    bio = serializers.SerializerMethodField()
+    follower_count = serializers.SerializerMethodField()
+    following_count = serializers.SerializerMethodField()
+    date_joined = serializers.DateTimeField()
+    you_follow = serializers.BooleanField(source="viewer_follows")
+    follows_you = serializers.BooleanField(source="follows_viewer")
+    you_blocked = serializers.BooleanField(source="viewer_blocked")
+    blocked_you = serializers.BooleanField(source="blocked_viewer")
+
+    def get_bio(self, user) -> str | None:
+        return None if user.blocked_viewer else user.bio
+
+    def get_follower_count(self, user) -> int | None:
+        return None if user.blocked_viewer else user.follower_count
+
+    def get_following_count(self, user) -> int | None:
+        return None if user.blocked_viewer else user.following_count
+
+
+class UserDetailApi(APIView):
+    @extend_schema(responses={200: ProfileOutputSerializer})
+    def get(self, request, username):
+        user = user_profile_get(username=username, viewer=request.user)
+        return Response(ProfileOutputSerializer(user).data)

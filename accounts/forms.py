@@ -1,0 +1,40 @@
+from django import forms
+
+from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(
+        max_length=USERNAME_MAX_LENGTH,
+        help_text="2 to 30 letters, digits or underscores. People find you by it.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    display_name = forms.CharField(
+        max_length=DISPLAY_NAME_MAX_LENGTH, required=False, help_text="Optional; shown on stage."
+    )
+    email = forms.EmailField(required=False, help_text="Optional; for reminders you ask for.")
+    password = forms.CharField(
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not a common password.",
+    )
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=DISPLAY_NAME_MAX_LENGTH, required=False)
+    bio = forms.CharField(
+        max_length=BIO_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"Up to {BIO_MAX_LENGTH} characters.",
+    )
+    email = forms.EmailField(required=False)
+    avatar = forms.FileField(
+        required=False,
+        label="Picture",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+        ),
+    )
+    remove_avatar = forms.BooleanField(required=False, label="Remove my picture")

@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import apis, views
+
+urlpatterns = [
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/profile/", views.profile_edit, name="profile_edit"),
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/followers/", views.followers, name="profile_followers"),
+    path("u/<str:username>/following/", views.following, name="profile_following"),
+]
+
+api_urlpatterns = [
+    path("auth/signup/", apis.SignupApi.as_view(), name="api-signup"),
+    path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
+    path("me/", apis.MeApi.as_view(), name="api-me"),
+    path("users/<str:username>/", apis.UserDetailApi.as_view(), name="api-user"),
+]

@@ -1,0 +1,153 @@
+"""Pages for signing up and in, profiles and profile editing."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import ProfileForm, SignupForm
+from accounts.selectors import user_profile_get
+from accounts.services import user_create, user_update_profile
+from config.api import AuthRateThrottle
+from config.errors import ApplicationError
+from follows.selectors import clubs_of, followers_list, following_list
+
+TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
+PEOPLE_PER_PAGE = 50
+
+
+def _throttled(request) -> bool:
+    return not AuthRateThrottle().allow_request(request, None)
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("hallway")
+    form = SignupForm(request.POST or None)
+    if request.method == "GET":
+        return render(request, "accounts/signup.html", {"form": form})
+    if _throttled(request):
+        form.add_error(None, TOO_MANY_ATTEMPTS)
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
+    if form.is_valid():
+        try:
+            user = user_create(**form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                f"Welcome to Roundtable, {user.name}! Follow a few people to fill your hallway.",
+            )
+            return redirect(_safe_next(request, reverse("hallway")))
+    return render(request, "accounts/signup.html", {"form": form}, status=400)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if _throttled(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, TOO_MANY_ATTEMPTS)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("profile_edit")
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password was changed.")
+        return super().form_valid(form)
+
+
+def _profile_context(request, username):
+    person = user_profile_get(username=username, viewer=request.user)
+    return {"person": person, "is_me": request.user == person}
+
+
+def profile(request, username):
+    try:
+        context = _profile_context(request, username)
+    except ApplicationError as error:
+        return render(request, "404.html", {"message": error.message}, status=404)
+    person = context["person"]
+    if not person.blocked_viewer:
+        context["clubs"] = clubs_of(user=person)
+    return render(request, "accounts/profile.html", context)
+
+
+def _people_page(request, username, list_name):
+    try:
+        context = _profile_context(request, username)
+    except ApplicationError as error:
+        return render(request, "404.html", {"message": error.message}, status=404)
+    person = context["person"]
+    if person.blocked_viewer:
+        return render(request, "accounts/profile.html", context)
+    if list_name == "followers":
+        follows, attr = followers_list(user=person, viewer=request.user), "follower"
+    else:
+        follows, attr = following_list(user=person, viewer=request.user), "followee"
+    page = Paginator(follows, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    people = []
+    for follow in page:
+        other = getattr(follow, attr)
+        other.you_follow = follow.viewer_follows
+        people.append(other)
+    context.update(page=page, people=people, list_name=list_name)
+    return render(request, "accounts/people.html", context)
+
+
+def followers(request, username):
+    return _people_page(request, username, "followers")
+
+
+def following(request, username):
+    return _people_page(request, username, "following")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    user = request.user
+    initial = {"display_name": user.display_name, "bio": user.bio, "email": user.email}
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data[name] for name in ("display_name", "bio", "email")}
+        if data["remove_avatar"]:
+            changes["avatar"] = None
+        elif data["avatar"]:
+            changes["avatar"] = data["avatar"]
+        try:
+            user_update_profile(user=user, **changes)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect(user.get_absolute_url())
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "accounts/profile_edit.html", {"form": form}, status=status)

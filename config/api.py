@@ -1,0 +1,66 @@
+"""What every API view shares: the error format, pagination and throttles."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from rest_framework import exceptions, pagination, throttling
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import ApplicationError
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_json_response(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status)
+
+
+def first_message(detail) -> str:
+    """The first error of a (possibly nested) DRF error structure, as one sentence."""
+    if isinstance(detail, dict):
+        for field, errors in detail.items():
+            message = first_message(errors)
+            if field in ("non_field_errors", "__all__", "detail"):
+                return message
+            return f"{field}: {message}"
+        return "The request is not valid."
+    if isinstance(detail, list | tuple):
+        return first_message(detail[0]) if detail else "The request is not valid."
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    """Maps every API error to `{"error": {"code", "message"}}` with a fitting status."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", first_message(response.data), fields=response.data)
+    else:
+        code = exc.default_code if isinstance(exc, exceptions.APIException) else None
+        if code is None:
+            code = "not_found" if response.status_code == 404 else "permission_denied"
+        response.data = error_body(code, first_message(response.data))
+    return response
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class AuthRateThrottle(throttling.SimpleRateThrottle):
+    """Sign-in and sign-up attempts per client address, shared by the pages and the API."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,0 +1,27 @@
+"""The one error type for broken domain rules.
+
+Services raise it; the API maps it to `{"error": {"code", "message"}}` with its status, the
+room socket to an `error` frame, pages to a message on the form.
+"""
+
+
+class ApplicationError(Exception):
+    """A rule said no. `message` is a sentence the user can act on."""
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+    @classmethod
+    def not_found(cls, message: str) -> "ApplicationError":
+        return cls(message, code="not_found", status=404)
+
+    @classmethod
+    def forbidden(cls, message: str) -> "ApplicationError":
+        return cls(message, code="forbidden", status=403)
+
+    @classmethod
+    def conflict(cls, message: str) -> "ApplicationError":
+        return cls(message, code="conflict", status=409)

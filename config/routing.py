@@ -1,0 +1,3 @@
+"""Every socket route, gathered from the apps."""
+
+websocket_urlpatterns = []

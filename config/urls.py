@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.urls import api_urlpatterns as accounts_api
+from follows.urls import api_urlpatterns as follows_api
+from rooms.urls import api_urlpatterns as rooms_api
+
+api_urlpatterns = [
+    *accounts_api,
+    *follows_api,
+    *rooms_api,
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", include("rooms.urls")),
+    path("", include("accounts.urls")),
+    path("", include("follows.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_urlpatterns)),
+]
+
+if settings.DEBUG:
+    # Uploaded pictures; a deployment serves MEDIA_ROOT from its web server instead.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

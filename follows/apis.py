@@ -1,0 +1,227 @@
+"""API views for follows, blocks and clubs."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_get
+from accounts.serializers import UserSummarySerializer
+from config.api import Pagination
+from config.errors import ApplicationError
+from follows import services
+from follows.models import CLUB_DESCRIPTION_MAX_LENGTH, CLUB_NAME_MAX_LENGTH, Club, ClubMembership
+from follows.permissions import club_membership_as_admin
+from follows.selectors import club_get, club_list, club_members, followers_list, following_list
+
+FollowState = inline_serializer("FollowState", {"following": serializers.BooleanField()})
+BlockState = inline_serializer("BlockState", {"blocked": serializers.BooleanField()})
+
+
+class PersonSerializer(UserSummarySerializer):
+    you_follow = serializers.BooleanField()
+
+
+def _people_page(request, view, follows, person_attr: str) -> Response:
+    paginator = Pagination()
+    page = paginator.paginate_queryset(follows, request, view=view)
+    people = []
+    for follow in page:
+        person = getattr(follow, person_attr)
+        person.you_follow = follow.viewer_follows
+        people.append(person)
+    return paginator.get_paginated_response(PersonSerializer(people, many=True).data)
+
+
+class UserFollowApi(APIView):
+    @extend_schema(request=None, responses={200: FollowState, 201: FollowState})
+    def post(self, request, username):
+        _, created = services.follow_create(
+            follower=request.user, followee=user_get(username=username)
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response({"following": True}, status=code)
+
+    @extend_schema(responses={200: FollowState})
+    def delete(self, request, username):
+        services.follow_delete(follower=request.user, followee=user_get(username=username))
+        return Response({"following": False})
+
+
+class UserFollowersApi(APIView):
+    @extend_schema(responses={200: PersonSerializer(many=True)})
+    def get(self, request, username):
+        user = user_get(username=username)
+        return _people_page(
+            request, self, followers_list(user=user, viewer=request.user), "follower"
+        )
+
+
+class UserFollowingApi(APIView):
+    @extend_schema(responses={200: PersonSerializer(many=True)})
+    def get(self, request, username):
+        user = user_get(username=username)
+        return _people_page(
+            request, self, following_list(user=user, viewer=request.user), "followee"
+        )
+
+
+class UserBlockApi(APIView):
+    @extend_schema(request=None, responses={200: BlockState, 201: BlockState})
+    def post(self, request, username):
+        _, created = services.block_create(
+            blocker=request.user, blocked=user_get(username=username)
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response({"blocked": True}, status=code)
+
+    @extend_schema(responses={200: BlockState})
+    def delete(self, request, username):
+        services.block_delete(blocker=request.user, blocked=user_get(username=username))
+        return Response({"blocked": False})
+
+
+class ClubOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    join_policy = serializers.ChoiceField(choices=Club.JoinPolicy.choices)
+    member_count = serializers.IntegerField()
+    follower_count = serializers.IntegerField()
+    your_membership = serializers.SerializerMethodField()
+    you_follow = serializers.BooleanField(source="viewer_follows")
+    created = serializers.DateTimeField()
+
+    def get_your_membership(self, club) -> dict | None:
+        if not club.viewer_status:
+            return None
+        return {"status": club.viewer_status, "role": club.viewer_role}
+
+
+class ClubListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=CLUB_NAME_MAX_LENGTH)
+        slug = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+        description = serializers.CharField(
+            max_length=CLUB_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+        )
+        join_policy = serializers.ChoiceField(
+            choices=Club.JoinPolicy.choices, default=Club.JoinPolicy.OPEN
+        )
+
+    @extend_schema(responses={200: ClubOutputSerializer(many=True)})
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(club_list(viewer=request.user), request, view=self)
+        return paginator.get_paginated_response(ClubOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ClubOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        club = services.club_create(creator=request.user, **data.validated_data)
+        body = ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ClubDetailApi(APIView):
+    @extend_schema(responses={200: ClubOutputSerializer})
+    def get(self, request, slug):
+        return Response(ClubOutputSerializer(club_get(slug=slug, viewer=request.user)).data)
+
+
+class MembershipSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    role = serializers.ChoiceField(choices=ClubMembership.Role.choices)
+    status = serializers.ChoiceField(choices=ClubMembership.Status.choices)
+    created = serializers.DateTimeField()
+
+
+class ClubMembershipApi(APIView):
+    """The signed-in person's own membership: join (or ask to) and leave."""
+
+    @extend_schema(request=None, responses={201: MembershipSerializer})
+    def post(self, request, slug):
+        membership = services.club_join(user=request.user, club=club_get(slug=slug))
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug):
+        services.club_leave(user=request.user, club=club_get(slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClubFollowApi(APIView):
+    @extend_schema(request=None, responses={200: FollowState, 201: FollowState})
+    def post(self, request, slug):
+        _, created = services.club_follow_create(user=request.user, club=club_get(slug=slug))
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response({"following": True}, status=code)
+
+    @extend_schema(responses={200: FollowState})
+    def delete(self, request, slug):
+        services.club_follow_delete(user=request.user, club=club_get(slug=slug))
+        return Response({"following": False})
+
+
+class ClubMembersApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                enum=ClubMembership.Status.values,
+                description="`pending` lists requests to join; admins only.",
+            )
+        ],
+        responses={200: MembershipSerializer(many=True)},
+    )
+    def get(self, request, slug):
+        club = club_get(slug=slug)
+        wanted = request.query_params.get("status", ClubMembership.Status.ACTIVE)
+        if wanted not in ClubMembership.Status.values:
+            raise ApplicationError("The status filter is `active` or `pending`.")
+        if wanted == ClubMembership.Status.PENDING:
+            club_membership_as_admin(user=request.user, club=club)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            club_members(club=club, status=wanted), request, view=self
+        )
+        return paginator.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+
+class ClubMemberApi(APIView):
+    """An admin's hand on one membership: approve, change the role, remove."""
+
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=ClubMembership.Role.choices, required=False)
+        status = serializers.ChoiceField(
+            choices=[ClubMembership.Status.ACTIVE],
+            required=False,
+            help_text="`active` approves a pending request.",
+        )
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError("Give a new role, or status `active`.")
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={200: MembershipSerializer})
+    def patch(self, request, slug, username):
+        club, user = club_get(slug=slug), user_get(username=username)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = None
+        if "status" in data.validated_data:
+            membership = services.club_membership_approve(actor=request.user, club=club, user=user)
+        if "role" in data.validated_data:
+            membership = services.club_member_set_role(
+                actor=request.user, club=club, user=user, role=data.validated_data["role"]
+            )
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug, username):
+        services.club_member_remove(
+            actor=request.user, club=club_get(slug=slug), user=user_get(username=username)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,34 @@
+"""Who may do what with people and clubs: the checks services call first."""
+
+from django.db.models import Q
+
+from config.errors import ApplicationError
+from follows.models import Block, Club, ClubMembership
+
+
+def users_blocked_between(a, b) -> bool:
+    """True when either person blocked the other."""
+    return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
+
+
+def club_membership_as_admin(*, user, club: Club) -> ClubMembership:
+    """The actor's membership, when it lets them run the club; otherwise a 403."""
+    membership = ClubMembership.objects.filter(
+        club=club,
+        user=user,
+        status=ClubMembership.Status.ACTIVE,
+        role=ClubMembership.Role.ADMIN,
+    ).first()
+    if membership is None:
+        raise ApplicationError.forbidden(f"Only admins of {club.name} can do that.")
+    return membership
+
+
+def club_leads(*, user, club: Club) -> bool:
+    """Admins and leaders may schedule rooms for the club."""
+    return ClubMembership.objects.filter(
+        club=club,
+        user=user,
+        status=ClubMembership.Status.ACTIVE,
+        role__in=[ClubMembership.Role.ADMIN, ClubMembership.Role.LEADER],
+    ).exists()

@@ -1,0 +1,89 @@
+"""Reads of the follow graph and clubs, shaped for lists with a fixed number of queries."""
+
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+
+from config.db import SubqueryCount, exists_for
+from config.errors import ApplicationError
+from follows.models import Club, ClubFollow, ClubMembership, Follow
+
+Status = ClubMembership.Status
+Role = ClubMembership.Role
+
+
+def _viewer_follows(viewer, person_ref: str):
+    return exists_for(
+        viewer, lambda v: Follow.objects.filter(follower=v, followee=OuterRef(person_ref))
+    )
+
+
+def followers_list(*, user, viewer):
+    """Follow rows pointing at `user`, newest first, each with the follower loaded."""
+    return (
+        Follow.objects.filter(followee=user, follower__is_active=True)
+        .select_related("follower")
+        .annotate(viewer_follows=_viewer_follows(viewer, "follower"))
+        .order_by("-created", "-pk")
+    )
+
+
+def following_list(*, user, viewer):
+    """Follow rows from `user`, newest first, each with the followee loaded."""
+    return (
+        Follow.objects.filter(follower=user, followee__is_active=True)
+        .select_related("followee")
+        .annotate(viewer_follows=_viewer_follows(viewer, "followee"))
+        .order_by("-created", "-pk")
+    )
+
+
+def _clubs_annotated(viewer):
+    viewer_membership = (
+        ClubMembership.objects.filter(club=OuterRef("pk"), user=viewer)
+        if viewer is not None and viewer.is_authenticated
+        else ClubMembership.objects.none()
+    )
+    return Club.objects.annotate(
+        member_count=SubqueryCount(
+            ClubMembership.objects.filter(club=OuterRef("pk"), status=Status.ACTIVE)
+        ),
+        follower_count=SubqueryCount(ClubFollow.objects.filter(club=OuterRef("pk"))),
+        viewer_status=Subquery(viewer_membership.values("status")[:1]),
+        viewer_role=Subquery(viewer_membership.values("role")[:1]),
+        viewer_follows=exists_for(
+            viewer, lambda v: ClubFollow.objects.filter(club=OuterRef("pk"), user=v)
+        ),
+    )
+
+
+def club_list(*, viewer):
+    return _clubs_annotated(viewer).order_by("-member_count", "name")
+
+
+def club_get(*, slug: str, viewer=None) -> Club:
+    club = _clubs_annotated(viewer).filter(slug=slug.lower()).first()
+    if club is None:
+        raise ApplicationError.not_found(f"There is no club at /clubs/{slug}/.")
+    return club
+
+
+def club_members(*, club: Club, status: str = Status.ACTIVE):
+    """Admins first, then leaders, then members, each group by when they joined."""
+    rank = Case(
+        When(role=Role.ADMIN, then=Value(0)),
+        When(role=Role.LEADER, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        ClubMembership.objects.filter(club=club, status=status, user__is_active=True)
+        .select_related("user")
+        .annotate(rank=rank)
+        .order_by("rank", "created", "pk")
+    )
+
+
+def clubs_of(*, user):
+    """Clubs where the person is an active member."""
+    return Club.objects.filter(memberships__user=user, memberships__status=Status.ACTIVE).order_by(
+        "name"
+    )

@@ -1,0 +1,167 @@
+"""Writes to the follow graph and clubs. Every rule about who may do what is checked here."""
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from config.errors import ApplicationError
+from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from follows.permissions import club_membership_as_admin
+
+Role = ClubMembership.Role
+Status = ClubMembership.Status
+
+
+@transaction.atomic
+def follow_create(*, follower, followee) -> tuple[Follow, bool]:
+    """Follows someone; following again is harmless. Returns (follow, created)."""
+    if follower.pk == followee.pk:
+        raise ApplicationError("You cannot follow yourself.", code="self_follow")
+    if Block.objects.filter(blocker=followee, blocked=follower).exists():
+        raise ApplicationError.forbidden(f"You cannot follow {followee.username}.")
+    if Block.objects.filter(blocker=follower, blocked=followee).exists():
+        raise ApplicationError(
+            f"You blocked {followee.username}; unblock them before following.", code="blocked"
+        )
+    return Follow.objects.get_or_create(follower=follower, followee=followee)
+
+
+@transaction.atomic
+def follow_delete(*, follower, followee) -> bool:
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def block_create(*, blocker, blocked) -> tuple[Block, bool]:
+    """Blocks someone and removes the follows between the two, both ways."""
+    if blocker.pk == blocked.pk:
+        raise ApplicationError("You cannot block yourself.", code="self_block")
+    block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    Follow.objects.filter(follower=blocker, followee=blocked).delete()
+    Follow.objects.filter(follower=blocked, followee=blocker).delete()
+    return block, created
+
+
+@transaction.atomic
+def block_delete(*, blocker, blocked) -> bool:
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    return bool(deleted)
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:40].strip("-") or "club"
+    slug, n = base, 1
+    while Club.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def club_create(
+    *, creator, name: str, slug: str = "", description: str = "", join_policy: str = "open"
+) -> Club:
+    """Creates a club with its creator as the first admin."""
+    club = Club(
+        name=name.strip(),
+        slug=slug.strip().lower() or _free_slug(name),
+        description=description.strip(),
+        join_policy=join_policy,
+        created_by=creator,
+    )
+    club.full_clean()
+    club.save()
+    ClubMembership.objects.create(club=club, user=creator, role=Role.ADMIN, status=Status.ACTIVE)
+    return club
+
+
+@transaction.atomic
+def club_join(*, user, club: Club) -> ClubMembership:
+    """Joins at once where the club is open; otherwise asks the admins (pending)."""
+    existing = ClubMembership.objects.filter(club=club, user=user).first()
+    if existing is not None:
+        if existing.is_active:
+            raise ApplicationError.conflict(f"You are already a member of {club.name}.")
+        raise ApplicationError.conflict(
+            f"Your request to join {club.name} is waiting for an admin's approval."
+        )
+    status = Status.PENDING if club.join_policy == Club.JoinPolicy.APPROVAL else Status.ACTIVE
+    return ClubMembership.objects.create(club=club, user=user, role=Role.MEMBER, status=status)
+
+
+def _last_admin(membership: ClubMembership) -> bool:
+    if membership.role != Role.ADMIN or not membership.is_active:
+        return False
+    return not (
+        ClubMembership.objects.filter(club=membership.club, role=Role.ADMIN, status=Status.ACTIVE)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def club_leave(*, user, club: Club) -> None:
+    """Leaves a club or withdraws a request. The last admin must hand over first."""
+    membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
+    if membership is None:
+        raise ApplicationError.not_found(f"You are not a member of {club.name}.")
+    others = ClubMembership.objects.filter(club=club, status=Status.ACTIVE).exclude(user=user)
+    if _last_admin(membership) and others.exists():
+        raise ApplicationError.conflict(
+            f"You are the last admin of {club.name}; make another member an admin first."
+        )
+    membership.delete()
+
+
+def _membership_of(*, club: Club, user) -> ClubMembership:
+    membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
+    if membership is None:
+        raise ApplicationError.not_found(f"{user.username} is not a member of {club.name}.")
+    return membership
+
+
+@transaction.atomic
+def club_membership_approve(*, actor, club: Club, user) -> ClubMembership:
+    club_membership_as_admin(user=actor, club=club)
+    membership = _membership_of(club=club, user=user)
+    if membership.is_active:
+        raise ApplicationError.conflict(f"{user.username} is already a member.")
+    membership.status = Status.ACTIVE
+    membership.save(update_fields=["status"])
+    return membership
+
+
+@transaction.atomic
+def club_member_remove(*, actor, club: Club, user) -> None:
+    """An admin turns down a request or removes a member."""
+    club_membership_as_admin(user=actor, club=club)
+    membership = _membership_of(club=club, user=user)
+    if _last_admin(membership):
+        raise ApplicationError.conflict("A club keeps at least one admin.")
+    membership.delete()
+
+
+@transaction.atomic
+def club_member_set_role(*, actor, club: Club, user, role: str) -> ClubMembership:
+    club_membership_as_admin(user=actor, club=club)
+    if role not in Role.values:
+        raise ApplicationError(f"A role is one of: {', '.join(Role.values)}.")
+    membership = _membership_of(club=club, user=user)
+    if not membership.is_active:
+        raise ApplicationError.conflict(f"Approve {user.username} before giving them a role.")
+    if role != Role.ADMIN and _last_admin(membership):
+        raise ApplicationError.conflict("A club keeps at least one admin.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def club_follow_create(*, user, club: Club) -> tuple[ClubFollow, bool]:
+    return ClubFollow.objects.get_or_create(user=user, club=club)
+
+
+@transaction.atomic
+def club_follow_delete(*, user, club: Club) -> bool:
+    deleted, _ = ClubFollow.objects.filter(user=user, club=club).delete()
+    return bool(deleted)

@@ -1,0 +1,45 @@
+from django.urls import path
+
+from follows import apis, views
+
+urlpatterns = [
+    path("u/<str:username>/relationship/", views.relationship, name="relationship"),
+    path("clubs/", views.clubs, name="clubs"),
+    path("clubs/new/", views.club_new, name="club_new"),
+    path("clubs/<slug:slug>/", views.club, name="club"),
+    path("clubs/<slug:slug>/action/", views.club_action, name="club_action"),
+    path(
+        "clubs/<slug:slug>/members/<str:username>/",
+        views.club_member_action,
+        name="club_member_action",
+    ),
+]
+
+api_urlpatterns = [
+    path("users/<str:username>/follow/", apis.UserFollowApi.as_view(), name="api-user-follow"),
+    path(
+        "users/<str:username>/followers/",
+        apis.UserFollowersApi.as_view(),
+        name="api-user-followers",
+    ),
+    path(
+        "users/<str:username>/following/",
+        apis.UserFollowingApi.as_view(),
+        name="api-user-following",
+    ),
+    path("users/<str:username>/block/", apis.UserBlockApi.as_view(), name="api-user-block"),
+    path("clubs/", apis.ClubListApi.as_view(), name="api-clubs"),
+    path("clubs/<slug:slug>/", apis.ClubDetailApi.as_view(), name="api-club"),
+    path(
+        "clubs/<slug:slug>/membership/",
+        apis.ClubMembershipApi.as_view(),
+        name="api-club-membership",
+    ),
+    path("clubs/<slug:slug>/follow/", apis.ClubFollowApi.as_view(), name="api-club-follow"),
+    path("clubs/<slug:slug>/members/", apis.ClubMembersApi.as_view(), name="api-club-members"),
+    path(
+        "clubs/<slug:slug>/members/<str:username>/",
+        apis.ClubMemberApi.as_view(),
+        name="api-club-member",
+    ),
+]

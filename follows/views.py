@@ -1,0 +1,169 @@
+"""Pages and form actions for following, blocking and clubs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.selectors import user_get
+from config.errors import ApplicationError
+from follows import services
+from follows.forms import ClubForm
+from follows.models import ClubMembership
+from follows.selectors import club_get, club_list, club_members
+
+CLUBS_PER_PAGE = 30
+MEMBERS_PER_PAGE = 60
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def _not_found(request, error: ApplicationError):
+    return render(request, "404.html", {"message": error.message}, status=404)
+
+
+RELATIONSHIP_ACTIONS = {
+    "follow": (
+        lambda me, them: services.follow_create(follower=me, followee=them),
+        "You follow {}.",
+    ),
+    "unfollow": (
+        lambda me, them: services.follow_delete(follower=me, followee=them),
+        "You unfollowed {}.",
+    ),
+    "block": (lambda me, them: services.block_create(blocker=me, blocked=them), "You blocked {}."),
+    "unblock": (
+        lambda me, them: services.block_delete(blocker=me, blocked=them),
+        "You unblocked {}.",
+    ),
+}
+
+
+@login_required
+@require_POST
+def relationship(request, username):
+    try:
+        person = user_get(username=username)
+    except ApplicationError as error:
+        return _not_found(request, error)
+    action = RELATIONSHIP_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        messages.error(request, "That action is not one this page knows.")
+        return _back(request, person.get_absolute_url())
+    perform, done = action
+    try:
+        perform(request.user, person)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done.format(person.name))
+    return _back(request, person.get_absolute_url())
+
+
+@require_GET
+def clubs(request):
+    page = Paginator(club_list(viewer=request.user), CLUBS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "follows/clubs.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_new(request):
+    form = ClubForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            club = services.club_create(creator=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{club.name} is open. Invite people to join.")
+            return redirect(club)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "follows/club_new.html", {"form": form}, status=status)
+
+
+@require_GET
+def club(request, slug):
+    try:
+        the_club = club_get(slug=slug, viewer=request.user)
+    except ApplicationError as error:
+        return _not_found(request, error)
+    members = Paginator(club_members(club=the_club), MEMBERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    is_admin = the_club.viewer_status == "active" and the_club.viewer_role == "admin"
+    pending = club_members(club=the_club, status=ClubMembership.Status.PENDING) if is_admin else []
+    context = {"club": the_club, "members": members, "pending": pending, "is_admin": is_admin}
+    return render(request, "follows/club.html", context)
+
+
+CLUB_ACTIONS = {
+    "join": (lambda me, club: services.club_join(user=me, club=club), None),
+    "leave": (lambda me, club: services.club_leave(user=me, club=club), "You left {}."),
+    "follow": (lambda me, club: services.club_follow_create(user=me, club=club), "You follow {}."),
+    "unfollow": (
+        lambda me, club: services.club_follow_delete(user=me, club=club),
+        "You unfollowed {}.",
+    ),
+}
+
+
+@login_required
+@require_POST
+def club_action(request, slug):
+    try:
+        the_club = club_get(slug=slug)
+    except ApplicationError as error:
+        return _not_found(request, error)
+    action = request.POST.get("action", "")
+    if action not in CLUB_ACTIONS:
+        messages.error(request, "That action is not one this page knows.")
+        return redirect(the_club)
+    perform, done = CLUB_ACTIONS[action]
+    try:
+        result = perform(request.user, the_club)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(the_club)
+    if action == "join":
+        done = (
+            "Welcome to {}!" if result.is_active else "You asked to join {}; an admin will decide."
+        )
+    messages.success(request, done.format(the_club.name))
+    return redirect(the_club)
+
+
+@login_required
+@require_POST
+def club_member_action(request, slug, username):
+    try:
+        the_club, person = club_get(slug=slug), user_get(username=username)
+    except ApplicationError as error:
+        return _not_found(request, error)
+    action = request.POST.get("action", "")
+    try:
+        if action == "approve":
+            services.club_membership_approve(actor=request.user, club=the_club, user=person)
+            messages.success(request, f"{person.name} is now a member.")
+        elif action == "remove":
+            services.club_member_remove(actor=request.user, club=the_club, user=person)
+            messages.success(request, f"{person.name} is no longer in {the_club.name}.")
+        elif action == "role":
+            role = request.POST.get("role", "")
+            services.club_member_set_role(actor=request.user, club=the_club, user=person, role=role)
+            messages.success(request, f"{person.name} is now a {role} of {the_club.name}.")
+        else:
+            messages.error(request, "That action is not one this page knows.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(the_club)

@@ -1,0 +1,127 @@
+"""Demo people, follows and clubs, so that a new installation looks alive."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from follows.models import Club, ClubFollow, ClubMembership, Follow
+
+DEMO_PASSWORD = "roundtable-demo"  # noqa: S105 -- documented, demo accounts only
+
+PEOPLE = [
+    (
+        "maya",
+        "Maya Okafor",
+        "Night-owl radio host. Jazz, late trains, and the people who ride them.",
+    ),
+    ("theo", "Theo Lindqvist", "Product designer in Malmö. I ask too many questions about chairs."),
+    ("priya", "Priya Raman", "Founder, two-time. Happy to talk fundraising at any hour."),
+    ("sam", "Sam Carter", "Sound engineer. If your mic crackles, I will hear it."),
+    ("lena", "Lena Fischer", "Climate researcher; weekly open rooms on cities that stay cool."),
+    ("omar", "Omar Haddad", "Backend engineer, part-time oud player."),
+]
+
+FOLLOWS = [
+    ("theo", "maya"),
+    ("priya", "maya"),
+    ("sam", "maya"),
+    ("lena", "maya"),
+    ("omar", "maya"),
+    ("maya", "theo"),
+    ("priya", "theo"),
+    ("maya", "priya"),
+    ("omar", "priya"),
+    ("lena", "priya"),
+    ("maya", "sam"),
+    ("theo", "lena"),
+    ("omar", "lena"),
+    ("sam", "omar"),
+]
+
+CLUBS = [
+    {
+        "slug": "night-owls",
+        "name": "Night Owls",
+        "description": "Late-night conversations about music, radio and the city after dark.",
+        "join_policy": Club.JoinPolicy.OPEN,
+        "members": [("maya", "admin"), ("theo", "leader"), ("sam", "member"), ("omar", "member")],
+        "pending": [],
+        "followers": ["lena", "priya"],
+    },
+    {
+        "slug": "founders-circle",
+        "name": "Founders Circle",
+        "description": "Founders helping founders: fundraising, hiring, and the hard weeks.",
+        "join_policy": Club.JoinPolicy.APPROVAL,
+        "members": [("priya", "admin"), ("lena", "leader"), ("omar", "member")],
+        "pending": ["sam"],
+        "followers": ["maya"],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = f"Creates demo people (password '{DEMO_PASSWORD}'), follows and clubs."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when anyone has signed up already."
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even with DEBUG off (never in production)."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, if_empty=False, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo accounts have a public password; run with DEBUG=1 or --force.")
+        if if_empty and User.objects.exists():
+            self.stdout.write("People exist already; no demo data loaded.")
+            return
+        people = {}
+        for username, display_name, bio in PEOPLE:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"display_name": display_name, "bio": bio}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            people[username] = user
+        admin, created = User.objects.get_or_create(
+            username="admin",
+            defaults={"display_name": "Site admin", "is_staff": True, "is_superuser": True},
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+        for follower, followee in FOLLOWS:
+            Follow.objects.get_or_create(follower=people[follower], followee=people[followee])
+        for spec in CLUBS:
+            club, _ = Club.objects.get_or_create(
+                slug=spec["slug"],
+                defaults={
+                    "name": spec["name"],
+                    "description": spec["description"],
+                    "join_policy": spec["join_policy"],
+                    "created_by": people[spec["members"][0][0]],
+                },
+            )
+            for username, role in spec["members"]:
+                ClubMembership.objects.get_or_create(
+                    club=club, user=people[username], defaults={"role": role}
+                )
+            for username in spec["pending"]:
+                ClubMembership.objects.get_or_create(
+                    club=club,
+                    user=people[username],
+                    defaults={"status": ClubMembership.Status.PENDING},
+                )
+            for username in spec["followers"]:
+                ClubFollow.objects.get_or_create(club=club, user=people[username])
+        names = ", ".join(people)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: {names} and admin, all with password '{DEMO_PASSWORD}'."
+            )
+        )

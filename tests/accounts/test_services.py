@@ -1,0 +1,128 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from accounts.models import User
+from accounts.services import token_obtain, user_create, user_update_profile
+from config.errors import ApplicationError
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import image_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_user_create_stores_a_hashed_password_and_trims_names():
+    user = user_create(username=" ada_l ", password=PASSWORD, display_name=" Ada ")
+    assert user.username == "ada_l"
+    assert user.display_name == "Ada"
+    assert user.check_password(PASSWORD)
+    assert user.password != PASSWORD
+
+
+@pytest.mark.parametrize("taken", ["Ada", "ADA", "ada"])
+def test_usernames_are_unique_whatever_the_case(taken):
+    user_create(username="ada", password=PASSWORD)
+    with pytest.raises(ValidationError) as raised:
+        user_create(username=taken, password=PASSWORD)
+    assert "That username is taken." in str(raised.value)
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("password", ["short", "password123", "12345678901", "ada_lovelace"])
+def test_weak_passwords_are_refused(password):
+    with pytest.raises(ValidationError) as raised:
+        user_create(username="ada_lovelace", password=password)
+    assert "password" in raised.value.message_dict
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("username", "a" * 31),
+        ("username", "no spaces"),
+        ("username", "x"),
+        ("display_name", "n" * 51),
+    ],
+)
+def test_bad_profile_fields_are_refused(field, value):
+    kwargs = {"username": "ada", "password": PASSWORD, field: value}
+    with pytest.raises(ValidationError) as raised:
+        user_create(**kwargs)
+    assert field in raised.value.message_dict
+
+
+def test_sign_in_ignores_the_case_of_the_username():
+    user_create(username="Ada", password=PASSWORD)
+    assert token_obtain(username="ada", password=PASSWORD).user.username == "Ada"
+
+
+def test_token_needs_the_right_password():
+    UserFactory(username="ada")
+    with pytest.raises(ApplicationError) as raised:
+        token_obtain(username="ada", password="wrong-password")
+    assert raised.value.code == "invalid_credentials"
+
+
+def test_token_is_the_same_on_every_sign_in():
+    UserFactory(username="ada")
+    assert token_obtain(username="ada", password=PASSWORD) == token_obtain(
+        username="ada", password=PASSWORD
+    )
+
+
+def test_profile_update_changes_only_what_is_given(user):
+    user_update_profile(user=user, bio="Hello there")
+    user.refresh_from_db()
+    assert user.bio == "Hello there"
+    assert user.display_name  # untouched
+
+
+def test_bio_has_a_length_limit(user):
+    with pytest.raises(ValidationError) as raised:
+        user_update_profile(user=user, bio="x" * 301)
+    assert "bio" in raised.value.message_dict
+    user.refresh_from_db()
+    assert user.bio == ""
+
+
+def test_avatar_is_normalised_to_a_small_square_png(user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    user_update_profile(user=user, avatar=image_upload(fmt="JPEG", name="me.jpg"))
+    user.refresh_from_db()
+    with Image.open(user.avatar.path) as stored:
+        assert stored.format == "PNG"
+        assert stored.size == (256, 256)
+
+
+def test_a_file_that_is_not_a_picture_is_refused(user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    fake = SimpleUploadedFile("me.png", b"not an image at all", content_type="image/png")
+    with pytest.raises(ValidationError) as raised:
+        user_update_profile(user=user, avatar=fake)
+    assert "avatar" in raised.value.message_dict
+    user.refresh_from_db()
+    assert not user.avatar
+
+
+def test_avatars_over_the_size_cap_are_refused(user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.AVATAR_MAX_BYTES = 1000
+    with pytest.raises(ValidationError) as raised:
+        user_update_profile(user=user, avatar=image_upload(size=(800, 800)))
+    assert "too large" in str(raised.value)
+
+
+def test_replacing_the_avatar_deletes_the_old_file(
+    user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update_profile(user=user, avatar=image_upload())
+    first = user.avatar.path
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update_profile(user=user, avatar=None)
+    user.refresh_from_db()
+    assert not user.avatar
+    assert not (tmp_path / first).exists()

@@ -1,0 +1,174 @@
+import pytest
+from django.contrib.auth import get_user
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import User
+from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
+from tests.helpers import image_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_landing_page_for_visitors(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Live conversations, out loud." in response.content
+    assert b"/accounts/signup/" in response.content
+
+
+def test_signup_page_creates_an_account_and_signs_in(client):
+    response = client.post(
+        "/accounts/signup/", {"username": "ada", "password": PASSWORD, "display_name": "Ada"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert get_user(client).username == "ada"
+    hallway = client.get("/")
+    assert b"Welcome to Roundtable, Ada!" in hallway.content
+
+
+def test_signup_page_shows_why_it_refused(client):
+    UserFactory(username="ada")
+    response = client.post("/accounts/signup/", {"username": "ADA", "password": PASSWORD})
+    assert response.status_code == 400
+    assert b"That username is taken." in response.content
+    weak = client.post("/accounts/signup/", {"username": "bea", "password": "123"})
+    assert weak.status_code == 400
+    assert b"too short" in weak.content
+    assert User.objects.count() == 1
+
+
+def test_signup_page_is_throttled(client):
+    for _ in range(10):
+        client.post("/accounts/signup/", {"username": "x"})
+    response = client.post("/accounts/signup/", {"username": "late", "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many attempts" in response.content
+    assert not User.objects.filter(username="late").exists()
+
+
+def test_login_ignores_case_and_redirects_to_next(client):
+    UserFactory(username="Maya")
+    response = client.post(
+        "/accounts/login/", {"username": "maya", "password": PASSWORD, "next": "/clubs/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/clubs/"
+    assert get_user(client).username == "Maya"
+
+
+def test_login_with_a_wrong_password_explains(client):
+    UserFactory(username="maya")
+    response = client.post("/accounts/login/", {"username": "maya", "password": "wrong-wrong"})
+    assert response.status_code == 400
+    assert b"enter a correct username and password" in response.content
+    assert not get_user(client).is_authenticated
+
+
+def test_login_is_throttled(client):
+    UserFactory(username="maya")
+    for _ in range(10):
+        client.post("/accounts/login/", {"username": "maya", "password": "wrong-wrong"})
+    response = client.post("/accounts/login/", {"username": "maya", "password": PASSWORD})
+    assert response.status_code == 429
+    assert not get_user(client).is_authenticated
+
+
+def test_logout_is_a_post(client, user):
+    client.force_login(user)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert not get_user(client).is_authenticated
+
+
+def test_profile_page_shows_counts_and_a_follow_button(client, user):
+    maya = UserFactory(username="maya", display_name="Maya O", bio="Jazz at night")
+    FollowFactory(followee=maya)
+    FollowFactory(followee=maya)
+    client.force_login(user)
+    response = client.get("/u/maya/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Maya O" in html
+    assert "Jazz at night" in html
+    assert "<strong>2</strong> followers" in html
+    assert 'value="follow"' in html
+
+
+def test_profile_page_hides_details_from_a_blocked_viewer(client, user):
+    maya = UserFactory(username="maya", bio="Jazz at night")
+    BlockFactory(blocker=maya, blocked=user)
+    client.force_login(user)
+    html = client.get("/u/maya/").content.decode()
+    assert "Jazz at night" not in html
+    assert "has limited who can see their profile" in html
+    assert 'value="follow"' not in html
+    followers = client.get("/u/maya/followers/").content.decode()
+    assert "has limited who can see their profile" in followers
+
+
+def test_profile_of_nobody_is_a_404_page(client):
+    response = client.get("/u/nobody/")
+    assert response.status_code == 404
+    assert b"There is no one called @nobody here." in response.content
+
+
+def test_followers_page_lists_people(client, user):
+    maya = UserFactory(username="maya")
+    fan = UserFactory(username="fan_one", display_name="Fan One")
+    FollowFactory(follower=fan, followee=maya)
+    client.force_login(user)
+    html = client.get("/u/maya/followers/").content.decode()
+    assert "Fan One" in html
+    assert "/u/fan_one/" in html
+
+
+def test_edit_profile_saves_and_shows_errors(client, user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(user)
+    assert client.get("/accounts/profile/").status_code == 200
+    ok = client.post(
+        "/accounts/profile/",
+        {"display_name": "New Name", "bio": "Hi", "email": "", "avatar": image_upload()},
+    )
+    assert ok.status_code == 302
+    user.refresh_from_db()
+    assert user.display_name == "New Name"
+    assert user.avatar
+    bad = client.post(
+        "/accounts/profile/", {"display_name": "x", "bio": "b" * 400, "email": "nope"}
+    )
+    assert bad.status_code == 400
+    assert b"Enter a valid email address." in bad.content
+    user.refresh_from_db()
+    assert user.bio == "Hi"
+
+
+def test_edit_profile_refuses_a_file_that_is_not_a_picture(client, user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(user)
+    fake = SimpleUploadedFile("me.png", b"<?php echo 1; ?>", content_type="image/png")
+    response = client.post("/accounts/profile/", {"display_name": "x", "avatar": fake})
+    assert response.status_code == 400
+    assert b"Upload a picture" in response.content
+
+
+def test_edit_profile_needs_a_signed_in_user(client):
+    response = client.get("/accounts/profile/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_password_change_page(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-secret",
+            "new_password2": "another-long-secret",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("another-long-secret")

@@ -1,0 +1,73 @@
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from tests.factories import (
+    BlockFactory,
+    ClubFollowFactory,
+    FollowFactory,
+    MembershipFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def one_of_everything():
+    membership = MembershipFactory()
+    FollowFactory()
+    BlockFactory()
+    ClubFollowFactory(club=membership.club)
+    return membership
+
+
+def _registered():
+    return [
+        model
+        for model in admin.site._registry
+        if model._meta.app_label in {"accounts", "follows", "rooms", "notifications"}
+    ]
+
+
+def test_every_model_is_registered():
+    names = {m.__name__ for m in _registered()}
+    assert {"User", "Follow", "Block", "Club", "ClubMembership", "ClubFollow"} <= names
+
+
+@pytest.mark.parametrize("model", _registered(), ids=lambda m: m.__name__)
+def test_admin_pages_load(staff_client, superuser, one_of_everything, model):
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert staff_client.get(changelist).status_code == 200
+    assert staff_client.get(changelist, {"q": "x"}).status_code == 200
+    obj = model._default_manager.first()
+    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    assert staff_client.get(change).status_code == 200
+    request = RequestFactory().get("/")
+    request.user = superuser
+    if admin.site._registry[model].has_add_permission(request):
+        add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+        assert staff_client.get(add).status_code == 200
+
+
+def test_user_autocomplete_finds_people(staff_client):
+    UserFactory(username="maya_o")
+    response = staff_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "follows", "model_name": "follow", "field_name": "follower", "term": "maya"},
+    )
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["maya_o"]
