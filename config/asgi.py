@@ -15,7 +15,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.realtime import serve_sockets_here  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+
+serve_sockets_here()
 
 application = ProtocolTypeRouter(
     {

@@ -1,3 +1,5 @@
 """Every socket route, gathered from the apps."""
 
-websocket_urlpatterns = []
+from rooms.routing import websocket_urlpatterns as room_routes
+
+websocket_urlpatterns = [*room_routes]

@@ -127,7 +127,12 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "expiry": 60},
+        }
+    }
 
 
 def _redis_url_with_next_db(url):
@@ -167,7 +172,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Drops members whose connection died without a goodbye; ends unmoderated rooms.
+    "sweep-presence": {"task": "rooms.tasks.sweep_presence", "schedule": 10.0},
+}
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -216,7 +225,40 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True},
+    "ENUM_NAME_OVERRIDES": {
+        "ClubRoleEnum": "follows.models.ClubMembership.Role",
+        "MembershipStatusEnum": "follows.models.ClubMembership.Status",
+        "RoomRoleEnum": "rooms.models.RoomMember.Role",
+        "RoomStatusEnum": "rooms.models.Room.Status",
+    },
 }
+
+# --- Rooms ------------------------------------------------------------------------------
+# Sized to what a browser mesh carries: each speaker sends one stream to every member, so a
+# speaker's upload and encoder count grow with the room (the README has the figures).
+ROOM_SPEAKER_CAP = env.int("ROOM_SPEAKER_CAP", default=8)
+ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=40)
+# A room whose last moderator left stays live this long so they can come back.
+ROOM_MODERATOR_GRACE_SECONDS = env.int("ROOM_MODERATOR_GRACE_SECONDS", default=60)
+# Clients ping every 15 s; a connection silent this long is closed, a member unseen this long
+# (their server died without a goodbye) is dropped by the sweep.
+ROOM_HEARTBEAT_TIMEOUT_SECONDS = env.int("ROOM_HEARTBEAT_TIMEOUT_SECONDS", default=45)
+ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
+# Audience joins and leaves are coalesced into one members.batch frame per window.
+ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
+ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
+
+# --- WebRTC ICE servers -----------------------------------------------------------------
+# STUN/TURN for browsers behind NAT. With TURN_SECRET set (coturn's static-auth-secret),
+# clients get time-limited TURN credentials in the TURN REST form.
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env.str("TURN_SECRET", default="")
+TURN_CREDENTIAL_TTL_SECONDS = env.int("TURN_CREDENTIAL_TTL_SECONDS", default=3600)
+# "relay" makes browsers use TURN only, so peers never learn each other's addresses.
+ICE_TRANSPORT_POLICY = env.str("ICE_TRANSPORT_POLICY", default="all")
+if ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured("ICE_TRANSPORT_POLICY is 'all' or 'relay'.")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,9 +1,18 @@
 from django.urls import path
 
-from rooms import views
+from rooms import apis, views
 
 urlpatterns = [
     path("", views.hallway, name="hallway"),
+    path("rooms/<uuid:room_id>/", views.room, name="room"),
 ]
 
-api_urlpatterns = []
+api_urlpatterns = [
+    path("rooms/", apis.RoomListApi.as_view(), name="api-rooms"),
+    path("rooms/<uuid:room_id>/", apis.RoomDetailApi.as_view(), name="api-room"),
+    path("rooms/<uuid:room_id>/start/", apis.RoomStartApi.as_view(), name="api-room-start"),
+    path("rooms/<uuid:room_id>/end/", apis.RoomEndApi.as_view(), name="api-room-end"),
+    path("rooms/<uuid:room_id>/rsvp/", apis.RoomRsvpApi.as_view(), name="api-room-rsvp"),
+    path("hallway/", apis.HallwayApi.as_view(), name="api-hallway"),
+    path("rtc/ice-servers/", apis.IceServersApi.as_view(), name="api-ice-servers"),
+]

@@ -1,9 +1,25 @@
 import pytest
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from config.realtime import serve_sockets_here
 from tests.factories import UserFactory
+from tests.helpers import ChannelListener
+
+# The tests talk to sockets in this process, as the web server does.
+serve_sockets_here()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new layer per test: Redis layers bind locks and buffers to the loop that made them."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +42,27 @@ def _celery_eager():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def listen():
+    """Makes ChannelListeners on the real channel layer and closes them after the test."""
+    made = []
+
+    def make(*groups):
+        made.append(ChannelListener(*groups))
+        return made[-1]
+
+    yield make
+    for listener in made:
+        listener.close()
+
+
+@pytest.fixture
+async def thread_connections_closed():
+    """Async tests reach the database from a worker thread; close its connections after."""
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

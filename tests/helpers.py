@@ -1,7 +1,10 @@
 """Small helpers shared by the tests."""
 
+import asyncio
 import io
+import json
 
+from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -29,3 +32,41 @@ def count_queries(func) -> int:
     with CaptureQueriesContext(connection) as context:
         func()
     return len(context.captured_queries)
+
+
+class ChannelListener:
+    """A channel of the real channel layer, added to groups, read synchronously.
+
+    It keeps one event loop of its own: the Redis layer binds a channel's buffer to the
+    loop that first reads it.
+    """
+
+    def __init__(self, *groups):
+        self.loop = asyncio.new_event_loop()
+        self.layer = get_channel_layer()
+        self.channel = self.loop.run_until_complete(self.layer.new_channel())
+        for group in groups:
+            self.loop.run_until_complete(self.layer.group_add(group, self.channel))
+
+    def messages(self, wait: float = 0.3) -> list[dict]:
+        """Everything that arrived, waiting up to `wait` seconds for each next message."""
+
+        async def drain():
+            got = []
+            while True:
+                try:
+                    got.append(await asyncio.wait_for(self.layer.receive(self.channel), wait))
+                except TimeoutError:
+                    return got
+
+        return self.loop.run_until_complete(drain())
+
+    def frames(self, wait: float = 0.3) -> list[dict]:
+        """The JSON frames carried by the messages, in order."""
+        return [json.loads(m["text"]) for m in self.messages(wait) if "text" in m]
+
+    def close(self) -> None:
+        self.loop.run_until_complete(
+            self.layer.flush() if hasattr(self.layer, "flush") else asyncio.sleep(0)
+        )
+        self.loop.close()

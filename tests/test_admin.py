@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
+from rooms.models import RoomBan, RoomRsvp
+from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
     BlockFactory,
     ClubFollowFactory,
@@ -10,6 +12,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,11 @@ def one_of_everything():
     FollowFactory()
     BlockFactory()
     ClubFollowFactory(club=membership.club)
+    room = room_create(host=membership.user, title="Admin sees this")
+    member(room, membership.user, "moderator")
+    RoomBan.objects.create(room=room, user=UserFactory(), banned_by=membership.user)
+    RoomRsvp.objects.create(room=room, user=membership.user)
+    room_end(actor=membership.user, room_id=room.pk)
     return membership
 
 

@@ -1,0 +1,178 @@
+"""API views for rooms, the hallway and ICE servers."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.selectors import user_get
+from accounts.serializers import UserSummarySerializer
+from config.api import Pagination
+from config.errors import ApplicationError
+from follows.selectors import club_get
+from rooms.ice import ice_configuration
+from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room, RoomMember
+from rooms.selectors import hallway, room_get, room_list
+from rooms.services import lifecycle
+
+
+class ClubRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class StageMemberSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    role = serializers.ChoiceField(choices=RoomMember.Role.choices)
+    muted = serializers.BooleanField()
+
+
+class RoomOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField(source="get_absolute_url")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Room.Visibility.choices)
+    status = serializers.ChoiceField(choices=Room.Status.choices)
+    host = UserSummarySerializer()
+    club = ClubRefSerializer(allow_null=True)
+    scheduled_for = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    speaker_cap = serializers.IntegerField()
+    speakers = StageMemberSerializer(many=True, source="stage_members")
+    listener_count = serializers.IntegerField()
+    followed_inside = serializers.SerializerMethodField()
+    rsvp_count = serializers.IntegerField()
+    you_rsvp = serializers.BooleanField()
+
+    def get_followed_inside(self, room) -> list[dict]:
+        return UserSummarySerializer([m.user for m in room.followed_members], many=True).data
+
+
+def _users(usernames: list[str]) -> list[User]:
+    return [user_get(username=name) for name in dict.fromkeys(usernames)]
+
+
+class RoomListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+        description = serializers.CharField(
+            max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+        )
+        club = serializers.SlugField(required=False, allow_null=True, default=None)
+        visibility = serializers.ChoiceField(
+            choices=Room.Visibility.choices, default=Room.Visibility.OPEN
+        )
+        scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        co_hosts = serializers.ListField(
+            child=serializers.CharField(max_length=30), required=False, default=list, max_length=20
+        )
+        invitees = serializers.ListField(
+            child=serializers.CharField(max_length=30), required=False, default=list, max_length=500
+        )
+        speaker_cap = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=Room.Status.values),
+            OpenApiParameter("club", description="A club's slug."),
+            OpenApiParameter("host", description="A host's username."),
+        ],
+        responses={200: RoomOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        wanted = request.query_params.get("status") or None
+        if wanted is not None and wanted not in Room.Status.values:
+            raise ApplicationError("The status filter is scheduled, live or ended.")
+        club = request.query_params.get("club")
+        host = request.query_params.get("host")
+        rooms = room_list(
+            viewer=request.user,
+            status=wanted,
+            club=club_get(slug=club) if club else None,
+            host=user_get(username=host) if host else None,
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rooms, request, view=self)
+        return paginator.get_paginated_response(RoomOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: RoomOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        room = lifecycle.room_create(
+            host=request.user,
+            title=values["title"],
+            description=values["description"],
+            club=club_get(slug=values["club"]) if values["club"] else None,
+            visibility=values["visibility"],
+            scheduled_for=values["scheduled_for"],
+            co_hosts=_users(values["co_hosts"]),
+            invitees=_users(values["invitees"]),
+            speaker_cap=values["speaker_cap"],
+        )
+        body = RoomOutputSerializer(room_get(room_id=room.pk, viewer=request.user)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RoomDetailApi(APIView):
+    @extend_schema(responses={200: RoomOutputSerializer})
+    def get(self, request, room_id):
+        return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+
+class RoomStartApi(APIView):
+    @extend_schema(request=None, responses={200: RoomOutputSerializer})
+    def post(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        lifecycle.room_start(actor=request.user, room_id=room_id)
+        return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+
+class RoomEndApi(APIView):
+    @extend_schema(request=None, responses={200: RoomOutputSerializer})
+    def post(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        lifecycle.room_end(actor=request.user, room_id=room_id)
+        return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+
+RsvpState = inline_serializer("RsvpState", {"rsvp": serializers.BooleanField()})
+
+
+class RoomRsvpApi(APIView):
+    @extend_schema(request=None, responses={200: RsvpState, 201: RsvpState})
+    def post(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        _, created = lifecycle.rsvp_create(user=request.user, room_id=room_id)
+        return Response({"rsvp": True}, status=201 if created else 200)
+
+    @extend_schema(responses={200: RsvpState})
+    def delete(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        lifecycle.rsvp_delete(user=request.user, room_id=room_id)
+        return Response({"rsvp": False})
+
+
+class HallwayApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        live = RoomOutputSerializer(many=True)
+        upcoming = RoomOutputSerializer(many=True)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        return Response(self.OutputSerializer(hallway(viewer=request.user)).data)
+
+
+class IceServersApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        ice_servers = serializers.ListField(child=serializers.DictField())
+        ice_transport_policy = serializers.ChoiceField(choices=["all", "relay"])
+        expires_at = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        return Response(ice_configuration(user=request.user))

@@ -1,0 +1,231 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from follows.models import Club
+
+TITLE_MAX_LENGTH = 120
+DESCRIPTION_MAX_LENGTH = 1000
+
+
+class Room(models.Model):
+    class Visibility(models.TextChoices):
+        OPEN = "open", "Open — anyone signed in"
+        SOCIAL = "social", "Social — people the moderators follow"
+        CLOSED = "closed", "Closed — invited people and club members"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_rooms"
+    )
+    club = models.ForeignKey(
+        Club, on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms"
+    )
+    co_hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="co_hosted_rooms",
+        help_text="Become moderators when they arrive.",
+    )
+    invitees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="room_invitations",
+        help_text="May enter a closed room.",
+    )
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.OPEN
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    speaker_cap = models.PositiveSmallIntegerField(
+        help_text="Most people on stage at once (moderators included)."
+    )
+    # The number of the last event sent to the room's members; grows by one per event.
+    seq = models.PositiveBigIntegerField(default=0)
+    # Set while no moderator is connected; the sweep ends the room after the grace period.
+    unmoderated_since = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"]),
+            models.Index(fields=["status", "started_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visibility__in=["open", "social", "closed"]),
+                name="rooms_room_visibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["scheduled", "live", "ended"]),
+                name="rooms_room_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="live") | models.Q(started_at__isnull=False),
+                name="rooms_room_live_has_started_at",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ended") | models.Q(ended_at__isnull=False),
+                name="rooms_room_ended_has_ended_at",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(speaker_cap__gte=1), name="rooms_room_speaker_cap_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("room", args=[self.pk])
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.LIVE
+
+    @property
+    def group_name(self) -> str:
+        """The channel-layer group every member's connection joins."""
+        return f"room.{self.pk.hex}"
+
+
+class RoomMember(models.Model):
+    """Someone in a live room right now. Leaving deletes the row."""
+
+    class Role(models.TextChoices):
+        MODERATOR = "moderator", "Moderator"
+        SPEAKER = "speaker", "Speaker"
+        LISTENER = "listener", "Listener"
+
+    STAGE_ROLES = (Role.MODERATOR, Role.SPEAKER)
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_presences"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.LISTENER)
+    hand_raised_at = models.DateTimeField(null=True, blank=True)
+    invited_to_speak_at = models.DateTimeField(null=True, blank=True)
+    muted = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+    # The connection that currently speaks for this member; empty while disconnected.
+    channel_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_member_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["moderator", "speaker", "listener"]),
+                name="rooms_member_role_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["room", "role"]),
+            models.Index(fields=["last_seen"]),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.room} ({self.role})"
+
+    @property
+    def on_stage(self) -> bool:
+        return self.role in self.STAGE_ROLES
+
+    @property
+    def hand_raised(self) -> bool:
+        return self.hand_raised_at is not None
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.channel_name)
+
+
+class RoomBan(models.Model):
+    """Someone a moderator removed: they cannot come back to that room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_bans"
+    )
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="rooms_ban_unique")]
+
+    def __str__(self):
+        return f"{self.user} banned from {self.room}"
+
+
+class RoomRsvp(models.Model):
+    """ "Remind me" on a scheduled room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_rsvps"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="rooms_rsvp_unique")]
+
+    def __str__(self):
+        return f"{self.user} → {self.room}"
+
+
+class ModerationLog(models.Model):
+    """One row per moderation action, by a room moderator or by site staff. Never edited."""
+
+    class Action(models.TextChoices):
+        MUTE = "mute", "Muted a speaker"
+        MOVE_TO_AUDIENCE = "move_to_audience", "Moved a speaker to the audience"
+        REMOVE = "remove", "Removed from the room"
+        END_ROOM = "end_room", "Ended the room"
+        GRANT_MODERATOR = "grant_moderator", "Made a moderator"
+        REVOKE_MODERATOR = "revoke_moderator", "Took moderator rights away"
+        INVITE_SPEAKER = "invite_speaker", "Invited to speak"
+
+    action = models.CharField(max_length=40, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderation_actions",
+        help_text="Empty when the system acted (for example the grace period ran out).",
+    )
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderation_received",
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_log"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return (
+            f"{self.actor or 'system'}: {self.get_action_display()} ({self.created:%Y-%m-%d %H:%M})"
+        )

@@ -1,0 +1,121 @@
+"""Who may enter a room and who may act in it: the checks every room service calls first."""
+
+from django.conf import settings
+from django.db.models import Q
+
+from config.errors import ApplicationError
+from follows.models import Block, ClubMembership, Follow
+from rooms.models import Room, RoomBan, RoomMember
+
+Role = RoomMember.Role
+
+
+def room_moderator_ids(room: Room) -> set[int]:
+    """The host, the co-hosts and whoever holds the moderator role now."""
+    ids = {room.host_id}
+    ids.update(room.co_hosts.values_list("pk", flat=True))
+    ids.update(
+        RoomMember.objects.filter(room=room, role=Role.MODERATOR).values_list("user_id", flat=True)
+    )
+    return ids
+
+
+def room_is_host_or_co_host(*, user, room: Room) -> bool:
+    return user.pk == room.host_id or room.co_hosts.filter(pk=user.pk).exists()
+
+
+def room_access_to_enter(*, user, room: Room) -> None:
+    """Raises unless `user` may come into the live `room` now."""
+    if room.status == Room.Status.ENDED:
+        raise ApplicationError.not_found("This room has ended.")
+    if room.status == Room.Status.SCHEDULED:
+        raise ApplicationError.not_found("This room has not started yet.")
+    if user.pk == room.host_id:
+        return
+    if RoomBan.objects.filter(room=room, user=user).exists():
+        raise ApplicationError.forbidden("A moderator removed you from this room.")
+    moderators = room_moderator_ids(room)
+    if user.pk in moderators:
+        return
+    if Block.objects.filter(blocker_id__in=moderators, blocked=user).exists():
+        raise ApplicationError.forbidden("You cannot join this room.")
+    if room_visible_to(user=user, room=room, moderators=moderators):
+        return
+    if room.visibility == Room.Visibility.SOCIAL:
+        raise ApplicationError.forbidden(
+            "This is a social room: only people the moderators follow can join."
+        )
+    raise ApplicationError.forbidden(
+        "This room is closed: only invited people"
+        + (f" and members of {room.club.name}" if room.club_id else "")
+        + " can join."
+    )
+
+
+def room_visible_to(*, user, room: Room, moderators: set[int] | None = None) -> bool:
+    """The visibility rule alone (no bans, no blocks)."""
+    if room.visibility == Room.Visibility.OPEN:
+        return True
+    if moderators is None:
+        moderators = room_moderator_ids(room)
+    if user.pk in moderators or room.invitees.filter(pk=user.pk).exists():
+        return True
+    if room.visibility == Room.Visibility.SOCIAL:
+        return Follow.objects.filter(follower_id__in=moderators, followee=user).exists()
+    return (
+        bool(room.club_id)
+        and ClubMembership.objects.filter(
+            club_id=room.club_id, user=user, status=ClubMembership.Status.ACTIVE
+        ).exists()
+    )
+
+
+def room_has_space(*, room: Room) -> None:
+    if RoomMember.objects.filter(room=room).count() >= settings.ROOM_MAX_MEMBERS:
+        raise ApplicationError(
+            f"This room is full ({settings.ROOM_MAX_MEMBERS} people); try again later.",
+            code="room_full",
+            status=409,
+        )
+
+
+def room_stage_has_space(*, room: Room) -> None:
+    on_stage = RoomMember.objects.filter(room=room, role__in=RoomMember.STAGE_ROLES).count()
+    if on_stage >= room.speaker_cap:
+        raise ApplicationError(
+            f"The stage is full ({room.speaker_cap} people).", code="stage_full", status=409
+        )
+
+
+def member_in_room(*, room: Room, user_id) -> RoomMember:
+    member = (
+        RoomMember.objects.select_related("user").filter(room=room, user_id=user_id).first()
+        if isinstance(user_id, int) and not isinstance(user_id, bool)
+        else None
+    )
+    if member is None:
+        raise ApplicationError.not_found("That person is not in this room.")
+    return member
+
+
+def member_as_moderator(*, room: Room, user) -> RoomMember:
+    member = member_in_room(room=room, user_id=user.pk)
+    if member.role != Role.MODERATOR:
+        raise ApplicationError.forbidden("Only moderators can do that.")
+    return member
+
+
+def room_access_as_moderator(*, user, room: Room) -> None:
+    """Moderators in the room, and the host and co-hosts from anywhere (API, pages)."""
+    if user.pk not in room_moderator_ids(room):
+        raise ApplicationError.forbidden("Only the room's moderators can do that.")
+
+
+def blocked_by(*, blocker_id: int, user) -> bool:
+    return Block.objects.filter(blocker_id=blocker_id, blocked=user).exists()
+
+
+def users_in_block(a_id: int, b_id: int) -> bool:
+    return Block.objects.filter(
+        Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)
+    ).exists()

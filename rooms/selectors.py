@@ -1,0 +1,230 @@
+"""Reads of rooms: the live snapshot, audience pages, the hallway and room lists.
+
+Lists load the stage of every room with one prefetch, so their query count does not grow
+with the number of rooms.
+"""
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from config.db import SubqueryCount
+from config.errors import ApplicationError
+from follows.models import Block, ClubFollow, ClubMembership, Follow
+from rooms.events import member_payload, room_payload
+from rooms.models import Room, RoomMember, RoomRsvp
+
+Role = RoomMember.Role
+SNAPSHOT_HANDS = 200
+HALLWAY_LIVE = 30
+HALLWAY_UPCOMING = 20
+STAGE_RANK = Case(
+    When(role=Role.MODERATOR, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
+
+
+def _stage(room_filter) -> QuerySet:
+    return (
+        RoomMember.objects.filter(role__in=RoomMember.STAGE_ROLES, **room_filter)
+        .select_related("user")
+        .annotate(rank=STAGE_RANK)
+        .order_by("rank", "joined_at", "pk")
+    )
+
+
+def _listeners(room_id) -> QuerySet:
+    return RoomMember.objects.filter(room_id=room_id, role=Role.LISTENER).select_related("user")
+
+
+def room_snapshot(*, room_id, user) -> dict:
+    """The first frame of a connection: the room, the stage in full, raised hands in order,
+    the first page of the audience and its size, and the reader's own member."""
+    # The number is read before the members: any event after it is applied on top, and
+    # every event is safe to apply twice.
+    room = Room.objects.select_related("club").get(pk=room_id)
+    stage = list(_stage({"room_id": room_id}))
+    hands = list(
+        _listeners(room_id)
+        .filter(hand_raised_at__isnull=False)
+        .order_by("hand_raised_at")[:SNAPSHOT_HANDS]
+    )
+    audience = list(
+        _listeners(room_id)
+        .filter(hand_raised_at__isnull=True)
+        .order_by("joined_at", "pk")[: settings.ROOM_SNAPSHOT_AUDIENCE_PAGE]
+    )
+    members = stage + hands + audience
+    me = next((m for m in members if m.user_id == user.pk), None)
+    if me is None:
+        me = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
+    return {
+        "type": "room.snapshot",
+        "seq": room.seq,
+        "room": room_payload(room),
+        "members": [member_payload(m) for m in members],
+        "audience_count": _listeners(room_id).count(),
+        "me": member_payload(me) if me else None,
+    }
+
+
+def audience_page(*, room_id, offset: int) -> dict:
+    """More of the audience (without raised hands), in the order they came in."""
+    size = settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
+    page = list(
+        _listeners(room_id)
+        .filter(hand_raised_at__isnull=True)
+        .order_by("joined_at", "pk")[offset : offset + size]
+    )
+    return {
+        "type": "audience.page",
+        "offset": offset,
+        "members": [member_payload(m) for m in page],
+        "audience_count": _listeners(room_id).count(),
+    }
+
+
+def _moderates(user_ref):
+    """Rooms where `user_ref` is host, co-host or a current moderator."""
+    return (
+        Q(host=user_ref)
+        | Q(co_hosts=user_ref)
+        | Q(members__user=user_ref, members__role=Role.MODERATOR)
+    )
+
+
+def rooms_visible_to(viewer) -> QuerySet:
+    """Rooms the viewer may see in lists: the visibility rule, and no blocks with the host."""
+    follows_viewer = Follow.objects.filter(followee=viewer)
+    moderator_follows = (
+        Exists(follows_viewer.filter(follower=OuterRef("host")))
+        | Exists(follows_viewer.filter(follower__co_hosted_rooms=OuterRef("pk")))
+        | Exists(
+            follows_viewer.filter(
+                follower__room_presences__room=OuterRef("pk"),
+                follower__room_presences__role=Role.MODERATOR,
+            )
+        )
+    )
+    invited = Exists(Room.invitees.through.objects.filter(room=OuterRef("pk"), user=viewer))
+    hosting = Q(host=viewer) | Exists(
+        Room.co_hosts.through.objects.filter(room=OuterRef("pk"), user=viewer)
+    )
+    club_member = Exists(
+        ClubMembership.objects.filter(
+            club=OuterRef("club"), user=viewer, status=ClubMembership.Status.ACTIVE
+        )
+    )
+    blocked = Exists(Block.objects.filter(blocker=OuterRef("host"), blocked=viewer)) | Exists(
+        Block.objects.filter(blocker=viewer, blocked=OuterRef("host"))
+    )
+    return Room.objects.filter(
+        Q(visibility=Room.Visibility.OPEN)
+        | hosting
+        | invited
+        | Q(visibility=Room.Visibility.SOCIAL) & moderator_follows
+        | Q(visibility=Room.Visibility.CLOSED) & club_member
+    ).exclude(blocked)
+
+
+def _relevance(viewer):
+    """0 for rooms of people and clubs the viewer follows or belongs to, else 1."""
+    followed = Follow.objects.filter(follower=viewer)
+    close = (
+        Q(host=viewer)
+        | Exists(followed.filter(followee=OuterRef("host")))
+        | Exists(
+            followed.filter(
+                followee__room_presences__room=OuterRef("pk"),
+                followee__room_presences__role__in=RoomMember.STAGE_ROLES,
+            )
+        )
+        | Exists(followed.filter(followee__co_hosted_rooms=OuterRef("pk")))
+        | Exists(
+            ClubMembership.objects.filter(
+                club=OuterRef("club"), user=viewer, status=ClubMembership.Status.ACTIVE
+            )
+        )
+        | Exists(ClubFollow.objects.filter(club=OuterRef("club"), user=viewer))
+        | Exists(Room.invitees.through.objects.filter(room=OuterRef("pk"), user=viewer))
+        | Exists(RoomRsvp.objects.filter(room=OuterRef("pk"), user=viewer))
+    )
+    return Case(When(close, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def room_list_annotated(queryset: QuerySet, viewer) -> QuerySet:
+    """What a room card shows: stage, counts, followed people inside, the viewer's RSVP."""
+    followed_ids = Follow.objects.filter(follower=viewer).values("followee")
+    return (
+        queryset.select_related("host", "club")
+        .annotate(
+            listener_count=SubqueryCount(
+                RoomMember.objects.filter(room=OuterRef("pk"), role=Role.LISTENER)
+            ),
+            rsvp_count=SubqueryCount(RoomRsvp.objects.filter(room=OuterRef("pk"))),
+            you_rsvp=Exists(RoomRsvp.objects.filter(room=OuterRef("pk"), user=viewer)),
+        )
+        .prefetch_related(
+            Prefetch("members", queryset=_stage({}), to_attr="stage_members"),
+            Prefetch(
+                "members",
+                queryset=RoomMember.objects.filter(user__in=followed_ids).select_related("user"),
+                to_attr="followed_members",
+            ),
+        )
+    )
+
+
+def hallway(*, viewer) -> dict:
+    """Live rooms (people and clubs the viewer follows first, then other open rooms), then
+    upcoming ones in time order."""
+    visible = rooms_visible_to(viewer).annotate(relevance=_relevance(viewer))
+    relevant_or_open = Q(relevance=0) | Q(visibility=Room.Visibility.OPEN)
+    live = room_list_annotated(
+        visible.filter(relevant_or_open, status=Room.Status.LIVE), viewer
+    ).order_by("relevance", "-listener_count", "-started_at")[:HALLWAY_LIVE]
+    upcoming = room_list_annotated(
+        visible.filter(
+            relevant_or_open, status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now()
+        ),
+        viewer,
+    ).order_by("relevance", "scheduled_for")[:HALLWAY_UPCOMING]
+    return {"live": list(live), "upcoming": list(upcoming)}
+
+
+def room_list(*, viewer, status=None, club=None, host=None) -> QuerySet:
+    rooms = rooms_visible_to(viewer)
+    if status:
+        rooms = rooms.filter(status=status)
+    if club is not None:
+        rooms = rooms.filter(club=club)
+    if host is not None:
+        rooms = rooms.filter(host=host)
+    order = Case(
+        When(status=Room.Status.LIVE, then=Value(0)),
+        When(status=Room.Status.SCHEDULED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        room_list_annotated(rooms, viewer)
+        .annotate(order=order)
+        .order_by("order", "scheduled_for", "-started_at", "-created")
+    )
+
+
+def room_get(*, room_id, viewer) -> Room:
+    """A room the viewer may see; others are not found (closed rooms stay private)."""
+    room = room_list_annotated(rooms_visible_to(viewer).filter(pk=room_id), viewer).first()
+    if room is None:
+        raise ApplicationError.not_found("There is no such room, or it is not open to you.")
+    return room

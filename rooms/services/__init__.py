@@ -1,0 +1,1 @@
+"""Every write to rooms, one module per concern: lifecycle, presence and the stage."""

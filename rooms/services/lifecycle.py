@@ -1,0 +1,123 @@
+"""Creating, starting and ending rooms; "remind me"."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from follows.permissions import club_leads
+from rooms import events
+from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
+from rooms.permissions import room_access_as_moderator, room_is_host_or_co_host, room_visible_to
+from rooms.services.common import locked_room, log_action
+
+SCHEDULE_HORIZON = timedelta(days=365)
+
+
+@transaction.atomic
+def room_create(
+    *,
+    host,
+    title: str,
+    description: str = "",
+    club=None,
+    visibility: str = Room.Visibility.OPEN,
+    scheduled_for=None,
+    co_hosts=(),
+    invitees=(),
+    speaker_cap: int | None = None,
+) -> Room:
+    """A room that starts now (no `scheduled_for`) or at a time in the future."""
+    if club is not None and not club_leads(user=host, club=club):
+        raise ApplicationError.forbidden(f"Only admins and leaders of {club.name} host its rooms.")
+    now = timezone.now()
+    if scheduled_for is not None:
+        if scheduled_for <= now:
+            raise ApplicationError("Pick a start time in the future.", code="invalid")
+        if scheduled_for > now + SCHEDULE_HORIZON:
+            raise ApplicationError("Rooms can be scheduled up to a year ahead.", code="invalid")
+    cap = settings.ROOM_SPEAKER_CAP if speaker_cap is None else speaker_cap
+    if not 1 <= cap <= settings.ROOM_SPEAKER_CAP:
+        raise ApplicationError(
+            f"The speaker cap is between 1 and {settings.ROOM_SPEAKER_CAP}.", code="invalid"
+        )
+    co_hosts = [user for user in co_hosts if user.pk != host.pk]
+    if len(co_hosts) + 1 > cap:
+        raise ApplicationError("More co-hosts than the stage holds.", code="invalid")
+    room = Room(
+        host=host,
+        title=title.strip(),
+        description=description.strip(),
+        club=club,
+        visibility=visibility,
+        scheduled_for=scheduled_for,
+        speaker_cap=cap,
+    )
+    room.full_clean()
+    room.save()
+    room.co_hosts.set(co_hosts)
+    room.invitees.set(invitees)
+    if scheduled_for is None:
+        _go_live(room)
+    return room
+
+
+def _go_live(room: Room) -> None:
+    now = timezone.now()
+    room.status = Room.Status.LIVE
+    room.started_at = now
+    # Nobody moderates until the host's connection arrives; the grace period covers that.
+    room.unmoderated_since = now
+    room.save(update_fields=["status", "started_at", "unmoderated_since"])
+
+
+@transaction.atomic
+def room_start(*, actor, room_id) -> Room:
+    room = locked_room(room_id)
+    if not room_is_host_or_co_host(user=actor, room=room):
+        raise ApplicationError.forbidden("Only the host and co-hosts can start this room.")
+    if room.status != Room.Status.SCHEDULED:
+        raise ApplicationError.conflict(
+            "This room is live already." if room.is_live else "This room has ended."
+        )
+    _go_live(room)
+    return room
+
+
+@transaction.atomic
+def room_end(*, actor, room_id, reason: str = "ended") -> Room:
+    """Ends a live room (or cancels a scheduled one); everyone inside is told and let go.
+
+    `actor=None` is the system (the grace period ran out).
+    """
+    room = locked_room(room_id)
+    if actor is not None:
+        room_access_as_moderator(user=actor, room=room)
+    if room.status == Room.Status.ENDED:
+        raise ApplicationError.conflict("This room has ended already.")
+    room.status = Room.Status.ENDED
+    room.ended_at = timezone.now()
+    room.unmoderated_since = None
+    room.save(update_fields=["status", "ended_at", "unmoderated_since"])
+    RoomMember.objects.filter(room=room).delete()
+    events.publish_and_close(room, "room.ended", code=4404, reason=reason)
+    log_action(action=ModerationLog.Action.END_ROOM, actor=actor, room=room, note=reason)
+    return room
+
+
+@transaction.atomic
+def rsvp_create(*, user, room_id) -> tuple[RoomRsvp, bool]:
+    room = locked_room(room_id)
+    if room.status != Room.Status.SCHEDULED:
+        raise ApplicationError.conflict("Reminders are for rooms that have not started yet.")
+    if not room_visible_to(user=user, room=room):
+        raise ApplicationError.forbidden("You cannot join this room.")
+    return RoomRsvp.objects.get_or_create(room=room, user=user)
+
+
+@transaction.atomic
+def rsvp_delete(*, user, room_id) -> bool:
+    deleted, _ = RoomRsvp.objects.filter(room_id=room_id, user=user).delete()
+    return bool(deleted)

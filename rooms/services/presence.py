@@ -1,0 +1,179 @@
+"""Who is in a room: joining, leaving, heartbeats, coalesced audience changes, the sweep.
+
+Stage members' comings and goings are published at once. Audience joins and leaves are not:
+the socket layer collects them per room and calls `audience_flush` at most every
+ROOM_AUDIENCE_BATCH_SECONDS, which publishes one `members.batch` for all of them.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from rooms import events
+from rooms.models import Room, RoomMember
+from rooms.permissions import room_access_to_enter, room_has_space, room_moderator_ids
+from rooms.services.common import locked_live_room, locked_room, note_moderators
+from rooms.services.lifecycle import room_end
+
+Role = RoomMember.Role
+
+
+@dataclass
+class Presence:
+    member: RoomMember | None
+    # True when the change is an audience one, left for the next members.batch.
+    batched: bool = False
+
+
+@transaction.atomic
+def room_join(*, user, room_id, channel_name: str) -> Presence:
+    """Comes in, or takes over from an older connection of the same person."""
+    room = locked_live_room(room_id)
+    now = timezone.now()
+    member = RoomMember.objects.select_related("user").filter(room=room, user=user).first()
+    if member is not None:
+        old_channel = member.channel_name
+        member.channel_name, member.last_seen = channel_name, now
+        member.save(update_fields=["channel_name", "last_seen"])
+        if old_channel and old_channel != channel_name:
+            events.send_on_commit(old_channel, {"type": events.REPLACED})
+        elif not old_channel and member.on_stage:
+            events.publish_member(room, "member.updated", member)
+        if member.role == Role.MODERATOR:
+            note_moderators(room)
+        return Presence(member)
+    room_access_to_enter(user=user, room=room)
+    moderator = user.pk in room_moderator_ids(room)
+    if not moderator:
+        room_has_space(room=room)
+    member = RoomMember.objects.create(
+        room=room,
+        user=user,
+        role=Role.MODERATOR if moderator else Role.LISTENER,
+        muted=True,
+        last_seen=now,
+        channel_name=channel_name,
+    )
+    if member.on_stage:
+        events.publish_member(room, "member.joined", member)
+        note_moderators(room)
+        return Presence(member)
+    return Presence(member, batched=True)
+
+
+def _remove(room: Room, member: RoomMember) -> Presence:
+    member.delete()
+    if not member.on_stage:
+        return Presence(member, batched=True)
+    events.publish(room, "member.left", user_id=member.user_id)
+    if member.role == Role.MODERATOR:
+        note_moderators(room)
+    return Presence(member)
+
+
+@transaction.atomic
+def room_leave(
+    *, user, room_id, channel_name: str | None = None, explicit: bool = True
+) -> Presence:
+    """Leaves quietly (explicit) or loses the connection.
+
+    A lost connection of someone on stage keeps their place until they come back or the
+    sweep drops them; a listener's is a leave. `channel_name` ignores a connection that
+    another one replaced already.
+    """
+    room = locked_room(room_id)
+    member = RoomMember.objects.select_related("user").filter(room=room, user=user).first()
+    if member is None or (channel_name is not None and member.channel_name != channel_name):
+        return Presence(None)
+    if explicit or not member.on_stage:
+        return _remove(room, member)
+    member.channel_name = ""
+    member.save(update_fields=["channel_name"])
+    events.publish_member(room, "member.updated", member)
+    if member.role == Role.MODERATOR:
+        note_moderators(room)
+    return Presence(member)
+
+
+def room_heartbeat(*, user, room_id, channel_name: str) -> None:
+    RoomMember.objects.filter(room_id=room_id, user=user, channel_name=channel_name).update(
+        last_seen=timezone.now()
+    )
+
+
+@transaction.atomic
+def audience_flush(*, room_id, user_ids) -> int | None:
+    """One `members.batch` for the audience changes of these people since the last one.
+
+    Each person's state is read now, under the room lock, so the batch is consistent with
+    the numbered events around it. Returns the event's seq, or None when nothing was sent.
+    """
+    try:
+        room = locked_live_room(room_id)
+    except ApplicationError:
+        return None
+    present = list(
+        RoomMember.objects.select_related("user").filter(room=room, user_id__in=user_ids)
+    )
+    present_ids = {m.user_id for m in present}
+    left = sorted(set(user_ids) - present_ids)
+    if not present and not left:
+        return None
+    return events.publish(
+        room,
+        "members.batch",
+        joined=[events.member_payload(m) for m in present],
+        left=left,
+        audience_count=RoomMember.objects.filter(room=room, role=Role.LISTENER).count(),
+    )
+
+
+def _sweep_room(room_id, stale_before) -> None:
+    with transaction.atomic():
+        room = locked_room(room_id)
+        if room.status != Room.Status.LIVE:
+            return
+        stale = list(RoomMember.objects.filter(room=room, last_seen__lt=stale_before))
+        audience = []
+        for member in stale:
+            if _remove(room, member).batched:
+                audience.append(member.user_id)
+        if audience:
+            audience_flush(room_id=room.pk, user_ids=audience)
+        note_moderators(room)
+
+
+def sweep_presence(*, now=None) -> dict:
+    """Drops members not seen for ROOM_PRESENCE_STALE_SECONDS (their server died without a
+    goodbye) and ends rooms left without a moderator for ROOM_MODERATOR_GRACE_SECONDS."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.ROOM_PRESENCE_STALE_SECONDS)
+    live = Room.objects.filter(status=Room.Status.LIVE)
+    stale_rooms = set(
+        RoomMember.objects.filter(room__in=live, last_seen__lt=stale_before).values_list(
+            "room_id", flat=True
+        )
+    )
+    connected_moderator = RoomMember.objects.filter(
+        room=OuterRef("pk"), role=Role.MODERATOR
+    ).exclude(channel_name="")
+    unmoderated = set(
+        live.filter(unmoderated_since__isnull=True)
+        .exclude(Exists(connected_moderator))
+        .values_list("pk", flat=True)
+    )
+    for room_id in stale_rooms | unmoderated:
+        _sweep_room(room_id, stale_before)
+    grace_over = now - timedelta(seconds=settings.ROOM_MODERATOR_GRACE_SECONDS)
+    ended = list(live.filter(unmoderated_since__lt=grace_over).values_list("pk", flat=True))
+    for room_id in ended:
+        try:
+            room_end(actor=None, room_id=room_id, reason="no_moderator")
+        except ApplicationError:
+            continue
+    return {"rooms_swept": len(stale_rooms | unmoderated), "rooms_ended": len(ended)}

@@ -1,0 +1,224 @@
+"""The stage: hands, invitations, mutes, moderators, removals and reactions.
+
+Every function takes the acting person and the room id, locks the room, checks the actor's
+rights through rooms.permissions, changes the members and publishes one event.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.serializers import user_summary
+from config.errors import ApplicationError
+from rooms import events
+from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from rooms.permissions import (
+    blocked_by,
+    member_as_moderator,
+    member_in_room,
+    room_stage_has_space,
+)
+from rooms.services.common import locked_live_room, log_action, note_moderators
+
+Role = RoomMember.Role
+Action = ModerationLog.Action
+
+REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
+
+
+def _me(room, actor) -> RoomMember:
+    return member_in_room(room=room, user_id=actor.pk)
+
+
+def _save(room, member: RoomMember, *fields) -> RoomMember:
+    member.save(update_fields=list(fields))
+    events.publish_member(room, "member.updated", member)
+    return member
+
+
+@transaction.atomic
+def hand_raise(*, actor, room_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if me.on_stage:
+        raise ApplicationError("You are on stage already.", code="on_stage")
+    if me.hand_raised:
+        return me
+    me.hand_raised_at = timezone.now()
+    return _save(room, me, "hand_raised_at")
+
+
+@transaction.atomic
+def hand_lower(*, actor, room_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if not me.hand_raised:
+        return me
+    me.hand_raised_at = None
+    return _save(room, me, "hand_raised_at")
+
+
+@transaction.atomic
+def speaker_invite(*, actor, room_id, user_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    moderator = member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.on_stage:
+        raise ApplicationError(f"{target.user.name} is on stage already.", code="on_stage")
+    if blocked_by(blocker_id=moderator.user_id, user=target.user):
+        raise ApplicationError.forbidden("You blocked this person; unblock them to invite them.")
+    if target.invited_to_speak_at is not None:
+        return target
+    target.invited_to_speak_at = timezone.now()
+    _save(room, target, "invited_to_speak_at")
+    events.tell(target, {"type": "speaker.invited", "by": user_summary(actor)})
+    log_action(action=Action.INVITE_SPEAKER, actor=actor, room=room, target=target.user)
+    return target
+
+
+@transaction.atomic
+def speaker_accept(*, actor, room_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if me.invited_to_speak_at is None:
+        raise ApplicationError.forbidden("No one has invited you to speak.")
+    room_stage_has_space(room=room)
+    me.role, me.muted = Role.SPEAKER, True
+    me.hand_raised_at = me.invited_to_speak_at = None
+    return _save(room, me, "role", "muted", "hand_raised_at", "invited_to_speak_at")
+
+
+@transaction.atomic
+def speaker_decline(*, actor, room_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if me.invited_to_speak_at is None:
+        return me
+    me.invited_to_speak_at = None
+    return _save(room, me, "invited_to_speak_at")
+
+
+@transaction.atomic
+def speaker_leave(*, actor, room_id) -> RoomMember:
+    """Steps down to the audience (a moderator gives up moderating too)."""
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if not me.on_stage:
+        raise ApplicationError("You are not on stage.", code="not_on_stage")
+    if me.user_id == room.host_id:
+        raise ApplicationError.forbidden("The host stays on stage; end the room or leave it.")
+    was_moderator = me.role == Role.MODERATOR
+    me.role, me.muted = Role.LISTENER, True
+    _save(room, me, "role", "muted")
+    if was_moderator:
+        note_moderators(room)
+    return me
+
+
+@transaction.atomic
+def speaker_remove(*, actor, room_id, user_id) -> RoomMember:
+    """A moderator moves a speaker back to the audience; peers renegotiate on the update."""
+    room = locked_live_room(room_id)
+    member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.role == Role.MODERATOR:
+        raise ApplicationError.forbidden("Take their moderator rights away first.")
+    if target.role != Role.SPEAKER:
+        raise ApplicationError(f"{target.user.name} is not on stage.", code="not_on_stage")
+    target.role, target.muted = Role.LISTENER, True
+    _save(room, target, "role", "muted")
+    log_action(action=Action.MOVE_TO_AUDIENCE, actor=actor, room=room, target=target.user)
+    return target
+
+
+@transaction.atomic
+def mute_set(*, actor, room_id, muted: bool) -> RoomMember:
+    room = locked_live_room(room_id)
+    me = _me(room, actor)
+    if not me.on_stage:
+        raise ApplicationError("Only people on stage have a microphone.", code="not_on_stage")
+    if me.muted == muted:
+        return me
+    me.muted = muted
+    return _save(room, me, "muted")
+
+
+@transaction.atomic
+def mute_force(*, actor, room_id, user_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if not target.on_stage:
+        raise ApplicationError(f"{target.user.name} is not on stage.", code="not_on_stage")
+    if target.muted:
+        return target
+    target.muted = True
+    _save(room, target, "muted")
+    log_action(action=Action.MUTE, actor=actor, room=room, target=target.user)
+    return target
+
+
+@transaction.atomic
+def moderator_grant(*, actor, room_id, user_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.role == Role.MODERATOR:
+        return target
+    if not target.on_stage:
+        room_stage_has_space(room=room)
+    target.role = Role.MODERATOR
+    target.hand_raised_at = target.invited_to_speak_at = None
+    _save(room, target, "role", "hand_raised_at", "invited_to_speak_at")
+    note_moderators(room)
+    log_action(action=Action.GRANT_MODERATOR, actor=actor, room=room, target=target.user)
+    return target
+
+
+@transaction.atomic
+def moderator_revoke(*, actor, room_id, user_id) -> RoomMember:
+    room = locked_live_room(room_id)
+    member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.role != Role.MODERATOR:
+        raise ApplicationError(f"{target.user.name} is not a moderator.", code="not_moderator")
+    if target.user_id == room.host_id:
+        raise ApplicationError.forbidden("The host cannot be demoted.")
+    target.role = Role.SPEAKER
+    _save(room, target, "role")
+    note_moderators(room)
+    log_action(action=Action.REVOKE_MODERATOR, actor=actor, room=room, target=target.user)
+    return target
+
+
+@transaction.atomic
+def member_remove(*, actor, room_id, user_id) -> None:
+    """Removes someone; they cannot come back to this room."""
+    room = locked_live_room(room_id)
+    member_as_moderator(room=room, user=actor)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.user_id == room.host_id:
+        raise ApplicationError.forbidden("The host cannot be removed.")
+    if target.user_id == actor.pk:
+        raise ApplicationError("Leave the room instead of removing yourself.", code="invalid")
+    RoomBan.objects.get_or_create(room=room, user=target.user, defaults={"banned_by": actor})
+    target.delete()
+    events.publish(room, "member.left", user_id=target.user_id, removed=True)
+    events.close_connection(
+        target.channel_name,
+        {"type": "error", "code": "removed", "message": "A moderator removed you from this room."},
+        4403,
+    )
+    if target.role == Role.MODERATOR:
+        note_moderators(room)
+    log_action(action=Action.REMOVE, actor=actor, room=room, target=target.user)
+
+
+def reaction_send(*, actor, room_id, emoji: str) -> None:
+    """A passing reaction: not state, so it is neither stored nor numbered."""
+    if emoji not in REACTIONS:
+        raise ApplicationError(f"A reaction is one of {' '.join(REACTIONS)}.", code="invalid")
+    room = Room.objects.filter(pk=room_id, status=Room.Status.LIVE).first()
+    if room is None:
+        raise ApplicationError.not_found("This room is not live.")
+    _me(room, actor)
+    events.broadcast(room, {"type": "reaction", "user_id": actor.pk, "emoji": emoji})

@@ -1,0 +1,21 @@
+import pytest
+
+from rooms.models import Room
+from rooms.services.lifecycle import room_create
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _quick_rooms(settings):
+    """A short audience window keeps the socket tests quick; the rules are the same."""
+    settings.ROOM_AUDIENCE_BATCH_SECONDS = 0.05
+
+
+@pytest.fixture
+def host(db):
+    return UserFactory(username="host", display_name="Host")
+
+
+@pytest.fixture
+def live_room(host) -> Room:
+    return room_create(host=host, title="Late talk")

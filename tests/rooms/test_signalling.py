@@ -1,0 +1,150 @@
+import pytest
+
+from config.errors import ApplicationError
+from rooms.models import RoomMember
+from rooms.signalling import Signal, sdp_sends_media, signal_parse, signal_route
+from tests.factories import UserFactory
+from tests.rooms.factories import member
+
+Role = RoomMember.Role
+
+HEAD = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+def sdp(*sections, session=""):
+    body = HEAD + (f"a={session}\r\n" if session else "")
+    for kind, direction, port in sections:
+        body += f"m={kind} {port} UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+        if direction:
+            body += f"a={direction}\r\n"
+    return body
+
+
+@pytest.mark.parametrize(
+    ("description", "sends"),
+    [
+        (sdp(("audio", "recvonly", 9)), False),
+        (sdp(("audio", "inactive", 9)), False),
+        (sdp(("audio", "recvonly", 9), ("audio", "inactive", 9)), False),
+        (sdp(("audio", "sendrecv", 9)), True),
+        (sdp(("audio", "sendonly", 9)), True),
+        (sdp(("audio", None, 9)), True),
+        (sdp(("audio", None, 9), session="recvonly"), False),
+        (sdp(("audio", "sendrecv", 9), session="recvonly"), True),
+        (sdp(("audio", "recvonly", 9), ("audio", "sendrecv", 9)), True),
+        (sdp(("audio", "sendrecv", 0)), False),
+        (sdp(("video", "sendonly", 9)), True),
+        (sdp(("application", None, 9)), True),
+        (HEAD, False),
+    ],
+)
+def test_which_descriptions_send_media(description, sends):
+    assert sdp_sends_media(description) is sends
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {},
+        {"to": "7", "candidate": {}},
+        {"to": True, "candidate": {}},
+        {"to": 7},
+        {"to": 7, "candidate": {}, "description": {"type": "offer", "sdp": "x"}},
+        {"to": 7, "description": {"type": "hello", "sdp": "x"}},
+        {"to": 7, "description": {"type": "offer"}},
+        {"to": 7, "description": "v=0"},
+        {"to": 7, "candidate": {"candidate": "x", "evil": 1}},
+        {"to": 7, "candidate": "candidate:1"},
+    ],
+)
+def test_malformed_signals_are_refused(frame):
+    with pytest.raises(ApplicationError) as raised:
+        signal_parse(frame)
+    assert raised.value.code == "invalid"
+
+
+def test_a_well_formed_signal():
+    signal = signal_parse({"to": 7, "candidate": {"candidate": "c", "sdpMid": "0"}, "x": 1})
+    assert signal.frame_fields() == {"candidate": {"candidate": "c", "sdpMid": "0"}}
+
+
+@pytest.fixture
+def mesh(live_room, host):
+    people = {
+        "host": host,
+        "speaker": UserFactory(),
+        "listener": UserFactory(),
+        "listener2": UserFactory(),
+    }
+    member(live_room, host, Role.MODERATOR, channel="c!host")
+    member(live_room, people["speaker"], Role.SPEAKER, channel="c!speaker")
+    member(live_room, people["listener"], channel="c!listener")
+    member(live_room, people["listener2"], channel="c!listener2")
+    return live_room, people
+
+
+def _route(room, sender, target, description=None):
+    candidate = None if description else {"candidate": "c"}
+    signal = Signal(to=target.pk, description=description, candidate=candidate)
+    return signal_route(room_id=room.pk, sender_id=sender.pk, signal=signal)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sender", "target", "allowed"),
+    [
+        ("host", "speaker", True),
+        ("host", "listener", True),
+        ("speaker", "listener", True),
+        ("listener", "speaker", True),
+        ("listener", "host", True),
+        ("listener", "listener2", False),
+    ],
+)
+def test_signals_follow_the_mesh_edges(mesh, sender, target, allowed):
+    room, people = mesh
+    if allowed:
+        assert _route(room, people[sender], people[target]) == f"c!{target}"
+    else:
+        with pytest.raises(ApplicationError) as raised:
+            _route(room, people[sender], people[target])
+        assert raised.value.status == 403
+
+
+@pytest.mark.django_db
+def test_signals_never_leave_the_room(mesh, host):
+    room, people = mesh
+    outsider = UserFactory()
+    with pytest.raises(ApplicationError) as raised:
+        _route(room, people["speaker"], outsider)
+    assert raised.value.status == 404
+    with pytest.raises(ApplicationError) as raised:
+        _route(room, outsider, people["speaker"])
+    assert raised.value.status == 403
+
+
+@pytest.mark.django_db
+def test_a_listener_may_not_offer_to_send(mesh):
+    room, people = mesh
+    sending = {"type": "offer", "sdp": sdp(("audio", "sendrecv", 9))}
+    with pytest.raises(ApplicationError) as raised:
+        _route(room, people["listener"], people["speaker"], description=sending)
+    assert raised.value.code == "sdp_sends_audio"
+    receiving = {"type": "answer", "sdp": sdp(("audio", "recvonly", 9))}
+    assert _route(room, people["listener"], people["speaker"], description=receiving) == "c!speaker"
+
+
+@pytest.mark.django_db
+def test_a_speaker_may_offer_to_send(mesh):
+    room, people = mesh
+    sending = {"type": "offer", "sdp": sdp(("audio", "sendrecv", 9))}
+    assert _route(room, people["speaker"], people["listener"], description=sending) == "c!listener"
+
+
+@pytest.mark.django_db
+def test_a_disconnected_peer_gets_no_signals(mesh):
+    room, people = mesh
+    RoomMember.objects.filter(user=people["speaker"]).update(channel_name="")
+    with pytest.raises(ApplicationError) as raised:
+        _route(room, people["host"], people["speaker"])
+    assert raised.value.status == 404
