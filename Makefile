@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+export HOST PORT
 
 # Development defaults; a deployment sets DEBUG=0 with SECRET_KEY and ALLOWED_HOSTS.
 DEBUG ?= 1
@@ -30,9 +31,11 @@ setup: $(VENV)/.installed
 	@mkdir -p var/staticfiles var/media
 	$(BIN)/python manage.py migrate --noinput
 
+# The web server (HTTP and WebSocket) and the Celery worker with its beat schedule,
+# side by side (config/Procfile); Ctrl-C stops both.
 run: setup
 	$(BIN)/python manage.py seed_demo --if-empty
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,134 @@
+"""Real daphne processes: a room shared by two of them through Redis, and a crashed one."""
+
+import asyncio
+import contextlib
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from rooms.models import RoomMember
+from rooms.services.lifecycle import room_create
+from rooms.services.presence import sweep_presence
+from tests.factories import PASSWORD, UserFactory
+from tests.servers import ServerProcess
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("thread_connections_closed"),
+]
+
+
+def _cookie(user) -> str:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+class Browser:
+    """A WebSocket client as a browser would be: a session cookie and its page's origin."""
+
+    def __init__(self, server: ServerProcess, cookie: str, room):
+        self.server, self.cookie, self.room = server, cookie, room
+
+    async def __aenter__(self):
+        self.ws = await connect(
+            f"{self.server.ws_url}/ws/rooms/{self.room.pk}/",
+            origin=self.server.url,
+            additional_headers={"Cookie": self.cookie},
+        )
+        self.snapshot = await self.recv()
+        assert self.snapshot["type"] == "room.snapshot", self.snapshot
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.ws.close()
+
+    async def send(self, kind, **fields):
+        await self.ws.send(json.dumps({"type": kind, **fields}))
+
+    async def recv(self) -> dict:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), 10))
+
+    async def next_of(self, kind) -> dict:
+        while True:
+            frame = await self.recv()
+            if frame["type"] == kind:
+                return frame
+
+
+@pytest.fixture
+def host_and_room(db):
+    host = UserFactory(username="far_host")
+    return host, room_create(host=host, title="Across processes")
+
+
+@pytest.fixture
+def listener_user(db):
+    return UserFactory(username="far_listener")
+
+
+@pytest.fixture
+def two_servers():
+    servers = [ServerProcess().start(), ServerProcess().start()]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+@pytest.mark.skipif(
+    not settings.REDIS_URL, reason="several server processes share rooms through Redis only"
+)
+async def test_two_server_processes_share_one_room(two_servers, host_and_room, listener_user):
+    host, room = host_and_room
+    a, b = two_servers
+    host_cookie, listener_cookie = await database_sync_to_async(
+        lambda: (_cookie(host), _cookie(listener_user))
+    )()
+    async with Browser(a, host_cookie, room) as on_a, Browser(b, listener_cookie, room) as on_b:
+        batch = await on_a.next_of("members.batch")
+        assert [m["user"]["username"] for m in batch["joined"]] == [listener_user.username]
+        await on_b.send("hand.raise")
+        seen_a = await on_a.next_of("member.updated")
+        seen_b = await on_b.next_of("member.updated")
+        assert seen_a == seen_b
+        assert seen_a["member"]["hand_raised"] is True
+        # Signalling crosses processes, point to point.
+        await on_a.send("signal", to=listener_user.pk, candidate={"candidate": "c", "sdpMid": "0"})
+        relayed = await on_b.next_of("signal")
+        assert (relayed["from"], relayed["candidate"]["sdpMid"]) == (host.pk, "0")
+        await on_b.send("signal", to=host.pk, candidate={"candidate": "d", "sdpMid": "0"})
+        assert (await on_a.next_of("signal"))["from"] == listener_user.pk
+        # Both processes give the same roster and number.
+        await on_a.send("snapshot.request")
+        await on_b.send("snapshot.request")
+        snap_a, snap_b = await on_a.next_of("room.snapshot"), await on_b.next_of("room.snapshot")
+        assert snap_a["seq"] == snap_b["seq"] == seen_a["seq"]
+        assert snap_a["members"] == snap_b["members"]
+        assert len(snap_a["members"]) == 2
+
+
+async def test_a_crashed_server_never_says_goodbye_and_the_sweep_cleans_up(
+    host_and_room, listener_user
+):
+    _, room = host_and_room
+    cookie = await database_sync_to_async(_cookie)(listener_user)
+    server = ServerProcess().start()
+    try:
+        browser = await Browser(server, cookie, room).__aenter__()
+        server.kill()
+        with contextlib.suppress(ConnectionClosed):
+            await browser.recv()
+    finally:
+        server.stop()
+    member = await RoomMember.objects.aget(room=room, user=listener_user)
+    assert member.channel_name  # nobody told the database
+    later = timezone.now() + timedelta(seconds=settings.ROOM_PRESENCE_STALE_SECONDS + 15)
+    await database_sync_to_async(sweep_presence)(now=later)
+    assert not await RoomMember.objects.filter(room=room, user=listener_user).aexists()
