@@ -11,12 +11,13 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format clean
+.PHONY: help setup run test lint format clean bench-rooms
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -44,6 +45,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Needs Redis and, for figures worth comparing, Postgres: set REDIS_URL and DATABASE_URL.
+bench-rooms: setup
+	$(BIN)/python benchmarks/room_fanout.py $(BENCH_ARGS)
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

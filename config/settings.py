@@ -104,8 +104,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Named explicitly: Channels' live-server tests otherwise prefix the name twice.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}"}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Socket handlers reach the database many times a second from worker threads; a pool
+    # (psycopg's) saves a new connection per call.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=10),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

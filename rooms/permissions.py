@@ -24,7 +24,7 @@ def room_is_host_or_co_host(*, user, room: Room) -> bool:
     return user.pk == room.host_id or room.co_hosts.filter(pk=user.pk).exists()
 
 
-def room_access_to_enter(*, user, room: Room) -> None:
+def room_access_to_enter(*, user, room: Room, moderators: set[int] | None = None) -> None:
     """Raises unless `user` may come into the live `room` now."""
     if room.status == Room.Status.ENDED:
         raise ApplicationError.not_found("This room has ended.")
@@ -34,7 +34,8 @@ def room_access_to_enter(*, user, room: Room) -> None:
         return
     if RoomBan.objects.filter(room=room, user=user).exists():
         raise ApplicationError.forbidden("A moderator removed you from this room.")
-    moderators = room_moderator_ids(room)
+    if moderators is None:
+        moderators = room_moderator_ids(room)
     if user.pk in moderators:
         return
     if Block.objects.filter(blocker_id__in=moderators, blocked=user).exists():

@@ -4,6 +4,8 @@ Lists load the stage of every room with one prefetch, so their query count does 
 with the number of rooms.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db.models import (
     Case,
@@ -28,6 +30,8 @@ Role = RoomMember.Role
 SNAPSHOT_HANDS = 200
 HALLWAY_LIVE = 30
 HALLWAY_UPCOMING = 20
+# A scheduled room whose host is running late stays among the upcoming ones this long.
+LATE_START_GRACE = timedelta(hours=1)
 STAGE_RANK = Case(
     When(role=Role.MODERATOR, then=Value(0)), default=Value(1), output_field=IntegerField()
 )
@@ -137,10 +141,15 @@ def rooms_visible_to(viewer) -> QuerySet:
 
 
 def _relevance(viewer):
-    """0 for rooms of people and clubs the viewer follows or belongs to, else 1."""
+    """0 for rooms of people and clubs the viewer follows or belongs to, else 1.
+
+    A social or closed room that the viewer may see at all was opened to them (a moderator
+    follows them, they were invited, they are in the club), so it counts as theirs.
+    """
     followed = Follow.objects.filter(follower=viewer)
     close = (
-        Q(host=viewer)
+        ~Q(visibility=Room.Visibility.OPEN)
+        | Q(host=viewer)
         | Exists(followed.filter(followee=OuterRef("host")))
         | Exists(
             followed.filter(
@@ -188,13 +197,12 @@ def hallway(*, viewer) -> dict:
     """Live rooms (people and clubs the viewer follows first, then other open rooms), then
     upcoming ones in time order."""
     visible = rooms_visible_to(viewer).annotate(relevance=_relevance(viewer))
-    relevant_or_open = Q(relevance=0) | Q(visibility=Room.Visibility.OPEN)
-    live = room_list_annotated(
-        visible.filter(relevant_or_open, status=Room.Status.LIVE), viewer
-    ).order_by("relevance", "-listener_count", "-started_at")[:HALLWAY_LIVE]
+    live = room_list_annotated(visible.filter(status=Room.Status.LIVE), viewer).order_by(
+        "relevance", "-listener_count", "-started_at"
+    )[:HALLWAY_LIVE]
     upcoming = room_list_annotated(
         visible.filter(
-            relevant_or_open, status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now()
+            status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now() - LATE_START_GRACE
         ),
         viewer,
     ).order_by("relevance", "scheduled_for")[:HALLWAY_UPCOMING]

@@ -47,8 +47,9 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
         if member.role == Role.MODERATOR:
             note_moderators(room)
         return Presence(member)
-    room_access_to_enter(user=user, room=room)
-    moderator = user.pk in room_moderator_ids(room)
+    moderators = room_moderator_ids(room)
+    room_access_to_enter(user=user, room=room, moderators=moderators)
+    moderator = user.pk in moderators
     if not moderator:
         room_has_space(room=room)
     member = RoomMember.objects.create(

@@ -1,0 +1,136 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from rooms.models import Room, RoomMember
+from rooms.selectors import hallway, room_snapshot, rooms_visible_to
+from rooms.services.lifecycle import room_create
+from tests.factories import (
+    BlockFactory,
+    ClubFactory,
+    ClubFollowFactory,
+    FollowFactory,
+    MembershipFactory,
+    UserFactory,
+)
+from tests.helpers import count_queries
+from tests.rooms.factories import member
+
+pytestmark = pytest.mark.django_db
+
+Role = RoomMember.Role
+
+
+def _room_with_people(host, *, speakers=2, listeners=3, **kwargs):
+    room = room_create(host=host, title=f"Room of {host.username}", **kwargs)
+    member(room, host, Role.MODERATOR)
+    for _ in range(speakers):
+        member(room, UserFactory(), Role.SPEAKER)
+    for _ in range(listeners):
+        member(room, UserFactory())
+    return room
+
+
+def _render(result):
+    """Touch everything a hallway card shows."""
+    for room in result["live"] + result["upcoming"]:
+        _ = (room.host.username, room.club and room.club.name, room.listener_count, room.you_rsvp)
+        _ = [m.user.username for m in room.stage_members]
+        _ = [m.user.username for m in room.followed_members]
+
+
+def test_hallway_query_count_does_not_grow_with_rooms(user):
+    def add_rooms(n):
+        for _ in range(n):
+            host = UserFactory()
+            FollowFactory(follower=user, followee=host)
+            _room_with_people(host)
+            room_create(host=host, title="Later", scheduled_for=timezone.now() + timedelta(days=1))
+
+    add_rooms(1)
+    small = count_queries(lambda: _render(hallway(viewer=user)))
+    add_rooms(6)
+    large = count_queries(lambda: _render(hallway(viewer=user)))
+    assert small == large
+    assert large <= 6
+
+
+def test_hallway_puts_followed_people_and_clubs_first(user):
+    stranger_room = _room_with_people(UserFactory(), listeners=9)
+    followed = UserFactory()
+    FollowFactory(follower=user, followee=followed)
+    followed_room = _room_with_people(followed, listeners=0)
+    club = ClubFactory()
+    club_host = UserFactory()
+    MembershipFactory(club=club, user=club_host, role="leader")
+    ClubFollowFactory(club=club, user=user)
+    club_room = _room_with_people(club_host, listeners=1, club=club)
+    speaker_followed_room = _room_with_people(UserFactory(), listeners=2)
+    followed_speaker = UserFactory()
+    member(speaker_followed_room, followed_speaker, Role.SPEAKER)
+    FollowFactory(follower=user, followee=followed_speaker)
+    live = [r.pk for r in hallway(viewer=user)["live"]]
+    assert set(live[:3]) == {followed_room.pk, club_room.pk, speaker_followed_room.pk}
+    assert live[3] == stranger_room.pk
+
+
+def test_hallway_lists_upcoming_rooms_in_time_order(user):
+    host = UserFactory()
+    soon = room_create(host=host, title="Soon", scheduled_for=timezone.now() + timedelta(hours=1))
+    later = room_create(host=host, title="Later", scheduled_for=timezone.now() + timedelta(days=2))
+    upcoming = [r.pk for r in hallway(viewer=user)["upcoming"]]
+    assert upcoming == [soon.pk, later.pk]
+
+
+def test_hallway_hides_rooms_of_blocked_hosts_both_ways(user):
+    blocker, blocked = UserFactory(), UserFactory()
+    BlockFactory(blocker=blocker, blocked=user)
+    BlockFactory(blocker=user, blocked=blocked)
+    _room_with_people(blocker)
+    _room_with_people(blocked)
+    visible = _room_with_people(UserFactory())
+    assert [r.pk for r in hallway(viewer=user)["live"]] == [visible.pk]
+
+
+def test_hallway_shows_private_rooms_only_to_those_let_in(user):
+    host = UserFactory()
+    social = _room_with_people(host, visibility=Room.Visibility.SOCIAL)
+    closed = _room_with_people(host, visibility=Room.Visibility.CLOSED)
+    assert hallway(viewer=user)["live"] == []
+    FollowFactory(follower=host, followee=user)
+    closed.invitees.add(user)
+    assert {r.pk for r in hallway(viewer=user)["live"]} == {social.pk, closed.pk}
+
+
+def test_ended_rooms_are_not_in_the_hallway(user):
+    room = _room_with_people(UserFactory())
+    Room.objects.filter(pk=room.pk).update(status=Room.Status.ENDED, ended_at=timezone.now())
+    assert hallway(viewer=user)["live"] == []
+    assert rooms_visible_to(user).filter(pk=room.pk).exists()
+
+
+def test_snapshot_query_count_does_not_grow_with_the_room(host, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 10
+    room = _room_with_people(host, speakers=2, listeners=3)
+    small = count_queries(lambda: room_snapshot(room_id=room.pk, user=host))
+    for _ in range(30):
+        member(room, UserFactory())
+    for _ in range(3):
+        member(room, UserFactory(), hand_raised_at=timezone.now())
+    large = count_queries(lambda: room_snapshot(room_id=room.pk, user=host))
+    assert small == large
+
+
+def test_snapshot_is_bounded_for_big_rooms(host, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 10
+    room = _room_with_people(host, speakers=2, listeners=40)
+    raised = UserFactory()
+    member(room, raised, hand_raised_at=timezone.now())
+    snapshot = room_snapshot(room_id=room.pk, user=host)
+    roles = [m["role"] for m in snapshot["members"]]
+    assert roles[:3] == ["moderator", "speaker", "speaker"]
+    assert snapshot["members"][3]["user"]["id"] == raised.pk
+    assert len(snapshot["members"]) == 3 + 1 + 10
+    assert snapshot["audience_count"] == 41
+    assert snapshot["me"]["user"]["id"] == host.pk
