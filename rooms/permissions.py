@@ -74,7 +74,7 @@ def room_visible_to(*, user, room: Room, moderators: set[int] | None = None) -> 
 def room_has_space(*, room: Room) -> None:
     if RoomMember.objects.filter(room=room).count() >= settings.ROOM_MAX_MEMBERS:
         raise ApplicationError(
-            f"This room is full ({settings.ROOM_MAX_MEMBERS} people); try again later.",
+            "This room is full; try again later.",
             code="room_full",
             status=409,
         )
@@ -84,7 +84,7 @@ def room_stage_has_space(*, room: Room) -> None:
     on_stage = RoomMember.objects.filter(room=room, role__in=RoomMember.STAGE_ROLES).count()
     if on_stage >= room.speaker_cap:
         raise ApplicationError(
-            f"The stage is full ({room.speaker_cap} people).", code="stage_full", status=409
+            "The stage is full; someone has to step down first.", code="stage_full", status=409
         )
 
 

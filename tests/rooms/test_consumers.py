@@ -443,3 +443,15 @@ async def test_a_silent_connection_closes_with_4408(live_room, host, settings):
     await socket.open()
     assert (await socket.next_of("error"))["code"] == "idle"
     assert await socket.close_code() == 4408
+
+
+async def test_a_full_room_says_so_and_closes(live_room, host_socket, people, settings):
+    settings.ROOM_MAX_MEMBERS = 1
+    socket = Socket(people["ann"], live_room.pk)
+    await socket.comm.connect()
+    frame = await socket.recv()
+    assert (frame["code"], frame["message"]) == (
+        "room_full",
+        "This room is full; try again later.",
+    )
+    assert await socket.close_code() == 4403

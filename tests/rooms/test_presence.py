@@ -199,3 +199,16 @@ def test_room_ended_frame_is_numbered_after_the_last_event(live_room, host, even
     ended = json.loads(messages[-1]["text"])
     assert ended == {"type": "room.ended", "seq": 2, "reason": "ended"}
     assert Room.objects.get(pk=live_room.pk).seq == 2
+
+
+def test_a_full_stage_turns_the_next_speaker_away(live_room, host):
+    live_room.speaker_cap = 2
+    live_room.save()
+    member(live_room, host, Role.MODERATOR)
+    member(live_room, UserFactory(), Role.SPEAKER)
+    invited = UserFactory()
+    member(live_room, invited, invited_to_speak_at=timezone.now())
+    with pytest.raises(ApplicationError) as raised:
+        stage.speaker_accept(actor=invited, room_id=live_room.pk)
+    assert (raised.value.code, raised.value.status) == ("stage_full", 409)
+    assert RoomMember.objects.get(user=invited).role == Role.LISTENER

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import sys
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,8 @@ from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from rooms.services.presence import sweep_presence
 from tests.factories import PASSWORD, UserFactory
-from tests.servers import ServerProcess
+from tests.rooms.factories import member
+from tests.servers import ROOT, ServerProcess, project_env
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -72,6 +74,13 @@ def host_and_room(db):
 @pytest.fixture
 def listener_user(db):
     return UserFactory(username="far_listener")
+
+
+@pytest.fixture
+def server():
+    process = ServerProcess().start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture
@@ -132,3 +141,21 @@ async def test_a_crashed_server_never_says_goodbye_and_the_sweep_cleans_up(
     later = timezone.now() + timedelta(seconds=settings.ROOM_PRESENCE_STALE_SECONDS + 15)
     await database_sync_to_async(sweep_presence)(now=later)
     assert not await RoomMember.objects.filter(room=room, user=listener_user).aexists()
+
+
+async def test_a_push_from_another_process_reaches_the_sockets(server, host_and_room):
+    """The sweep command runs in a process of its own: on Redis its push goes through Redis,
+    on the embedded defaults through the relay that the web server drains."""
+    host, room = host_and_room
+    cookie = await database_sync_to_async(_cookie)(host)
+    ghost = await database_sync_to_async(UserFactory)(username="ghost")
+    long_ago = timezone.now() - timedelta(minutes=5)
+    await database_sync_to_async(member)(room, ghost, channel="gone!1", last_seen=long_ago)
+    async with Browser(server, cookie, room) as on_server:
+        assert on_server.snapshot["audience_count"] == 1
+        sweep = await asyncio.create_subprocess_exec(
+            sys.executable, "manage.py", "sweep_presence", cwd=ROOT, env=project_env()
+        )
+        assert await sweep.wait() == 0
+        batch = await on_server.next_of("members.batch")
+        assert (batch["left"], batch["audience_count"]) == ([ghost.pk], 0)
