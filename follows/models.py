@@ -131,11 +131,6 @@ class ClubMembership(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
-    @property
-    def leads(self) -> bool:
-        """Admins and leaders run the club's rooms."""
-        return self.is_active and self.role in (self.Role.ADMIN, self.Role.LEADER)
-
 
 class ClubFollow(models.Model):
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="follows")

@@ -1,7 +1,6 @@
 """Who may enter a room and who may act in it: the checks every room service calls first."""
 
 from django.conf import settings
-from django.db.models import Q
 
 from config.errors import ApplicationError
 from follows.models import Block, ClubMembership, Follow
@@ -114,9 +113,3 @@ def room_access_as_moderator(*, user, room: Room) -> None:
 
 def blocked_by(*, blocker_id: int, user) -> bool:
     return Block.objects.filter(blocker_id=blocker_id, blocked=user).exists()
-
-
-def users_in_block(a_id: int, b_id: int) -> bool:
-    return Block.objects.filter(
-        Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)
-    ).exists()

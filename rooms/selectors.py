@@ -97,15 +97,6 @@ def audience_page(*, room_id, offset: int) -> dict:
     }
 
 
-def _moderates(user_ref):
-    """Rooms where `user_ref` is host, co-host or a current moderator."""
-    return (
-        Q(host=user_ref)
-        | Q(co_hosts=user_ref)
-        | Q(members__user=user_ref, members__role=Role.MODERATOR)
-    )
-
-
 def rooms_visible_to(viewer) -> QuerySet:
     """Rooms the viewer may see in lists: the visibility rule, and no blocks with the host."""
     follows_viewer = Follow.objects.filter(followee=viewer)
