@@ -3,7 +3,11 @@
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from rooms.models import ModerationLog, Room, RoomMember
+from rooms import events
+from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+
+# The socket of someone taken out of a room closes with this ("not allowed in this room").
+CLOSE_REMOVED = 4403
 
 
 def locked_room(room_id) -> Room:
@@ -37,5 +41,37 @@ def note_moderators(room: Room) -> None:
     Room.objects.filter(pk=room.pk).update(unmoderated_since=room.unmoderated_since)
 
 
-def log_action(*, action: str, actor, room: Room | None, target=None, note: str = "") -> None:
-    ModerationLog.objects.create(action=action, actor=actor, room=room, target=target, note=note)
+def log_action(
+    *, action: str, actor, room: Room | None, target=None, note: str = "", club=None
+) -> None:
+    ModerationLog.objects.create(
+        action=action, actor=actor, room=room, target=target, note=note, club=club
+    )
+
+
+def member_expel(
+    room: Room,
+    member: RoomMember,
+    *,
+    actor,
+    action: str,
+    message: str,
+    keep_out: bool,
+    note: str = "",
+) -> None:
+    """Takes someone out of a live room (locked by the caller): the room hears they were
+    removed, their socket gets `message` and closes, and the log gets a row.
+
+    `keep_out` bans them from this room for good (a RoomBan); without it another rule (a
+    block, a club ban) is what keeps them out.
+    """
+    if keep_out:
+        RoomBan.objects.get_or_create(room=room, user=member.user, defaults={"banned_by": actor})
+    member.delete()
+    events.publish(room, "member.left", user_id=member.user_id, removed=True)
+    events.close_connection(
+        member.channel_name, {"type": "error", "code": "removed", "message": message}, CLOSE_REMOVED
+    )
+    if member.role == RoomMember.Role.MODERATOR:
+        note_moderators(room)
+    log_action(action=action, actor=actor, room=room, target=member.user, note=note)
