@@ -24,6 +24,7 @@ from config.errors import ApplicationError
 from rooms.models import Room
 from rooms.services.lifecycle import room_end
 
+PEOPLE, REPORTS, ROOMS = ("person", "people"), ("report", "reports"), ("room", "rooms")
 SUSPENSIONS = {
     "1h": ("1 hour", timedelta(hours=1)),
     "1d": ("1 day", timedelta(days=1)),
@@ -151,8 +152,8 @@ class UserAdmin(ObjectActionsMixin, DjangoUserAdmin):
             "Suspension and ban",
             {
                 "fields": ["suspended_until", "banned_at", "restriction_reason"],
-                "description": "Changed only with the actions of the people list, which log "
-                "them and disconnect the person.",
+                "description": "Changed only with the Suspend, Ban and Lift buttons above (or "
+                "the list's actions), which log it and disconnect the person.",
             },
         ),
         (
@@ -247,7 +248,8 @@ class UserAdmin(ObjectActionsMixin, DjangoUserAdmin):
                 lambda user: user_suspend(
                     actor=request.user, user=user, duration=data["duration"], reason=data["reason"]
                 ),
-                done="Suspended {count} people; their connections are closing.",
+                done="Suspended {count}; their connections are closing.",
+                noun=PEOPLE,
                 label=lambda user: f"@{user}",
             )
 
@@ -269,7 +271,8 @@ class UserAdmin(ObjectActionsMixin, DjangoUserAdmin):
                 request,
                 queryset,
                 lambda user: user_ban(actor=request.user, user=user, reason=data["reason"]),
-                done="Banned {count} people; their connections are closing.",
+                done="Banned {count}; their connections are closing.",
+                noun=PEOPLE,
                 label=lambda user: f"@{user}",
             )
 
@@ -290,7 +293,8 @@ class UserAdmin(ObjectActionsMixin, DjangoUserAdmin):
             request,
             queryset,
             lambda user: user_reinstate(actor=request.user, user=user),
-            done="{count} people may sign in again.",
+            done="{count} may sign in again.",
+            noun=PEOPLE,
             label=lambda user: f"@{user}",
         )
 
@@ -409,6 +413,7 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 queryset,
                 lambda report: service(actor=request.user, report_id=report.pk, note=data["note"]),
                 done=done,
+                noun=REPORTS,
                 label=lambda report: f"Report #{report.pk}",
             )
 
@@ -430,7 +435,7 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
             service=report_resolve,
             title="Resolve reports",
             submit="Resolve",
-            done="Resolved {count} reports.",
+            done="Resolved {count}.",
         )
 
     @admin.action(description="Dismiss selected reports…", permissions=["change"])
@@ -441,7 +446,7 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
             service=report_dismiss,
             title="Dismiss reports",
             submit="Dismiss",
-            done="Dismissed {count} reports.",
+            done="Dismissed {count}.",
         )
 
     @admin.action(description="Suspend the reported people…", permissions=["change", "suspend"])
@@ -461,7 +466,8 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 lambda user: user_suspend(
                     actor=request.user, user=user, duration=data["duration"], reason=data["reason"]
                 ),
-                done="Suspended {count} people; their connections are closing.",
+                done="Suspended {count}; their connections are closing.",
+                noun=PEOPLE,
                 label=lambda user: f"@{user}",
             )
             suspended_ids = {user.pk for user in suspended}
@@ -502,7 +508,8 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
                     as_staff=True,
                     note=data["note"],
                 ),
-                done="Ended {count} rooms; everyone inside was told and disconnected.",
+                done="Ended {count}; everyone inside was told and disconnected.",
+                noun=ROOMS,
                 label=lambda room: f"“{room}”",
             )
             ended_ids = {room.pk for room in ended}

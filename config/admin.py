@@ -51,9 +51,12 @@ def form_action(
     return TemplateResponse(request, "admin/form_action.html", context)
 
 
-def apply_each(request, objects: Iterable, call: Callable, *, done: str, label=str) -> list:
+def apply_each(
+    request, objects: Iterable, call: Callable, *, done: str, noun: tuple[str, str], label=str
+) -> list:
     """Calls `call(obj)` for each object; says how many went through and why others did not.
-    `done` is a message with `{count}`. Returns what the successful calls returned."""
+    `done` is a message whose `{count}` becomes "1 person" or "3 people" with `noun` as
+    (singular, plural). Returns what the successful calls returned."""
     results = []
     for obj in objects:
         try:
@@ -61,7 +64,8 @@ def apply_each(request, objects: Iterable, call: Callable, *, done: str, label=s
         except ApplicationError as error:
             messages.error(request, f"{label(obj)}: {error.message}")
     if results:
-        messages.success(request, done.format(count=len(results)))
+        count = len(results)
+        messages.success(request, done.format(count=f"{count} {noun[count != 1]}"))
     return results
 
 

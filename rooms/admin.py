@@ -125,7 +125,8 @@ class RoomAdmin(ObjectActionsMixin, admin.ModelAdmin):
                     as_staff=True,
                     note=data["note"],
                 ),
-                done="Ended {count} rooms; everyone inside was told and disconnected.",
+                done="Ended {count}; everyone inside was told and disconnected.",
+                noun=("room", "rooms"),
                 label=lambda room: f"“{room}”",
             )
 

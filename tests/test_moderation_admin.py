@@ -199,7 +199,7 @@ def test_suspending_from_the_people_list(mod_client, troll, moderator):
         },
         follow=True,
     )
-    assert "Suspended 1 people; their connections are closing." in _messages(done)
+    assert "Suspended 1 person; their connections are closing." in _messages(done)
     troll.refresh_from_db()
     assert troll.suspended_until > timezone.now() + timedelta(days=6)
     assert troll.restriction_reason == "Spamming rooms."
@@ -219,7 +219,7 @@ def test_banning_and_lifting_from_the_people_list(mod_client, troll, moderator):
         {"action": "reinstate_users", "_selected_action": [troll.pk]},
         follow=True,
     )
-    assert "1 people may sign in again." in _messages(done)
+    assert "1 person may sign in again." in _messages(done)
     troll.refresh_from_db()
     assert troll.restriction() is None
     assert list(ModerationLog.objects.order_by("created").values_list("action", flat=True)) == [
@@ -242,7 +242,7 @@ def test_refusals_are_reported_per_person_and_the_rest_go_through(mod_client, tr
     )
     messages = _messages(done)
     assert "@colleague: @colleague is staff: only a superuser can suspend or ban them." in messages
-    assert "Banned 1 people; their connections are closing." in messages
+    assert "Banned 1 person; their connections are closing." in messages
     troll.refresh_from_db()
     colleague.refresh_from_db()
     assert (troll.is_banned, colleague.is_banned) == (True, False)
@@ -349,7 +349,7 @@ def test_suspend_the_reported_person_from_the_report(mod_client, moderator, trol
         },
         follow=True,
     )
-    assert "Suspended 1 people; their connections are closing." in _messages(done)
+    assert "Suspended 1 person; their connections are closing." in _messages(done)
     troll.refresh_from_db()
     assert troll.is_suspended()
     for each in (report, other):
