@@ -12,7 +12,7 @@ from accounts.services.moderation import user_suspend
 from accounts.services.reports import report_create
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 from rooms.services.lifecycle import room_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_moderator, moderators_group
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +22,7 @@ Action = ModerationLog.Action
 
 @pytest.fixture
 def moderator():
-    person = UserFactory(username="mod", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    return make_moderator(username="mod")
 
 
 @pytest.fixture
@@ -99,7 +97,7 @@ def test_moderators_cannot_grant_staff_rights_or_groups(mod_client, troll):
             "bio": "",
             "is_staff": "on",
             "is_superuser": "on",
-            "groups": [Group.objects.get(name="Moderators").pk],
+            "groups": [moderators_group().pk],
             "reports_received-TOTAL_FORMS": "0",
             "reports_received-INITIAL_FORMS": "0",
         },

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -13,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.services.moderation import user_ban, user_reinstate, user_suspend
 from config.errors import ApplicationError
 from rooms.models import ModerationLog
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.helpers import error_of
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +22,7 @@ Action = ModerationLog.Action
 
 @pytest.fixture
 def moderator():
-    person = UserFactory(username="mod", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    return make_moderator(username="mod")
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """Reports: the API and the profile's form, merging, throttling, and staff handling them."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from accounts.models import Report
 from accounts.services.reports import report_create, report_dismiss, report_resolve
 from config.errors import ApplicationError
 from rooms.models import ModerationLog, Room
 from rooms.services.lifecycle import room_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_moderator
 from tests.helpers import error_of
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +27,7 @@ def room(troll):
 
 @pytest.fixture
 def moderator():
-    person = UserFactory(username="mod", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    return make_moderator(username="mod")
 
 
 # --- the API ------------------------------------------------------------------------------

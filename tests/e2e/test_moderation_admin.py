@@ -8,18 +8,16 @@ import shutil
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group
 
 from accounts.services.reports import report_create
 from rooms.models import ModerationLog, Room, RoomMember
 from rooms.services.lifecycle import room_create
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.servers import ServerProcess
 
 pytestmark = [
     pytest.mark.browser,
-    # Serialized rollback brings back the Moderators group (migration data) after flushes.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("thread_connections_closed"),
 ]
 
@@ -84,8 +82,7 @@ def _signs_in_on_the_server(user) -> None:
 
 @pytest.fixture
 def scene():
-    staff = UserFactory(username="staffer", display_name="Sam Staff", is_staff=True)
-    staff.groups.add(Group.objects.get(name="Moderators"))
+    staff = make_moderator(username="staffer", display_name="Sam Staff")
     troll = UserFactory(username="troll", display_name="Bridge Dweller")
     for person in (staff, troll):
         _signs_in_on_the_server(person)

@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -20,13 +19,12 @@ from websockets.exceptions import ConnectionClosed
 from accounts.services.moderation import user_ban, user_suspend
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.services import lifecycle
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.rooms.sockets import Socket
 from tests.servers import ServerProcess
 
 pytestmark = [
-    # Serialized rollback brings back the Moderators group (migration data) after flushes.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("thread_connections_closed"),
 ]
 
@@ -35,9 +33,7 @@ Role = RoomMember.Role
 
 @pytest.fixture
 def staff(db):
-    person = UserFactory(username="staffer", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    return make_moderator(username="staffer")
 
 
 @pytest.fixture

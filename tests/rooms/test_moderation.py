@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 
 from config.errors import ApplicationError
 from follows import services as follows_services
@@ -12,7 +11,13 @@ from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 from rooms.permissions import room_access_to_enter
 from rooms.selectors import hallway, room_snapshot
 from rooms.services import lifecycle, stage
-from tests.factories import BlockFactory, ClubFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    BlockFactory,
+    ClubFactory,
+    MembershipFactory,
+    UserFactory,
+    make_moderator,
+)
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +28,7 @@ Action = ModerationLog.Action
 
 @pytest.fixture
 def staff():
-    person = UserFactory(username="staffer", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    return make_moderator(username="staffer")
 
 
 @pytest.fixture
