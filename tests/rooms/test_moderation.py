@@ -128,6 +128,44 @@ def test_a_moderators_removal_is_still_logged_as_theirs(live_room, host, user):
     assert RoomBan.objects.filter(room=live_room, user=user).exists()
 
 
+# --- the log of in-room moderation -------------------------------------------------------
+
+IN_ROOM = {
+    Action.MUTE: lambda room, host, target: stage.mute_force(
+        actor=host, room_id=room.pk, user_id=target.pk
+    ),
+    Action.MOVE_TO_AUDIENCE: lambda room, host, target: stage.speaker_remove(
+        actor=host, room_id=room.pk, user_id=target.pk
+    ),
+    Action.GRANT_MODERATOR: lambda room, host, target: stage.moderator_grant(
+        actor=host, room_id=room.pk, user_id=target.pk
+    ),
+    Action.REMOVE: lambda room, host, target: stage.member_remove(
+        actor=host, room_id=room.pk, user_id=target.pk
+    ),
+    Action.END_ROOM: lambda room, host, target: lifecycle.room_end(actor=host, room_id=room.pk),
+}
+
+
+@pytest.mark.parametrize("action", list(IN_ROOM))
+def test_every_in_room_moderator_action_is_logged(live_room, host, user, action):
+    member(live_room, host, Role.MODERATOR)
+    member(live_room, user, Role.SPEAKER, muted=False)
+    IN_ROOM[action](live_room, host, user)
+    log = ModerationLog.objects.get()
+    target = None if action == Action.END_ROOM else user
+    assert (log.action, log.actor, log.target, log.room) == (action, host, target, live_room)
+    assert log.created is not None
+
+
+def test_revoking_moderator_rights_is_logged(live_room, host, user):
+    member(live_room, host, Role.MODERATOR)
+    member(live_room, user, Role.MODERATOR)
+    stage.moderator_revoke(actor=host, room_id=live_room.pk, user_id=user.pk)
+    log = ModerationLog.objects.get()
+    assert (log.action, log.actor, log.target) == (Action.REVOKE_MODERATOR, host, user)
+
+
 # --- blocks -------------------------------------------------------------------------------
 
 
