@@ -1,6 +1,8 @@
-"""What the room services share: loading a room under lock and checking it is live."""
+"""What the room services share: locked rooms, the moderators' grace period, the moderation
+log, and taking someone out of a room."""
 
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from config.errors import ApplicationError
 from rooms import events
@@ -44,6 +46,9 @@ def note_moderators(room: Room) -> None:
 def log_action(
     *, action: str, actor, room: Room | None, target=None, note: str = "", club=None
 ) -> None:
+    # The note summarises (a reason, a staff note with its context); the full text stays
+    # where it came from (the account, the report), so a long one is shortened here.
+    note = Truncator(note).chars(ModerationLog._meta.get_field("note").max_length)
     ModerationLog.objects.create(
         action=action, actor=actor, room=room, target=target, note=note, club=club
     )

@@ -49,6 +49,16 @@ def test_a_suspension_locks_the_account_until_its_end_and_is_logged(moderator, u
     assert "Spamming rooms." in row.note
 
 
+def test_a_long_reason_is_kept_whole_and_shortened_in_the_log(moderator, user):
+    reason = "x" * 500
+    _suspend(moderator, user, reason=reason)
+    user.refresh_from_db()
+    assert user.restriction_reason == reason
+    note = ModerationLog.objects.get().note
+    assert len(note) == 500
+    assert note.endswith("…")
+
+
 def test_a_suspension_ends_by_itself(moderator, user):
     _suspend(moderator, user)
     later = timezone.now() + timedelta(days=3, minutes=1)
