@@ -1,6 +1,15 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
-from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+from accounts.models import (
+    BIO_MAX_LENGTH,
+    DISPLAY_NAME_MAX_LENGTH,
+    REPORT_TEXT_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    Report,
+)
+from accounts.selectors import user_restriction_for_credentials
 
 
 class SignupForm(forms.Form):
@@ -38,3 +47,28 @@ class ProfileForm(forms.Form):
         ),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my picture")
+
+
+class LoginForm(AuthenticationForm):
+    def get_invalid_login_error(self):
+        """Tells someone with the right password why their account is locked."""
+        restriction = user_restriction_for_credentials(
+            username=self.cleaned_data.get("username") or "",
+            password=self.cleaned_data.get("password") or "",
+        )
+        if restriction is not None:
+            return ValidationError(restriction, code="account_restricted")
+        return super().get_invalid_login_error()
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=Report.Reason.choices, widget=forms.RadioSelect, label="What is wrong?"
+    )
+    text = forms.CharField(
+        max_length=REPORT_TEXT_MAX_LENGTH,
+        required=False,
+        label="Details",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: what happened, and where. Only site staff read reports.",
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/report/", views.report_user, name="report_user"),
     path("u/<str:username>/followers/", views.followers, name="profile_followers"),
     path("u/<str:username>/following/", views.following, name="profile_following"),
 ]
@@ -19,4 +20,5 @@ api_urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("users/<str:username>/", apis.UserDetailApi.as_view(), name="api-user"),
+    path("reports/", apis.ReportApi.as_view(), name="api-reports"),
 ]

@@ -64,3 +64,9 @@ class AuthRateThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ReportRateThrottle(throttling.UserRateThrottle):
+    """Reports per person, shared by the profile's report form and the API."""
+
+    scope = "reports"

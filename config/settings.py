@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Refuses suspended and banned accounts, at sign-in and on every signed-in request.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hallway"
 LOGOUT_REDIRECT_URL = "hallway"
@@ -199,7 +201,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.backends.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -215,6 +217,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Sign-in and sign-up attempts per client address, pages and API together.
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
+        # Reports per person, API and pages together; repeats of one target are merged.
+        "reports": env.str("THROTTLE_REPORTS", default="20/hour"),
     },
 }
 
@@ -234,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "follows.models.ClubMembership.Status",
         "RoomRoleEnum": "rooms.models.RoomMember.Role",
         "RoomStatusEnum": "rooms.models.Room.Status",
+        "ReportReasonEnum": "accounts.models.Report.Reason",
+        "ReportStatusEnum": "accounts.models.Report.Status",
     },
 }
 

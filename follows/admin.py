@@ -1,13 +1,18 @@
 from django.contrib import admin
 
-from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
 
 
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
     list_display = ["follower", "followee", "created"]
     list_filter = ["created"]
-    search_fields = ["follower__username", "followee__username"]
+    search_fields = [
+        "follower__username",
+        "follower__display_name",
+        "followee__username",
+        "followee__display_name",
+    ]
     autocomplete_fields = ["follower", "followee"]
     list_select_related = ["follower", "followee"]
     date_hierarchy = "created"
@@ -17,7 +22,12 @@ class FollowAdmin(admin.ModelAdmin):
 class BlockAdmin(admin.ModelAdmin):
     list_display = ["blocker", "blocked", "created"]
     list_filter = ["created"]
-    search_fields = ["blocker__username", "blocked__username"]
+    search_fields = [
+        "blocker__username",
+        "blocker__display_name",
+        "blocked__username",
+        "blocked__display_name",
+    ]
     autocomplete_fields = ["blocker", "blocked"]
     list_select_related = ["blocker", "blocked"]
 
@@ -30,6 +40,22 @@ class ClubMembershipInline(admin.TabularInline):
     readonly_fields = ["created"]
 
 
+class ClubBanInline(admin.TabularInline):
+    """Read-only: club admins ban and lift bans from the club's page, which logs it."""
+
+    model = ClubBan
+    extra = 0
+    can_delete = False
+    fields = ["user", "banned_by", "reason", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Club)
 class ClubAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "join_policy", "created_by", "created"]
@@ -37,7 +63,7 @@ class ClubAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "description"]
     autocomplete_fields = ["created_by"]
     list_select_related = ["created_by"]
-    inlines = [ClubMembershipInline]
+    inlines = [ClubMembershipInline, ClubBanInline]
 
 
 @admin.register(ClubMembership)
@@ -55,3 +81,19 @@ class ClubFollowAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "club__name"]
     autocomplete_fields = ["user", "club"]
     list_select_related = ["user", "club"]
+
+
+@admin.register(ClubBan)
+class ClubBanAdmin(admin.ModelAdmin):
+    """Read-only: bans are a club admin's decision, made and lifted on the club's page."""
+
+    list_display = ["user", "club", "banned_by", "reason", "created"]
+    list_filter = ["club", "created"]
+    search_fields = ["user__username", "user__display_name", "club__name", "club__slug", "reason"]
+    list_select_related = ["user", "club", "banned_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

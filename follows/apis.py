@@ -12,7 +12,14 @@ from config.errors import ApplicationError
 from follows import services
 from follows.models import CLUB_DESCRIPTION_MAX_LENGTH, CLUB_NAME_MAX_LENGTH, Club, ClubMembership
 from follows.permissions import club_membership_as_admin
-from follows.selectors import club_get, club_list, club_members, followers_list, following_list
+from follows.selectors import (
+    club_bans,
+    club_get,
+    club_list,
+    club_members,
+    followers_list,
+    following_list,
+)
 
 FollowState = inline_serializer("FollowState", {"following": serializers.BooleanField()})
 BlockState = inline_serializer("BlockState", {"blocked": serializers.BooleanField()})
@@ -222,6 +229,56 @@ class ClubMemberApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, slug, username):
         services.club_member_remove(
+            actor=request.user, club=club_get(slug=slug), user=user_get(username=username)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClubBanSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    reason = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class ClubBansApi(APIView):
+    """People banned from the club; admins only."""
+
+    @extend_schema(responses={200: ClubBanSerializer(many=True)})
+    def get(self, request, slug):
+        club = club_get(slug=slug)
+        club_membership_as_admin(user=request.user, club=club)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(club_bans(club=club), request, view=self)
+        return paginator.get_paginated_response(ClubBanSerializer(page, many=True).data)
+
+
+class ClubBanApi(APIView):
+    """An admin bans someone from the club and all of its rooms, or lifts the ban."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            max_length=services.CLUB_BAN_REASON_MAX_LENGTH,
+            required=False,
+            allow_blank=True,
+            default="",
+        )
+
+    @extend_schema(
+        request=InputSerializer, responses={200: ClubBanSerializer, 201: ClubBanSerializer}
+    )
+    def post(self, request, slug, username):
+        club, user = club_get(slug=slug), user_get(username=username)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ban, created = services.club_ban(
+            actor=request.user, club=club, user=user, reason=data.validated_data["reason"]
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ClubBanSerializer(ban).data, status=code)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug, username):
+        services.club_unban(
             actor=request.user, club=club_get(slug=slug), user=user_get(username=username)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -132,6 +132,26 @@ class ClubMembership(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class ClubBan(models.Model):
+    """Someone a club admin banned: out of the club and all of its rooms."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="club_bans"
+    )
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["club", "user"], name="follows_ban_unique")]
+
+    def __str__(self):
+        return f"{self.user} banned from {self.club}"
+
+
 class ClubFollow(models.Model):
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="follows")
     user = models.ForeignKey(

@@ -4,7 +4,7 @@ from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
-from follows.models import Club, ClubFollow, ClubMembership, Follow
+from follows.models import Club, ClubBan, ClubFollow, ClubMembership, Follow
 
 Status = ClubMembership.Status
 Role = ClubMembership.Role
@@ -86,4 +86,13 @@ def clubs_of(*, user):
     """Clubs where the person is an active member."""
     return Club.objects.filter(memberships__user=user, memberships__status=Status.ACTIVE).order_by(
         "name"
+    )
+
+
+def club_bans(*, club: Club):
+    """People banned from the club, newest first."""
+    return (
+        ClubBan.objects.filter(club=club)
+        .select_related("user", "banned_by")
+        .order_by("-created", "-pk")
     )

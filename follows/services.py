@@ -4,11 +4,15 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
-from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
 from follows.permissions import club_membership_as_admin
+from rooms.models import ModerationLog
+from rooms.services.common import log_action
+from rooms.services.moderation import members_remove_blocked, members_remove_club_banned
 
 Role = ClubMembership.Role
 Status = ClubMembership.Status
+CLUB_BAN_REASON_MAX_LENGTH = ClubBan._meta.get_field("reason").max_length
 
 
 @transaction.atomic
@@ -33,12 +37,14 @@ def follow_delete(*, follower, followee) -> bool:
 
 @transaction.atomic
 def block_create(*, blocker, blocked) -> tuple[Block, bool]:
-    """Blocks someone and removes the follows between the two, both ways."""
+    """Blocks someone: removes the follows between the two, both ways, and takes the
+    blocked person out of the live rooms the blocker moderates."""
     if blocker.pk == blocked.pk:
         raise ApplicationError("You cannot block yourself.", code="self_block")
     block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     Follow.objects.filter(follower=blocker, followee=blocked).delete()
     Follow.objects.filter(follower=blocked, followee=blocker).delete()
+    members_remove_blocked(blocker=blocker, blocked=blocked)
     return block, created
 
 
@@ -78,6 +84,7 @@ def club_create(
 @transaction.atomic
 def club_join(*, user, club: Club) -> ClubMembership:
     """Joins at once where the club is open; otherwise asks the admins (pending)."""
+    _not_banned(user=user, club=club)
     existing = ClubMembership.objects.filter(club=club, user=user).first()
     if existing is not None:
         if existing.is_active:
@@ -87,6 +94,11 @@ def club_join(*, user, club: Club) -> ClubMembership:
         )
     status = Status.PENDING if club.join_policy == Club.JoinPolicy.APPROVAL else Status.ACTIVE
     return ClubMembership.objects.create(club=club, user=user, role=Role.MEMBER, status=status)
+
+
+def _not_banned(*, user, club: Club) -> None:
+    if ClubBan.objects.filter(club=club, user=user).exists():
+        raise ApplicationError.forbidden(f"An admin of {club.name} banned you from this club.")
 
 
 def _last_admin(membership: ClubMembership) -> bool:
@@ -158,6 +170,7 @@ def club_member_set_role(*, actor, club: Club, user, role: str) -> ClubMembershi
 
 @transaction.atomic
 def club_follow_create(*, user, club: Club) -> tuple[ClubFollow, bool]:
+    _not_banned(user=user, club=club)
     return ClubFollow.objects.get_or_create(user=user, club=club)
 
 
@@ -165,3 +178,49 @@ def club_follow_create(*, user, club: Club) -> tuple[ClubFollow, bool]:
 def club_follow_delete(*, user, club: Club) -> bool:
     deleted, _ = ClubFollow.objects.filter(user=user, club=club).delete()
     return bool(deleted)
+
+
+@transaction.atomic
+def club_ban(*, actor, club: Club, user, reason: str = "") -> tuple[ClubBan, bool]:
+    """An admin bans someone from the club and all of its rooms: their membership (or
+    request) and club follow go, they leave the club's live rooms, and they cannot join,
+    follow or enter again until the ban is lifted. Returns (ban, created)."""
+    club_membership_as_admin(user=actor, club=club)
+    if user.pk == actor.pk:
+        raise ApplicationError("You cannot ban yourself.", code="self_ban")
+    reason = reason.strip()
+    if len(reason) > CLUB_BAN_REASON_MAX_LENGTH:
+        raise ApplicationError(f"Keep the reason under {CLUB_BAN_REASON_MAX_LENGTH} characters.")
+    membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
+    if membership is not None and membership.role == Role.ADMIN and membership.is_active:
+        raise ApplicationError.forbidden(
+            f"{user.username} is an admin of {club.name}; make them a member before banning them."
+        )
+    ban, created = ClubBan.objects.get_or_create(
+        club=club, user=user, defaults={"banned_by": actor, "reason": reason}
+    )
+    if not created:
+        return ban, False
+    ClubMembership.objects.filter(club=club, user=user).delete()
+    ClubFollow.objects.filter(club=club, user=user).delete()
+    members_remove_club_banned(actor=actor, club=club, user=user)
+    log_action(
+        action=ModerationLog.Action.CLUB_BAN,
+        actor=actor,
+        room=None,
+        target=user,
+        club=club,
+        note=reason,
+    )
+    return ban, True
+
+
+@transaction.atomic
+def club_unban(*, actor, club: Club, user) -> None:
+    club_membership_as_admin(user=actor, club=club)
+    deleted, _ = ClubBan.objects.filter(club=club, user=user).delete()
+    if not deleted:
+        raise ApplicationError.not_found(f"{user.username} is not banned from {club.name}.")
+    log_action(
+        action=ModerationLog.Action.CLUB_UNBAN, actor=actor, room=None, target=user, club=club
+    )

@@ -42,4 +42,6 @@ api_urlpatterns = [
         apis.ClubMemberApi.as_view(),
         name="api-club-member",
     ),
+    path("clubs/<slug:slug>/bans/", apis.ClubBansApi.as_view(), name="api-club-bans"),
+    path("clubs/<slug:slug>/bans/<str:username>/", apis.ClubBanApi.as_view(), name="api-club-ban"),
 ]

@@ -13,7 +13,7 @@ from config.errors import ApplicationError
 from follows import services
 from follows.forms import ClubForm
 from follows.models import ClubMembership
-from follows.selectors import club_get, club_list, club_members
+from follows.selectors import club_bans, club_get, club_list, club_members
 
 CLUBS_PER_PAGE = 30
 MEMBERS_PER_PAGE = 60
@@ -103,7 +103,14 @@ def club(request, slug):
     )
     is_admin = the_club.viewer_status == "active" and the_club.viewer_role == "admin"
     pending = club_members(club=the_club, status=ClubMembership.Status.PENDING) if is_admin else []
-    context = {"club": the_club, "members": members, "pending": pending, "is_admin": is_admin}
+    bans = club_bans(club=the_club) if is_admin else []
+    context = {
+        "club": the_club,
+        "members": members,
+        "pending": pending,
+        "bans": bans,
+        "is_admin": is_admin,
+    }
     return render(request, "follows/club.html", context)
 
 
@@ -158,6 +165,15 @@ def club_member_action(request, slug, username):
         elif action == "remove":
             services.club_member_remove(actor=request.user, club=the_club, user=person)
             messages.success(request, f"{person.name} is no longer in {the_club.name}.")
+        elif action == "ban":
+            reason = request.POST.get("reason", "")
+            services.club_ban(actor=request.user, club=the_club, user=person, reason=reason)
+            messages.success(
+                request, f"{person.name} is banned from {the_club.name} and all of its rooms."
+            )
+        elif action == "unban":
+            services.club_unban(actor=request.user, club=the_club, user=person)
+            messages.success(request, f"{person.name} may join {the_club.name} again.")
         elif action == "role":
             role = request.POST.get("role", "")
             services.club_member_set_role(actor=request.user, club=the_club, user=person, role=role)

@@ -282,6 +282,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         await self.close(code=CLOSE_REPLACED)
 
+    async def user_disconnect(self, message):
+        """The person may not be here at all any more (staff suspended or banned them):
+        every socket of theirs, in every process, gets this through the group `user.<id>`.
+
+        They leave the room for good, even from the stage, rather than keeping their place
+        as after a lost connection: they cannot come back while locked out, and a kept seat
+        would show a silent speaker, take a stage place, and keep a room looking moderated
+        by someone who cannot act in it.
+        """
+        was_in_room = self.joined and not self.leaving
+        self.leaving = True
+        await self.send_json(
+            {"type": "error", "code": "disconnected", "message": message["reason"]}
+        )
+        await self.close(code=message["code"])
+        if was_in_room:
+            await self._leave(explicit=True)
+
     async def room_signal(self, message):
         frame = {key: value for key, value in message.items() if key != "type"}
         await self.send_json({"type": "signal", **frame})

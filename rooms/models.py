@@ -59,6 +59,7 @@ class Room(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        permissions = [("moderate_room", "Can end rooms and remove people from them as staff")]
         indexes = [
             models.Index(fields=["status", "scheduled_for"]),
             models.Index(fields=["status", "started_at"]),
@@ -199,6 +200,16 @@ class ModerationLog(models.Model):
         GRANT_MODERATOR = "grant_moderator", "Made a moderator"
         REVOKE_MODERATOR = "revoke_moderator", "Took moderator rights away"
         INVITE_SPEAKER = "invite_speaker", "Invited to speak"
+        SUSPEND = "suspend", "Suspended an account"
+        UNSUSPEND = "unsuspend", "Lifted a suspension"
+        BAN = "ban", "Banned an account"
+        UNBAN = "unban", "Lifted a ban"
+        REPORT_RESOLVED = "report_resolved", "Resolved a report"
+        REPORT_DISMISSED = "report_dismissed", "Dismissed a report"
+        STAFF_END_ROOM = "staff_end_room", "Ended the room (staff)"
+        STAFF_REMOVE_MEMBER = "staff_remove_member", "Removed from the room (staff)"
+        CLUB_BAN = "club_ban", "Banned from a club"
+        CLUB_UNBAN = "club_unban", "Lifted a club ban"
 
     action = models.CharField(max_length=40, choices=Action.choices)
     actor = models.ForeignKey(
@@ -218,6 +229,9 @@ class ModerationLog(models.Model):
     )
     room = models.ForeignKey(
         Room, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_log"
+    )
+    club = models.ForeignKey(
+        Club, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_log"
     )
     note = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

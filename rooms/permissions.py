@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from config.errors import ApplicationError
-from follows.models import Block, ClubMembership, Follow
+from follows.models import Block, ClubBan, ClubMembership, Follow
 from rooms.models import Room, RoomBan, RoomMember
 
 Role = RoomMember.Role
@@ -29,6 +29,9 @@ def room_access_to_enter(*, user, room: Room, moderators: set[int] | None = None
         raise ApplicationError.not_found("This room has ended.")
     if room.status == Room.Status.SCHEDULED:
         raise ApplicationError.not_found("This room has not started yet.")
+    # Before the host check: a club ban reaches every room of the club, even one they host.
+    if room.club_id and ClubBan.objects.filter(club_id=room.club_id, user=user).exists():
+        raise ApplicationError.forbidden(f"An admin of {room.club.name} banned you from its rooms.")
     if user.pk == room.host_id:
         return
     if RoomBan.objects.filter(room=room, user=user).exists():
@@ -109,6 +112,13 @@ def room_access_as_moderator(*, user, room: Room) -> None:
     """Moderators in the room, and the host and co-hosts from anywhere (API, pages)."""
     if user.pk not in room_moderator_ids(room):
         raise ApplicationError.forbidden("Only the room's moderators can do that.")
+
+
+def room_access_as_staff(*, user) -> None:
+    """Site staff act on any room from admin (end it, remove someone) without being its
+    moderators; they need the `rooms.moderate_room` permission (the Moderators group)."""
+    if not (user.is_active and user.is_staff and user.has_perm("rooms.moderate_room")):
+        raise ApplicationError.forbidden("Only site staff can do that.")
 
 
 def blocked_by(*, blocker_id: int, user) -> bool:

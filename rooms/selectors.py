@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.db import SubqueryCount
 from config.errors import ApplicationError
-from follows.models import Block, ClubFollow, ClubMembership, Follow
+from follows.models import Block, ClubBan, ClubFollow, ClubMembership, Follow
 from rooms.events import member_payload, room_payload
 from rooms.models import Room, RoomMember, RoomRsvp
 
@@ -52,7 +52,8 @@ def _listeners(room_id) -> QuerySet:
 
 def room_snapshot(*, room_id, user) -> dict:
     """The first frame of a connection: the room, the stage in full, raised hands in order,
-    the first page of the audience and its size, and the reader's own member."""
+    the first page of the audience and its size, the reader's own member, and which members
+    the reader blocked."""
     # The number is read before the members: any event after it is applied on top, and
     # every event is safe to apply twice.
     room = Room.objects.select_related("club").get(pk=room_id)
@@ -78,6 +79,12 @@ def room_snapshot(*, room_id, user) -> dict:
         "members": [member_payload(m) for m in members],
         "audience_count": _listeners(room_id).count(),
         "me": member_payload(me) if me else None,
+        # Members the reader blocked, so their client can mark them.
+        "you_blocked": list(
+            Block.objects.filter(blocker=user, blocked__room_presences__room_id=room_id)
+            .order_by("blocked_id")
+            .values_list("blocked_id", flat=True)
+        ),
     }
 
 
@@ -98,7 +105,8 @@ def audience_page(*, room_id, offset: int) -> dict:
 
 
 def rooms_visible_to(viewer) -> QuerySet:
-    """Rooms the viewer may see in lists: the visibility rule, and no blocks with the host."""
+    """Rooms the viewer may see in lists: the visibility rule, no blocks with the host, and
+    none of a club that banned the viewer."""
     follows_viewer = Follow.objects.filter(followee=viewer)
     moderator_follows = (
         Exists(follows_viewer.filter(follower=OuterRef("host")))
@@ -119,8 +127,10 @@ def rooms_visible_to(viewer) -> QuerySet:
             club=OuterRef("club"), user=viewer, status=ClubMembership.Status.ACTIVE
         )
     )
-    blocked = Exists(Block.objects.filter(blocker=OuterRef("host"), blocked=viewer)) | Exists(
-        Block.objects.filter(blocker=viewer, blocked=OuterRef("host"))
+    blocked = (
+        Exists(Block.objects.filter(blocker=OuterRef("host"), blocked=viewer))
+        | Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("host")))
+        | Exists(ClubBan.objects.filter(club=OuterRef("club"), user=viewer))
     )
     return Room.objects.filter(
         Q(visibility=Room.Visibility.OPEN)

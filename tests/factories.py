@@ -1,4 +1,7 @@
+import importlib
+
 import factory
+from django.contrib.auth.models import Group, Permission
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -60,3 +63,23 @@ class ClubFollowFactory(DjangoModelFactory):
 
     club = factory.SubFactory(ClubFactory)
     user = factory.SubFactory(UserFactory)
+
+
+def moderators_group() -> Group:
+    """The "Moderators" group as its data migration makes it. Transactional tests flush the
+    migration's rows away, so then it is made again from the migration's own list."""
+    migration = importlib.import_module("accounts.migrations.0003_moderators_group")
+    group, created = Group.objects.get_or_create(name=migration.GROUP)
+    if created:
+        for label, codenames in migration.PERMISSIONS.items():
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
+            )
+    return group
+
+
+def make_moderator(**fields):
+    """A staff member in the Moderators group."""
+    person = UserFactory(is_staff=True, **fields)
+    person.groups.add(moderators_group())
+    return person

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
+from accounts.models import Report
+from follows.models import ClubBan
 from rooms.models import RoomBan, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
@@ -39,6 +41,10 @@ def one_of_everything():
     RoomBan.objects.create(room=room, user=UserFactory(), banned_by=membership.user)
     RoomRsvp.objects.create(room=room, user=membership.user)
     room_end(actor=membership.user, room_id=room.pk)
+    Report.objects.create(
+        reporter=membership.user, reported_user=UserFactory(), reported_room=room, reason="spam"
+    )
+    ClubBan.objects.create(club=membership.club, user=UserFactory(), banned_by=membership.user)
     return membership
 
 
@@ -53,6 +59,7 @@ def _registered():
 def test_every_model_is_registered():
     names = {m.__name__ for m in _registered()}
     assert {"User", "Follow", "Block", "Club", "ClubMembership", "ClubFollow"} <= names
+    assert {"Report", "ClubBan", "Room", "ModerationLog"} <= names
 
 
 @pytest.mark.parametrize("model", _registered(), ids=lambda m: m.__name__)

@@ -1,9 +1,15 @@
-"""What the room services share: loading a room under lock and checking it is live."""
+"""What the room services share: locked rooms, the moderators' grace period, the moderation
+log, and taking someone out of a room."""
 
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from config.errors import ApplicationError
-from rooms.models import ModerationLog, Room, RoomMember
+from rooms import events
+from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+
+# The socket of someone taken out of a room closes with this ("not allowed in this room").
+CLOSE_REMOVED = 4403
 
 
 def locked_room(room_id) -> Room:
@@ -37,5 +43,40 @@ def note_moderators(room: Room) -> None:
     Room.objects.filter(pk=room.pk).update(unmoderated_since=room.unmoderated_since)
 
 
-def log_action(*, action: str, actor, room: Room | None, target=None, note: str = "") -> None:
-    ModerationLog.objects.create(action=action, actor=actor, room=room, target=target, note=note)
+def log_action(
+    *, action: str, actor, room: Room | None, target=None, note: str = "", club=None
+) -> None:
+    # The note summarises (a reason, a staff note with its context); the full text stays
+    # where it came from (the account, the report), so a long one is shortened here.
+    note = Truncator(note).chars(ModerationLog._meta.get_field("note").max_length)
+    ModerationLog.objects.create(
+        action=action, actor=actor, room=room, target=target, note=note, club=club
+    )
+
+
+def member_expel(
+    room: Room,
+    member: RoomMember,
+    *,
+    actor,
+    action: str,
+    message: str,
+    keep_out: bool,
+    note: str = "",
+) -> None:
+    """Takes someone out of a live room (locked by the caller): the room hears they were
+    removed, their socket gets `message` and closes, and the log gets a row.
+
+    `keep_out` bans them from this room for good (a RoomBan); without it another rule (a
+    block, a club ban) is what keeps them out.
+    """
+    if keep_out:
+        RoomBan.objects.get_or_create(room=room, user=member.user, defaults={"banned_by": actor})
+    member.delete()
+    events.publish(room, "member.left", user_id=member.user_id, removed=True)
+    events.close_connection(
+        member.channel_name, {"type": "error", "code": "removed", "message": message}, CLOSE_REMOVED
+    )
+    if member.role == RoomMember.Role.MODERATOR:
+        note_moderators(room)
+    log_action(action=action, actor=actor, room=room, target=member.user, note=note)

@@ -10,7 +10,12 @@ from config.errors import ApplicationError
 from follows.permissions import club_leads
 from rooms import events
 from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
-from rooms.permissions import room_access_as_moderator, room_is_host_or_co_host, room_visible_to
+from rooms.permissions import (
+    room_access_as_moderator,
+    room_access_as_staff,
+    room_is_host_or_co_host,
+    room_visible_to,
+)
 from rooms.services.common import locked_room, log_action
 
 SCHEDULE_HORIZON = timedelta(days=365)
@@ -87,13 +92,18 @@ def room_start(*, actor, room_id) -> Room:
 
 
 @transaction.atomic
-def room_end(*, actor, room_id, reason: str = "ended") -> Room:
+def room_end(
+    *, actor, room_id, reason: str = "ended", as_staff: bool = False, note: str = ""
+) -> Room:
     """Ends a live room (or cancels a scheduled one); everyone inside is told and let go.
 
-    `actor=None` is the system (the grace period ran out).
+    `actor=None` is the system (the grace period ran out). `as_staff` is site staff acting
+    from admin: they need not moderate the room, and the log says it was staff.
     """
     room = locked_room(room_id)
-    if actor is not None:
+    if as_staff:
+        room_access_as_staff(user=actor)
+    elif actor is not None:
         room_access_as_moderator(user=actor, room=room)
     if room.status == Room.Status.ENDED:
         raise ApplicationError.conflict("This room has ended already.")
@@ -103,7 +113,8 @@ def room_end(*, actor, room_id, reason: str = "ended") -> Room:
     room.save(update_fields=["status", "ended_at", "unmoderated_since"])
     RoomMember.objects.filter(room=room).delete()
     events.publish_and_close(room, "room.ended", code=4404, reason=reason)
-    log_action(action=ModerationLog.Action.END_ROOM, actor=actor, room=room, note=reason)
+    action = ModerationLog.Action.STAFF_END_ROOM if as_staff else ModerationLog.Action.END_ROOM
+    log_action(action=action, actor=actor, room=room, note=note or reason)
     return room
 
 

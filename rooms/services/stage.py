@@ -1,7 +1,8 @@
 """The stage: hands, invitations, mutes, moderators, removals and reactions.
 
 Every function takes the acting person and the room id, locks the room, checks the actor's
-rights through rooms.permissions, changes the members and publishes one event.
+rights through rooms.permissions, changes the members and publishes one event. Site staff
+reach in from admin through `member_remove_by_staff`.
 """
 
 from django.db import transaction
@@ -10,14 +11,15 @@ from django.utils import timezone
 from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from rooms import events
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from rooms.models import ModerationLog, Room, RoomMember
 from rooms.permissions import (
     blocked_by,
     member_as_moderator,
     member_in_room,
+    room_access_as_staff,
     room_stage_has_space,
 )
-from rooms.services.common import locked_live_room, log_action, note_moderators
+from rooms.services.common import locked_live_room, log_action, member_expel, note_moderators
 
 Role = RoomMember.Role
 Action = ModerationLog.Action
@@ -200,17 +202,33 @@ def member_remove(*, actor, room_id, user_id) -> None:
         raise ApplicationError.forbidden("The host cannot be removed.")
     if target.user_id == actor.pk:
         raise ApplicationError("Leave the room instead of removing yourself.", code="invalid")
-    RoomBan.objects.get_or_create(room=room, user=target.user, defaults={"banned_by": actor})
-    target.delete()
-    events.publish(room, "member.left", user_id=target.user_id, removed=True)
-    events.close_connection(
-        target.channel_name,
-        {"type": "error", "code": "removed", "message": "A moderator removed you from this room."},
-        4403,
+    member_expel(
+        room,
+        target,
+        actor=actor,
+        action=Action.REMOVE,
+        message="A moderator removed you from this room.",
+        keep_out=True,
     )
-    if target.role == Role.MODERATOR:
-        note_moderators(room)
-    log_action(action=Action.REMOVE, actor=actor, room=room, target=target.user)
+
+
+@transaction.atomic
+def member_remove_by_staff(*, actor, room_id, user_id, note: str = "") -> None:
+    """Site staff remove someone from a room from admin; they cannot come back to it."""
+    room_access_as_staff(user=actor)
+    room = locked_live_room(room_id)
+    target = member_in_room(room=room, user_id=user_id)
+    if target.user_id == room.host_id:
+        raise ApplicationError.forbidden("The host cannot be removed; end the room instead.")
+    member_expel(
+        room,
+        target,
+        actor=actor,
+        action=Action.STAFF_REMOVE_MEMBER,
+        message="Site staff removed you from this room.",
+        keep_out=True,
+        note=note.strip(),
+    )
 
 
 def reaction_send(*, actor, room_id, emoji: str) -> None:

@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import User
-from accounts.services import token_obtain, user_create, user_update_profile
+from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from config.errors import ApplicationError
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import image_upload

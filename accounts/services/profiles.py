@@ -1,4 +1,4 @@
-"""Writes to accounts: sign-up, profile edits, API tokens."""
+"""Sign-up, profile edits, API tokens."""
 
 import io
 
@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User, validate_avatar_size
+from accounts.selectors import user_restriction_for_credentials
 from config.errors import ApplicationError
 
 AVATAR_SIZE = 256
@@ -86,6 +87,9 @@ def user_update_profile(
 def token_obtain(*, username: str, password: str) -> Token:
     user = authenticate(username=username, password=password)
     if user is None:
+        restriction = user_restriction_for_credentials(username=username, password=password)
+        if restriction is not None:
+            raise ApplicationError(restriction, code="account_restricted", status=403)
         raise ApplicationError(
             "That username and password do not match an active account.",
             code="invalid_credentials",

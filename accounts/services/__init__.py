@@ -1,0 +1,1 @@
+"""Every write to accounts, one module per concern: profiles, moderation and reports."""

@@ -1,0 +1,105 @@
+"""Staff restrictions on accounts: suspend for a while, ban, reinstate.
+
+Each one is logged and, when it locks someone out, closes every socket they have open, in
+every server process: a `user.disconnect` message to the group `user.<id>` that each of
+their connections joined, sent after commit.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
+from accounts.permissions import staff_may_restrict
+from config.errors import ApplicationError
+from config.realtime import group_send_on_commit
+from rooms.models import ModerationLog
+from rooms.services.common import log_action
+
+Action = ModerationLog.Action
+
+USER_DISCONNECT = "user.disconnect"
+# The same code as "not allowed in this room": the person may not be here at all now.
+CLOSE_RESTRICTED = 4403
+SUSPENSION_MAX = timedelta(days=366)
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group every socket of one person joins."""
+    return f"user.{user_id}"
+
+
+def disconnect_everywhere(*, user, reason: str) -> None:
+    """Closes every socket `user` has open, on every server, once the transaction commits."""
+    group_send_on_commit(
+        user_group(user.pk), {"type": USER_DISCONNECT, "code": CLOSE_RESTRICTED, "reason": reason}
+    )
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Give a reason: the person sees it when they try to sign in.")
+    if len(reason) > RESTRICTION_REASON_MAX_LENGTH:
+        raise ApplicationError(f"Keep the reason under {RESTRICTION_REASON_MAX_LENGTH} characters.")
+    return reason
+
+
+def _locked(user) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_suspend(*, actor, user, duration: timedelta, reason: str) -> User:
+    """Locks `user` out for `duration`; it ends by itself. A new suspension replaces one
+    that is running."""
+    staff_may_restrict(actor=actor, user=user)
+    if not timedelta(minutes=1) <= duration <= SUSPENSION_MAX:
+        raise ApplicationError("A suspension lasts from a minute to a year.")
+    reason = _reason(reason)
+    user = _locked(user)
+    if user.is_banned:
+        raise ApplicationError.conflict(f"@{user.username} is banned already.")
+    user.suspended_until = timezone.now() + duration
+    user.restriction_reason = reason
+    user.save(update_fields=["suspended_until", "restriction_reason"])
+    until = user.suspended_until.isoformat(timespec="minutes")
+    log_action(
+        action=Action.SUSPEND, actor=actor, room=None, target=user, note=f"until {until}: {reason}"
+    )
+    disconnect_everywhere(user=user, reason=user.restriction())
+    return user
+
+
+@transaction.atomic
+def user_ban(*, actor, user, reason: str) -> User:
+    """Locks `user` out until staff lift the ban."""
+    staff_may_restrict(actor=actor, user=user)
+    reason = _reason(reason)
+    user = _locked(user)
+    if user.is_banned:
+        raise ApplicationError.conflict(f"@{user.username} is banned already.")
+    user.banned_at = timezone.now()
+    user.suspended_until = None
+    user.restriction_reason = reason
+    user.save(update_fields=["banned_at", "suspended_until", "restriction_reason"])
+    log_action(action=Action.BAN, actor=actor, room=None, target=user, note=reason)
+    disconnect_everywhere(user=user, reason=user.restriction())
+    return user
+
+
+@transaction.atomic
+def user_reinstate(*, actor, user, note: str = "") -> User:
+    """Lifts a running suspension or a ban."""
+    staff_may_restrict(actor=actor, user=user)
+    user = _locked(user)
+    was_banned, was_suspended = user.is_banned, user.is_suspended()
+    if not (was_banned or was_suspended):
+        raise ApplicationError.conflict(f"@{user.username} is neither suspended nor banned.")
+    user.banned_at = user.suspended_until = None
+    user.restriction_reason = ""
+    user.save(update_fields=["banned_at", "suspended_until", "restriction_reason"])
+    action = Action.UNBAN if was_banned else Action.UNSUSPEND
+    log_action(action=action, actor=actor, room=None, target=user, note=note.strip())
+    return user

@@ -1,0 +1,125 @@
+"""Reports: people flag a person or a room; staff resolve or dismiss them."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import REPORT_TEXT_MAX_LENGTH, STAFF_NOTE_MAX_LENGTH, Report, User
+from accounts.permissions import staff_may_handle_reports
+from config.errors import ApplicationError
+from rooms.models import ModerationLog, Room
+from rooms.permissions import room_visible_to
+from rooms.services.common import log_action
+
+Status = Report.Status
+
+
+def _room_to_report(*, reporter, room_id) -> Room:
+    room = Room.objects.select_related("club").filter(pk=room_id).first()
+    # Blocks do not hide a room here: someone who blocked the host may still report it.
+    if room is None or not room_visible_to(user=reporter, room=room):
+        raise ApplicationError.not_found("There is no such room, or it is not open to you.")
+    return room
+
+
+def _merged_text(old: str, new: str) -> str:
+    if not new or new in old:
+        return old
+    return (f"{old}\n\n{new}" if old else new)[:REPORT_TEXT_MAX_LENGTH]
+
+
+@transaction.atomic
+def report_create(
+    *, reporter, reason: str, text: str = "", user=None, room_id=None
+) -> tuple[Report, bool]:
+    """Reports a person, a room or a person in a room. Returns (report, created).
+
+    While the reporter's earlier report of the same target is open, a new one is merged
+    into it: the latest reason counts, new text is added, `times` goes up.
+    """
+    if user is None and room_id is None:
+        raise ApplicationError("Say who or which room you are reporting.", code="no_target")
+    if reason not in Report.Reason.values:
+        raise ApplicationError(f"A reason is one of: {', '.join(Report.Reason.values)}.")
+    text = text.strip()
+    if len(text) > REPORT_TEXT_MAX_LENGTH:
+        raise ApplicationError(f"Keep the details under {REPORT_TEXT_MAX_LENGTH} characters.")
+    if user is not None and user.pk == reporter.pk:
+        raise ApplicationError("You cannot report yourself.", code="self_report")
+    room = _room_to_report(reporter=reporter, room_id=room_id) if room_id is not None else None
+    # The reporter's row is the lock: two reports of one target at once merge, not race.
+    User.objects.select_for_update().filter(pk=reporter.pk).exists()
+    report = (
+        Report.objects.select_for_update()
+        .filter(reporter=reporter, reported_user=user, reported_room=room, status=Status.OPEN)
+        .first()
+    )
+    now = timezone.now()
+    if report is None:
+        report = Report.objects.create(
+            reporter=reporter,
+            reported_user=user,
+            reported_room=room,
+            reason=reason,
+            text=text,
+            last_reported=now,
+        )
+        return report, True
+    report.reason = reason
+    report.text = _merged_text(report.text, text)
+    report.times += 1
+    report.last_reported = now
+    report.save(update_fields=["reason", "text", "times", "last_reported"])
+    return report, False
+
+
+def _handle(*, actor, report_id, status: str, action: str, note: str) -> Report:
+    staff_may_handle_reports(actor=actor)
+    note = note.strip()
+    if len(note) > STAFF_NOTE_MAX_LENGTH:
+        raise ApplicationError(f"Keep the note under {STAFF_NOTE_MAX_LENGTH} characters.")
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise ApplicationError.not_found("There is no such report.")
+    if not report.is_open:
+        raise ApplicationError.conflict(
+            f"Report #{report.pk} was {report.get_status_display().lower()} already."
+        )
+    report.status = status
+    report.handled_by = actor
+    report.handled_at = timezone.now()
+    if note:
+        report.staff_note = note
+    report.save(update_fields=["status", "handled_by", "handled_at", "staff_note"])
+    summary = f"Report #{report.pk} ({report.reason})" + (f": {note}" if note else "")
+    log_action(
+        action=action,
+        actor=actor,
+        room=report.reported_room,
+        target=report.reported_user,
+        note=summary,
+    )
+    return report
+
+
+@transaction.atomic
+def report_resolve(*, actor, report_id, note: str = "") -> Report:
+    """Staff acted on the report (or found it needed nothing more)."""
+    return _handle(
+        actor=actor,
+        report_id=report_id,
+        status=Status.RESOLVED,
+        action=ModerationLog.Action.REPORT_RESOLVED,
+        note=note,
+    )
+
+
+@transaction.atomic
+def report_dismiss(*, actor, report_id, note: str = "") -> Report:
+    """Staff found nothing wrong."""
+    return _handle(
+        actor=actor,
+        report_id=report_id,
+        status=Status.DISMISSED,
+        action=ModerationLog.Action.REPORT_DISMISSED,
+        note=note,
+    )

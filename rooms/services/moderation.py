@@ -1,0 +1,75 @@
+"""Removals that start outside a room: a block, a club ban.
+
+The people they concern are taken out of live rooms at once, in the caller's transaction,
+the same way a moderator's removal does it (rooms.services.common.member_expel). The block
+or the ban itself is what keeps them out afterwards, so no RoomBan is written.
+"""
+
+from config.errors import ApplicationError
+from rooms.models import ModerationLog, Room, RoomMember
+from rooms.permissions import room_moderator_ids
+from rooms.services.common import locked_live_room, member_expel
+
+Action = ModerationLog.Action
+
+
+def _live_rooms_of(user, **room_filter) -> list:
+    return list(
+        RoomMember.objects.filter(user=user, room__status=Room.Status.LIVE, **room_filter)
+        .order_by("room_id")
+        .values_list("room_id", flat=True)
+    )
+
+
+def _member_under_lock(room_id, user) -> tuple[Room, RoomMember] | tuple[None, None]:
+    try:
+        room = locked_live_room(room_id)
+    except ApplicationError:
+        return None, None
+    member = RoomMember.objects.select_related("user").filter(room=room, user=user).first()
+    return room, member
+
+
+def members_remove_blocked(*, blocker, blocked) -> int:
+    """Takes `blocked` out of every live room `blocker` moderates, as room entry would have
+    refused them. Hosts, co-hosts and moderators stay: blocks do not keep them out either.
+    Returns how many rooms they left."""
+    removed = 0
+    for room_id in _live_rooms_of(blocked):
+        room, member = _member_under_lock(room_id, blocked)
+        if member is None:
+            continue
+        moderators = room_moderator_ids(room)
+        if blocker.pk not in moderators or blocked.pk in moderators:
+            continue
+        member_expel(
+            room,
+            member,
+            actor=blocker,
+            action=Action.REMOVE,
+            message="You cannot stay in this room.",
+            keep_out=False,
+            note="blocked by a moderator",
+        )
+        removed += 1
+    return removed
+
+
+def members_remove_club_banned(*, actor, club, user) -> int:
+    """Takes `user` out of every live room of `club`, whatever their role there."""
+    removed = 0
+    for room_id in _live_rooms_of(user, room__club=club):
+        room, member = _member_under_lock(room_id, user)
+        if member is None:
+            continue
+        member_expel(
+            room,
+            member,
+            actor=actor,
+            action=Action.REMOVE,
+            message=f"An admin of {club.name} banned you from its rooms.",
+            keep_out=False,
+            note="banned from the club",
+        )
+        removed += 1
+    return removed
