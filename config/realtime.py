@@ -63,6 +63,26 @@ def deliver(message: dict, *, group: str | None = None, channel: str | None = No
         async_to_sync(layer.send)(channel, message)
 
 
+def deliver_to_groups(pushes: list[tuple[str, dict]]) -> None:
+    """Sends many group messages now (a fan-out's online recipients): one relay write, or
+    one pass of the event loop, instead of one per message."""
+    if not pushes:
+        return
+    if _needs_relay():
+        with _relay_connection() as connection:
+            queue = connection.SimpleQueue(RELAY_QUEUE)
+            for group, message in pushes:
+                queue.put({"group": group, "channel": None, "message": message, "at": time.time()})
+            queue.close()
+        return
+    layer = get_channel_layer()
+
+    async def send_all():
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in pushes))
+
+    async_to_sync(send_all)()
+
+
 def group_send_on_commit(group: str, message: dict) -> None:
     transaction.on_commit(lambda: deliver(message, group=group))
 
