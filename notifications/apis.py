@@ -12,37 +12,7 @@ from config.api import Pagination
 from follows.selectors import club_get
 from notifications import selectors, services
 from notifications.models import Notification
-
-
-class NotificationRoomSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField()
-    status = serializers.CharField()
-    scheduled_for = serializers.DateTimeField(allow_null=True)
-    url = serializers.CharField()
-
-
-class NotificationClubSerializer(serializers.Serializer):
-    slug = serializers.SlugField()
-    name = serializers.CharField()
-    url = serializers.CharField()
-
-
-class NotificationSerializer(serializers.Serializer):
-    """The same shape as the `notification` of a `notification.created` socket frame."""
-
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Notification.Kind.choices)
-    text = serializers.CharField(help_text="What the notification says, as one sentence.")
-    url = serializers.CharField(help_text="Where it leads: the room, the club or the person.")
-    created = serializers.DateTimeField()
-    read = serializers.BooleanField()
-    actor = UserSummarySerializer(allow_null=True)
-    room = NotificationRoomSerializer(allow_null=True)
-    club = NotificationClubSerializer(allow_null=True)
-
-    def to_representation(self, instance):
-        return super().to_representation(selectors.notification_payload(instance))
+from notifications.serializers import NotificationSerializer
 
 
 class NotificationListApi(APIView):

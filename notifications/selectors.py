@@ -4,7 +4,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.serializers import user_summary
 from follows.models import Block, ClubFollow, ClubMembership, Follow
 from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
@@ -180,33 +179,3 @@ def notification_url(notification: Notification) -> str:
     if notification.actor_id is not None:
         return notification.actor.get_absolute_url()
     return "/notifications/"
-
-
-def notification_payload(notification: Notification) -> dict:
-    """The shape shared by the API, the socket and the page's script."""
-    room, club = notification.room, notification.club
-    return {
-        "id": notification.pk,
-        "kind": notification.kind,
-        "text": notification_text(notification),
-        "url": notification_url(notification),
-        "created": notification.created,
-        "read": notification.read,
-        "actor": user_summary(notification.actor) if notification.actor_id else None,
-        "room": (
-            {
-                "id": str(room.pk),
-                "title": room.title,
-                "status": room.status,
-                "scheduled_for": room.scheduled_for,
-                "url": room.get_absolute_url(),
-            }
-            if room is not None
-            else None
-        ),
-        "club": (
-            {"slug": club.slug, "name": club.name, "url": club.get_absolute_url()}
-            if club is not None
-            else None
-        ),
-    }

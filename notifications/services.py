@@ -37,13 +37,13 @@ from notifications.models import (
     new_calendar_token,
 )
 from notifications.selectors import (
-    notification_payload,
     online_user_ids,
     preferences_of,
     room_audience_ids,
     unread_count,
     unread_counts,
 )
+from notifications.serializers import notification_payload
 from rooms.models import Room
 
 logger = logging.getLogger(__name__)
