@@ -187,8 +187,11 @@ if REDIS_URL:
     # With late acknowledgement, a task of a worker that died is handed out again once this
     # many seconds passed. It must stay longer than the longest task (fan-out chunks take
     # well under a second); Redis' default of an hour would delay notifications that long.
+    # Workers look for such tasks every 10 s (kombu's default scans only every 100 s).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
     }
 
 # --- Auth -------------------------------------------------------------------------------
