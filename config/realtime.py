@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 RELAY_QUEUE = "roundtable.pushes"
 # A relayed push older than this is dropped: its readers have resynchronised since.
 RELAY_MAX_AGE_SECONDS = 30
+# Group messages in flight at once when many go out together.
+PARALLEL_PUSHES = 8
 
 
 class _State:
@@ -76,9 +78,15 @@ def deliver_to_groups(pushes: list[tuple[str, dict]]) -> None:
             queue.close()
         return
     layer = get_channel_layer()
+    # A few at a time: hundreds at once exhaust the Redis client's connection pool.
+    gate = asyncio.Semaphore(PARALLEL_PUSHES)
+
+    async def send(group, message):
+        async with gate:
+            await layer.group_send(group, message)
 
     async def send_all():
-        await asyncio.gather(*(layer.group_send(group, message) for group, message in pushes))
+        await asyncio.gather(*(send(group, message) for group, message in pushes))
 
     async_to_sync(send_all)()
 

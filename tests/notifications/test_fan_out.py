@@ -154,6 +154,18 @@ def online_fan(host, user):
     return user
 
 
+def test_hundreds_of_online_recipients_each_get_their_push(host, committed, listen):
+    fans = _fans(host, 300)
+    for fan in fans:
+        _online(fan)
+    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    with committed():
+        room_create(host=host, title="Busy")
+    messages = heard.messages()
+    assert len(messages) == 300
+    assert {m["type"] for m in messages} == {"notification.created"}
+
+
 def test_a_broker_that_is_down_when_a_room_starts_loses_nothing(
     host, committed, monkeypatch, listen, online_fan
 ):
