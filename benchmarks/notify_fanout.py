@@ -30,25 +30,25 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "1")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.contrib.sessions.models import Session  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from websockets.asyncio.client import connect
 
-from accounts.models import User  # noqa: E402
-from config.celery import app as celery_app  # noqa: E402
-from follows.models import Follow  # noqa: E402
-from notifications.models import Notification  # noqa: E402
-from rooms.services.lifecycle import room_create  # noqa: E402
-from tests.servers import ServerProcess, WorkerProcess  # noqa: E402
+from accounts.models import User
+from config.celery import app as celery_app
+from follows.models import Follow
+from notifications.models import Notification
+from rooms.services.lifecycle import room_create
+from tests.servers import ServerProcess, WorkerProcess
 
 BATCH = 5000
 

@@ -56,6 +56,7 @@ function startNotifications(bell) {
       if (seen.has(notification.id)) return;
       seen.add(notification.id);
       if (TOASTED_KINDS.has(notification.kind)) toast(notification);
+      prependToInbox(notification);
       document.dispatchEvent(new CustomEvent("roundtable:notification", { detail: notification }));
     }
   }
@@ -76,12 +77,36 @@ function startNotifications(bell) {
     });
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
-      // Signed out (4401) or dropped by staff: reconnecting would only be refused again.
-      if (event.code === 4401 || event.code >= 4000 && event.code !== 4408) return;
+      // 4xxx: signed out, dropped by staff, or too chatty; reconnecting would be refused.
+      if (event.code >= 4000) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     });
   }
 
   connect();
+}
+
+// On /notifications/, a new notification appears at the top of the list as it arrives.
+function prependToInbox(notification) {
+  const inbox = document.querySelector("[data-inbox]");
+  if (!inbox) return;
+  const item = document.createElement("li");
+  item.className = "inbox__item inbox__item--unread";
+  item.dataset.kind = notification.kind;
+  const icon = document.createElement("span");
+  icon.className = `inbox__icon inbox__icon--${notification.kind}`;
+  icon.setAttribute("aria-hidden", "true");
+  const link = document.createElement("a");
+  link.className = "inbox__link";
+  link.href = `/notifications/${notification.id}/open/`;
+  const text = document.createElement("span");
+  text.className = "inbox__text";
+  text.textContent = notification.text;
+  const when = document.createElement("span");
+  when.className = "muted inbox__when";
+  when.textContent = "just now";
+  link.append(text, when);
+  item.append(icon, link);
+  inbox.prepend(item);
 }
