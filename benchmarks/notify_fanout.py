@@ -42,6 +42,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 from accounts.models import User
 from config.celery import app as celery_app
@@ -101,7 +102,7 @@ def _sessions(users: list[User]) -> list[str]:
         key = uuid.uuid4().hex
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         rows.append(
@@ -112,23 +113,33 @@ def _sessions(users: list[User]) -> list[str]:
     return keys
 
 
+async def _open_socket(server: ServerProcess, key: str, tries: int = 5):
+    """One signed-in socket; a handshake the busy server dropped is tried again."""
+    for attempt in range(tries):
+        try:
+            ws = await connect(
+                f"{server.ws_url}/ws/notifications/",
+                origin=server.url,
+                additional_headers={"Cookie": f"sessionid={key}"},
+                open_timeout=60,
+            )
+        except (OSError, InvalidHandshake, TimeoutError):
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+            continue
+        first = await ws.recv()
+        if '"unread.count"' not in first:
+            raise RuntimeError(f"a socket was refused: {first}")
+        return ws
+    raise AssertionError("unreachable")
+
+
 async def _open_sockets(server: ServerProcess, keys: list[str]) -> list:
     sockets = []
-    for start in range(0, len(keys), 50):
-        batch = keys[start : start + 50]
-        opened = await asyncio.gather(
-            *(
-                connect(
-                    f"{server.ws_url}/ws/notifications/",
-                    origin=server.url,
-                    additional_headers={"Cookie": f"sessionid={key}"},
-                    open_timeout=60,
-                )
-                for key in batch
-            )
-        )
-        await asyncio.gather(*(ws.recv() for ws in opened))  # the unread count
-        sockets += opened
+    for start in range(0, len(keys), 20):
+        batch = keys[start : start + 20]
+        sockets += await asyncio.gather(*(_open_socket(server, key) for key in batch))
     return sockets
 
 

@@ -4,7 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from follows.models import Block, ClubFollow, ClubMembership, Follow
+from follows.models import Block, ClubBan, ClubFollow, ClubMembership, Follow
 from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
 from rooms.selectors import rooms_visible_to
@@ -33,23 +33,26 @@ def _may_enter(room: Room, moderators: list[int]) -> Q:
 
 
 def _can_be_told(room: Room, moderators: list[int]) -> QuerySet:
-    """People whose account works (not suspended or banned) who may enter the room, are not
-    in it, and share no block with its moderators — the rules every room notification
-    obeys."""
+    """People whose account works (not suspended or banned) who may enter the room — not
+    in it, not removed from it or banned from its club, sharing no block with its moderators:
+    the rules every room notification obeys."""
     blocks = Block.objects.filter(
         Q(blocker_id__in=moderators, blocked=OuterRef("pk"))
         | Q(blocker=OuterRef("pk"), blocked_id__in=moderators)
     )
-    now = timezone.now()
-    return (
+    people = (
         User.objects.filter(is_active=True, banned_at__isnull=True)
-        .exclude(suspended_until__gt=now)
+        .exclude(suspended_until__gt=timezone.now())
         .filter(_may_enter(room, moderators))
         .exclude(pk=room.host_id)
         .exclude(Exists(RoomMember.objects.filter(room=room, user=OuterRef("pk"))))
         .exclude(Exists(RoomBan.objects.filter(room=room, user=OuterRef("pk"))))
         .exclude(Exists(blocks))
     )
+    if room.club_id is not None:
+        banned = ClubBan.objects.filter(club_id=room.club_id, user=OuterRef("pk"))
+        people = people.exclude(Exists(banned))
+    return people
 
 
 def _wants(kind: str, room: Room) -> QuerySet:

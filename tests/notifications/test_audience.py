@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from follows.models import ClubMembership
+from follows.models import ClubBan, ClubMembership
 from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from notifications.selectors import room_audience_ids
 from rooms.models import Room, RoomBan, RoomRsvp
@@ -105,6 +105,14 @@ def test_people_removed_from_the_room_are_left_out(host):
     room = _room(host)
     RoomBan.objects.create(room=room, user=fan, banned_by=host)
     assert _audience(room) == set()
+
+
+def test_people_banned_from_the_club_are_left_out_of_its_rooms(host):
+    club = ClubFactory()
+    banned = _fan(host)
+    ClubBan.objects.create(club=club, user=banned, banned_by=host)
+    assert _audience(_room(host, club=club)) == set()
+    assert _audience(_room(host)) == {banned.pk}
 
 
 def test_a_closed_room_tells_only_those_who_may_enter(host):
