@@ -15,6 +15,8 @@ if (bell) {
 function startNotifications(bell) {
   const badge = bell.querySelector("[data-unread-count]");
   const toasts = document.querySelector("[data-toasts]");
+  // The sticky header blurs what is behind it, which pins fixed children to the header.
+  document.body.append(toasts);
   const seen = new Set();
   let delay = RECONNECT_MIN_MS;
   let pinger = null;
