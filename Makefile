@@ -11,13 +11,14 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format clean bench-rooms
+.PHONY: help setup run test lint format clean bench-rooms bench-notify
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
+	@echo "make bench-notify  notification fan-out benchmark (see README)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -49,6 +50,9 @@ lint: $(VENV)/.installed
 # Needs Redis and, for figures worth comparing, Postgres: set REDIS_URL and DATABASE_URL.
 bench-rooms: setup
 	$(BIN)/python benchmarks/room_fanout.py $(BENCH_ARGS)
+
+bench-notify: setup
+	$(BIN)/python benchmarks/notify_fanout.py $(BENCH_ARGS)
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

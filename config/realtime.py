@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 RELAY_QUEUE = "roundtable.pushes"
 # A relayed push older than this is dropped: its readers have resynchronised since.
 RELAY_MAX_AGE_SECONDS = 30
+# Group messages in flight at once when many go out together.
+PARALLEL_PUSHES = 8
 
 
 class _State:
@@ -61,6 +63,32 @@ def deliver(message: dict, *, group: str | None = None, channel: str | None = No
         async_to_sync(layer.group_send)(group, message)
     else:
         async_to_sync(layer.send)(channel, message)
+
+
+def deliver_to_groups(pushes: list[tuple[str, dict]]) -> None:
+    """Sends many group messages now (a fan-out's online recipients): one relay write, or
+    one pass of the event loop, instead of one per message."""
+    if not pushes:
+        return
+    if _needs_relay():
+        with _relay_connection() as connection:
+            queue = connection.SimpleQueue(RELAY_QUEUE)
+            for group, message in pushes:
+                queue.put({"group": group, "channel": None, "message": message, "at": time.time()})
+            queue.close()
+        return
+    layer = get_channel_layer()
+    # A few at a time: hundreds at once exhaust the Redis client's connection pool.
+    gate = asyncio.Semaphore(PARALLEL_PUSHES)
+
+    async def send(group, message):
+        async with gate:
+            await layer.group_send(group, message)
+
+    async def send_all():
+        await asyncio.gather(*(send(group, message) for group, message in pushes))
+
+    async_to_sync(send_all)()
 
 
 def group_send_on_commit(group: str, message: dict) -> None:

@@ -180,7 +180,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Drops members whose connection died without a goodbye; ends unmoderated rooms.
     "sweep-presence": {"task": "rooms.tasks.sweep_presence", "schedule": 10.0},
+    # "Starting soon" reminders; also re-sends fan-outs a broker outage kept from starting.
+    "send-room-reminders": {"task": "notifications.tasks.send_room_reminders", "schedule": 60.0},
 }
+if REDIS_URL:
+    # With late acknowledgement, a task of a worker that died is handed out again once this
+    # many seconds passed. It must stay longer than the longest task (fan-out chunks take
+    # well under a second); Redis' default of an hour would delay notifications that long.
+    # Workers look for such tasks every 10 s (kombu's default scans only every 100 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -258,6 +270,18 @@ ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
 
+# --- Notifications ----------------------------------------------------------------------
+# A room event's audience is written in chunks of this many rows, one task each.
+NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=1000)
+# "Starting soon" goes out this long before a scheduled room's start.
+ROOM_REMINDER_LEAD_MINUTES = env.int("ROOM_REMINDER_LEAD_MINUTES", default=10)
+# A fan-out not planned this long after its event (the broker was down when it was
+# enqueued, or the task was lost) is enqueued again by the minute task.
+NOTIFY_REDISPATCH_AFTER_SECONDS = env.int("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60)
+# Notification sockets refresh their presence this often; a row unseen for three rounds
+# belongs to a server that died and is dropped.
+NOTIFY_SOCKET_REFRESH_SECONDS = env.int("NOTIFY_SOCKET_REFRESH_SECONDS", default=300)
+
 # --- WebRTC ICE servers -----------------------------------------------------------------
 # STUN/TURN for browsers behind NAT. With TURN_SECRET set (coturn's static-auth-secret),
 # clients get time-limited TURN credentials in the TURN REST form.
@@ -307,6 +331,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roundtable <noreply@localhost>")
+# Links in emails and calendar feeds point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security (production switches on from the environment) -----------------------------
 # Each defaults to the safe value when DEBUG is off; set it to 0 to opt out behind care.

@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import api_urlpatterns as accounts_api
 from follows.urls import api_urlpatterns as follows_api
+from notifications.urls import api_urlpatterns as notifications_api
 from rooms.urls import api_urlpatterns as rooms_api
 
 api_urlpatterns = [
     *accounts_api,
     *follows_api,
     *rooms_api,
+    *notifications_api,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -20,6 +22,7 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("accounts.urls")),
     path("", include("follows.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
 ]

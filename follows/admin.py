@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 
 
 @admin.register(Follow)
@@ -97,3 +97,11 @@ class ClubBanAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ClubInvite)
+class ClubInviteAdmin(admin.ModelAdmin):
+    list_display = ["user", "club", "invited_by", "created"]
+    search_fields = ["user__username", "club__name"]
+    autocomplete_fields = ["user", "club", "invited_by"]
+    list_select_related = ["user", "club", "invited_by"]

@@ -196,6 +196,31 @@ class ClubMembersApi(APIView):
         return paginator.get_paginated_response(MembershipSerializer(page, many=True).data)
 
 
+class ClubInvitesApi(APIView):
+    """An admin invites someone to the club; joining then skips approval."""
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=30)
+
+    class OutputSerializer(serializers.Serializer):
+        user = UserSummarySerializer()
+        created = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer}
+    )
+    def post(self, request, slug):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invite, created = services.club_invite_create(
+            actor=request.user,
+            club=club_get(slug=slug),
+            user=user_get(username=data.validated_data["username"]),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.OutputSerializer(invite).data, status=code)
+
+
 class ClubMemberApi(APIView):
     """An admin's hand on one membership: approve, change the role, remove."""
 

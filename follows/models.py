@@ -166,3 +166,24 @@ class ClubFollow(models.Model):
 
     def __str__(self):
         return f"{self.user} follows {self.club}"
+
+
+class ClubInvite(models.Model):
+    """An admin asked someone to join: accepting makes them a member without approval."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="invites")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="club_invites"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "user"], name="follows_clubinvite_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} invited to {self.club}"

@@ -1,7 +1,14 @@
 """Who may do what with people and clubs: the checks services call first."""
 
+from django.db.models import Q
+
 from config.errors import ApplicationError
-from follows.models import Club, ClubMembership
+from follows.models import Block, Club, ClubMembership
+
+
+def users_blocked_between(a, b) -> bool:
+    """True when either person blocked the other."""
+    return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
 
 
 def club_membership_as_admin(*, user, club: Club) -> ClubMembership:

@@ -4,8 +4,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
-from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
-from follows.permissions import club_membership_as_admin
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
+from follows.permissions import club_membership_as_admin, users_blocked_between
+from notifications.services import club_invite_notify, new_follower_notify
 from rooms.models import ModerationLog
 from rooms.services.common import log_action
 from rooms.services.moderation import members_remove_blocked, members_remove_club_banned
@@ -26,7 +27,10 @@ def follow_create(*, follower, followee) -> tuple[Follow, bool]:
         raise ApplicationError(
             f"You blocked {followee.username}; unblock them before following.", code="blocked"
         )
-    return Follow.objects.get_or_create(follower=follower, followee=followee)
+    follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    if created:
+        new_follower_notify(follower=follower, followee=followee)
+    return follow, created
 
 
 @transaction.atomic
@@ -83,7 +87,8 @@ def club_create(
 
 @transaction.atomic
 def club_join(*, user, club: Club) -> ClubMembership:
-    """Joins at once where the club is open; otherwise asks the admins (pending)."""
+    """Joins at once where the club is open or an admin invited the person; otherwise asks
+    the admins (pending)."""
     _not_banned(user=user, club=club)
     existing = ClubMembership.objects.filter(club=club, user=user).first()
     if existing is not None:
@@ -92,13 +97,41 @@ def club_join(*, user, club: Club) -> ClubMembership:
         raise ApplicationError.conflict(
             f"Your request to join {club.name} is waiting for an admin's approval."
         )
-    status = Status.PENDING if club.join_policy == Club.JoinPolicy.APPROVAL else Status.ACTIVE
+    invited, _ = ClubInvite.objects.filter(club=club, user=user).delete()
+    approval = club.join_policy == Club.JoinPolicy.APPROVAL and not invited
+    status = Status.PENDING if approval else Status.ACTIVE
     return ClubMembership.objects.create(club=club, user=user, role=Role.MEMBER, status=status)
 
 
 def _not_banned(*, user, club: Club) -> None:
     if ClubBan.objects.filter(club=club, user=user).exists():
         raise ApplicationError.forbidden(f"An admin of {club.name} banned you from this club.")
+
+
+@transaction.atomic
+def club_invite_create(*, actor, club: Club, user) -> tuple[ClubInvite, bool]:
+    """An admin invites someone; joining then skips approval. They are notified once."""
+    club_membership_as_admin(user=actor, club=club)
+    if user.pk == actor.pk:
+        raise ApplicationError("You are in the club already.", code="self_invite")
+    if users_blocked_between(actor, user):
+        raise ApplicationError.forbidden(f"You cannot invite {user.username}.")
+    if ClubBan.objects.filter(club=club, user=user).exists():
+        raise ApplicationError.conflict(
+            f"{user.username} is banned from {club.name}; lift the ban before inviting them."
+        )
+    membership = ClubMembership.objects.filter(club=club, user=user).first()
+    if membership is not None and membership.is_active:
+        raise ApplicationError.conflict(f"{user.username} is already a member of {club.name}.")
+    if membership is not None:
+        raise ApplicationError.conflict(
+            f"{user.username} asked to join already; approve their request instead."
+        )
+    invite, created = ClubInvite.objects.get_or_create(
+        club=club, user=user, defaults={"invited_by": actor}
+    )
+    club_invite_notify(actor=actor, user=user, club=club)
+    return invite, created
 
 
 def _last_admin(membership: ClubMembership) -> bool:

@@ -37,6 +37,7 @@ api_urlpatterns = [
     ),
     path("clubs/<slug:slug>/follow/", apis.ClubFollowApi.as_view(), name="api-club-follow"),
     path("clubs/<slug:slug>/members/", apis.ClubMembersApi.as_view(), name="api-club-members"),
+    path("clubs/<slug:slug>/invites/", apis.ClubInvitesApi.as_view(), name="api-club-invites"),
     path(
         "clubs/<slug:slug>/members/<str:username>/",
         apis.ClubMemberApi.as_view(),

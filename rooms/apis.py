@@ -14,7 +14,7 @@ from follows.selectors import club_get
 from rooms.ice import ice_configuration
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room, RoomMember
 from rooms.selectors import hallway, room_get, room_list
-from rooms.services import lifecycle
+from rooms.services import lifecycle, stage
 
 
 class ClubRefSerializer(serializers.Serializer):
@@ -155,6 +155,32 @@ class RoomRsvpApi(APIView):
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.rsvp_delete(user=request.user, room_id=room_id)
         return Response({"rsvp": False})
+
+
+class RoomInviteApi(APIView):
+    """A moderator invites someone to speak, whether or not they are in the room yet."""
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=30)
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=["invited", "notified"],
+            help_text="`invited`: they are in the room and see the invitation now; "
+            "`notified`: they got a notification that leads them to the room.",
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request, room_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        room_get(room_id=room_id, viewer=request.user)
+        outcome = stage.room_invite(
+            actor=request.user,
+            room_id=room_id,
+            user=user_get(username=data.validated_data["username"]),
+        )
+        return Response({"status": outcome})
 
 
 class HallwayApi(APIView):

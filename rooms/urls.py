@@ -13,6 +13,7 @@ api_urlpatterns = [
     path("rooms/<uuid:room_id>/start/", apis.RoomStartApi.as_view(), name="api-room-start"),
     path("rooms/<uuid:room_id>/end/", apis.RoomEndApi.as_view(), name="api-room-end"),
     path("rooms/<uuid:room_id>/rsvp/", apis.RoomRsvpApi.as_view(), name="api-room-rsvp"),
+    path("rooms/<uuid:room_id>/invite/", apis.RoomInviteApi.as_view(), name="api-room-invite"),
     path("hallway/", apis.HallwayApi.as_view(), name="api-hallway"),
     path("rtc/ice-servers/", apis.IceServersApi.as_view(), name="api-ice-servers"),
 ]

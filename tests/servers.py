@@ -107,3 +107,61 @@ class ServerProcess:
         """SIGKILL: the process dies without closing anything, as a crashed worker does."""
         self.process.kill()
         self.process.wait()
+
+
+class WorkerProcess:
+    """`celery -A config worker --pool=solo`, as `make run` starts it, on the test database
+    and broker."""
+
+    def __init__(self, **env):
+        self.env = project_env(**env)
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log")  # noqa: SIM115
+
+    def start(self, timeout: float = 60) -> "WorkerProcess":
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{os.getpid()}-{free_port()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited: {self.output()}")
+            if " ready." in self.output():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the worker was not ready within {timeout} s: {self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL in the middle of whatever it does: nothing is acknowledged or cleaned up."""
+        self.process.kill()
+        self.process.wait()

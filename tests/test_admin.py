@@ -4,7 +4,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import Report
-from follows.models import ClubBan
+from follows.models import ClubBan, ClubInvite
+from follows.services import follow_create
+from notifications.models import ClubMute, PersonMute, Preferences
 from rooms.models import RoomBan, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
@@ -45,6 +47,12 @@ def one_of_everything():
         reporter=membership.user, reported_user=UserFactory(), reported_room=room, reason="spam"
     )
     ClubBan.objects.create(club=membership.club, user=UserFactory(), banned_by=membership.user)
+    fan = UserFactory()
+    follow_create(follower=fan, followee=membership.user)
+    Preferences.objects.create(user=fan, email_reminders=True)
+    PersonMute.objects.create(user=fan, muted=membership.user)
+    ClubMute.objects.create(user=fan, club=membership.club)
+    ClubInvite.objects.create(club=membership.club, user=fan, invited_by=membership.user)
     return membership
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from follows.permissions import club_leads
+from notifications.services import fan_out_create
 from rooms import events
 from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
 from rooms.permissions import (
@@ -66,6 +67,8 @@ def room_create(
     room.invitees.set(invitees)
     if scheduled_for is None:
         _go_live(room)
+    else:
+        fan_out_create(room=room, kind="room_scheduled")
     return room
 
 
@@ -76,6 +79,7 @@ def _go_live(room: Room) -> None:
     # Nobody moderates until the host's connection arrives; the grace period covers that.
     room.unmoderated_since = now
     room.save(update_fields=["status", "started_at", "unmoderated_since"])
+    fan_out_create(room=room, kind="room_started")
 
 
 @transaction.atomic

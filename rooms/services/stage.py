@@ -10,14 +10,19 @@ from django.utils import timezone
 
 from accounts.serializers import user_summary
 from config.errors import ApplicationError
+from follows.permissions import users_blocked_between
+from notifications.services import speaker_invite_notify
 from rooms import events
-from rooms.models import ModerationLog, Room, RoomMember
+from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 from rooms.permissions import (
     blocked_by,
     member_as_moderator,
     member_in_room,
+    room_access_as_moderator,
     room_access_as_staff,
+    room_moderator_ids,
     room_stage_has_space,
+    room_visible_to,
 )
 from rooms.services.common import locked_live_room, log_action, member_expel, note_moderators
 
@@ -75,6 +80,35 @@ def speaker_invite(*, actor, room_id, user_id) -> RoomMember:
     events.tell(target, {"type": "speaker.invited", "by": user_summary(actor)})
     log_action(action=Action.INVITE_SPEAKER, actor=actor, room=room, target=target.user)
     return target
+
+
+@transaction.atomic
+def room_invite(*, actor, room_id, user) -> str:
+    """A moderator invites someone to speak from anywhere (the API): on stage at once when
+    they are in the room ("invited"), otherwise by a notification that leads them to it
+    ("notified"); a closed or social room lets them in."""
+    room = locked_live_room(room_id)
+    room_access_as_moderator(user=actor, room=room)
+    if user.pk == actor.pk:
+        raise ApplicationError("You moderate this room already.", code="invalid")
+    if users_blocked_between(actor, user):
+        raise ApplicationError.forbidden(f"You cannot invite {user.username}.")
+    if RoomMember.objects.filter(room=room, user=user).exists():
+        if not RoomMember.objects.filter(room=room, user=actor, role=Role.MODERATOR).exists():
+            raise ApplicationError.forbidden(
+                "Join the room as a moderator to bring someone who is there on stage."
+            )
+        speaker_invite(actor=actor, room_id=room.pk, user_id=user.pk)
+        return "invited"
+    if RoomBan.objects.filter(room=room, user=user).exists():
+        raise ApplicationError.forbidden(f"A moderator removed {user.username} from this room.")
+    moderators = room_moderator_ids(room)
+    if any(blocked_by(blocker_id=pk, user=user) for pk in moderators):
+        raise ApplicationError.forbidden(f"{user.username} cannot join this room.")
+    if not room_visible_to(user=user, room=room, moderators=moderators):
+        room.invitees.add(user)
+    speaker_invite_notify(actor=actor, user=user, room=room)
+    return "notified"
 
 
 @transaction.atomic

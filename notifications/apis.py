@@ -1,0 +1,164 @@
+"""API views: the inbox, marking read, preferences and the calendar feed's secret."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_get
+from accounts.serializers import UserSummarySerializer
+from config.api import Pagination
+from follows.selectors import club_get
+from notifications import selectors, services
+from notifications.models import Notification
+from notifications.serializers import NotificationSerializer
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread", bool, description="Only unread ones (`count` is then the unread count)."
+            )
+        ],
+        responses={200: NotificationSerializer(many=True)},
+    )
+    def get(self, request):
+        unread_only = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.notification_list(user=request.user, unread_only=unread_only),
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        ids = serializers.ListField(
+            child=serializers.IntegerField(min_value=1),
+            required=False,
+            min_length=1,
+            max_length=500,
+        )
+        all = serializers.BooleanField(required=False, default=False)
+
+        def validate(self, attrs):
+            if bool(attrs.get("ids")) == bool(attrs["all"]):
+                raise serializers.ValidationError("Give either `ids` or `all: true`.")
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        marked = serializers.IntegerField(help_text="How many were unread and are read now.")
+        unread_count = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = services.notifications_mark_read(
+            user=request.user,
+            ids=data.validated_data.get("ids"),
+            everything=data.validated_data["all"],
+        )
+        return Response(
+            {"marked": marked, "unread_count": selectors.unread_count(user=request.user)}
+        )
+
+
+class MutedClubSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+def _kinds_field(**kwargs):
+    return serializers.DictField(child=serializers.BooleanField(), **kwargs)
+
+
+class PreferencesApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        kinds = _kinds_field(
+            required=False, help_text='Kind → on or off, e.g. `{"room_scheduled": false}`.'
+        )
+        email_reminders = serializers.BooleanField(required=False)
+        muted_people = serializers.ListField(
+            child=serializers.CharField(max_length=30),
+            required=False,
+            max_length=1000,
+            help_text="Usernames whose rooms stay quiet (replaces the list).",
+        )
+        muted_clubs = serializers.ListField(
+            child=serializers.SlugField(),
+            required=False,
+            max_length=1000,
+            help_text="Club slugs whose rooms stay quiet (replaces the list).",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        kinds = _kinds_field()
+        email_reminders = serializers.BooleanField()
+        muted_people = UserSummarySerializer(many=True)
+        muted_clubs = MutedClubSerializer(many=True)
+        calendar_url = serializers.CharField(
+            allow_null=True, help_text="The private calendar feed; null while it is off."
+        )
+
+    @staticmethod
+    def _body(request) -> dict:
+        preferences = selectors.preferences_of(user=request.user)
+        token = preferences.calendar_token
+        return {
+            "kinds": {kind: preferences.wants(kind) for kind in Notification.Kind.values},
+            "email_reminders": preferences.email_reminders,
+            "muted_people": [m.muted for m in selectors.muted_people(user=request.user)],
+            "muted_clubs": [m.club for m in selectors.muted_clubs(user=request.user)],
+            "calendar_url": (
+                request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+                if token
+                else None
+            ),
+        }
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        return Response(self.OutputSerializer(self._body(request)).data)
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def patch(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        people = values.get("muted_people")
+        clubs = values.get("muted_clubs")
+        services.preferences_and_mutes_update(
+            user=request.user,
+            kinds=values.get("kinds"),
+            email_reminders=values.get("email_reminders"),
+            muted_people=(
+                None if people is None else [user_get(username=n) for n in dict.fromkeys(people)]
+            ),
+            muted_clubs=(
+                None if clubs is None else [club_get(slug=s) for s in dict.fromkeys(clubs)]
+            ),
+        )
+        return Response(self.OutputSerializer(self._body(request)).data)
+
+
+class CalendarTokenApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        calendar_url = serializers.CharField(allow_null=True)
+
+    @extend_schema(request=None, responses={201: OutputSerializer})
+    def post(self, request):
+        """A new secret address for the private calendar feed; the old one stops working."""
+        token = services.calendar_token_rotate(user=request.user)
+        url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+        return Response({"calendar_url": url}, status=201)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def delete(self, request):
+        """Turns the private calendar feed off."""
+        services.calendar_token_revoke(user=request.user)
+        return Response({"calendar_url": None})

@@ -1,0 +1,136 @@
+"""The per-user notification socket: the unread count on connect, then every new
+notification as it is written, and staff disconnects."""
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from config.realtime import ensure_relay_running
+from notifications import services
+from rooms.limits import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FLOOD = 4429
+CLOSE_TOO_BIG = 1009
+MAX_FRAME_BYTES = 4 * 1024
+
+
+class NotificationConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.groups_joined: list[str] = []
+        self.refresher = None
+        # A browser only pings; anything faster than this is a misbehaving client.
+        self.budget = TokenBucket(rate=1, burst=10)
+        await self.accept()
+        if self.user is None or not self.user.is_authenticated:
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "not_authenticated",
+                    "message": "Sign in to get notifications.",
+                }
+            )
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        ensure_relay_running()
+        self.groups_joined = [services.user_group(self.user.pk), f"user.{self.user.pk}"]
+        await self._join_groups()
+        count = await database_sync_to_async(services.connection_open)(
+            user=self.user, channel_name=self.channel_name
+        )
+        await self._send({"type": "unread.count", "count": count})
+        self.refresher = asyncio.get_running_loop().create_task(self._refresh_presence())
+
+    async def _join_groups(self) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _refresh_presence(self) -> None:
+        """Keeps the presence row fresh and re-joins the groups, which a Redis layer expires
+        after a day and forgets when Redis restarts."""
+        while True:
+            await asyncio.sleep(settings.NOTIFY_SOCKET_REFRESH_SECONDS)
+            try:
+                await self._join_groups()
+                await database_sync_to_async(services.connection_refresh)(
+                    channel_name=self.channel_name
+                )
+            except Exception:
+                logger.exception("Refreshing a notification socket failed; retrying later.")
+
+    async def disconnect(self, code):
+        if self.refresher is not None:
+            self.refresher.cancel()
+        for group in self.groups_joined:
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        if self.groups_joined:
+            await database_sync_to_async(services.connection_close)(channel_name=self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.groups_joined:
+            return
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        if not self.budget.take():
+            await self._send(
+                {"type": "error", "code": "rate_limited", "message": "Too many messages."}
+            )
+            await self.close(code=CLOSE_FLOOD)
+            return
+        try:
+            frame = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "malformed",
+                    "message": "A frame is a JSON object with a `type`.",
+                }
+            )
+            return
+        if frame["type"] == "ping":
+            await self._send({"type": "pong"})
+        else:
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "unknown_type",
+                    "message": f"Unknown message type `{frame['type'][:40]}`; this socket only answers `ping`.",
+                }
+            )
+
+    # --- messages from the channel layer -------------------------------------------------
+
+    async def notification_created(self, message):
+        await self.send(text_data=message["text"])
+        await self._send({"type": "unread.count", "count": message["count"]})
+
+    async def unread_count(self, message):
+        await self._send({"type": "unread.count", "count": message["count"]})
+
+    async def user_disconnect(self, message):
+        """Staff dropped every socket of this person (a suspension, for instance)."""
+        await self._send(
+            {
+                "type": "error",
+                "code": "disconnected",
+                "message": message.get("reason") or "You were signed out.",
+            }
+        )
+        await self.close(code=message["code"])
+
+    async def _send(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))

@@ -1,0 +1,213 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from follows.models import Club
+from rooms.models import Room
+
+
+class Notification(models.Model):
+    """One thing one person is told. (recipient, kind, subject) happens at most once, so a
+    task that runs twice, or two that overlap, write each row once."""
+
+    class Kind(models.TextChoices):
+        ROOM_STARTED = "room_started", "A room started"
+        ROOM_SCHEDULED = "room_scheduled", "A room was scheduled"
+        ROOM_REMINDER = "room_reminder", "A room starts soon"
+        NEW_FOLLOWER = "new_follower", "Someone followed you"
+        SPEAKER_INVITE = "speaker_invite", "Someone invited you to speak"
+        CLUB_INVITE = "club_invite", "Someone invited you to a club"
+
+    ROOM_KINDS = (Kind.ROOM_STARTED, Kind.ROOM_SCHEDULED, Kind.ROOM_REMINDER)
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What the notification is about, as text ("room:<id>", "user:<id>", "club:<id>"): the
+    # third part of the uniqueness rule.
+    subject = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications_caused",
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    club = models.ForeignKey(
+        Club, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Set when a reminder email went out (at most once, claimed before sending).
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject"], name="notifications_once_per_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "room_started",
+                        "room_scheduled",
+                        "room_reminder",
+                        "new_follower",
+                        "speaker_invite",
+                        "club_invite",
+                    ]
+                ),
+                name="notifications_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created", "-id"], name="notifications_inbox"),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notifications_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class FanOut(models.Model):
+    """A room event whose audience is told through Celery: written in the transaction of
+    the event itself, so a broker that is down at that moment loses nothing — the minute
+    task dispatches what was never planned. One per (kind, room)."""
+
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="fan_outs")
+    created = models.DateTimeField(auto_now_add=True)
+    # Set once the audience was computed and every chunk task was enqueued.
+    planned_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "room"], name="notifications_fanout_once"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["room_started", "room_scheduled", "room_reminder"]),
+                name="notifications_fanout_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created"],
+                condition=Q(planned_at__isnull=True),
+                name="notifications_fanout_pending",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.room}"
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Preferences(models.Model):
+    """What one person wants to hear. No row means the defaults: every kind on, no email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preferences",
+    )
+    room_started = models.BooleanField(default=True)
+    room_scheduled = models.BooleanField(default=True)
+    room_reminder = models.BooleanField(default=True)
+    new_follower = models.BooleanField(default=True)
+    speaker_invite = models.BooleanField(default=True)
+    club_invite = models.BooleanField(default=True)
+    email_reminders = models.BooleanField(
+        default=False, help_text="Also send 'starting soon' reminders by email."
+    )
+    # The secret of the private calendar feed; empty when the feed is off. Revoking it or
+    # making a new one kills every copy of the old address.
+    calendar_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self):
+        return f"Notification preferences of {self.user}"
+
+    def wants(self, kind: str) -> bool:
+        return getattr(self, kind)
+
+
+class PersonMute(models.Model):
+    """No room notifications about rooms this person hosts."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_mutes"
+    )
+    muted = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muted_by"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "muted"], name="notifications_personmute_once"),
+            models.CheckConstraint(
+                condition=~Q(user=models.F("muted")), name="notifications_personmute_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} muted {self.muted}"
+
+
+class ClubMute(models.Model):
+    """No room notifications about this club's rooms."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="club_mutes"
+    )
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="muted_by")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "club"], name="notifications_clubmute_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} muted {self.club}"
+
+
+class Connection(models.Model):
+    """An open notification socket, so that a fan-out pushes only to people who are online.
+
+    Rows of a server that died without a goodbye age out (the socket refreshes `last_seen`;
+    the minute task removes rows not seen for a while)."""
+
+    channel_name = models.CharField(max_length=200, primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_connections",
+    )
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user"]), models.Index(fields=["last_seen"])]
+
+    def __str__(self):
+        return f"{self.user} online ({self.channel_name})"

@@ -1,0 +1,184 @@
+"""Reads: who hears about a room, the inbox, unread counts, what a notification says."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from follows.models import Block, ClubBan, ClubFollow, ClubMembership, Follow
+from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
+from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
+from rooms.selectors import rooms_visible_to
+
+Kind = Notification.Kind
+ACTIVE = ClubMembership.Status.ACTIVE
+CALENDAR_FEED_LIMIT = 200
+
+
+def _room_moderator_ids(room: Room) -> list[int]:
+    return [room.host_id, *room.co_hosts.values_list("pk", flat=True)]
+
+
+def _may_enter(room: Room, moderators: list[int]) -> Q:
+    """The room's visibility rule, for people (rooms.permissions.room_visible_to, as SQL)."""
+    if room.visibility == Room.Visibility.OPEN:
+        return Q()
+    invited = Q(pk__in=room.invitees.values("pk")) | Q(pk__in=moderators)
+    if room.visibility == Room.Visibility.SOCIAL:
+        followed = Follow.objects.filter(follower_id__in=moderators).values("followee_id")
+        return invited | Q(pk__in=followed)
+    if room.club_id is None:
+        return invited
+    members = ClubMembership.objects.filter(club_id=room.club_id, status=ACTIVE)
+    return invited | Q(pk__in=members.values("user_id"))
+
+
+def _can_be_told(room: Room, moderators: list[int]) -> QuerySet:
+    """People whose account works (not suspended or banned) who may enter the room — not
+    in it, not removed from it or banned from its club, sharing no block with its moderators:
+    the rules every room notification obeys."""
+    blocks = Block.objects.filter(
+        Q(blocker_id__in=moderators, blocked=OuterRef("pk"))
+        | Q(blocker=OuterRef("pk"), blocked_id__in=moderators)
+    )
+    people = (
+        User.objects.filter(is_active=True, banned_at__isnull=True)
+        .exclude(suspended_until__gt=timezone.now())
+        .filter(_may_enter(room, moderators))
+        .exclude(pk=room.host_id)
+        .exclude(Exists(RoomMember.objects.filter(room=room, user=OuterRef("pk"))))
+        .exclude(Exists(RoomBan.objects.filter(room=room, user=OuterRef("pk"))))
+        .exclude(Exists(blocks))
+    )
+    if room.club_id is not None:
+        banned = ClubBan.objects.filter(club_id=room.club_id, user=OuterRef("pk"))
+        people = people.exclude(Exists(banned))
+    return people
+
+
+def _wants(kind: str, room: Room) -> QuerySet:
+    """People who turned this kind off, or muted the host or the club, are left out."""
+    queryset = User.objects.exclude(
+        Exists(Preferences.objects.filter(user=OuterRef("pk"), **{kind: False}))
+    ).exclude(Exists(PersonMute.objects.filter(user=OuterRef("pk"), muted_id=room.host_id)))
+    if room.club_id is not None:
+        queryset = queryset.exclude(
+            Exists(ClubMute.objects.filter(user=OuterRef("pk"), club_id=room.club_id))
+        )
+    return queryset
+
+
+def room_audience_ids(*, room: Room, kind: str) -> list[int]:
+    """Who hears that `room` started, was scheduled or starts soon, in the order they are
+    told: followers of the host and co-hosts, members and followers of its club — without
+    the people the rules or their own preferences leave out. A reminder goes first to those
+    who asked for one ("remind me" wins over a muted kind, person or club)."""
+    moderators = _room_moderator_ids(room)
+    circle = Q(pk__in=Follow.objects.filter(followee_id__in=moderators).values("follower_id"))
+    if room.club_id is not None:
+        circle |= Q(
+            pk__in=ClubMembership.objects.filter(club_id=room.club_id, status=ACTIVE).values(
+                "user_id"
+            )
+        )
+        circle |= Q(pk__in=ClubFollow.objects.filter(club_id=room.club_id).values("user_id"))
+    told = _can_be_told(room, moderators)
+    followers = told.filter(circle).filter(pk__in=_wants(kind, room)).order_by("pk")
+    followers = list(followers.values_list("pk", flat=True))
+    if kind != Kind.ROOM_REMINDER:
+        return followers
+    asked = told.filter(pk__in=RoomRsvp.objects.filter(room=room).values("user_id"))
+    asked = list(asked.order_by("pk").values_list("pk", flat=True))
+    return list(dict.fromkeys([*asked, *followers]))
+
+
+def online_user_ids(*, user_ids) -> set[int]:
+    """Which of these people have a notification socket open."""
+    return set(Connection.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def unread_counts(*, user_ids) -> dict[int, int]:
+    """Unread counts of many people in one query (people with none are left out)."""
+    rows = (
+        Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    return dict(rows)
+
+
+def notification_list(*, user, unread_only: bool = False) -> QuerySet:
+    """The inbox, newest first, with everything a row shows loaded in the same query."""
+    queryset = Notification.objects.filter(recipient=user)
+    if unread_only:
+        queryset = queryset.filter(read_at__isnull=True)
+    return queryset.select_related("actor", "room", "club").order_by("-created", "-pk")
+
+
+def preferences_of(*, user) -> Preferences:
+    """The person's preferences, or the defaults (unsaved) when they never changed any."""
+    return Preferences.objects.filter(user=user).first() or Preferences(user=user)
+
+
+def muted_people(*, user) -> QuerySet:
+    return PersonMute.objects.filter(user=user).select_related("muted").order_by("muted__username")
+
+
+def muted_clubs(*, user) -> QuerySet:
+    return ClubMute.objects.filter(user=user).select_related("club").order_by("club__name")
+
+
+def calendar_rooms(*, user) -> QuerySet:
+    """Upcoming rooms of the private feed: asked to be reminded of, hosted by the person or
+    by people they follow, or of clubs they belong to or follow — minus what they muted."""
+    asked = RoomRsvp.objects.filter(user=user).values("room_id")
+    followed = Follow.objects.filter(follower=user).values("followee_id")
+    clubs = ClubMembership.objects.filter(user=user, status=ACTIVE).values("club_id")
+    followed_clubs = ClubFollow.objects.filter(user=user).values("club_id")
+    muted = Q(host_id__in=PersonMute.objects.filter(user=user).values("muted_id")) | Q(
+        club_id__in=ClubMute.objects.filter(user=user).values("club_id")
+    )
+    near = Q(host_id__in=followed) | Q(club_id__in=clubs) | Q(club_id__in=followed_clubs)
+    return (
+        rooms_visible_to(user)
+        .filter(status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now())
+        .filter(Q(host=user) | Q(pk__in=asked) | near & ~muted)
+        .select_related("host", "club")
+        .order_by("scheduled_for", "pk")[:CALENDAR_FEED_LIMIT]
+    )
+
+
+# --- What a notification says ------------------------------------------------------------
+
+
+def _quoted(room) -> str:
+    return f"“{room.title}”" if room is not None else "a room"
+
+
+def notification_text(notification: Notification) -> str:
+    actor = notification.actor.name if notification.actor_id else "Someone"
+    room, club = notification.room, notification.club
+    texts = {
+        Kind.ROOM_STARTED: f"{actor} started {_quoted(room)}",
+        Kind.ROOM_SCHEDULED: f"{actor} scheduled {_quoted(room)}",
+        Kind.ROOM_REMINDER: f"{_quoted(room)} starts soon",
+        Kind.NEW_FOLLOWER: f"{actor} followed you",
+        Kind.SPEAKER_INVITE: f"{actor} invites you to speak in {_quoted(room)}",
+        Kind.CLUB_INVITE: f"{actor} invited you to join {club.name if club else 'a club'}",
+    }
+    return texts[notification.kind]
+
+
+def notification_url(notification: Notification) -> str:
+    """Where the notification leads: the room, the club, or the person."""
+    if notification.room_id is not None:
+        return notification.room.get_absolute_url()
+    if notification.club_id is not None:
+        return notification.club.get_absolute_url()
+    if notification.actor_id is not None:
+        return notification.actor.get_absolute_url()
+    return "/notifications/"

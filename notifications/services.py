@@ -1,0 +1,462 @@
+"""Every write of notifications: telling one person, fanning a room event out, reminders,
+reading, preferences and the calendar feed's secret.
+
+A room event reaches its audience in three steps. The service that changed the room calls
+`fan_out_create` inside its own transaction, which writes a FanOut row; once that commits, a
+task computes the audience (`fan_out_plan`) and enqueues one task per chunk of recipients
+(`fan_out_chunk`), which writes its rows in bulk and pushes them to whoever is online. Each
+step is idempotent — the FanOut is planned once under a row lock, and a notification exists
+at most once per (recipient, kind, subject) — so tasks that run twice, or run again after a
+worker died, leave exactly one notification per person.
+"""
+
+import json
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core import mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from config.realtime import deliver_to_groups
+from follows.models import Club
+from follows.permissions import users_blocked_between
+from notifications import tasks
+from notifications.models import (
+    ClubMute,
+    Connection,
+    FanOut,
+    Notification,
+    PersonMute,
+    Preferences,
+    new_calendar_token,
+)
+from notifications.selectors import (
+    online_user_ids,
+    preferences_of,
+    room_audience_ids,
+    unread_count,
+    unread_counts,
+)
+from notifications.serializers import notification_payload
+from rooms.models import Room
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+
+# Channel-layer message types, handled by NotificationConsumer methods of the same name.
+CREATED = "notification.created"  # `text`: the frame; `count`: the unread count after it
+UNREAD = "unread.count"  # `count`
+
+
+def user_group(user_id: int) -> str:
+    """The group every notification socket of one person joins."""
+    return f"notifications.{user_id}"
+
+
+def _dumps(frame: dict) -> str:
+    return json.dumps(frame, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+# --- Pushes --------------------------------------------------------------------------------
+
+
+def _push(notifications: list[Notification]) -> None:
+    """Tells the sockets of these notifications' recipients, now. A push that fails is only
+    logged: the rows are committed, and every socket starts with the unread count."""
+    if not notifications:
+        return
+    counts = unread_counts(user_ids=[n.recipient_id for n in notifications])
+    pushes = [
+        (
+            user_group(n.recipient_id),
+            {
+                "type": CREATED,
+                "text": _dumps({"type": CREATED, "notification": notification_payload(n)}),
+                "count": counts.get(n.recipient_id, 0),
+            },
+        )
+        for n in notifications
+    ]
+    try:
+        deliver_to_groups(pushes)
+    except Exception:
+        logger.exception(
+            "Pushing %d notifications failed; their recipients see them when their socket "
+            "reconnects.",
+            len(pushes),
+        )
+
+
+def _push_unread_count(user_id: int) -> None:
+    try:
+        count = unread_count(user=user_id)
+        deliver_to_groups([(user_group(user_id), {"type": UNREAD, "count": count})])
+    except Exception:
+        logger.exception("Pushing an unread count failed.")
+
+
+# --- One recipient -------------------------------------------------------------------------
+
+
+def _notify(*, recipient, kind: str, subject: str, actor, room=None, club=None) -> bool:
+    """Tells one person, once per subject, unless their account is restricted, they turned
+    the kind off, or a block stands between them and the actor. Runs in the caller's transaction; pushes after it commits."""
+    if not recipient.is_active or recipient.restriction() is not None:
+        return False
+    if not preferences_of(user=recipient).wants(kind):
+        return False
+    if actor is not None and users_blocked_between(recipient, actor):
+        return False
+    notification, created = Notification.objects.get_or_create(
+        recipient=recipient,
+        kind=kind,
+        subject=subject,
+        defaults={"actor": actor, "room": room, "club": club},
+    )
+    if created:
+        transaction.on_commit(partial(_push, [notification]))
+    return created
+
+
+def room_subject(room: Room) -> str:
+    return f"room:{room.pk}"
+
+
+def new_follower_notify(*, follower, followee) -> bool:
+    return _notify(
+        recipient=followee, kind=Kind.NEW_FOLLOWER, subject=f"user:{follower.pk}", actor=follower
+    )
+
+
+def speaker_invite_notify(*, actor, user, room: Room) -> bool:
+    return _notify(
+        recipient=user, kind=Kind.SPEAKER_INVITE, subject=room_subject(room), actor=actor, room=room
+    )
+
+
+def club_invite_notify(*, actor, user, club: Club) -> bool:
+    return _notify(
+        recipient=user, kind=Kind.CLUB_INVITE, subject=f"club:{club.pk}", actor=actor, club=club
+    )
+
+
+# --- Room events through Celery ----------------------------------------------------------
+
+
+def fan_out_create(*, room: Room, kind: str) -> FanOut:
+    """Called by the room services, in their transaction: the event is recorded with the
+    change, and its fan-out is enqueued once the transaction commits."""
+    fan_out, created = FanOut.objects.get_or_create(room=room, kind=kind)
+    if created:
+        transaction.on_commit(partial(fan_out_dispatch, fan_out_id=fan_out.pk))
+    return fan_out
+
+
+def fan_out_dispatch(*, fan_out_id: int) -> bool:
+    """Enqueues the planning task. A broker that is down must not undo the room's change:
+    the failure is logged and the minute task enqueues it again."""
+    try:
+        tasks.fan_out_plan.delay(fan_out_id)
+    except Exception:
+        logger.exception("Enqueuing fan-out %s failed; the minute task will retry.", fan_out_id)
+        return False
+    return True
+
+
+def _still_news(fan_out: FanOut) -> bool:
+    """A fan-out that runs late says nothing about a room that has moved on."""
+    wanted = Room.Status.LIVE if fan_out.kind == Kind.ROOM_STARTED else Room.Status.SCHEDULED
+    return fan_out.room.status == wanted
+
+
+def fan_out_plan(*, fan_out_id: int) -> int | None:
+    """Computes the audience and enqueues one chunk task per NOTIFY_CHUNK_SIZE recipients.
+
+    The FanOut row stays locked until every chunk is enqueued and it is marked planned, so a
+    second run (a repeat, or an overlapping one) finds it planned and does nothing. A run
+    that dies before the mark is repeated whole; its chunks are idempotent."""
+    with transaction.atomic():
+        fan_out = (
+            FanOut.objects.select_for_update(of=("self",))
+            .select_related("room")
+            .filter(pk=fan_out_id)
+            .first()
+        )
+        if fan_out is None or fan_out.planned_at is not None:
+            return None
+        recipients = (
+            room_audience_ids(room=fan_out.room, kind=fan_out.kind) if _still_news(fan_out) else []
+        )
+        size = settings.NOTIFY_CHUNK_SIZE
+        for start in range(0, len(recipients), size):
+            tasks.fan_out_chunk.delay(fan_out_id, recipients[start : start + size])
+        fan_out.planned_at = timezone.now()
+        fan_out.recipients = len(recipients)
+        fan_out.save(update_fields=["planned_at", "recipients"])
+    return len(recipients)
+
+
+def fan_out_chunk(*, fan_out_id: int, recipient_ids: list[int]) -> int:
+    """Writes the notifications of one chunk in bulk (rows that exist are left alone), then
+    pushes them to the recipients who are online. Returns the number of rows in the chunk."""
+    fan_out = FanOut.objects.select_related("room").filter(pk=fan_out_id).first()
+    if fan_out is None:
+        return 0
+    room = fan_out.room
+    rows = [
+        Notification(
+            recipient_id=recipient_id,
+            kind=fan_out.kind,
+            subject=room_subject(room),
+            actor_id=room.host_id,
+            room_id=room.pk,
+            club_id=room.club_id,
+        )
+        for recipient_id in recipient_ids
+    ]
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        transaction.on_commit(partial(_push_fan_out, fan_out, recipient_ids))
+    if fan_out.kind == Kind.ROOM_REMINDER:
+        _email_reminders(room=room, recipient_ids=recipient_ids)
+    return len(rows)
+
+
+def _push_fan_out(fan_out: FanOut, recipient_ids: list[int]) -> None:
+    """Pushes the unread notifications of this fan-out to its online recipients. A repeated
+    chunk pushes again; the page's script ignores a notification id it has seen."""
+    online = online_user_ids(user_ids=recipient_ids)
+    if not online:
+        return
+    notifications = list(
+        Notification.objects.filter(
+            kind=fan_out.kind,
+            subject=room_subject(fan_out.room),
+            recipient_id__in=online,
+            read_at__isnull=True,
+        ).select_related("actor", "room", "club")
+    )
+    _push(notifications)
+
+
+def _email_reminders(*, room: Room, recipient_ids: list[int]) -> int:
+    """Emails the reminder to recipients who opted in. Each row is claimed (emailed_at)
+    before sending, so a repeated chunk never mails twice."""
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(of=("self",))
+            .filter(
+                kind=Kind.ROOM_REMINDER,
+                subject=room_subject(room),
+                recipient_id__in=recipient_ids,
+                emailed_at__isnull=True,
+                recipient__notification_preferences__email_reminders=True,
+            )
+            .exclude(recipient__email="")
+            .select_related("recipient", "room", "room__host")
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
+            emailed_at=timezone.now()
+        )
+    if not claimed:
+        return 0
+    base = settings.SITE_URL.rstrip("/")
+    messages = [
+        mail.EmailMessage(
+            subject=f"Starting soon: {room.title}",
+            body=render_to_string(
+                "notifications/reminder_email.txt",
+                {"notification": n, "room": room, "room_url": base + room.get_absolute_url()},
+            ),
+            to=[n.recipient.email],
+        )
+        for n in claimed
+    ]
+    with mail.get_connection() as connection:
+        connection.send_messages(messages)
+    return len(messages)
+
+
+def reminders_send(*, now=None) -> dict:
+    """The minute task's work: a "starting soon" fan-out for every scheduled room within
+    ROOM_REMINDER_LEAD_MINUTES of its start (once per room, however many runs overlap),
+    fan-outs whose enqueuing was lost sent again, and the presence of dead servers dropped."""
+    now = now or timezone.now()
+    lead = timedelta(minutes=settings.ROOM_REMINDER_LEAD_MINUTES)
+    due = (
+        Room.objects.filter(
+            status=Room.Status.SCHEDULED,
+            scheduled_for__lte=now + lead,
+            scheduled_for__gt=now - lead,
+        )
+        .exclude(fan_outs__kind=Kind.ROOM_REMINDER)
+        .values_list("pk", flat=True)
+    )
+    reminded = 0
+    for room_id in list(due):
+        with transaction.atomic():
+            room = Room.objects.filter(pk=room_id).first()
+            if room is not None:
+                fan_out_create(room=room, kind=Kind.ROOM_REMINDER)
+                reminded += 1
+    stale = FanOut.objects.filter(
+        planned_at__isnull=True,
+        created__lt=now - timedelta(seconds=settings.NOTIFY_REDISPATCH_AFTER_SECONDS),
+    ).values_list("pk", flat=True)
+    redispatched = sum(fan_out_dispatch(fan_out_id=pk) for pk in list(stale))
+    gone_before = now - timedelta(seconds=3 * settings.NOTIFY_SOCKET_REFRESH_SECONDS)
+    dropped, _ = Connection.objects.filter(last_seen__lt=gone_before).delete()
+    return {"reminded": reminded, "redispatched": redispatched, "connections_dropped": dropped}
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids=None, everything: bool = False) -> int:
+    """Marks the person's notifications read: these ids, or all of them. Ids that are not
+    theirs (or do not exist) change nothing and are named in the error."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if not everything:
+        wanted = set(ids or ())
+        if not wanted:
+            raise ApplicationError("Give the ids of notifications to mark read, or all.")
+        mine = set(
+            Notification.objects.filter(recipient=user, pk__in=wanted).values_list("pk", flat=True)
+        )
+        unknown = sorted(wanted - mine)
+        if unknown:
+            listed = ", ".join(str(pk) for pk in unknown[:10])
+            raise ApplicationError.not_found(
+                f"You have no notification with the id {listed}; nothing was marked read."
+            )
+        unread = unread.filter(pk__in=wanted)
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        transaction.on_commit(partial(_push_unread_count, user.pk))
+    return marked
+
+
+# --- Preferences ---------------------------------------------------------------------------
+
+KIND_FIELDS = tuple(Kind.values)
+
+
+def _preferences_for_update(user) -> Preferences:
+    preferences, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+    return preferences
+
+
+@transaction.atomic
+def preferences_update(
+    *, user, kinds: dict[str, bool] | None = None, email_reminders: bool | None = None
+) -> Preferences:
+    preferences = _preferences_for_update(user)
+    for kind, on in (kinds or {}).items():
+        if kind not in KIND_FIELDS:
+            raise ApplicationError(f"A kind is one of: {', '.join(KIND_FIELDS)}.")
+        setattr(preferences, kind, bool(on))
+    if email_reminders is not None:
+        if email_reminders and not user.email:
+            raise ApplicationError(
+                "Add an email address to your profile before turning on email reminders.",
+                code="no_email",
+            )
+        preferences.email_reminders = email_reminders
+    preferences.save()
+    return preferences
+
+
+@transaction.atomic
+def person_mute(*, user, person) -> bool:
+    if person.pk == user.pk:
+        raise ApplicationError("Your own rooms never notify you.", code="self_mute")
+    _, created = PersonMute.objects.get_or_create(user=user, muted=person)
+    return created
+
+
+@transaction.atomic
+def person_unmute(*, user, person) -> bool:
+    deleted, _ = PersonMute.objects.filter(user=user, muted=person).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def club_mute(*, user, club: Club) -> bool:
+    _, created = ClubMute.objects.get_or_create(user=user, club=club)
+    return created
+
+
+@transaction.atomic
+def club_unmute(*, user, club: Club) -> bool:
+    deleted, _ = ClubMute.objects.filter(user=user, club=club).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def mutes_set(*, user, people=None, clubs=None) -> None:
+    """Replaces the muted people and/or clubs with these lists."""
+    if people is not None:
+        if any(person.pk == user.pk for person in people):
+            raise ApplicationError("Your own rooms never notify you.", code="self_mute")
+        PersonMute.objects.filter(user=user).exclude(muted__in=people).delete()
+        for person in people:
+            PersonMute.objects.get_or_create(user=user, muted=person)
+    if clubs is not None:
+        ClubMute.objects.filter(user=user).exclude(club__in=clubs).delete()
+        for club in clubs:
+            ClubMute.objects.get_or_create(user=user, club=club)
+
+
+@transaction.atomic
+def preferences_and_mutes_update(
+    *, user, kinds=None, email_reminders=None, muted_people=None, muted_clubs=None
+) -> None:
+    """The settings form and the API in one go: all of it is saved, or none."""
+    preferences_update(user=user, kinds=kinds, email_reminders=email_reminders)
+    mutes_set(user=user, people=muted_people, clubs=muted_clubs)
+
+
+@transaction.atomic
+def calendar_token_rotate(*, user) -> str:
+    """A new secret for the private calendar feed; the old address stops working."""
+    preferences = _preferences_for_update(user)
+    preferences.calendar_token = new_calendar_token()
+    preferences.save(update_fields=["calendar_token"])
+    return preferences.calendar_token
+
+
+@transaction.atomic
+def calendar_token_revoke(*, user) -> bool:
+    updated = (
+        Preferences.objects.filter(user=user, calendar_token__isnull=False)
+        .exclude(calendar_token="")
+        .update(calendar_token=None)
+    )
+    return bool(updated)
+
+
+# --- Sockets -------------------------------------------------------------------------------
+
+
+def connection_open(*, user, channel_name: str) -> int:
+    """Registers an open socket and returns the person's unread count."""
+    Connection.objects.update_or_create(
+        channel_name=channel_name, defaults={"user": user, "last_seen": timezone.now()}
+    )
+    return unread_count(user=user)
+
+
+def connection_refresh(*, channel_name: str) -> None:
+    Connection.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
+
+
+def connection_close(*, channel_name: str) -> None:
+    Connection.objects.filter(channel_name=channel_name).delete()

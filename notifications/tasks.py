@@ -1,0 +1,21 @@
+"""Celery tasks: each takes ids, calls one service, and may run twice harmlessly."""
+
+from celery import shared_task
+
+from notifications import services
+
+
+@shared_task(name="notifications.tasks.fan_out_plan")
+def fan_out_plan(fan_out_id: int) -> int | None:
+    return services.fan_out_plan(fan_out_id=fan_out_id)
+
+
+@shared_task(name="notifications.tasks.fan_out_chunk")
+def fan_out_chunk(fan_out_id: int, recipient_ids: list[int]) -> int:
+    return services.fan_out_chunk(fan_out_id=fan_out_id, recipient_ids=recipient_ids)
+
+
+@shared_task(name="notifications.tasks.send_room_reminders")
+def send_room_reminders() -> dict:
+    """Every minute from Celery beat (`manage.py send_room_reminders` does the same)."""
+    return services.reminders_send()

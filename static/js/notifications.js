@@ -1,0 +1,114 @@
+// The header bell: keeps the unread badge live over /ws/notifications/ and shows a toast
+// when a room someone follows starts. Plain ES module, no build step.
+
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30000;
+const PING_MS = 25000;
+const TOAST_MS = 12000;
+const TOASTED_KINDS = new Set(["room_started", "speaker_invite"]);
+
+const bell = document.querySelector("[data-notifications]");
+if (bell) {
+  startNotifications(bell);
+}
+
+function startNotifications(bell) {
+  const badge = bell.querySelector("[data-unread-count]");
+  const toasts = document.querySelector("[data-toasts]");
+  // The sticky header blurs what is behind it, which pins fixed children to the header.
+  document.body.append(toasts);
+  const seen = new Set();
+  let delay = RECONNECT_MIN_MS;
+  let pinger = null;
+
+  function setCount(count) {
+    badge.firstChild.textContent = count > 99 ? "99+" : String(count);
+    badge.hidden = count === 0;
+    bell.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
+  }
+
+  function toast(notification) {
+    const item = document.createElement("div");
+    item.className = "toast";
+    item.setAttribute("role", "status");
+    const text = document.createElement("span");
+    text.className = "toast__text";
+    text.textContent = notification.text + " ";
+    const link = document.createElement("a");
+    link.href = `/notifications/${notification.id}/open/`;
+    link.textContent = notification.kind === "room_started" ? "Join" : "Open";
+    text.append(link);
+    const close = document.createElement("button");
+    close.className = "toast__close";
+    close.type = "button";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", () => item.remove());
+    item.append(text, close);
+    toasts.append(item);
+    setTimeout(() => item.remove(), TOAST_MS);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "unread.count") {
+      setCount(frame.count);
+    } else if (frame.type === "notification.created") {
+      const notification = frame.notification;
+      // A fan-out that ran twice pushes twice; each notification is shown once.
+      if (seen.has(notification.id)) return;
+      seen.add(notification.id);
+      if (TOASTED_KINDS.has(notification.kind)) toast(notification);
+      prependToInbox(notification);
+      document.dispatchEvent(new CustomEvent("roundtable:notification", { detail: notification }));
+    }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${bell.dataset.notifications}`);
+    socket.addEventListener("open", () => {
+      delay = RECONNECT_MIN_MS;
+      pinger = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_MS);
+    });
+    socket.addEventListener("message", (event) => {
+      try {
+        onFrame(JSON.parse(event.data));
+      } catch (error) {
+        console.warn("Ignored a notification frame that is not JSON.", error);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      clearInterval(pinger);
+      // 4xxx: signed out, dropped by staff, or too chatty; reconnecting would be refused.
+      if (event.code >= 4000) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+    });
+  }
+
+  connect();
+}
+
+// On /notifications/, a new notification appears at the top of the list as it arrives.
+function prependToInbox(notification) {
+  const inbox = document.querySelector("[data-inbox]");
+  if (!inbox) return;
+  const item = document.createElement("li");
+  item.className = "inbox__item inbox__item--unread";
+  item.dataset.kind = notification.kind;
+  const icon = document.createElement("span");
+  icon.className = `inbox__icon inbox__icon--${notification.kind}`;
+  icon.setAttribute("aria-hidden", "true");
+  const link = document.createElement("a");
+  link.className = "inbox__link";
+  link.href = `/notifications/${notification.id}/open/`;
+  const text = document.createElement("span");
+  text.className = "inbox__text";
+  text.textContent = notification.text;
+  const when = document.createElement("span");
+  when.className = "muted inbox__when";
+  when.textContent = "just now";
+  link.append(text, when);
+  item.append(icon, link);
+  inbox.prepend(item);
+}

@@ -1,0 +1,154 @@
+"""A real Celery worker process, as `make run` starts it: a room starts, the fan-out runs in
+the worker, and the follower's socket on a real daphne process hears it. On Redis the
+worker is also killed in the middle of a large fan-out."""
+
+import asyncio
+import json
+import time
+import urllib.request
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db.models import Count
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from websockets.asyncio.client import connect
+
+from accounts.models import User
+from config.celery import app as celery_app
+from follows.models import Follow
+from notifications.models import FanOut, Notification
+from rooms.services.lifecycle import room_create
+from tests.factories import PASSWORD, UserFactory
+from tests.servers import ServerProcess, WorkerProcess
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("thread_connections_closed"),
+]
+
+
+@pytest.fixture
+def through_the_broker():
+    """Tasks go to the broker, where the worker process takes them (not run in-process)."""
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def server():
+    process = ServerProcess().start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def workers():
+    """Starts workers on demand (`workers(**env)`) and stops whatever is left after."""
+    started = []
+
+    def start(**env):
+        started.append(WorkerProcess(**env).start())
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def _cookie(user) -> str:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def _next_frame(ws, kind: str, wait: float = 30) -> dict:
+    deadline = time.monotonic() + wait
+    while True:
+        frame = json.loads(
+            await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.01))
+        )
+        if frame["type"] == kind:
+            return frame
+
+
+@pytest.mark.usefixtures("through_the_broker")
+async def test_a_room_start_reaches_a_follower_through_a_real_worker(server, workers):
+    host = await database_sync_to_async(UserFactory)(display_name="Maya")
+    follower = await database_sync_to_async(UserFactory)()
+    await Follow.objects.acreate(follower=follower, followee=host)
+    cookie = await database_sync_to_async(_cookie)(follower)
+    token = (await Token.objects.acreate(user=follower)).key
+    worker = await asyncio.to_thread(workers)
+    async with connect(
+        f"{server.ws_url}/ws/notifications/",
+        origin=server.url,
+        additional_headers={"Cookie": cookie},
+    ) as ws:
+        assert json.loads(await ws.recv()) == {"type": "unread.count", "count": 0}
+        room = await database_sync_to_async(room_create)(host=host, title="Worker jazz")
+        try:
+            created = await _next_frame(ws, "notification.created")
+        except TimeoutError:
+            pytest.fail(f"no push arrived.\nworker:\n{worker.output()}\nweb:\n{server.output()}")
+        assert created["notification"]["kind"] == "room_started"
+        assert created["notification"]["room"]["id"] == str(room.pk)
+        assert (await _next_frame(ws, "unread.count"))["count"] == 1
+
+    def api_get():
+        request = urllib.request.Request(  # noqa: S310 -- our own server's http URL
+            f"{server.url}/api/notifications/", headers={"Authorization": f"Token {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    body = await asyncio.to_thread(api_get)
+    assert [(n["kind"], n["room"]["id"]) for n in body["results"]] == [
+        ("room_started", str(room.pk))
+    ]
+
+
+def _many_followers(host, n: int) -> list[int]:
+    password = make_password(PASSWORD)
+    users = User.objects.bulk_create(
+        User(username=f"crowd{i}", password=password) for i in range(n)
+    )
+    Follow.objects.bulk_create(Follow(follower=u, followee=host) for u in users)
+    return [u.pk for u in users]
+
+
+def _count(room) -> int:
+    return Notification.objects.filter(room=room).count()
+
+
+@pytest.mark.skipif(
+    not settings.REDIS_URL,
+    reason="the embedded file-system broker deletes a message as it hands it out, so a "
+    "killed worker's task cannot come back; Redis keeps it until it is acknowledged",
+)
+@pytest.mark.usefixtures("through_the_broker")
+def test_a_worker_killed_mid_fan_out_leaves_exactly_one_notification_each(workers):
+    recipients = 3000
+    host = UserFactory()
+    followers = _many_followers(host, recipients)
+    first = workers(NOTIFY_CHUNK_SIZE=20)
+    room = room_create(host=host, title="Crowded")
+    deadline = time.monotonic() + 60
+    while _count(room) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.kill()
+    written_before_the_kill = _count(room)
+    assert 0 < written_before_the_kill < recipients, first.output()
+    time.sleep(1.5)  # past the second worker's visibility timeout
+    second = workers(NOTIFY_CHUNK_SIZE=20, CELERY_VISIBILITY_TIMEOUT=1)
+    deadline = time.monotonic() + 120
+    while _count(room) < recipients and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _count(room) == recipients, second.output()
+    per_recipient = (
+        Notification.objects.filter(room=room).values("recipient").annotate(n=Count("pk"))
+    )
+    assert {row["recipient"] for row in per_recipient} == set(followers)
+    assert {row["n"] for row in per_recipient} == {1}
+    assert FanOut.objects.get(room=room).recipients == recipients
