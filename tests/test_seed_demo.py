@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from follows.models import Club, ClubMembership, Follow
+from rooms.models import Room, RoomRsvp
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +18,22 @@ def test_seed_demo_makes_a_living_site(settings):
     assert Follow.objects.filter(followee=maya).count() >= 3
     assert Club.objects.count() == 2
     assert ClubMembership.objects.filter(status=ClubMembership.Status.PENDING).exists()
+    upcoming = Room.objects.filter(status=Room.Status.SCHEDULED)
+    assert upcoming.count() == 3
+    assert upcoming.filter(club__slug="night-owls", host=maya).exists()
+    assert RoomRsvp.objects.count() == 6
 
 
 def test_seed_demo_twice_adds_nothing(settings):
     settings.DEBUG = True
     call_command("seed_demo")
-    counts = (User.objects.count(), Follow.objects.count(), ClubMembership.objects.count())
+
+    def counts():
+        return [m.objects.count() for m in (User, Follow, ClubMembership, Room, RoomRsvp)]
+
+    before = counts()
     call_command("seed_demo")
-    assert (User.objects.count(), Follow.objects.count(), ClubMembership.objects.count()) == counts
+    assert counts() == before
 
 
 def test_seed_demo_if_empty_leaves_a_used_site_alone(settings):

@@ -1,11 +1,16 @@
-"""Demo people, follows and clubs, so that a new installation looks alive."""
+"""Demo people, follows, clubs and upcoming rooms, so that a new installation looks alive."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from follows.models import Club, ClubFollow, ClubMembership, Follow
+from rooms.models import Room, RoomRsvp
+from rooms.services.lifecycle import room_create
 
 DEMO_PASSWORD = "roundtable-demo"  # noqa: S105 -- documented, demo accounts only
 
@@ -60,9 +65,39 @@ CLUBS = [
     },
 ]
 
+# Scheduled rooms (title, host, club slug, hours from now, description, who asked to be
+# reminded). Live rooms are not seeded: with no moderator connected they would end after the
+# grace period; start one from the hallway instead.
+ROOMS = [
+    (
+        "Cities that stay cool",
+        "lena",
+        None,
+        3,
+        "Shade, water and the streets that survive a heatwave. Bring your city's tricks.",
+        ["theo", "omar"],
+    ),
+    (
+        "Late-night jazz: records that changed us",
+        "maya",
+        "night-owls",
+        26,
+        "One record each, two minutes each, then the floor is open.",
+        ["theo", "sam"],
+    ),
+    (
+        "Fundraising office hours",
+        "priya",
+        "founders-circle",
+        50,
+        "Bring your deck or your question; we go round the table.",
+        ["omar", "lena"],
+    ),
+]
+
 
 class Command(BaseCommand):
-    help = f"Creates demo people (password '{DEMO_PASSWORD}'), follows and clubs."
+    help = f"Creates demo people (password '{DEMO_PASSWORD}'), follows, clubs and rooms."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -119,9 +154,26 @@ class Command(BaseCommand):
                 )
             for username in spec["followers"]:
                 ClubFollow.objects.get_or_create(club=club, user=people[username])
+        self._rooms(people)
         names = ", ".join(people)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {names} and admin, all with password '{DEMO_PASSWORD}'."
             )
         )
+
+    @staticmethod
+    def _rooms(people):
+        top_of_the_hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        for title, host, club, hours, description, reminded in ROOMS:
+            room = Room.objects.filter(title=title, host=people[host]).first()
+            if room is None:
+                room = room_create(
+                    host=people[host],
+                    title=title,
+                    description=description,
+                    club=Club.objects.get(slug=club) if club else None,
+                    scheduled_for=top_of_the_hour + timedelta(hours=hours),
+                )
+            for username in reminded:
+                RoomRsvp.objects.get_or_create(room=room, user=people[username])
