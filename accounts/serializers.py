@@ -15,4 +15,9 @@ class UserSummarySerializer(serializers.Serializer):
 
 def user_summary(user) -> dict:
     """The plain-dict form used in socket frames."""
-    return {"id": user.pk, "username": user.username, "display_name": user.name}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.name,
+        "avatar_url": user.avatar.url if user.avatar else None,
+    }

@@ -13,7 +13,7 @@ from config.errors import ApplicationError
 from follows.selectors import club_get
 from rooms.ice import ice_configuration
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room, RoomMember
-from rooms.selectors import hallway, room_get, room_list
+from rooms.selectors import followed_by_stage, hallway, room_get, room_list
 from rooms.services import lifecycle, stage
 
 
@@ -122,6 +122,23 @@ class RoomDetailApi(APIView):
     @extend_schema(responses={200: RoomOutputSerializer})
     def get(self, request, room_id):
         return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+
+class FollowedBySpeakersApi(APIView):
+    """Listeners whom someone on stage follows, for the room page's "followed by the
+    speakers" row."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "FollowedBySpeakers",
+                {"user_ids": serializers.ListField(child=serializers.IntegerField())},
+            )
+        }
+    )
+    def get(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        return Response({"user_ids": followed_by_stage(room_id=room_id)})
 
 
 class RoomStartApi(APIView):

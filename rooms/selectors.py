@@ -104,6 +104,24 @@ def audience_page(*, room_id, offset: int) -> dict:
     }
 
 
+FOLLOWED_BY_STAGE_LIMIT = 500
+
+
+def followed_by_stage(*, room_id) -> list[int]:
+    """Listeners whom someone on stage follows: the room's "followed by the speakers"."""
+    return list(
+        Follow.objects.filter(
+            follower__in=RoomMember.objects.filter(
+                room_id=room_id, role__in=RoomMember.STAGE_ROLES
+            ).values("user"),
+            followee__in=_listeners(room_id).values("user"),
+        )
+        .order_by("followee_id")
+        .values_list("followee_id", flat=True)
+        .distinct()[:FOLLOWED_BY_STAGE_LIMIT]
+    )
+
+
 def rooms_visible_to(viewer) -> QuerySet:
     """Rooms the viewer may see in lists: the visibility rule, no blocks with the host, and
     none of a club that banned the viewer."""

@@ -5,6 +5,7 @@ The server relays `signal` frames point to point and only along those edges, and
 session description from someone who may not send audio when it offers to send any.
 """
 
+import re
 from dataclasses import dataclass
 
 from config.errors import ApplicationError
@@ -14,6 +15,9 @@ DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
 CANDIDATE_FIELDS = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"}
 SENDING = {"sendrecv", "sendonly"}
 DIRECTIONS = SENDING | {"recvonly", "inactive"}
+# A client's name for one of its peer connections, so the other side can tell a peer that
+# started over (a reload, a lost connection) from the one it is talking to.
+SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def sdp_sends_media(sdp: str) -> bool:
@@ -56,9 +60,10 @@ class Signal:
     to: int
     description: dict | None
     candidate: dict | None
+    session: str | None = None
 
     def frame_fields(self) -> dict:
-        fields = {}
+        fields = {} if self.session is None else {"session": self.session}
         if self.description is not None:
             fields["description"] = self.description
         if self.candidate is not None:
@@ -87,7 +92,13 @@ def signal_parse(frame: dict) -> Signal:
         not isinstance(candidate, dict) or not set(candidate) <= CANDIDATE_FIELDS
     ):
         raise ApplicationError("`candidate` is an RTCIceCandidateInit object.", code="invalid")
-    return Signal(to=to, description=description, candidate=candidate)
+    session = frame.get("session")
+    if session is not None and not (isinstance(session, str) and SESSION.fullmatch(session)):
+        raise ApplicationError(
+            "`session` names a peer connection: 1 to 64 letters, digits, - or _.",
+            code="invalid",
+        )
+    return Signal(to=to, description=description, candidate=candidate, session=session)
 
 
 def signal_route(*, room_id, sender_id: int, signal: Signal) -> str:

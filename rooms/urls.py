@@ -10,6 +10,11 @@ urlpatterns = [
 api_urlpatterns = [
     path("rooms/", apis.RoomListApi.as_view(), name="api-rooms"),
     path("rooms/<uuid:room_id>/", apis.RoomDetailApi.as_view(), name="api-room"),
+    path(
+        "rooms/<uuid:room_id>/followed-by-speakers/",
+        apis.FollowedBySpeakersApi.as_view(),
+        name="api-room-followed-by-speakers",
+    ),
     path("rooms/<uuid:room_id>/start/", apis.RoomStartApi.as_view(), name="api-room-start"),
     path("rooms/<uuid:room_id>/end/", apis.RoomEndApi.as_view(), name="api-room-end"),
     path("rooms/<uuid:room_id>/rsvp/", apis.RoomRsvpApi.as_view(), name="api-room-rsvp"),

@@ -111,6 +111,28 @@ def test_unknown_and_malformed_room_ids(authed_client):
     assert authed_client.get("/api/rooms/not-a-uuid/").status_code == 404
 
 
+def test_followed_by_the_speakers(authed_client, user):
+    room = room_create(host=user, title="Talk")
+    member(room, user, "moderator", channel="c0")
+    speaker, fan, stranger, follower_of_fan = UserFactory.create_batch(4)
+    member(room, speaker, "speaker", channel="c1")
+    for index, person in enumerate((fan, stranger, follower_of_fan), start=2):
+        member(room, person, channel=f"c{index}")
+    FollowFactory(follower=user, followee=fan)
+    FollowFactory(follower=speaker, followee=fan)
+    FollowFactory(follower=fan, followee=follower_of_fan)  # a listener's follow does not count
+    FollowFactory(follower=user, followee=speaker)  # people on stage are not listed
+    response = authed_client.get(f"/api/rooms/{room.pk}/followed-by-speakers/")
+    assert response.status_code == 200
+    assert response.json() == {"user_ids": [fan.pk]}
+
+
+def test_followed_by_the_speakers_of_a_hidden_room(authed_client):
+    room = room_create(host=UserFactory(), title="Private", visibility="closed")
+    response = authed_client.get(f"/api/rooms/{room.pk}/followed-by-speakers/")
+    assert response.status_code == 404
+
+
 def test_start_and_end(authed_client, user, api_client):
     room = room_create(host=user, title="Later", scheduled_for=timezone.now() + timedelta(hours=1))
     stranger = UserFactory()

@@ -356,8 +356,9 @@ async def test_signals_are_relayed_point_to_point(live_room, host_socket, host, 
     await host_socket.send("signal", to=people["ann"].pk, description=offer)
     assert await ann.next_of("signal") == {"type": "signal", "from": host.pk, "description": offer}
     answer = {"type": "answer", "sdp": RECVONLY}
-    await ann.send("signal", to=host.pk, description=answer)
-    assert (await host_socket.next_of("signal"))["description"] == answer
+    await ann.send("signal", to=host.pk, description=answer, session="ann-pc-1")
+    relayed = await host_socket.next_of("signal")
+    assert (relayed["description"], relayed["session"]) == (answer, "ann-pc-1")
     await ann.send(
         "signal",
         to=host.pk,

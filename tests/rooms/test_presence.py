@@ -34,7 +34,12 @@ def test_the_host_joins_as_moderator_and_everyone_hears_it(live_room, host, even
     (frame,) = events.frames()
     assert frame["type"] == "member.joined"
     assert frame["seq"] == 1
-    assert frame["member"]["user"] == {"id": host.pk, "username": "host", "display_name": "Host"}
+    assert frame["member"]["user"] == {
+        "id": host.pk,
+        "username": "host",
+        "display_name": "Host",
+        "avatar_url": None,
+    }
     assert frame["member"]["role"] == "moderator"
     live_room.refresh_from_db()
     assert live_room.unmoderated_since is None

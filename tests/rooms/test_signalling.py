@@ -55,6 +55,10 @@ def test_which_descriptions_send_media(description, sends):
         {"to": 7, "description": "v=0"},
         {"to": 7, "candidate": {"candidate": "x", "evil": 1}},
         {"to": 7, "candidate": "candidate:1"},
+        {"to": 7, "candidate": {}, "session": ""},
+        {"to": 7, "candidate": {}, "session": 12},
+        {"to": 7, "candidate": {}, "session": "a b"},
+        {"to": 7, "candidate": {}, "session": "x" * 65},
     ],
 )
 def test_malformed_signals_are_refused(frame):
@@ -66,6 +70,11 @@ def test_malformed_signals_are_refused(frame):
 def test_a_well_formed_signal():
     signal = signal_parse({"to": 7, "candidate": {"candidate": "c", "sdpMid": "0"}, "x": 1})
     assert signal.frame_fields() == {"candidate": {"candidate": "c", "sdpMid": "0"}}
+
+
+def test_a_signal_names_its_peer_connection():
+    signal = signal_parse({"to": 7, "candidate": {"candidate": "c"}, "session": "pc-4f_Z"})
+    assert signal.frame_fields() == {"session": "pc-4f_Z", "candidate": {"candidate": "c"}}
 
 
 @pytest.fixture

@@ -1,0 +1,303 @@
+// The live room page: the socket, the room's state, the audio mesh and the view, wired.
+
+import { Mesh } from "./mesh.js";
+import { Playback } from "./playback.js";
+import { RoomSocket } from "./socket.js";
+import { onStage, RoomState } from "./state.js";
+import { RoomView } from "./view.js";
+
+const NUMBERED = new Set([
+  "member.joined",
+  "member.updated",
+  "member.left",
+  "members.batch",
+  "room.ended",
+]);
+const FOLLOWED_REFRESH_MS = 1500;
+const OVER = {
+  ended: ["This room has ended", "Thanks for listening."],
+  no_moderator: ["This room has ended", "Its moderators left and did not come back."],
+  removed: ["You were removed from this room", "A moderator removed you. You cannot come back to it."],
+  replaced: ["You joined from somewhere else", "This room is open in another tab or device."],
+  left: ["You left the room", "You left quietly."],
+};
+
+const root = document.querySelector("[data-room]");
+const roomId = root.dataset.room;
+const myId = Number(root.dataset.me);
+const csrf = root.dataset.csrf;
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+
+const state = new RoomState(myId);
+const playback = new Playback(root.querySelector("[data-players]"), root.querySelector("[data-tap-to-listen]"));
+let socket = null;
+let awaitingSnapshot = false;
+let over = false;
+let followedTimer = null;
+let lastError = null;
+
+const mesh = new Mesh({
+  myId,
+  send: (frame) => socket?.send(frame),
+  playback,
+  onPeers: () => view.renderMarks(),
+});
+// Whose voice should be arriving: connected, unmuted people on stage.
+mesh.expectsVoice = (userId) => {
+  const member = state.members.get(userId);
+  return onStage(member) && !member.muted && member.connected !== false;
+};
+
+const view = new RoomView(root, {
+  state,
+  mesh,
+  actions: { send: (frame) => socket?.send(frame), block, report },
+});
+
+// For the console and the browser tests.
+window.roundtable = { state, mesh, playback, get socket() { return socket; } };
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error?.message ?? `The server said ${response.status}.`);
+  return data;
+}
+
+// The edges of the mesh from here: on stage, everyone; in the audience, the stage.
+function peerIds() {
+  const me = state.me;
+  if (!me) return [];
+  return [...state.members.values()]
+    .filter((m) => m.user.id !== myId && m.connected !== false && (onStage(me) || onStage(m)))
+    .map((m) => m.user.id);
+}
+
+function afterChange() {
+  const me = state.me;
+  if (me) {
+    mesh.setMuted(me.muted);
+    mesh.setOnStage(onStage(me)).catch(() => {
+      view.status(
+        "Your microphone is blocked, so no one can hear you. Allow it for this site and reload.",
+        { error: true },
+      );
+    });
+    mesh.sync(peerIds());
+  }
+  for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
+  view.render();
+}
+
+function refreshFollowed() {
+  clearTimeout(followedTimer);
+  followedTimer = setTimeout(async () => {
+    try {
+      const { user_ids: ids } = await api("GET", `/api/rooms/${roomId}/followed-by-speakers/`);
+      state.followedByStage = new Set(ids);
+      view.render();
+    } catch {
+      // Only a nicety; the audience is shown in full anyway.
+    }
+  }, FOLLOWED_REFRESH_MS);
+}
+
+function name(userId, fallback = "Someone") {
+  return state.members.get(userId)?.user.display_name ?? fallback;
+}
+
+// What a screen reader hears about the stage.
+function announce(frame, before) {
+  if (frame.type === "member.joined" && onStage(frame.member)) {
+    view.announce(`${frame.member.user.display_name} joined the stage.`);
+  } else if (frame.type === "member.left" && onStage(before)) {
+    const who = before.user.display_name;
+    view.announce(frame.removed ? `${who} was removed from the room.` : `${who} left the stage.`);
+  } else if (frame.type === "member.updated") {
+    const after = frame.member;
+    const who = after.user.id === myId ? "You" : after.user.display_name;
+    if (before && before.role !== after.role) {
+      if (after.user.id === myId && onStage(after) && !onStage(before)) {
+        view.announce("You are on stage and muted. Press Unmute to talk.");
+      } else if (!onStage(after)) {
+        view.announce(`${who} moved to the audience.`);
+      } else {
+        view.announce(`${who} ${after.user.id === myId ? "are" : "is"} now a ${after.role}.`);
+      }
+    } else if (before && before.muted !== after.muted && onStage(after)) {
+      view.announce(`${who} ${after.muted ? "muted" : "unmuted"}.`);
+    } else if (before && !before.hand_raised && after.hand_raised && state.iModerate) {
+      view.announce(`${who} raised a hand.`);
+    }
+  }
+}
+
+function onFrame(frame) {
+  if (over) return;
+  if (frame.type === "room.snapshot") {
+    awaitingSnapshot = false;
+    state.load(frame);
+    view.status("");
+    afterChange();
+    refreshFollowed();
+  } else if (NUMBERED.has(frame.type)) {
+    if (awaitingSnapshot) return;
+    const before = frame.member
+      ? state.members.get(frame.member.user.id)
+      : state.members.get(frame.user_id);
+    const result = state.apply(frame);
+    if (result === "gap") {
+      awaitingSnapshot = true;
+      socket.send({ type: "snapshot.request" });
+      return;
+    }
+    if (result !== "applied") return;
+    if (frame.type === "room.ended") {
+      finish(OVER[frame.reason] ? frame.reason : "ended");
+      return;
+    }
+    announce(frame, before);
+    afterChange();
+    if (frame.type !== "member.updated" || before?.role !== frame.member.role) refreshFollowed();
+  } else if (frame.type === "audience.page") {
+    state.addAudiencePage(frame);
+    view.render();
+  } else if (frame.type === "speaker.invited") {
+    view.showInviteFrom(frame.by);
+    view.announce(`${frame.by.display_name} invites you to speak.`);
+  } else if (frame.type === "reaction") {
+    view.react(frame.user_id, frame.emoji);
+  } else if (frame.type === "signal") {
+    mesh.receive(frame);
+  } else if (frame.type === "error") {
+    lastError = frame;
+    if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
+    view.status(frame.message, { error: true });
+  }
+}
+
+function onClose(code, final) {
+  if (over) return;
+  if (!final) {
+    view.status("Connection lost. Reconnecting…");
+    return;
+  }
+  if (code === 4401) {
+    location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+    return;
+  }
+  if (code === 4409) {
+    finish("replaced");
+  } else if (lastError?.code === "removed") {
+    finish("removed");
+  } else if (code === 4404) {
+    finish("ended");
+  } else {
+    const message = lastError?.message ?? "You cannot be in this room.";
+    finish(null, ["You are not in this room", message]);
+  }
+}
+
+function finish(kind, text = OVER[kind]) {
+  over = true;
+  socket?.stop();
+  mesh.close();
+  view.showOver(...text);
+}
+
+async function block(user) {
+  if (!confirm(`Block ${user.display_name}? They will not be able to follow you or join rooms you moderate.`)) {
+    return;
+  }
+  try {
+    await api("POST", `/api/users/${encodeURIComponent(user.username)}/block/`);
+    state.youBlocked.add(user.id);
+    view.render();
+    view.announce(`You blocked ${user.display_name}.`);
+  } catch (error) {
+    view.status(error.message, { error: true });
+  }
+}
+
+const reportDialog = root.querySelector("[data-report-dialog]");
+let reportTarget = null;
+
+function report(user) {
+  reportTarget = user ? { user: user.username } : { room: roomId };
+  root.querySelector("[data-report-heading]").textContent = user
+    ? `Report ${user.display_name}`
+    : "Report this room";
+  root.querySelector("[data-report-error]").hidden = true;
+  reportDialog.querySelector("form").reset();
+  reportDialog.showModal();
+}
+
+reportDialog.querySelector("form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await api("POST", "/api/reports/", {
+      ...reportTarget,
+      reason: form.reason.value,
+      text: form.text.value,
+    });
+    reportDialog.close();
+    view.status("Thank you. The staff will look at your report.");
+  } catch (error) {
+    const box = root.querySelector("[data-report-error]");
+    box.textContent = error.message;
+    box.hidden = false;
+  }
+});
+
+const ACTIONS = {
+  hand: () => socket.send({ type: state.me?.hand_raised ? "hand.lower" : "hand.raise" }),
+  mute: () => socket.send({ type: "mute.set", muted: !state.me?.muted }),
+  "leave-stage": () => socket.send({ type: "speaker.leave" }),
+  accept: () => socket.send({ type: "speaker.accept" }),
+  decline: () => socket.send({ type: "speaker.decline" }),
+  more: () => socket.send({ type: "audience.more", offset: state.audienceLoaded() }),
+  end: () => {
+    if (confirm("End this room for everyone?")) socket.send({ type: "room.end" });
+  },
+  leave: () => {
+    socket.send({ type: "room.leave" });
+    finish("left");
+    location.assign("/");
+  },
+  "copy-link": async () => {
+    await navigator.clipboard?.writeText(location.href);
+    view.status("Link copied.");
+  },
+  "report-room": () => report(null),
+  "report-cancel": () => reportDialog.close(),
+};
+
+root.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-action]");
+  if (button && ACTIONS[button.dataset.action]) {
+    if (button.closest("details")) button.closest("details").open = false;
+    ACTIONS[button.dataset.action]();
+  }
+});
+
+async function start() {
+  try {
+    mesh.configure(await api("GET", "/api/rtc/ice-servers/"));
+  } catch {
+    // Without the list the browser still connects on a local network.
+  }
+  socket = new RoomSocket(`${scheme}://${location.host}/ws/rooms/${roomId}/`, {
+    onFrame,
+    onOpen: () => {},
+    onClose,
+  });
+  socket.connect();
+}
+
+start();

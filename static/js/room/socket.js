@@ -1,0 +1,67 @@
+// The room socket: connects, pings every 15 s, reconnects with backoff after a lost
+// connection, and hands every frame to the page.
+
+const PING_MS = 15000;
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 15000;
+
+// Closes after which coming back would not help: not signed in, not allowed, no such room
+// (or it ended), replaced by a newer tab, or left on purpose.
+export const FINAL_CLOSES = new Set([1000, 4401, 4403, 4404, 4409]);
+
+export class RoomSocket {
+  constructor(url, { onFrame, onOpen, onClose }) {
+    this.url = url;
+    this.onFrame = onFrame;
+    this.onOpen = onOpen;
+    this.onClose = onClose;
+    this.delay = RETRY_MIN_MS;
+    this.stopped = false;
+    this.ws = null;
+  }
+
+  connect() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.pinger = setInterval(() => this.send({ type: "ping" }), PING_MS);
+      this.onOpen();
+    });
+    ws.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "room.snapshot") this.delay = RETRY_MIN_MS;
+      this.onFrame(frame);
+    });
+    ws.addEventListener("close", (event) => {
+      clearInterval(this.pinger);
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const final = this.stopped || FINAL_CLOSES.has(event.code);
+      this.onClose(event.code, final);
+      if (!final) {
+        const wait = this.delay * (0.75 + Math.random() * 0.5);
+        this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
+        this.retry = setTimeout(() => this.connect(), wait);
+      }
+    });
+  }
+
+  send(frame) {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // Stops for good (leaving, or the room is over).
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    clearInterval(this.pinger);
+    this.ws?.close(1000);
+  }
+}

@@ -1,0 +1,311 @@
+// Draws the room from its state: the stage, raised hands, the audience, the control bar,
+// and a menu per person with what the reader may do to them.
+
+import { onStage } from "./state.js";
+
+const PALETTE_SIZE = 8;
+export const REACTIONS = [
+  ["👏", "Applause"],
+  ["❤️", "Love"],
+  ["😂", "Laughing"],
+  ["🔥", "Fire"],
+  ["🙌", "Raised hands"],
+];
+const ROLE_LABELS = { moderator: "Moderator", speaker: "Speaker", listener: "Listener" };
+
+// The same colour for a person's initial as the server's avatar tag (CRC-32 of the username).
+function crc32(text) {
+  let crc = -1;
+  for (const byte of new TextEncoder().encode(text)) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ -1) >>> 0;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function avatar(user, size) {
+  if (user.avatar_url) {
+    const image = element("img", `avatar avatar-${size}`);
+    image.src = user.avatar_url;
+    image.alt = "";
+    return image;
+  }
+  const initial = element(
+    "span",
+    `avatar avatar-initial avatar-${size} avatar-c${crc32(user.username) % PALETTE_SIZE}`,
+    (user.display_name || user.username).slice(0, 1).toUpperCase(),
+  );
+  initial.setAttribute("aria-hidden", "true");
+  return initial;
+}
+
+export class RoomView {
+  // actions: { send(frame), block(user), report(user) }
+  constructor(root, { state, mesh, actions }) {
+    this.root = root;
+    this.state = state;
+    this.mesh = mesh;
+    this.actions = actions;
+    this.part = (name) => root.querySelector(`[data-${name}]`);
+    this.announcer = this.part("announcer");
+    this.buildReactions();
+  }
+
+  buildReactions() {
+    for (const [emoji, label] of REACTIONS) {
+      const button = element("button", "reaction-button", emoji);
+      button.type = "button";
+      button.setAttribute("aria-label", `React: ${label}`);
+      button.title = label;
+      button.addEventListener("click", () => this.actions.send({ type: "reaction", emoji }));
+      this.part("reactions").append(button);
+    }
+  }
+
+  announce(text) {
+    // A fresh node each time, so screen readers read repeated messages too.
+    const line = element("p", "", text);
+    this.announcer.replaceChildren(line);
+  }
+
+  status(text, { error = false } = {}) {
+    const node = this.part("status");
+    node.textContent = text;
+    node.hidden = !text;
+    node.classList.toggle("room-status--error", error);
+  }
+
+  render() {
+    const state = this.state;
+    const me = state.me;
+    this.part("body").hidden = false;
+    this.part("bar").hidden = false;
+    // Moderators see raised hands in their own list, in the order they went up.
+    const hands = state.iModerate ? state.hands() : [];
+    const listeners = state.iModerate ? state.audience() : [...state.hands(), ...state.audience()];
+    const followed = listeners.filter((m) => state.followedByStage.has(m.user.id));
+    this.renderTiles(this.part("stage"), state.stage());
+    this.renderHands(hands);
+    this.part("hands-section").hidden = hands.length === 0;
+    this.part("hands-count").textContent = hands.length ? `(${hands.length})` : "";
+    this.renderTiles(this.part("followed"), followed);
+    this.part("followed-section").hidden = followed.length === 0;
+    this.renderTiles(
+      this.part("audience"),
+      listeners.filter((m) => !state.followedByStage.has(m.user.id)),
+    );
+    const count = state.audienceCount;
+    this.part("audience-count").textContent = `(${count})`;
+    this.part("audience-empty").hidden = count > 0;
+    const known = state.hands().length + state.audience().length;
+    this.root.querySelector("[data-action=more]").hidden = known >= count;
+    this.renderBar(me);
+    this.renderInvite(me);
+  }
+
+  renderBar(me) {
+    const stage = onStage(me);
+    const hand = this.root.querySelector("[data-action=hand]");
+    hand.hidden = stage || !me;
+    hand.setAttribute("aria-pressed", String(Boolean(me?.hand_raised)));
+    hand.textContent = me?.hand_raised ? "Lower hand" : "Raise hand";
+    const mute = this.root.querySelector("[data-action=mute]");
+    mute.hidden = !stage;
+    mute.setAttribute("aria-pressed", String(Boolean(me?.muted)));
+    mute.textContent = me?.muted ? "Unmute" : "Mute";
+    mute.classList.toggle("button--ghost", !me?.muted);
+    this.root.querySelector("[data-action=leave-stage]").hidden = !stage;
+    this.root.querySelector("[data-action=end]").hidden = !this.state.iModerate;
+  }
+
+  renderInvite(me) {
+    const box = this.part("invite");
+    const invited = Boolean(me?.invited) && !onStage(me);
+    if (invited && box.hidden) {
+      box.hidden = false;
+      box.querySelector("[data-action=accept]").focus();
+    }
+    box.hidden = !invited;
+  }
+
+  showInviteFrom(user) {
+    this.part("invite-text").textContent = `${user.display_name} invites you to speak.`;
+  }
+
+  renderTiles(list, members) {
+    const existing = new Map([...list.children].map((node) => [Number(node.dataset.userId), node]));
+    for (const member of members) {
+      const node = existing.get(member.user.id) ?? this.tile(member.user);
+      existing.delete(member.user.id);
+      this.fillTile(node, member);
+      list.append(node);
+    }
+    for (const node of existing.values()) node.remove();
+  }
+
+  tile(user) {
+    const node = element("li", "tile");
+    node.dataset.userId = String(user.id);
+    const menu = element("details", "tile__menu");
+    const summary = element("summary", "tile__summary");
+    const panel = element("div", "menu__panel tile__panel");
+    menu.append(summary, panel);
+    menu.addEventListener("toggle", () => {
+      if (menu.open) this.fillMenu(panel, Number(node.dataset.userId));
+    });
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        summary.focus();
+      }
+    });
+    node.append(menu);
+    return node;
+  }
+
+  fillTile(node, member) {
+    const { user } = member;
+    const summary = node.querySelector("summary");
+    const face = element("span", "tile__face");
+    face.append(avatar(user, "lg"));
+    const marks = [];
+    if (onStage(member) && member.muted) {
+      face.append(element("span", "tile__mute", "🔇"));
+      marks.push("muted");
+    }
+    if (member.hand_raised) {
+      face.append(element("span", "tile__hand", "✋"));
+      marks.push("hand raised");
+    }
+    const name = element("span", "tile__name", user.display_name);
+    summary.replaceChildren(face, name);
+    if (member.role === "moderator") {
+      summary.append(element("span", "tile__role", ROLE_LABELS.moderator));
+      marks.unshift("moderator");
+    } else if (member.role === "speaker") {
+      marks.unshift("speaker");
+    }
+    if (this.state.youBlocked.has(user.id)) {
+      summary.append(element("span", "tile__flag", "Blocked"));
+      marks.push("you blocked them");
+    }
+    if (onStage(member) && member.connected === false) {
+      summary.append(element("span", "tile__flag", "Connection lost"));
+      marks.push("connection lost");
+    }
+    const reconnecting = element("span", "tile__flag tile__flag--reconnecting", "Reconnecting…");
+    reconnecting.dataset.reconnecting = "";
+    reconnecting.hidden = true;
+    summary.append(reconnecting);
+    const you = user.id === this.state.myId ? " (you)" : "";
+    summary.setAttribute(
+      "aria-label",
+      `${user.display_name}${you}${marks.length ? `, ${marks.join(", ")}` : ""}. Open menu`,
+    );
+    node.dataset.role = member.role;
+    this.markTile(node);
+  }
+
+  // Speaking rings and reconnecting marks, from the mesh.
+  renderMarks() {
+    for (const node of this.part("stage").children) this.markTile(node);
+  }
+
+  markTile(node) {
+    const userId = Number(node.dataset.userId);
+    const member = this.state.members.get(userId);
+    const live = onStage(member) && !member.muted;
+    node.classList.toggle("tile--speaking", live && this.mesh.speaking(userId));
+    const mark = node.querySelector("[data-reconnecting]");
+    if (mark) mark.hidden = !(onStage(member) && this.mesh.reconnecting(userId));
+  }
+
+  renderHands(hands) {
+    const list = this.part("hands");
+    list.replaceChildren(
+      ...hands.map((member) => {
+        const item = element("li", "hand");
+        item.dataset.userId = String(member.user.id);
+        item.append(avatar(member.user, "sm"), element("span", "hand__name", member.user.display_name));
+        const blocked = this.state.youBlocked.has(member.user.id);
+        const invite = element("button", "button button--small", member.invited ? "Invited" : "Invite to speak");
+        invite.type = "button";
+        invite.disabled = member.invited || blocked;
+        invite.setAttribute("aria-label", `Invite ${member.user.display_name} to speak`);
+        invite.addEventListener("click", () =>
+          this.actions.send({ type: "speaker.invite", user_id: member.user.id }),
+        );
+        item.append(invite);
+        return item;
+      }),
+    );
+  }
+
+  // The menu of what the reader may do to this person, built when it opens.
+  fillMenu(panel, userId) {
+    const member = this.state.members.get(userId);
+    panel.replaceChildren();
+    if (!member) return;
+    const { user } = member;
+    const item = (label, onClick, danger = false) => {
+      const button = element("button", `menu__item${danger ? " menu__item--danger" : ""}`, label);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        panel.parentElement.open = false;
+        onClick();
+      });
+      panel.append(button);
+    };
+    const profile = element("a", "menu__item", "View profile");
+    profile.href = `/u/${encodeURIComponent(user.username)}/`;
+    profile.target = "_blank";
+    profile.rel = "noopener";
+    panel.append(profile);
+    if (userId === this.state.myId) return;
+    const send = (type) => () => this.actions.send({ type, user_id: userId });
+    const hostId = this.state.room?.host_id;
+    const blocked = this.state.youBlocked.has(userId);
+    if (this.state.iModerate) {
+      if (!onStage(member)) {
+        if (!member.invited && !blocked) item("Invite to speak", send("speaker.invite"));
+      } else {
+        if (!member.muted) item("Mute", send("mute.force"));
+        if (userId !== hostId) item("Move to audience", send("speaker.remove"));
+      }
+      if (member.role === "speaker") item("Make moderator", send("moderator.grant"));
+      if (member.role === "moderator" && userId !== hostId) {
+        item("Remove as moderator", send("moderator.revoke"));
+      }
+      if (userId !== hostId) item("Remove from room", send("member.remove"), true);
+    }
+    if (!blocked) item(`Block ${user.display_name}`, () => this.actions.block(user), true);
+    item(`Report ${user.display_name}`, () => this.actions.report(user), true);
+  }
+
+  react(userId, emoji) {
+    const node = this.root.querySelector(`.tile[data-user-id="${userId}"] .tile__face`);
+    if (!node) return;
+    const bubble = element("span", "tile__reaction", emoji);
+    bubble.setAttribute("aria-hidden", "true");
+    node.append(bubble);
+    setTimeout(() => bubble.remove(), 2500);
+  }
+
+  showOver(title, text) {
+    this.part("body").hidden = true;
+    this.part("bar").hidden = true;
+    this.part("invite").hidden = true;
+    this.status("");
+    this.part("over-title").textContent = title;
+    this.part("over-text").textContent = text;
+    this.part("over").hidden = false;
+    this.announce(`${title}. ${text}`);
+  }
+}

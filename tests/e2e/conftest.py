@@ -1,0 +1,143 @@
+"""Real Chromium against a real server process started by the test (daphne, on the Redis
+channel layer when REDIS_URL is set), with fake microphones that play a voice-like sound."""
+
+import math
+import os
+import shutil
+import struct
+import wave
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client
+
+from tests.servers import ServerProcess
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    # The only network interface may be loopback: without this, no ICE candidates.
+    "--allow-loopback-in-peer-connection",
+]
+AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
+
+# Counts microphone requests, so a test can tell that a listener was never asked.
+COUNT_MIC_REQUESTS = """
+window.micRequests = 0;
+if (navigator.mediaDevices) {
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => {
+    window.micRequests += 1;
+    return ask(constraints);
+  };
+}
+"""
+
+
+def _write_voice(path) -> None:
+    """Two seconds of a voice-like sound: a gliding pitch with harmonics, in syllables, so
+    noise suppression does not take it for steady noise."""
+    rate = 48000
+    frames = bytearray()
+    for n in range(rate * 2):
+        t = n / rate
+        pitch = 140 + 60 * math.sin(2 * math.pi * 0.7 * t)
+        phase = 2 * math.pi * pitch * t
+        tone = sum(math.sin(k * phase) / k for k in range(1, 6))
+        syllables = 0.55 + 0.45 * math.sin(2 * math.pi * 3.5 * t)
+        frames += struct.pack("<h", int(9000 * syllables * tone))
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(bytes(frames))
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required (REQUIRE_BROWSER=1) but {CHROMIUM} is missing.")
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM}: `apt-get install chromium` (or set "
+            "CHROMIUM_PATH) to run the browser tests."
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def voice_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("voice") / "voice.wav"
+    _write_voice(path)
+    return path
+
+
+@pytest.fixture
+def server():
+    process = ServerProcess().start()
+    yield process
+    process.stop()
+
+
+async def _launch(chromium_path, voice_file, *extra):
+    from playwright.async_api import async_playwright  # noqa: PLC0415 -- only when run
+
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.launch(
+        executable_path=chromium_path,
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice_file}", *extra],
+    )
+    return playwright, browser
+
+
+@pytest.fixture
+async def browser(chromium_path, voice_file):
+    """Chromium that plays audio without a user gesture, as the tests cannot give one."""
+    playwright, instance = await _launch(chromium_path, voice_file, AUTOPLAY)
+    yield instance
+    await instance.close()
+    await playwright.stop()
+
+
+@pytest.fixture
+async def strict_browser(chromium_path, voice_file):
+    """Chromium with its default autoplay policy: sound waits for a tap."""
+    playwright, instance = await _launch(chromium_path, voice_file)
+    yield instance
+    await instance.close()
+    await playwright.stop()
+
+
+@database_sync_to_async
+def _session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def signed_in(server):
+    """A new page of `browser` signed in as `user`, counting microphone requests."""
+
+    async def page_for(browser, user, *, width=1100, height=900):
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        await context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": await _session_cookie(user),
+                    "url": server.url,
+                }
+            ]
+        )
+        await context.add_init_script(COUNT_MIC_REQUESTS)
+        return await context.new_page()
+
+    return page_for

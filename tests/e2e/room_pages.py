@@ -1,0 +1,104 @@
+"""Reading a room page's audio from the outside: WebRTC statistics of its connections,
+polled from Python (a promise cannot be waited on with wait_for_function)."""
+
+import asyncio
+import time
+
+# Per peer (user id): bytes received and sent, the loudest inbound level, the connection
+# state; plus the page's microphone tracks and <audio> elements.
+AUDIO = """async () => {
+  const mesh = window.roundtable.mesh;
+  const peers = {};
+  for (const [userId, peer] of mesh.peers) {
+    const entry = { received: 0, sent: 0, level: 0, state: peer.pc.connectionState };
+    (await peer.pc.getStats()).forEach((report) => {
+      if (report.kind !== "audio") return;
+      if (report.type === "inbound-rtp") {
+        entry.received += report.bytesReceived || 0;
+        entry.level = Math.max(entry.level, report.audioLevel || 0);
+      } else if (report.type === "outbound-rtp") {
+        entry.sent += report.bytesSent || 0;
+      }
+    });
+    peers[userId] = entry;
+  }
+  return {
+    peers,
+    mic: (mesh.mic ? mesh.mic.getTracks() : []).map((t) => t.readyState),
+    players: document.querySelectorAll("[data-players] audio").length,
+    micRequests: window.micRequests,
+  };
+}"""
+
+SILENCE = 0.001
+DEADLINE = 30
+
+
+async def audio(page) -> dict:
+    state = await page.evaluate(AUDIO)
+    state["peers"] = {int(key): value for key, value in state["peers"].items()}
+    return state
+
+
+async def eventually(check, what: str, deadline: float = DEADLINE):
+    """Polls `check()` (async, returns a truthy result or None) until it holds."""
+    until = time.monotonic() + deadline
+    last = None
+    while time.monotonic() < until:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{what}: never happened (last look: {last!r})")
+
+
+async def hears(page, speaker_id: int) -> dict:
+    """Waits until `page` receives `speaker_id`'s voice: bytes keep growing and the level
+    is above zero."""
+    first = {}
+
+    async def check():
+        peer = (await audio(page))["peers"].get(speaker_id)
+        if not peer:
+            return None
+        if not first:
+            first.update(peer)
+            return None
+        return peer if peer["received"] > first["received"] and peer["level"] > SILENCE else None
+
+    return await eventually(check, f"hearing user {speaker_id}")
+
+
+async def hears_silence(page, speaker_id: int) -> dict:
+    """Waits until what arrives from `speaker_id` is silent for a few readings in a row."""
+    quiet = []
+
+    async def check():
+        peer = (await audio(page))["peers"].get(speaker_id)
+        quiet.append(peer is not None and peer["level"] <= SILENCE)
+        return peer if len(quiet) >= 4 and all(quiet[-4:]) else None
+
+    return await eventually(check, f"silence from user {speaker_id}")
+
+
+async def sends_nothing(page) -> dict:
+    """Waits until the page's microphone is released and no connection's sent bytes grow."""
+    before = {}
+
+    async def check():
+        state = await audio(page)
+        sent = {peer: entry["sent"] for peer, entry in state["peers"].items()}
+        if state["mic"] or not before or before != sent:
+            before.clear()
+            before.update(sent)
+            return None
+        await asyncio.sleep(1)
+        later = {peer: entry["sent"] for peer, entry in (await audio(page))["peers"].items()}
+        return state if later == sent else None
+
+    return await eventually(check, "the page stopped sending")
+
+
+async def open_room(page, base: str, room) -> None:
+    await page.goto(f"{base}/rooms/{room.pk}/")
+    await page.wait_for_function("window.roundtable && window.roundtable.state.seq !== null")
