@@ -27,6 +27,24 @@ CHROMIUM_ARGS = [
 ]
 AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
 
+# Headless Chromium plays sound without a gesture whatever its autoplay policy (and the
+# tests' own script calls count as activation); this makes play() refuse, as a browser does,
+# until the person has clicked or typed in the page.
+BLOCK_AUTOPLAY = """
+let interacted = false;
+for (const type of ["pointerdown", "keydown"]) {
+  addEventListener(type, (event) => { if (event.isTrusted) interacted = true; }, true);
+}
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+  if (!interacted) {
+    this.pause();
+    return Promise.reject(new DOMException("The user has not interacted yet.", "NotAllowedError"));
+  }
+  return play.call(this);
+};
+"""
+
 # Counts microphone requests, so a test can tell that a listener was never asked.
 COUNT_MIC_REQUESTS = """
 window.micRequests = 0;
@@ -85,34 +103,19 @@ def server():
     process.stop()
 
 
-async def _launch(chromium_path, voice_file, *extra):
-    from playwright.async_api import async_playwright  # noqa: PLC0415 -- only when run
-
-    playwright = await async_playwright().start()
-    browser = await playwright.chromium.launch(
-        executable_path=chromium_path,
-        headless=True,
-        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice_file}", *extra],
-    )
-    return playwright, browser
-
-
 @pytest.fixture
 async def browser(chromium_path, voice_file):
     """Chromium that plays audio without a user gesture, as the tests cannot give one."""
-    playwright, instance = await _launch(chromium_path, voice_file, AUTOPLAY)
-    yield instance
-    await instance.close()
-    await playwright.stop()
+    from playwright.async_api import async_playwright  # noqa: PLC0415 -- only when run
 
-
-@pytest.fixture
-async def strict_browser(chromium_path, voice_file):
-    """Chromium with its default autoplay policy: sound waits for a tap."""
-    playwright, instance = await _launch(chromium_path, voice_file)
-    yield instance
-    await instance.close()
-    await playwright.stop()
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice_file}", AUTOPLAY],
+        )
+        yield instance
+        await instance.close()
 
 
 @database_sync_to_async
@@ -126,7 +129,7 @@ def _session_cookie(user) -> str:
 def signed_in(server):
     """A new page of `browser` signed in as `user`, counting microphone requests."""
 
-    async def page_for(browser, user, *, width=1100, height=900):
+    async def page_for(browser, user, *, width=1100, height=900, autoplay=True):
         context = await browser.new_context(viewport={"width": width, "height": height})
         await context.add_cookies(
             [
@@ -138,6 +141,8 @@ def signed_in(server):
             ]
         )
         await context.add_init_script(COUNT_MIC_REQUESTS)
+        if not autoplay:
+            await context.add_init_script(BLOCK_AUTOPLAY)
         return await context.new_page()
 
     return page_for

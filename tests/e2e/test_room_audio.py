@@ -86,3 +86,123 @@ async def test_listener_hears_goes_on_stage_and_the_room_ends(
         state = await audio(page)
         assert (state["peers"], state["mic"], state["players"]) == ({}, [], 0)
     assert await _status(room) == Room.Status.ENDED
+
+
+async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(
+    server, browser, signed_in, room, ann
+):
+    host = room.host
+    host_page = await signed_in(browser, host)
+    await open_room(host_page, server.url, room)
+    await _unmute(host_page)
+    listener = await signed_in(browser, ann)
+    await open_room(listener, server.url, room)
+    await hears(listener, host.pk)
+
+    # The connection drops as a network would drop it; the page comes back by itself.
+    await listener.evaluate("window.cutSocket = window.roundtable.socket.ws; cutSocket.close(4000)")
+    await listener.wait_for_function(
+        "window.roundtable.socket.ws !== window.cutSocket && window.roundtable.state.snapshots === 2"
+    )
+    await listener.wait_for_selector(f".tile[data-user-id='{ann.pk}']")
+    await hears(listener, host.pk)
+
+    # A gap in the numbers (a missed event) brings a fresh snapshot.
+    await listener.evaluate(
+        "window.roundtable.receive({type: 'member.left', seq: window.roundtable.state.seq + 3,"
+        " user_id: 0})"
+    )
+    await listener.wait_for_function("window.roundtable.state.snapshots === 3")
+    await hears(listener, host.pk)
+
+
+@pytest.fixture
+def panel():
+    host = UserFactory(username="hana")
+    co_hosts = [UserFactory(username="cory"), UserFactory(username="cleo")]
+    listeners = [UserFactory(username="lou"), UserFactory(username="liv")]
+    room = room_create(host=host, title="Panel", co_hosts=co_hosts)
+    return room, [host, *co_hosts], listeners
+
+
+async def test_three_speakers_and_two_listeners_all_hear_every_speaker(
+    server, browser, signed_in, panel
+):
+    room, speakers, listeners = panel
+    pages = {}
+    for person in speakers:
+        pages[person.pk] = await signed_in(browser, person, width=800, height=700)
+        await open_room(pages[person.pk], server.url, room)
+        await _unmute(pages[person.pk])
+    for person in listeners:
+        pages[person.pk] = await signed_in(browser, person, width=800, height=700)
+        await open_room(pages[person.pk], server.url, room)
+
+    for person in [*speakers, *listeners]:
+        for speaker in speakers:
+            if speaker.pk != person.pk:
+                await hears(pages[person.pk], speaker.pk)
+    # Listeners connect only to the speakers, and send nothing.
+    for person in listeners:
+        state = await audio(pages[person.pk])
+        assert set(state["peers"]) == {speaker.pk for speaker in speakers}
+        assert all(peer["sent"] == 0 for peer in state["peers"].values())
+        assert state["players"] == 3
+
+
+@pytest.fixture
+def cory(room):
+    cory = UserFactory(username="cory")
+    room.co_hosts.add(cory)
+    return cory
+
+
+@pytest.mark.usefixtures("cory")
+async def test_a_silent_connection_is_restarted_without_touching_the_others(
+    server, browser, signed_in, room, ann
+):
+    host = room.host
+    cory = await database_sync_to_async(room.co_hosts.get)()
+    for person in (host, cory):
+        page = await signed_in(browser, person)
+        await open_room(page, server.url, room)
+        await _unmute(page)
+        if person == host:
+            host_page = page
+    listener = await signed_in(browser, ann)
+    await open_room(listener, server.url, room)
+    await hears(listener, host.pk)
+    await hears(listener, cory.pk)
+    await listener.evaluate(f"window.roundtable.mesh.peers.get({cory.pk}).pc.untouched = true")
+
+    # The host's voice stops reaching the listener, though the host is not muted.
+    await host_page.evaluate(
+        f"window.roundtable.mesh.peers.get({ann.pk}).transceiver.sender.replaceTrack(null)"
+    )
+    await listener.wait_for_selector(
+        f".tile[data-user-id='{host.pk}'] [data-reconnecting]:visible", timeout=20000
+    )
+    await hears(listener, host.pk)
+    await listener.wait_for_selector(
+        f".tile[data-user-id='{host.pk}'] [data-reconnecting]", state="hidden"
+    )
+    assert await listener.evaluate(
+        f"window.roundtable.mesh.peers.get({cory.pk}).pc.untouched === true"
+    )
+    await hears(listener, cory.pk)
+
+
+async def test_blocked_autoplay_offers_tap_to_listen(server, browser, signed_in, room, ann):
+    host_page = await signed_in(browser, room.host)
+    await open_room(host_page, server.url, room)
+    await _unmute(host_page)
+    listener = await signed_in(browser, ann, autoplay=False)
+    await open_room(listener, server.url, room)
+    tap = listener.get_by_role("button", name="Tap to listen")
+    await tap.wait_for(state="visible")
+    await tap.click()
+    await tap.wait_for(state="hidden")
+    await listener.wait_for_function(
+        "[...document.querySelectorAll('[data-players] audio')].every((audio) => !audio.paused)"
+    )
+    await hears(listener, room.host.pk)

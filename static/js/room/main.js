@@ -55,7 +55,15 @@ const view = new RoomView(root, {
 });
 
 // For the console and the browser tests.
-window.roundtable = { state, mesh, playback, get socket() { return socket; } };
+window.roundtable = {
+  state,
+  mesh,
+  playback,
+  receive: (frame) => onFrame(frame),
+  get socket() {
+    return socket;
+  },
+};
 
 async function api(method, path, body) {
   const response = await fetch(path, {

@@ -6,8 +6,8 @@ const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
 
 // Closes after which coming back would not help: not signed in, not allowed, no such room
-// (or it ended), replaced by a newer tab, or left on purpose.
-export const FINAL_CLOSES = new Set([1000, 4401, 4403, 4404, 4409]);
+// (or it ended), replaced by a newer tab. Leaving on purpose stops the socket first.
+export const FINAL_CLOSES = new Set([4401, 4403, 4404, 4409]);
 
 export class RoomSocket {
   constructor(url, { onFrame, onOpen, onClose }) {

@@ -17,9 +17,11 @@ export class RoomState {
     this.audienceCount = 0;
     this.youBlocked = new Set();
     this.followedByStage = new Set();
+    this.snapshots = 0;
   }
 
   load(snapshot) {
+    this.snapshots += 1;
     this.seq = snapshot.seq;
     this.room = snapshot.room;
     this.members = new Map(snapshot.members.map((member) => [member.user.id, member]));
