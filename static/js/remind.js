@@ -6,10 +6,12 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-remind]");
   if (!form) return;
   event.preventDefault();
+  // Not `disabled` while the request runs: that would take keyboard focus off the button.
+  if (form.ariaBusy === "true") return;
   const button = form.querySelector("button[aria-pressed]");
   const error = form.querySelector("[data-remind-error]");
   const wasOn = button.getAttribute("aria-pressed") === "true";
-  button.disabled = true;
+  form.ariaBusy = "true";
   error.textContent = "";
   try {
     const response = await fetch(form.dataset.remind, {
@@ -26,7 +28,7 @@ document.addEventListener("submit", async (event) => {
   } catch {
     error.textContent = "You seem to be offline; try again.";
   } finally {
-    button.disabled = false;
+    form.ariaBusy = "false";
   }
 });
 
