@@ -18,6 +18,7 @@ from accounts.services.reports import report_create
 from config.api import AuthRateThrottle, ReportRateThrottle
 from config.errors import ApplicationError
 from follows.selectors import clubs_of, followers_list, following_list
+from rooms.selectors import room_list_current
 
 TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
 TOO_MANY_REPORTS = "You sent many reports lately. Wait a while and try again."
@@ -99,6 +100,8 @@ def profile(request, username):
     person = context["person"]
     if not person.blocked_viewer:
         context["clubs"] = clubs_of(user=person)
+        if request.user.is_authenticated:
+            context["rooms"] = room_list_current(viewer=request.user, host=person)
     return render(request, "accounts/profile.html", context)
 
 

@@ -96,3 +96,12 @@ def club_bans(*, club: Club):
         .select_related("user", "banned_by")
         .order_by("-created", "-pk")
     )
+
+
+def clubs_led_by(*, user):
+    """Clubs where the person is an active admin or leader: those they may host rooms for."""
+    return Club.objects.filter(
+        memberships__user=user,
+        memberships__status=Status.ACTIVE,
+        memberships__role__in=[Role.ADMIN, Role.LEADER],
+    ).order_by("name")

@@ -14,6 +14,7 @@ from follows import services
 from follows.forms import ClubForm
 from follows.models import ClubMembership
 from follows.selectors import club_bans, club_get, club_list, club_members
+from rooms.selectors import room_list_current
 
 CLUBS_PER_PAGE = 30
 MEMBERS_PER_PAGE = 60
@@ -111,6 +112,8 @@ def club(request, slug):
         "bans": bans,
         "is_admin": is_admin,
     }
+    if request.user.is_authenticated:
+        context["rooms"] = room_list_current(viewer=request.user, club=the_club)
     return render(request, "follows/club.html", context)
 
 

@@ -255,3 +255,10 @@ def room_get(*, room_id, viewer) -> Room:
     if room is None:
         raise ApplicationError.not_found("There is no such room, or it is not open to you.")
     return room
+
+
+def room_list_current(*, viewer, club=None, host=None, limit: int = HALLWAY_UPCOMING) -> list[Room]:
+    """Live rooms, then upcoming ones (a late host's room among them), of one club or host."""
+    stale = Q(status=Room.Status.SCHEDULED, scheduled_for__lt=timezone.now() - LATE_START_GRACE)
+    rooms = room_list(viewer=viewer, club=club, host=host).exclude(status=Room.Status.ENDED)
+    return list(rooms.exclude(stale)[:limit])

@@ -4,7 +4,11 @@ from rooms import apis, views
 
 urlpatterns = [
     path("", views.hallway, name="hallway"),
+    path("hallway/rooms/", views.hallway_rooms, name="hallway_rooms"),
+    path("rooms/new/", views.room_new, name="room_new"),
     path("rooms/<uuid:room_id>/", views.room, name="room"),
+    path("rooms/<uuid:room_id>/start/", views.room_start, name="room_start"),
+    path("rooms/<uuid:room_id>/remind/", views.room_remind, name="room_remind"),
 ]
 
 api_urlpatterns = [

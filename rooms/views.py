@@ -1,15 +1,33 @@
-"""The hallway: the landing page for visitors, the signed-in person's home."""
+"""Pages: the hallway (the landing page for visitors), starting rooms and the room page."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import user_suggestions
 from config.errors import ApplicationError
 from follows.selectors import club_list
+from rooms.forms import RoomForm
+from rooms.models import Room
+from rooms.permissions import room_is_host_or_co_host
+from rooms.selectors import hallway as hallway_rooms_get
 from rooms.selectors import room_get
+from rooms.services import lifecycle
 
 SUGGESTED_CLUBS = 4
+STATUS_TEMPLATES = {
+    Room.Status.LIVE: "rooms/room.html",
+    Room.Status.SCHEDULED: "rooms/room_scheduled.html",
+    Room.Status.ENDED: "rooms/room_ended.html",
+}
+
+
+def _not_found(request, error: ApplicationError):
+    return render(request, "404.html", {"message": error.message}, status=404)
 
 
 @require_GET
@@ -19,8 +37,70 @@ def room(request, room_id):
     try:
         the_room = room_get(room_id=room_id, viewer=request.user)
     except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    return render(request, "rooms/room.html", {"room": the_room})
+        return _not_found(request, error)
+    context = {"room": the_room}
+    if the_room.status == Room.Status.SCHEDULED:
+        context.update(
+            co_hosts=the_room.co_hosts.order_by("username"),
+            can_start=room_is_host_or_co_host(user=request.user, room=the_room),
+        )
+    return render(request, STATUS_TEMPLATES[the_room.status], context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_new(request):
+    form = RoomForm(request.POST or None, host=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            the_room = lifecycle.room_create(host=request.user, **form.room_fields())
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if not the_room.is_live:
+                messages.success(request, "Your room is scheduled. Followers hear about it.")
+            return redirect(the_room)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "rooms/room_new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def room_start(request, room_id):
+    try:
+        room_get(room_id=room_id, viewer=request.user)
+        the_room = lifecycle.room_start(actor=request.user, room_id=room_id)
+    except ApplicationError as error:
+        if error.status == 404:
+            return _not_found(request, error)
+        if error.status == 403:
+            return render(request, "403.html", {"message": error.message}, status=403)
+        messages.error(request, error.message)
+        return redirect("room", room_id=room_id)
+    return redirect(the_room)
+
+
+@login_required
+@require_POST
+def room_remind(request, room_id):
+    """The "Remind me" toggle without script; with script the page uses the API instead."""
+    try:
+        room_get(room_id=room_id, viewer=request.user)
+        if request.POST.get("remind") == "off":
+            lifecycle.rsvp_delete(user=request.user, room_id=room_id)
+        else:
+            lifecycle.rsvp_create(user=request.user, room_id=room_id)
+            messages.success(request, "We will remind you before the room starts.")
+    except ApplicationError as error:
+        if error.status == 404:
+            return _not_found(request, error)
+        messages.error(request, error.message)
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("room", room_id=room_id)
 
 
 @require_GET
@@ -28,7 +108,17 @@ def hallway(request):
     if not request.user.is_authenticated:
         return render(request, "rooms/landing.html")
     context = {
+        "rooms": hallway_rooms_get(viewer=request.user),
         "suggested_people": user_suggestions(viewer=request.user),
         "suggested_clubs": club_list(viewer=request.user)[:SUGGESTED_CLUBS],
     }
     return render(request, "rooms/hallway.html", context)
+
+
+@login_required
+@require_GET
+def hallway_rooms(request):
+    """The hallway's room lists alone, which the page polls to follow rooms starting and
+    ending."""
+    context = {"rooms": hallway_rooms_get(viewer=request.user)}
+    return render(request, "rooms/_hallway_rooms.html", context)

@@ -1,10 +1,18 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
+from rooms.models import RoomMember
+from rooms.services.lifecycle import room_create, room_end
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
 from tests.helpers import image_upload
+from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +180,55 @@ def test_password_change_page(client, user):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("another-long-secret")
+
+
+def _rooms_of(host, *, count: int, club=None):
+    """`count` live rooms with a stage and an audience, and as many scheduled ones."""
+    later = timezone.now() + timedelta(days=1)
+    for n in range(count):
+        room = room_create(host=host, title=f"Live {n}", club=club)
+        member(room, host, RoomMember.Role.MODERATOR)
+        member(room, UserFactory(), RoomMember.Role.SPEAKER)
+        member(room, UserFactory())
+        room_create(host=host, title=f"Later {n}", club=club, scheduled_for=later)
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_profile_page_lists_their_live_and_upcoming_rooms(client, user):
+    maya = UserFactory(username="maya")
+    live = room_create(host=maya, title="Maya live")
+    later = room_create(
+        host=maya, title="Maya later", scheduled_for=timezone.now() + timedelta(hours=3)
+    )
+    ended = room_create(host=maya, title="Maya ended")
+    room_end(actor=maya, room_id=ended.pk)
+    room_create(host=UserFactory(), title="Somebody else")
+    client.force_login(user)
+    page = client.get("/u/maya/").content.decode()
+    assert page.index("Maya live") < page.index("Maya later")
+    assert f'href="/rooms/{live.pk}/"' in page
+    assert f'data-remind="/api/rooms/{later.pk}/rsvp/"' in page
+    assert "Maya ended" not in page
+    assert "Somebody else" not in page
+
+
+def test_profile_page_shows_no_rooms_to_visitors(client):
+    maya = UserFactory(username="maya")
+    room_create(host=maya, title="Maya live")
+    response = client.get("/u/maya/")
+    assert response.status_code == 200
+    assert b"Maya live" not in response.content
+
+
+def test_profile_page_query_count_does_not_grow_with_rooms(client, user):
+    maya = UserFactory(username="maya")
+    client.force_login(user)
+    _rooms_of(maya, count=1)
+    few = _queries(client, "/u/maya/")
+    _rooms_of(maya, count=5)
+    assert _queries(client, "/u/maya/") == few

@@ -1,7 +1,15 @@
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from follows.models import Block, Club, ClubMembership, Follow
+from rooms.models import RoomMember
+from rooms.services.lifecycle import room_create
 from tests.factories import BlockFactory, ClubFactory, MembershipFactory, UserFactory
+from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +135,59 @@ def test_non_admin_cannot_approve(client, user):
 
 def test_unknown_club_page_is_a_404(client):
     assert client.get("/clubs/nope/").status_code == 404
+
+
+def test_club_page_lists_the_clubs_live_and_upcoming_rooms(client, user):
+    club = ClubFactory(slug="jazz")
+    leader = UserFactory()
+    MembershipFactory(club=club, user=leader, role=Role.LEADER)
+    live = room_create(host=leader, title="Jazz live", club=club)
+    room_create(
+        host=leader,
+        title="Jazz later",
+        club=club,
+        scheduled_for=timezone.now() + timedelta(days=2),
+    )
+    room_create(host=leader, title="Not the club's")
+    client.force_login(user)
+    page = client.get("/clubs/jazz/").content.decode()
+    assert f'<a href="/rooms/{live.pk}/">Jazz live</a>' in page
+    assert "Jazz later" in page
+    assert "Not the club&#x27;s" not in page
+
+
+def test_club_page_hides_closed_rooms_from_outsiders(client, user):
+    club = ClubFactory(slug="jazz")
+    leader = UserFactory()
+    MembershipFactory(club=club, user=leader, role=Role.ADMIN)
+    room_create(host=leader, title="Members only", club=club, visibility="closed")
+    client.force_login(user)
+    assert b"Members only" not in client.get("/clubs/jazz/").content
+    MembershipFactory(club=club, user=user)
+    assert b"Members only" in client.get("/clubs/jazz/").content
+
+
+def test_club_page_query_count_does_not_grow_with_rooms(client, user):
+    club = ClubFactory(slug="jazz")
+    leader = UserFactory()
+    MembershipFactory(club=club, user=leader, role=Role.LEADER)
+    client.force_login(user)
+
+    def add_rooms(count):
+        for n in range(count):
+            room = room_create(host=leader, title=f"Live {n}", club=club)
+            member(room, leader, RoomMember.Role.MODERATOR)
+            member(room, UserFactory())
+            room_create(
+                host=leader, title="Later", club=club, scheduled_for=timezone.now() + timedelta(1)
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/clubs/jazz/").status_code == 200
+        return len(context.captured_queries)
+
+    add_rooms(1)
+    few = queries()
+    add_rooms(5)
+    assert queries() == few

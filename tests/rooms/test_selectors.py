@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from rooms.models import Room, RoomMember
-from rooms.selectors import hallway, room_snapshot, rooms_visible_to
-from rooms.services.lifecycle import room_create
+from rooms.selectors import hallway, room_list_current, room_snapshot, rooms_visible_to
+from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
     BlockFactory,
     ClubFactory,
@@ -134,3 +134,15 @@ def test_snapshot_is_bounded_for_big_rooms(host, settings):
     assert len(snapshot["members"]) == 3 + 1 + 10
     assert snapshot["audience_count"] == 41
     assert snapshot["me"]["user"]["id"] == host.pk
+
+
+def test_current_rooms_of_a_host_leave_out_ended_and_long_overdue_ones(user):
+    host = UserFactory()
+    live = room_create(host=host, title="Live")
+    soon = room_create(host=host, title="Soon", scheduled_for=timezone.now() + timedelta(hours=1))
+    overdue = room_create(host=host, title="Overdue", scheduled_for=timezone.now() + timedelta(1))
+    Room.objects.filter(pk=overdue.pk).update(scheduled_for=timezone.now() - timedelta(hours=2))
+    ended = room_create(host=host, title="Ended")
+    room_end(actor=host, room_id=ended.pk)
+    room_create(host=UserFactory(), title="Someone else's")
+    assert [r.pk for r in room_list_current(viewer=user, host=host)] == [live.pk, soon.pk]

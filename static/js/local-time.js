@@ -1,0 +1,27 @@
+// Shows every <time data-local> in the reader's own time zone; the server writes UTC, which
+// stays as it is when script is off. Plain ES module, no build step.
+
+const STYLES = {
+  short: { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" },
+  full: {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZoneName: "short",
+  },
+};
+
+export function localizeTimes(root = document) {
+  for (const element of root.querySelectorAll("time[data-local]")) {
+    const moment = new Date(element.dateTime);
+    if (Number.isNaN(moment.getTime())) continue;
+    const style = STYLES[element.dataset.local] || STYLES.short;
+    element.textContent = new Intl.DateTimeFormat(undefined, style).format(moment);
+    element.title = moment.toUTCString();
+  }
+}
+
+localizeTimes();
