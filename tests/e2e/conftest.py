@@ -3,16 +3,18 @@ channel layer when REDIS_URL is set), with fake microphones that play a voice-li
 
 import math
 import os
+import re
 import shutil
 import struct
 import wave
+from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import Client
 
-from tests.servers import ServerProcess
+from tests.servers import ROOT, ServerProcess
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,6 +28,8 @@ CHROMIUM_ARGS = [
     "--allow-loopback-in-peer-connection",
 ]
 AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
+SCREENSHOTS = Path(os.environ.get("TEST_SCREENSHOTS") or ROOT / "var" / "test-screenshots")
+FAILED = pytest.StashKey[bool]()
 
 # Headless Chromium plays sound without a gesture whatever its autoplay policy (and the
 # tests' own script calls count as activation); this makes play() refuse, as a browser does,
@@ -125,11 +129,22 @@ def _session_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-@pytest.fixture
-def signed_in(server):
-    """A new page of `browser` signed in as `user`, counting microphone requests."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
 
-    async def page_for(browser, user, *, width=1100, height=900, autoplay=True):
+
+@pytest.fixture
+async def signed_in(request, server, browser):
+    """Opens a new page signed in as `user`, counting microphone requests. When the test
+    fails, every page it opened is saved as a screenshot (TEST_SCREENSHOTS, by default
+    var/test-screenshots/)."""
+    pages = []
+
+    async def page_for(user, *, width=1100, height=900, autoplay=True):
         context = await browser.new_context(viewport={"width": width, "height": height})
         await context.add_cookies(
             [
@@ -143,6 +158,14 @@ def signed_in(server):
         await context.add_init_script(COUNT_MIC_REQUESTS)
         if not autoplay:
             await context.add_init_script(BLOCK_AUTOPLAY)
-        return await context.new_page()
+        pages.append((user.username, await context.new_page()))
+        return pages[-1][1]
 
-    return page_for
+    yield page_for
+    if request.node.stash.get(FAILED, False):
+        name = re.sub(r"[^\w.-]+", "-", request.node.name)
+        saved = []
+        for index, (username, page) in enumerate(pages):
+            saved.append(SCREENSHOTS / f"{name}-{index}-{username}.png")
+            await page.screenshot(path=saved[-1], full_page=True)
+        request.node.add_report_section("teardown", "screenshots", "\n".join(map(str, saved)))

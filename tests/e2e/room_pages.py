@@ -99,6 +99,14 @@ async def sends_nothing(page) -> dict:
     return await eventually(check, "the page stopped sending")
 
 
+async def announced(page, text: str) -> None:
+    """Waits until the page's polite live region says `text` (it holds the latest line)."""
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-announcer]').textContent.includes(text)",
+        arg=text,
+    )
+
+
 async def open_room(page, base: str, room) -> None:
     await page.goto(f"{base}/rooms/{room.pk}/")
     await page.wait_for_function("window.roundtable && window.roundtable.state.seq !== null")

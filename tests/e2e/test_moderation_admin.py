@@ -2,9 +2,6 @@
 reported person from the admin index, reads the report, suspends them and watches their
 socket close; ends the room; reads the log of it all."""
 
-import os
-import shutil
-
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -13,20 +10,11 @@ from accounts.services.reports import report_create
 from rooms.models import ModerationLog, Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
-from tests.servers import ServerProcess
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("thread_connections_closed"),
-]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 # A socket opened from a plain page (not the room page, whose own client would replace it),
@@ -42,34 +30,6 @@ OPEN_SOCKET = """(roomId) => new Promise((resolve) => {
   };
   socket.onclose = (event) => { window.roomClosed = event.code; resolve(null); };
 })"""
-
-
-@pytest.fixture
-def chromium_path():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required (REQUIRE_BROWSER=1) but {CHROMIUM} is missing.")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    return CHROMIUM
-
-
-@pytest.fixture
-def server():
-    process = ServerProcess().start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-async def browser(chromium_path):
-    from playwright.async_api import async_playwright  # noqa: PLC0415 -- only when run
-
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        await instance.close()
 
 
 def _signs_in_on_the_server(user) -> None:

@@ -40,14 +40,12 @@ def _status(room) -> str:
     return Room.objects.get(pk=room.pk).status
 
 
-async def test_listener_hears_goes_on_stage_and_the_room_ends(
-    server, browser, signed_in, room, ann
-):
+async def test_listener_hears_goes_on_stage_and_the_room_ends(server, signed_in, room, ann):
     host = room.host
-    host_page = await signed_in(browser, host)
+    host_page = await signed_in(host)
     await open_room(host_page, server.url, room)
     await _unmute(host_page)
-    listener = await signed_in(browser, ann)
+    listener = await signed_in(ann)
     await open_room(listener, server.url, room)
 
     # 1. The listener hears the host, sends nothing and was never asked for a microphone.
@@ -88,14 +86,12 @@ async def test_listener_hears_goes_on_stage_and_the_room_ends(
     assert await _status(room) == Room.Status.ENDED
 
 
-async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(
-    server, browser, signed_in, room, ann
-):
+async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(server, signed_in, room, ann):
     host = room.host
-    host_page = await signed_in(browser, host)
+    host_page = await signed_in(host)
     await open_room(host_page, server.url, room)
     await _unmute(host_page)
-    listener = await signed_in(browser, ann)
+    listener = await signed_in(ann)
     await open_room(listener, server.url, room)
     await hears(listener, host.pk)
 
@@ -125,17 +121,15 @@ def panel():
     return room, [host, *co_hosts], listeners
 
 
-async def test_three_speakers_and_two_listeners_all_hear_every_speaker(
-    server, browser, signed_in, panel
-):
+async def test_three_speakers_and_two_listeners_all_hear_every_speaker(server, signed_in, panel):
     room, speakers, listeners = panel
     pages = {}
     for person in speakers:
-        pages[person.pk] = await signed_in(browser, person, width=800, height=700)
+        pages[person.pk] = await signed_in(person, width=800, height=700)
         await open_room(pages[person.pk], server.url, room)
         await _unmute(pages[person.pk])
     for person in listeners:
-        pages[person.pk] = await signed_in(browser, person, width=800, height=700)
+        pages[person.pk] = await signed_in(person, width=800, height=700)
         await open_room(pages[person.pk], server.url, room)
 
     for person in [*speakers, *listeners]:
@@ -159,17 +153,17 @@ def cory(room):
 
 @pytest.mark.usefixtures("cory")
 async def test_a_silent_connection_is_restarted_without_touching_the_others(
-    server, browser, signed_in, room, ann
+    server, signed_in, room, ann
 ):
     host = room.host
     cory = await database_sync_to_async(room.co_hosts.get)()
     for person in (host, cory):
-        page = await signed_in(browser, person)
+        page = await signed_in(person)
         await open_room(page, server.url, room)
         await _unmute(page)
         if person == host:
             host_page = page
-    listener = await signed_in(browser, ann)
+    listener = await signed_in(ann)
     await open_room(listener, server.url, room)
     await hears(listener, host.pk)
     await hears(listener, cory.pk)
@@ -192,11 +186,11 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
     await hears(listener, cory.pk)
 
 
-async def test_blocked_autoplay_offers_tap_to_listen(server, browser, signed_in, room, ann):
-    host_page = await signed_in(browser, room.host)
+async def test_blocked_autoplay_offers_tap_to_listen(server, signed_in, room, ann):
+    host_page = await signed_in(room.host)
     await open_room(host_page, server.url, room)
     await _unmute(host_page)
-    listener = await signed_in(browser, ann, autoplay=False)
+    listener = await signed_in(ann, autoplay=False)
     await open_room(listener, server.url, room)
     tap = listener.get_by_role("button", name="Tap to listen")
     await tap.wait_for(state="visible")

@@ -139,7 +139,8 @@ function announce(frame, before) {
       }
     } else if (before && before.muted !== after.muted && onStage(after)) {
       view.announce(`${who} ${after.muted ? "muted" : "unmuted"}.`);
-    } else if (before && !before.hand_raised && after.hand_raised && state.iModerate) {
+    } else if (!before?.hand_raised && after.hand_raised && state.iModerate) {
+      // A listener may raise a hand before the news of their arrival reaches us.
       view.announce(`${who} raised a hand.`);
     }
   }

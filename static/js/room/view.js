@@ -12,6 +12,22 @@ export const REACTIONS = [
   ["🙌", "Raised hands"],
 ];
 const ROLE_LABELS = { moderator: "Moderator", speaker: "Speaker", listener: "Listener" };
+const SVG = (paths) =>
+  `<svg aria-hidden="true" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`;
+const ICONS = {
+  muted: SVG(
+    '<path d="M2 2l20 20"/><path d="M18.9 13a7 7 0 0 0 .1-1v-2"/><path d="M5 10v2a7 7 0 0 0 12 5"/><path d="M15 9.3V5a3 3 0 0 0-5.7-1.3"/><path d="M9 9v3a3 3 0 0 0 5.1 2.1"/><path d="M12 19v3"/>',
+  ),
+  hand: SVG(
+    '<path d="M18 11V6a2 2 0 0 0-4 0v5"/><path d="M14 10V4a2 2 0 0 0-4 0v6"/><path d="M10 10.5V6a2 2 0 0 0-4 0v8"/><path d="M18 8a2 2 0 1 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.9-6-2.4l-3.6-3.6a2 2 0 0 1 2.8-2.8L7 15"/>',
+  ),
+};
+
+function badge(className, icon) {
+  const node = element("span", className);
+  node.innerHTML = ICONS[icon];
+  return node;
+}
 
 // The same colour for a person's initial as the server's avatar tag (CRC-32 of the username).
 function crc32(text) {
@@ -177,11 +193,11 @@ export class RoomView {
     face.append(avatar(user, "lg"));
     const marks = [];
     if (onStage(member) && member.muted) {
-      face.append(element("span", "tile__mute", "🔇"));
+      face.append(badge("tile__mute", "muted"));
       marks.push("muted");
     }
     if (member.hand_raised) {
-      face.append(element("span", "tile__hand", "✋"));
+      face.append(badge("tile__hand", "hand"));
       marks.push("hand raised");
     }
     const name = element("span", "tile__name", user.display_name);

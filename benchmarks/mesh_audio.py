@@ -1,0 +1,434 @@
+"""Browser mesh benchmark: real Chromium pages in one room, sending real audio (not a test).
+
+For each size N it starts a daphne process on a throw-away database of its own, makes a
+live room whose host and co-hosts are its S speakers (on stage as soon as they arrive), and
+opens N pages one after another — the speakers first, each unmuted once its page is up,
+then N - S listeners — each page in a browser context of its own, signed in by session
+cookie, with Chromium's fake microphone playing a voice-like WAV file. Each speaker runs in
+a Chromium process of its own, so its CPU can be read apart; the listeners share one more.
+It prints, per N:
+
+- the time from a page starting to open the room to its first audio: inbound-rtp bytes
+  growing and audioLevel > 0 from every speaker already unmuted when it opened (the first
+  speaker has nobody to hear and no figure), p50 and max over the pages;
+- a speaker's outbound bitrate per connection (Opus payload, `bytesSent`), averaged over
+  the speakers, and a speaker's whole uplink with RTP, SRTP, UDP and IPv4 overhead added
+  (`headerBytesSent` + 38 bytes a packet);
+- browser CPU as CPU seconds per wall second (utime + stime of each Chromium's process
+  tree, read from /proc): per speaker browser, the listeners' browser, and in all;
+
+all over the same window (10 s by default) once every page hears every speaker. It also
+prints the core count, and what the rest of the machine used in the window (from
+/proc/stat, less the browsers, the server and this script): a busy machine makes the
+figures worse, and the table says so.
+
+    DEBUG=1 .venv/bin/python benchmarks/mesh_audio.py --pages 2,4,6,8
+
+(`make bench-mesh` runs it; `BENCH_ARGS="--pages 2,4 --speakers 2"` changes the run.) It
+works on the embedded defaults (SQLite, in-memory channel layer) and with DATABASE_URL and
+REDIS_URL set, always in a database of its own (bench_<name>, or var/bench.sqlite3) that it
+deletes at the end. It needs Chromium (/usr/bin/chromium, or CHROMIUM_PATH) and Playwright.
+The Chromium flags and the voice come from tests/e2e/conftest.py, the stats reader from
+tests/e2e/room_pages.py.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from playwright.async_api import async_playwright
+
+from accounts.models import User
+from rooms.services.lifecycle import room_create
+from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
+from tests.e2e.room_pages import audio, open_room
+from tests.servers import ServerProcess
+
+TICKS = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+SILENCE = 0.001
+# RTP headers are in headerBytesSent; on top of them: SRTP's 10-byte tag, UDP 8, IPv4 20.
+WIRE_OVERHEAD = 38
+
+# Resolves once the page hears every one of `speakers` (user ids): for each, inbound bytes
+# that grew since the previous reading and a level above silence. Returns the wall-clock
+# time (ms since the epoch) of the reading that completed the set, or the missing ids.
+HEARS_ALL = """async ([speakers, silence, timeoutMs]) => {
+  const clock = () => performance.timeOrigin + performance.now();
+  const until = clock() + timeoutMs;
+  const last = {};
+  const heard = new Set();
+  while (clock() < until) {
+    const mesh = window.roundtable && window.roundtable.mesh;
+    for (const id of speakers) {
+      if (heard.has(id) || !mesh) continue;
+      const peer = mesh.peers.get(id);
+      if (!peer) continue;
+      let bytes = 0, level = 0;
+      (await peer.pc.getStats()).forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "audio") {
+          bytes += r.bytesReceived || 0;
+          level = Math.max(level, r.audioLevel || 0);
+        }
+      });
+      if (id in last && bytes > last[id] && level > silence) heard.add(id);
+      last[id] = bytes;
+    }
+    if (heard.size === speakers.length) return { at: clock() };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { missing: speakers.filter((id) => !heard.has(id)) };
+}"""
+
+# A speaker's outbound audio, summed over its connections.
+SENT = """async () => {
+  let bytes = 0, headers = 0, packets = 0, connections = 0;
+  for (const peer of window.roundtable.mesh.peers.values()) {
+    let sent = 0;
+    (await peer.pc.getStats()).forEach((r) => {
+      if (r.type === "outbound-rtp" && r.kind === "audio") {
+        sent += r.bytesSent || 0;
+        headers += r.headerBytesSent || 0;
+        packets += r.packetsSent || 0;
+      }
+    });
+    bytes += sent;
+    if (sent > 0) connections += 1;
+  }
+  return { bytes, headers, packets, connections };
+}"""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- /proc ------------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _processes() -> dict[int, tuple[int, float]]:
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                table[int(entry)] = _stat(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return table
+
+
+def _find_browser(marker: str) -> int:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline:
+                return int(entry)
+    raise RuntimeError(f"no Chromium process with {marker} on its command line")
+
+
+def tree_cpu(roots: dict[str, int]) -> dict[str, dict[int, float]]:
+    """For each named root pid: CPU seconds of every process in its tree, by pid."""
+    table = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    result = {}
+    for name, root in roots.items():
+        seen, todo = {}, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in table and pid not in seen:
+                seen[pid] = table[pid][1]
+                todo += children.get(pid, [])
+        result[name] = seen
+    return result
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds a tree used between two readings (processes born in between count whole;
+    those that died in between are lost, which Chromium's long-lived processes rarely do)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent outside idle and iowait, since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- the database -----------------------------------------------------------------------
+
+
+def _use_own_database() -> None:
+    test = settings.DATABASES["default"]["TEST"]
+    if connection.vendor == "sqlite":
+        test["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
+    else:
+        test["NAME"] = f"bench_{settings.DATABASES['default']['NAME']}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+
+
+def prepare(n: int, speakers: int):
+    """A live room whose host and co-hosts are the speakers, and N people with sessions."""
+    users = User.objects.bulk_create(
+        User(username=f"mesh{n}_{i}", display_name=f"Mesh {n}.{i}") for i in range(n)
+    )
+    users = list(User.objects.filter(username__startswith=f"mesh{n}_").order_by("pk"))
+    cookies = {}
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies[user.pk] = session.session_key
+    room = room_create(host=users[0], title=f"Mesh benchmark {n}", co_hosts=users[1:speakers])
+    connection.close()  # the server process writes to the same database from now on
+    return room, users[:speakers], users[speakers:], cookies
+
+
+# --- the browsers -----------------------------------------------------------------------
+
+
+async def _unmute(page) -> None:
+    await page.wait_for_selector("[data-action=mute][aria-pressed=true]")
+    await page.click("[data-action=mute]")
+    await page.wait_for_selector("[data-action=mute][aria-pressed=false]")
+
+
+async def _page(browser, server, cookie: str):
+    context = await browser.new_context(viewport={"width": 800, "height": 700})
+    await context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.url}]
+    )
+    return await context.new_page()
+
+
+async def _arrives(page, base: str, room, speaker_ids: list[int], wait: float) -> float | None:
+    """Opens the room in `page`; seconds until it hears every one of `speaker_ids`."""
+    started = time.time()
+    await open_room(page, base, room)
+    if not speaker_ids:
+        return None
+    result = await page.evaluate(HEARS_ALL, [speaker_ids, SILENCE, wait * 1000])
+    if "missing" in result:
+        raise RuntimeError(f"no audio from {result['missing']} within {wait:.0f} s")
+    return result["at"] / 1000 - started
+
+
+async def _everyone_hears(pages, speaker_ids, wait: float) -> None:
+    """Every page hears every speaker other than itself (later speakers included)."""
+    checks = [
+        page.evaluate(HEARS_ALL, [[s for s in speaker_ids if s != pk], SILENCE, wait * 1000])
+        for pk, page in pages.items()
+    ]
+    for pk, result in zip(pages, await asyncio.gather(*checks), strict=True):
+        if "missing" in result:
+            raise RuntimeError(f"page of user {pk} does not hear {result['missing']}")
+
+
+async def run_size(playwright, server, voice, *, n: int, s: int, window: float, wait: float):
+    room, speakers, listeners, cookies = await asyncio.to_thread(prepare, n, s)
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice}", AUTOPLAY]
+    browsers, roots = {}, {}
+    tag = f"--bench-mesh={os.getpid()}-{n}"
+    names = [f"speaker{i + 1}" for i in range(len(speakers))] + (["listeners"] if listeners else [])
+    try:
+        for name in names:
+            browsers[name] = await playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=[*args, f"{tag}-{name}"]
+            )
+            roots[name] = _find_browser(f"{tag}-{name}")
+        pages, arrivals, on_stage = {}, [], []
+        for i, person in enumerate([*speakers, *listeners]):
+            browser = browsers[names[i]] if i < len(speakers) else browsers["listeners"]
+            page = await _page(browser, server, cookies[person.pk])
+            pages[person.pk] = page
+            seconds = await _arrives(page, server.url, room, list(on_stage), wait)
+            if seconds is not None:
+                arrivals.append(seconds)
+            if i < len(speakers):
+                await _unmute(page)
+                on_stage.append(person.pk)
+            say(f"  N={n}: page {i + 1} up" + (f", heard in {seconds:.2f} s" if seconds else ""))
+        await _everyone_hears(pages, on_stage, wait)
+        await asyncio.sleep(2)  # let the last renegotiations settle
+
+        speaker_pages = [pages[p.pk] for p in speakers]
+        # "ours": this script's whole tree (Playwright's driver, the browsers, the server).
+        extra = {"server": server.process.pid, "ours": os.getpid()}
+        cpu0 = tree_cpu({**roots, **extra})
+        busy0, load0, t0 = machine_busy(), load_average(), time.monotonic()
+        sent0 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
+        await asyncio.sleep(window)
+        sent1 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
+        cpu1 = tree_cpu({**roots, **extra})
+        busy1, load1, wall = machine_busy(), load_average(), time.monotonic() - t0
+
+        # Still a full mesh at the end of the window?
+        for pk, page in pages.items():
+            state = await audio(page)
+            expected = {p.pk for p in [*speakers, *listeners]} - {pk}
+            if pk not in {p.pk for p in speakers}:
+                expected = {p.pk for p in speakers}
+            if set(state["peers"]) != expected:
+                say(f"  warning: user {pk} has peers {sorted(state['peers'])}")
+    finally:
+        for browser in browsers.values():
+            await browser.close()
+
+    cpu = {name: cpu_delta(cpu0[name], cpu1[name]) / wall for name in cpu0}
+    per_connection, uplink = [], []
+    for before, after in zip(sent0, sent1, strict=True):
+        payload = after["bytes"] - before["bytes"]
+        wire = (
+            payload
+            + after["headers"]
+            - before["headers"]
+            + WIRE_OVERHEAD * (after["packets"] - before["packets"])
+        )
+        per_connection.append(payload * 8 / wall / 1000 / max(after["connections"], 1))
+        uplink.append(wire * 8 / wall / 1000)
+    return {
+        "n": n,
+        "speakers": len(speakers),
+        "listeners": len(listeners),
+        "connections": sum(a["connections"] for a in sent1) / len(sent1),
+        "arrival_p50": percentile(arrivals, 50) if arrivals else None,
+        "arrival_max": max(arrivals) if arrivals else None,
+        "kbps": statistics.mean(per_connection),
+        "uplink": statistics.mean(uplink),
+        "speaker_cpu": [cpu[name] for name in names if name.startswith("speaker")],
+        "listener_cpu": cpu.get("listeners"),
+        "browsers_cpu": sum(cpu[name] for name in names),
+        "server_cpu": cpu["server"],
+        "others": max(0.0, (busy1 - busy0) / wall - cpu["ours"]),
+        "load": max(load0, load1),
+        "wall": wall,
+    }
+
+
+def report(rows, window: float) -> None:
+    print(
+        f"\nBrowser mesh audio ({connection.vendor}, "
+        f"{'Redis' if settings.REDIS_URL else 'in-memory'} channel layer; {CORES} cores; "
+        f"{window:g} s window; CPU in cores = CPU seconds per wall second)\n"
+    )
+    print(
+        "| N | speakers + listeners | time to first audio p50 / max | per connection "
+        "| speaker uplink on the wire | CPU per speaker browser | listeners' browser "
+        "| all browsers | server | rest of machine | load |"
+    )
+    print("| ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        arrival = f"{r['arrival_p50']:.2f} / {r['arrival_max']:.2f} s" if r["arrival_p50"] else "-"
+        listeners = f"{r['listener_cpu']:.2f}" if r["listener_cpu"] is not None else "-"
+        print(
+            f"| {r['n']} | {r['speakers']} + {r['listeners']} | {arrival} "
+            f"| {r['kbps']:.1f} kbit/s x {r['connections']:.0f} | {r['uplink']:.0f} kbit/s "
+            f"| {' '.join(f'{c:.2f}' for c in r['speaker_cpu'])} | {listeners} "
+            f"| {r['browsers_cpu']:.2f} | {r['server_cpu']:.2f} | {r['others']:.2f} "
+            f"| {r['load']:.2f} |"
+        )
+    busy = [r["n"] for r in rows if r["others"] > 0.25 * CORES or r["load"] > CORES]
+    if busy:
+        print(
+            f"\nNote: the machine was busy with other work during N = "
+            f"{', '.join(map(str, busy))} (rest of machine > {0.25 * CORES:g} cores or load "
+            f"average > {CORES}); those figures are worse than on an idle machine."
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--pages",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[2, 4, 6, 8],
+        help="room sizes, comma-separated (default 2,4,6,8)",
+    )
+    parser.add_argument(
+        "--speakers", type=int, default=3, help="speakers per room, at most N (default 3)"
+    )
+    parser.add_argument("--window", type=float, default=10, help="seconds measured per size")
+    parser.add_argument("--timeout", type=float, default=45, help="seconds to wait for audio")
+    args = parser.parse_args()
+    if not os.path.exists(CHROMIUM):
+        sys.exit(f"Chromium is not installed at {CHROMIUM} (set CHROMIUM_PATH).")
+    if not 1 <= args.speakers <= settings.ROOM_SPEAKER_CAP:
+        sys.exit(f"--speakers is between 1 and ROOM_SPEAKER_CAP ({settings.ROOM_SPEAKER_CAP}).")
+
+    _use_own_database()
+    server = ServerProcess(LOG_LEVEL="WARNING").start()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="mesh-bench-") as folder:
+            voice = Path(folder) / "voice.wav"
+            _write_voice(voice)
+
+            async def run_all():
+                async with async_playwright() as playwright:
+                    for n in args.pages:
+                        s = min(n, args.speakers)
+                        say(f"N={n}: {s} speakers, {n - s} listeners")
+                        rows.append(
+                            await run_size(
+                                playwright,
+                                server,
+                                voice,
+                                n=n,
+                                s=s,
+                                window=args.window,
+                                wait=args.timeout,
+                            )
+                        )
+
+            asyncio.run(run_all())
+    except Exception:
+        say(server.output()[-3000:])
+        raise
+    finally:
+        server.stop()
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    report(rows, args.window)
+
+
+if __name__ == "__main__":
+    main()

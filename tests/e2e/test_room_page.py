@@ -1,0 +1,106 @@
+"""The room page as people use it: moderators' menus, what screen readers hear, the
+keyboard, a phone-sized window, and what a removed person sees."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from rooms.models import RoomMember
+from rooms.services.lifecycle import room_create
+from tests.e2e.room_pages import announced, audio, hears, hears_silence, open_room
+from tests.factories import UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("thread_connections_closed"),
+]
+
+
+@pytest.fixture
+def cast():
+    host = UserFactory(username="hana", display_name="Hana Host")
+    cory = UserFactory(username="cory", display_name="Cory Cohost")
+    ann = UserFactory(username="ann", display_name="Ann Listener")
+    room = room_create(host=host, title="Town hall", co_hosts=[cory])
+    return room, host, cory, ann
+
+
+@database_sync_to_async
+def _member(room, user):
+    return RoomMember.objects.filter(room=room, user=user).first()
+
+
+async def _menu_action(page, user, label):
+    await page.click(f".tile[data-user-id='{user.pk}'] summary")
+    await page.get_by_role("button", name=label, exact=True).click()
+
+
+async def test_a_moderator_mutes_a_speaker_and_removes_a_listener(server, signed_in, cast):
+    room, host, cory, ann = cast
+    host_page = await signed_in(host)
+    await open_room(host_page, server.url, room)
+    cory_page = await signed_in(cory)
+    await open_room(cory_page, server.url, room)
+    await cory_page.click("[data-action=mute]")
+    listener = await signed_in(ann)
+    await open_room(listener, server.url, room)
+    await hears(listener, cory.pk)
+
+    # Mute from the moderator's menu: Cory's page follows, and Ann hears silence.
+    await _menu_action(host_page, cory, "Mute")
+    await cory_page.wait_for_selector("[data-action=mute][aria-pressed=true]")
+    await hears_silence(listener, cory.pk)
+    assert await cory_page.evaluate(
+        "window.roundtable.mesh.mic.getAudioTracks().every((track) => !track.enabled)"
+    )
+    await host_page.wait_for_selector(f".tile[data-user-id='{cory.pk}'] .tile__mute")
+
+    # Remove Ann: her page says so, and nothing of the room keeps running in it.
+    await _menu_action(host_page, ann, "Remove from room")
+    await listener.wait_for_selector("text=You were removed from this room")
+    state = await audio(listener)
+    assert (state["peers"], state["players"]) == ({}, 0)
+    assert await _member(room, ann) is None
+    await host_page.wait_for_selector(f".tile[data-user-id='{ann.pk}']", state="detached")
+
+
+async def test_stage_changes_are_announced_and_controls_work_from_the_keyboard(
+    server, signed_in, cast
+):
+    room, host, _, ann = cast
+    host_page = await signed_in(host)
+    await open_room(host_page, server.url, room)
+    listener = await signed_in(ann)
+    await open_room(listener, server.url, room)
+
+    # Ann raises her hand with the keyboard alone.
+    await listener.focus("[data-action=hand]")
+    await listener.keyboard.press("Enter")
+    await listener.wait_for_selector("[data-action=hand][aria-pressed=true]")
+    await announced(host_page, "Ann Listener raised a hand.")
+    assert (await _member(room, ann)).hand_raised
+
+    # The invitation takes the keyboard focus; Enter accepts it.
+    await host_page.get_by_role("button", name="Invite Ann Listener to speak").press("Enter")
+    await listener.wait_for_selector("[data-invite]:visible")
+    assert await listener.evaluate("document.activeElement.dataset.action") == "accept"
+    await listener.keyboard.press("Enter")
+    await announced(listener, "You are on stage and muted.")
+    await announced(host_page, "Ann Listener is now a speaker.")
+    assert (await _member(room, ann)).role == RoomMember.Role.SPEAKER
+
+
+async def test_the_room_fits_a_phone(server, signed_in, cast):
+    room, host, _, ann = cast
+    host_page = await signed_in(host)
+    await open_room(host_page, server.url, room)
+    phone = await signed_in(ann, width=375, height=740)
+    await open_room(phone, server.url, room)
+    await phone.wait_for_selector(f".tile[data-user-id='{host.pk}']")
+    assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for action in ("leave", "hand"):
+        box = await phone.locator(f"[data-action={action}]").bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 375
+        assert box["y"] + box["height"] <= 740
