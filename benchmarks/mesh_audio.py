@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,10 +208,11 @@ def _use_own_database() -> None:
 
 def prepare(n: int, speakers: int):
     """A live room whose host and co-hosts are the speakers, and N people with sessions."""
-    users = User.objects.bulk_create(
-        User(username=f"mesh{n}_{i}", display_name=f"Mesh {n}.{i}") for i in range(n)
+    tag = uuid.uuid4().hex[:6]
+    User.objects.bulk_create(
+        User(username=f"mesh{tag}_{i}", display_name=f"Mesh {n}.{i}") for i in range(n)
     )
-    users = list(User.objects.filter(username__startswith=f"mesh{n}_").order_by("pk"))
+    users = list(User.objects.filter(username__startswith=f"mesh{tag}_").order_by("pk"))
     cookies = {}
     for user in users:
         session = SessionStore()
@@ -249,7 +251,8 @@ async def _arrives(page, base: str, room, speaker_ids: list[int], wait: float) -
         return None
     result = await page.evaluate(HEARS_ALL, [speaker_ids, SILENCE, wait * 1000])
     if "missing" in result:
-        raise RuntimeError(f"no audio from {result['missing']} within {wait:.0f} s")
+        state = await audio(page)
+        raise RuntimeError(f"no audio from {result['missing']} within {wait:.0f} s: {state}")
     return result["at"] / 1000 - started
 
 
@@ -261,7 +264,8 @@ async def _everyone_hears(pages, speaker_ids, wait: float) -> None:
     ]
     for pk, result in zip(pages, await asyncio.gather(*checks), strict=True):
         if "missing" in result:
-            raise RuntimeError(f"page of user {pk} does not hear {result['missing']}")
+            state = await audio(pages[pk])
+            raise RuntimeError(f"page of user {pk} does not hear {result['missing']}: {state}")
 
 
 async def run_size(playwright, server, voice, *, n: int, s: int, window: float, wait: float):

@@ -118,7 +118,8 @@ export class RoomView {
       listeners.filter((m) => !state.followedByStage.has(m.user.id)),
     );
     const count = state.audienceCount;
-    this.part("audience-count").textContent = `(${count})`;
+    // Listed above (raised hands, followed by the speakers) is not counted again here.
+    this.part("audience-count").textContent = `(${count - hands.length - followed.length})`;
     this.part("audience-empty").hidden = count > 0;
     const known = state.hands().length + state.audience().length;
     this.root.querySelector("[data-action=more]").hidden = known >= count;
