@@ -60,7 +60,7 @@ from playwright.async_api import async_playwright
 from accounts.models import User
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
-from tests.e2e.room_pages import audio, open_room
+from tests.e2e.room_pages import open_room
 from tests.servers import ServerProcess
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -97,6 +97,24 @@ HEARS_ALL = """async ([speakers, silence, timeoutMs]) => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { missing: speakers.filter((id) => !heard.has(id)) };
+}"""
+
+# What a page knows of its connection with `id`, when it does not hear them.
+DIAGNOSE = """(id) => {
+  const peer = window.roundtable.mesh.peers.get(id);
+  if (!peer) return { peer: null };
+  return {
+    connection: peer.pc.connectionState,
+    signaling: peer.pc.signalingState,
+    transceivers: peer.pc.getTransceivers().map((t) => ({
+      mid: t.mid,
+      direction: t.direction,
+      current: t.currentDirection,
+      receiving: t.receiver.track && t.receiver.track.readyState,
+    })),
+    player: window.roundtable.playback.elements.has(id),
+    players: document.querySelectorAll("[data-players] audio").length,
+  };
 }"""
 
 # A speaker's outbound audio, summed over its connections.
@@ -243,109 +261,127 @@ async def _page(browser, server, cookie: str):
     return await context.new_page()
 
 
-async def _arrives(page, base: str, room, speaker_ids: list[int], wait: float) -> float | None:
-    """Opens the room in `page`; seconds until it hears every one of `speaker_ids`."""
+async def _arrives(page, base: str, room, speaker_ids: list[int], wait: float):
+    """Opens the room in `page`; (seconds until it hears every one of `speaker_ids`, or
+    None, and the ids it did not hear within `wait`)."""
     started = time.time()
     await open_room(page, base, room)
     if not speaker_ids:
-        return None
+        return None, []
     result = await page.evaluate(HEARS_ALL, [speaker_ids, SILENCE, wait * 1000])
     if "missing" in result:
-        state = await audio(page)
-        raise RuntimeError(f"no audio from {result['missing']} within {wait:.0f} s: {state}")
-    return result["at"] / 1000 - started
+        return None, result["missing"]
+    return result["at"] / 1000 - started, []
 
 
-async def _everyone_hears(pages, speaker_ids, wait: float) -> None:
-    """Every page hears every speaker other than itself (later speakers included)."""
+async def _unheard(pages, speaker_ids, wait: float) -> dict[int, list[int]]:
+    """Which speakers (other than itself) each page does not hear within `wait`."""
     checks = [
         page.evaluate(HEARS_ALL, [[s for s in speaker_ids if s != pk], SILENCE, wait * 1000])
         for pk, page in pages.items()
     ]
-    for pk, result in zip(pages, await asyncio.gather(*checks), strict=True):
-        if "missing" in result:
-            state = await audio(pages[pk])
-            raise RuntimeError(f"page of user {pk} does not hear {result['missing']}: {state}")
+    results = await asyncio.gather(*checks)
+    return {pk: r["missing"] for pk, r in zip(pages, results, strict=True) if "missing" in r}
+
+
+async def _open_pages(browsers, server, room, speakers, listeners, cookies, *, n, wait):
+    """Opens the pages one after another, the speakers first (each unmuted once up).
+    Returns the pages by user id, the arrival times, the pages that missed a speaker on
+    arrival, and the console warnings."""
+    pages, arrivals, on_stage, late, warnings = {}, [], [], 0, []
+    for i, person in enumerate([*speakers, *listeners]):
+        browser = browsers[f"speaker{i + 1}"] if i < len(speakers) else browsers["listeners"]
+        page = await _page(browser, server, cookies[person.pk])
+        page.on(
+            "console",
+            lambda m, pk=person.pk: m.type == "warning" and warnings.append(f"user {pk}: {m.text}"),
+        )
+        pages[person.pk] = page
+        seconds, missing = await _arrives(page, server.url, room, list(on_stage), wait)
+        if seconds is not None:
+            arrivals.append(seconds)
+        late += bool(missing)
+        if i < len(speakers):
+            await _unmute(page)
+            on_stage.append(person.pk)
+        heard = f", heard in {seconds:.2f} s" if seconds else ""
+        if missing:
+            heard = f", did NOT hear {missing} within {wait:.0f} s"
+        say(f"  N={n}: page {i + 1} (user {person.pk}) up{heard}")
+    return pages, arrivals, late, warnings
+
+
+async def _measure(pages, speakers, roots, window: float) -> dict:
+    """Outbound bytes of the speakers and CPU of every process tree over `window` s."""
+    speaker_pages = [pages[p.pk] for p in speakers]
+    cpu0 = tree_cpu(roots)
+    busy0, load0, t0 = machine_busy(), load_average(), time.monotonic()
+    sent0 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
+    await asyncio.sleep(window)
+    sent1 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
+    cpu1 = tree_cpu(roots)
+    busy1, load1, wall = machine_busy(), load_average(), time.monotonic() - t0
+    cpu = {name: cpu_delta(cpu0[name], cpu1[name]) / wall for name in cpu0}
+    per_connection, uplink = [], []
+    for before, after in zip(sent0, sent1, strict=True):
+        payload = after["bytes"] - before["bytes"]
+        headers = after["headers"] - before["headers"]
+        packets = after["packets"] - before["packets"]
+        per_connection.append(payload * 8 / wall / 1000 / max(after["connections"], 1))
+        uplink.append((payload + headers + WIRE_OVERHEAD * packets) * 8 / wall / 1000)
+    return {
+        "cpu": cpu,
+        "connections": statistics.mean(a["connections"] for a in sent1),
+        "kbps": statistics.mean(per_connection),
+        "uplink": statistics.mean(uplink),
+        "others": max(0.0, (busy1 - busy0) / wall - cpu["ours"]),
+        "load": max(load0, load1),
+    }
 
 
 async def run_size(playwright, server, voice, *, n: int, s: int, window: float, wait: float):
     room, speakers, listeners, cookies = await asyncio.to_thread(prepare, n, s)
     args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={voice}", AUTOPLAY]
-    browsers, roots = {}, {}
     tag = f"--bench-mesh={os.getpid()}-{n}"
     names = [f"speaker{i + 1}" for i in range(len(speakers))] + (["listeners"] if listeners else [])
+    browsers, roots = {}, {}
     try:
         for name in names:
             browsers[name] = await playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=[*args, f"{tag}-{name}"]
             )
             roots[name] = _find_browser(f"{tag}-{name}")
-        pages, arrivals, on_stage = {}, [], []
-        for i, person in enumerate([*speakers, *listeners]):
-            browser = browsers[names[i]] if i < len(speakers) else browsers["listeners"]
-            page = await _page(browser, server, cookies[person.pk])
-            pages[person.pk] = page
-            seconds = await _arrives(page, server.url, room, list(on_stage), wait)
-            if seconds is not None:
-                arrivals.append(seconds)
-            if i < len(speakers):
-                await _unmute(page)
-                on_stage.append(person.pk)
-            say(f"  N={n}: page {i + 1} up" + (f", heard in {seconds:.2f} s" if seconds else ""))
-        await _everyone_hears(pages, on_stage, wait)
+        pages, arrivals, late, warnings = await _open_pages(
+            browsers, server, room, speakers, listeners, cookies, n=n, wait=wait
+        )
+        # Every page hears every speaker other than itself, later speakers included.
+        unheard = await _unheard(pages, [p.pk for p in speakers], wait)
+        for pk, missing in unheard.items():
+            for speaker in missing:
+                found = await pages[pk].evaluate(DIAGNOSE, speaker)
+                say(f"  N={n}: user {pk} does not hear user {speaker}: {found}")
         await asyncio.sleep(2)  # let the last renegotiations settle
-
-        speaker_pages = [pages[p.pk] for p in speakers]
         # "ours": this script's whole tree (Playwright's driver, the browsers, the server).
-        extra = {"server": server.process.pid, "ours": os.getpid()}
-        cpu0 = tree_cpu({**roots, **extra})
-        busy0, load0, t0 = machine_busy(), load_average(), time.monotonic()
-        sent0 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
-        await asyncio.sleep(window)
-        sent1 = await asyncio.gather(*(page.evaluate(SENT) for page in speaker_pages))
-        cpu1 = tree_cpu({**roots, **extra})
-        busy1, load1, wall = machine_busy(), load_average(), time.monotonic() - t0
-
-        # Still a full mesh at the end of the window?
-        for pk, page in pages.items():
-            state = await audio(page)
-            expected = {p.pk for p in [*speakers, *listeners]} - {pk}
-            if pk not in {p.pk for p in speakers}:
-                expected = {p.pk for p in speakers}
-            if set(state["peers"]) != expected:
-                say(f"  warning: user {pk} has peers {sorted(state['peers'])}")
+        roots.update(server=server.process.pid, ours=os.getpid())
+        figures = await _measure(pages, speakers, roots, window)
     finally:
         for browser in browsers.values():
             await browser.close()
-
-    cpu = {name: cpu_delta(cpu0[name], cpu1[name]) / wall for name in cpu0}
-    per_connection, uplink = [], []
-    for before, after in zip(sent0, sent1, strict=True):
-        payload = after["bytes"] - before["bytes"]
-        wire = (
-            payload
-            + after["headers"]
-            - before["headers"]
-            + WIRE_OVERHEAD * (after["packets"] - before["packets"])
-        )
-        per_connection.append(payload * 8 / wall / 1000 / max(after["connections"], 1))
-        uplink.append(wire * 8 / wall / 1000)
+    cpu = figures.pop("cpu")
     return {
+        **figures,
         "n": n,
         "speakers": len(speakers),
         "listeners": len(listeners),
-        "connections": sum(a["connections"] for a in sent1) / len(sent1),
+        "late": late,
+        "unheard": sum(len(missing) for missing in unheard.values()),
+        "warnings": warnings,
         "arrival_p50": percentile(arrivals, 50) if arrivals else None,
         "arrival_max": max(arrivals) if arrivals else None,
-        "kbps": statistics.mean(per_connection),
-        "uplink": statistics.mean(uplink),
         "speaker_cpu": [cpu[name] for name in names if name.startswith("speaker")],
         "listener_cpu": cpu.get("listeners"),
         "browsers_cpu": sum(cpu[name] for name in names),
         "server_cpu": cpu["server"],
-        "others": max(0.0, (busy1 - busy0) / wall - cpu["ours"]),
-        "load": max(load0, load1),
-        "wall": wall,
     }
 
 
