@@ -9,6 +9,7 @@ from config.celery import app as celery_app
 from config.realtime import serve_sockets_here
 from tests.factories import UserFactory
 from tests.helpers import ChannelListener
+from tests.servers import ServerProcess
 
 # The tests talk to sockets in this process, as the web server does.
 serve_sockets_here()
@@ -63,6 +64,14 @@ async def thread_connections_closed():
     """Async tests reach the database from a worker thread; close its connections after."""
     yield
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def server():
+    """A daphne process serving the project on the test database (and Redis, when set)."""
+    process = ServerProcess().start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

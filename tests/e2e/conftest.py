@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import Client
 
-from tests.servers import ROOT, ServerProcess
+from tests.servers import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -98,13 +98,6 @@ def voice_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("voice") / "voice.wav"
     _write_voice(path)
     return path
-
-
-@pytest.fixture
-def server():
-    process = ServerProcess().start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -110,3 +110,21 @@ async def announced(page, text: str) -> None:
 async def open_room(page, base: str, room) -> None:
     await page.goto(f"{base}/rooms/{room.pk}/")
     await page.wait_for_function("window.roundtable && window.roundtable.state.seq !== null")
+
+
+async def unmute(page) -> None:
+    """Presses Unmute once the page is on stage (everyone arrives muted)."""
+    button = page.locator("[data-action=mute]")
+    await button.wait_for(state="visible")
+    await page.wait_for_selector("[data-action=mute][aria-pressed=true]")
+    await button.click()
+    await page.wait_for_selector("[data-action=mute][aria-pressed=false]")
+
+
+async def join(signed_in, server, room, user, *, talk=False, **page_options):
+    """A page of `user` in the room; with `talk`, unmuted on stage."""
+    page = await signed_in(user, **page_options)
+    await open_room(page, server.url, room)
+    if talk:
+        await unmute(page)
+    return page

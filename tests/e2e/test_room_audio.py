@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import audio, hears, hears_silence, open_room, sends_nothing
+from tests.e2e.room_pages import audio, hears, hears_silence, join, sends_nothing, unmute
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -27,14 +27,6 @@ def ann():
     return UserFactory(username="ann", display_name="Ann Listener")
 
 
-async def _unmute(page):
-    button = page.locator("[data-action=mute]")
-    await button.wait_for(state="visible")
-    await page.wait_for_selector("[data-action=mute][aria-pressed=true]")
-    await button.click()
-    await page.wait_for_selector("[data-action=mute][aria-pressed=false]")
-
-
 @database_sync_to_async
 def _status(room) -> str:
     return Room.objects.get(pk=room.pk).status
@@ -42,11 +34,8 @@ def _status(room) -> str:
 
 async def test_listener_hears_goes_on_stage_and_the_room_ends(server, signed_in, room, ann):
     host = room.host
-    host_page = await signed_in(host)
-    await open_room(host_page, server.url, room)
-    await _unmute(host_page)
-    listener = await signed_in(ann)
-    await open_room(listener, server.url, room)
+    host_page = await join(signed_in, server, room, host, talk=True)
+    listener = await join(signed_in, server, room, ann)
 
     # 1. The listener hears the host, sends nothing and was never asked for a microphone.
     await hears(listener, host.pk)
@@ -60,7 +49,7 @@ async def test_listener_hears_goes_on_stage_and_the_room_ends(server, signed_in,
     await listener.click("[data-action=hand]")
     await host_page.click(f".hand[data-user-id='{ann.pk}'] button")
     await listener.click("[data-action=accept]")
-    await _unmute(listener)
+    await unmute(listener)
     await hears(host_page, ann.pk)
     assert (await audio(listener))["micRequests"] == 1
 
@@ -88,11 +77,8 @@ async def test_listener_hears_goes_on_stage_and_the_room_ends(server, signed_in,
 
 async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(server, signed_in, room, ann):
     host = room.host
-    host_page = await signed_in(host)
-    await open_room(host_page, server.url, room)
-    await _unmute(host_page)
-    listener = await signed_in(ann)
-    await open_room(listener, server.url, room)
+    await join(signed_in, server, room, host, talk=True)
+    listener = await join(signed_in, server, room, ann)
     await hears(listener, host.pk)
 
     # The connection drops as a network would drop it; the page comes back by itself.
@@ -125,12 +111,9 @@ async def test_three_speakers_and_two_listeners_all_hear_every_speaker(server, s
     room, speakers, listeners = panel
     pages = {}
     for person in speakers:
-        pages[person.pk] = await signed_in(person, width=800, height=700)
-        await open_room(pages[person.pk], server.url, room)
-        await _unmute(pages[person.pk])
+        pages[person.pk] = await join(signed_in, server, room, person, talk=True, width=800)
     for person in listeners:
-        pages[person.pk] = await signed_in(person, width=800, height=700)
-        await open_room(pages[person.pk], server.url, room)
+        pages[person.pk] = await join(signed_in, server, room, person, width=800)
 
     for person in [*speakers, *listeners]:
         for speaker in speakers:
@@ -157,14 +140,9 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
 ):
     host = room.host
     cory = await database_sync_to_async(room.co_hosts.get)()
-    for person in (host, cory):
-        page = await signed_in(person)
-        await open_room(page, server.url, room)
-        await _unmute(page)
-        if person == host:
-            host_page = page
-    listener = await signed_in(ann)
-    await open_room(listener, server.url, room)
+    host_page = await join(signed_in, server, room, host, talk=True)
+    await join(signed_in, server, room, cory, talk=True)
+    listener = await join(signed_in, server, room, ann)
     await hears(listener, host.pk)
     await hears(listener, cory.pk)
     await listener.evaluate(f"window.roundtable.mesh.peers.get({cory.pk}).pc.untouched = true")
@@ -187,11 +165,8 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
 
 
 async def test_blocked_autoplay_offers_tap_to_listen(server, signed_in, room, ann):
-    host_page = await signed_in(room.host)
-    await open_room(host_page, server.url, room)
-    await _unmute(host_page)
-    listener = await signed_in(ann, autoplay=False)
-    await open_room(listener, server.url, room)
+    await join(signed_in, server, room, room.host, talk=True)
+    listener = await join(signed_in, server, room, ann, autoplay=False)
     tap = listener.get_by_role("button", name="Tap to listen")
     await tap.wait_for(state="visible")
     await tap.click()

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import announced, audio, hears, hears_silence, open_room
+from tests.e2e.room_pages import announced, audio, hears, hears_silence, join
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -37,13 +37,9 @@ async def _menu_action(page, user, label):
 
 async def test_a_moderator_mutes_a_speaker_and_removes_a_listener(server, signed_in, cast):
     room, host, cory, ann = cast
-    host_page = await signed_in(host)
-    await open_room(host_page, server.url, room)
-    cory_page = await signed_in(cory)
-    await open_room(cory_page, server.url, room)
-    await cory_page.click("[data-action=mute]")
-    listener = await signed_in(ann)
-    await open_room(listener, server.url, room)
+    host_page = await join(signed_in, server, room, host)
+    cory_page = await join(signed_in, server, room, cory, talk=True)
+    listener = await join(signed_in, server, room, ann)
     await hears(listener, cory.pk)
 
     # Mute from the moderator's menu: Cory's page follows, and Ann hears silence.
@@ -68,10 +64,8 @@ async def test_stage_changes_are_announced_and_controls_work_from_the_keyboard(
     server, signed_in, cast
 ):
     room, host, _, ann = cast
-    host_page = await signed_in(host)
-    await open_room(host_page, server.url, room)
-    listener = await signed_in(ann)
-    await open_room(listener, server.url, room)
+    host_page = await join(signed_in, server, room, host)
+    listener = await join(signed_in, server, room, ann)
 
     # Ann raises her hand with the keyboard alone.
     await listener.focus("[data-action=hand]")
@@ -92,10 +86,8 @@ async def test_stage_changes_are_announced_and_controls_work_from_the_keyboard(
 
 async def test_the_room_fits_a_phone(server, signed_in, cast):
     room, host, _, ann = cast
-    host_page = await signed_in(host)
-    await open_room(host_page, server.url, room)
-    phone = await signed_in(ann, width=375, height=740)
-    await open_room(phone, server.url, room)
+    await join(signed_in, server, room, host)
+    phone = await join(signed_in, server, room, ann, width=375, height=740)
     await phone.wait_for_selector(f".tile[data-user-id='{host.pk}']")
     assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     for action in ("leave", "hand"):

@@ -22,7 +22,7 @@ from follows.models import Follow
 from notifications.models import FanOut, Notification
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
-from tests.servers import ServerProcess, WorkerProcess
+from tests.servers import WorkerProcess
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -34,13 +34,6 @@ pytestmark = [
 def through_the_broker():
     """Tasks go to the broker, where the worker process takes them (not run in-process)."""
     celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def server():
-    process = ServerProcess().start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

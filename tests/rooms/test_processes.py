@@ -77,13 +77,6 @@ def listener_user(db):
 
 
 @pytest.fixture
-def server():
-    process = ServerProcess().start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
 def two_servers():
     servers = [ServerProcess().start(), ServerProcess().start()]
     yield servers
