@@ -11,6 +11,8 @@ It prints, per N:
 - the time from a page starting to open the room to its first audio: inbound-rtp bytes
   growing and audioLevel > 0 from every speaker already unmuted when it opened (the first
   speaker has nobody to hear and no figure), p50 and max over the pages;
+- unheard pairs: (page, speaker) pairs still silent --timeout seconds after the last page
+  opened; the run goes on, and says on stderr what the page knew of that connection;
 - a speaker's outbound bitrate per connection (Opus payload, `bytesSent`), averaged over
   the speakers, and a speaker's whole uplink with RTP, SRTP, UDP and IPv4 overhead added
   (`headerBytesSent` + 38 bytes a packet);
@@ -28,8 +30,8 @@ figures worse, and the table says so.
 works on the embedded defaults (SQLite, in-memory channel layer) and with DATABASE_URL and
 REDIS_URL set, always in a database of its own (bench_<name>, or var/bench.sqlite3) that it
 deletes at the end. It needs Chromium (/usr/bin/chromium, or CHROMIUM_PATH) and Playwright.
-The Chromium flags and the voice come from tests/e2e/conftest.py, the stats reader from
-tests/e2e/room_pages.py.
+The Chromium flags and the voice come from tests/e2e/conftest.py, the page helpers from
+tests/e2e/room_pages.py (`open_room`, `unmute`).
 """
 
 import argparse
@@ -60,7 +62,7 @@ from playwright.async_api import async_playwright
 from accounts.models import User
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
-from tests.e2e.room_pages import open_room
+from tests.e2e.room_pages import open_room, unmute
 from tests.servers import ServerProcess
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -247,12 +249,6 @@ def prepare(n: int, speakers: int):
 # --- the browsers -----------------------------------------------------------------------
 
 
-async def _unmute(page) -> None:
-    await page.wait_for_selector("[data-action=mute][aria-pressed=true]")
-    await page.click("[data-action=mute]")
-    await page.wait_for_selector("[data-action=mute][aria-pressed=false]")
-
-
 async def _page(browser, server, cookie: str):
     context = await browser.new_context(viewport={"width": 800, "height": 700})
     await context.add_cookies(
@@ -284,7 +280,7 @@ async def _unheard(pages, speaker_ids, wait: float) -> dict[int, list[int]]:
     return {pk: r["missing"] for pk, r in zip(pages, results, strict=True) if "missing" in r}
 
 
-async def _open_pages(browsers, server, room, speakers, listeners, cookies, *, n, wait):
+async def _open_pages(browsers, server, room, *, speakers, listeners, cookies, n, wait):
     """Opens the pages one after another, the speakers first (each unmuted once up).
     Returns the pages by user id, the arrival times, the pages that missed a speaker on
     arrival, and the console warnings."""
@@ -302,7 +298,7 @@ async def _open_pages(browsers, server, room, speakers, listeners, cookies, *, n
             arrivals.append(seconds)
         late += bool(missing)
         if i < len(speakers):
-            await _unmute(page)
+            await unmute(page)
             on_stage.append(person.pk)
         heard = f", heard in {seconds:.2f} s" if seconds else ""
         if missing:
@@ -352,7 +348,14 @@ async def run_size(playwright, server, voice, *, n: int, s: int, window: float, 
             )
             roots[name] = _find_browser(f"{tag}-{name}")
         pages, arrivals, late, warnings = await _open_pages(
-            browsers, server, room, speakers, listeners, cookies, n=n, wait=wait
+            browsers,
+            server,
+            room,
+            speakers=speakers,
+            listeners=listeners,
+            cookies=cookies,
+            n=n,
+            wait=wait,
         )
         # Every page hears every speaker other than itself, later speakers included.
         unheard = await _unheard(pages, [p.pk for p in speakers], wait)
@@ -392,27 +395,36 @@ def report(rows, window: float) -> None:
         f"{window:g} s window; CPU in cores = CPU seconds per wall second)\n"
     )
     print(
-        "| N | speakers + listeners | time to first audio p50 / max | per connection "
-        "| speaker uplink on the wire | CPU per speaker browser | listeners' browser "
-        "| all browsers | server | rest of machine | load |"
+        "| N | speakers + listeners | time to first audio p50 / max | unheard pairs "
+        "| per connection | speaker uplink on the wire | CPU per speaker browser "
+        "| listeners' browser | all browsers | server | rest of machine | load 1 min |"
     )
-    print("| ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         arrival = f"{r['arrival_p50']:.2f} / {r['arrival_max']:.2f} s" if r["arrival_p50"] else "-"
         listeners = f"{r['listener_cpu']:.2f}" if r["listener_cpu"] is not None else "-"
         print(
-            f"| {r['n']} | {r['speakers']} + {r['listeners']} | {arrival} "
+            f"| {r['n']} | {r['speakers']} + {r['listeners']} | {arrival} | {r['unheard']} "
             f"| {r['kbps']:.1f} kbit/s x {r['connections']:.0f} | {r['uplink']:.0f} kbit/s "
             f"| {' '.join(f'{c:.2f}' for c in r['speaker_cpu'])} | {listeners} "
             f"| {r['browsers_cpu']:.2f} | {r['server_cpu']:.2f} | {r['others']:.2f} "
             f"| {r['load']:.2f} |"
         )
-    busy = [r["n"] for r in rows if r["others"] > 0.25 * CORES or r["load"] > CORES]
+    for r in rows:
+        if r["unheard"] or r["late"]:
+            print(
+                f"\nN = {r['n']}: {r['late']} page(s) did not hear every speaker on arrival and "
+                f"{r['unheard']} page-speaker pair(s) were still silent after the wait (details "
+                "on stderr); those pages are left out of the arrival times."
+            )
+        for warning in r["warnings"][:5]:
+            print(f"  console warning, N = {r['n']}: {warning}")
+    busy = [r["n"] for r in rows if r["others"] > 0.25 * CORES]
     if busy:
         print(
-            f"\nNote: the machine was busy with other work during N = "
-            f"{', '.join(map(str, busy))} (rest of machine > {0.25 * CORES:g} cores or load "
-            f"average > {CORES}); those figures are worse than on an idle machine."
+            f"\nNote: other processes used more than {0.25 * CORES:g} cores during N = "
+            f"{', '.join(map(str, busy))}; those figures are worse than on an idle machine. "
+            "(The load average counts this benchmark's own browsers too.)"
         )
 
 
