@@ -5,19 +5,22 @@ import asyncio
 import time
 
 # Per peer (user id): bytes received and sent, the loudest inbound level, the connection
-# state; plus the page's microphone tracks and <audio> elements.
+# state, the codecs it sends with; plus the page's microphone tracks and <audio> elements.
 AUDIO = """async () => {
   const mesh = window.roundtable.mesh;
   const peers = {};
   for (const [userId, peer] of mesh.peers) {
-    const entry = { received: 0, sent: 0, level: 0, state: peer.pc.connectionState };
-    (await peer.pc.getStats()).forEach((report) => {
+    const entry = { received: 0, sent: 0, level: 0, state: peer.pc.connectionState, sending: [] };
+    const stats = await peer.pc.getStats();
+    stats.forEach((report) => {
       if (report.kind !== "audio") return;
       if (report.type === "inbound-rtp") {
         entry.received += report.bytesReceived || 0;
         entry.level = Math.max(entry.level, report.audioLevel || 0);
       } else if (report.type === "outbound-rtp") {
         entry.sent += report.bytesSent || 0;
+        const codec = stats.get(report.codecId);
+        if (codec) entry.sending.push(`${codec.mimeType} ${codec.sdpFmtpLine}`);
       }
     });
     peers[userId] = entry;

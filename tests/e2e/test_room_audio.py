@@ -51,7 +51,13 @@ async def test_listener_hears_goes_on_stage_and_the_room_ends(server, signed_in,
     await listener.click("[data-action=accept]")
     await unmute(listener)
     await hears(host_page, ann.pk)
-    assert (await audio(listener))["micRequests"] == 1
+    state = await audio(listener)
+    assert state["micRequests"] == 1
+    # Opus set for voice: mono, discontinuous transmission, 32 kbit/s.
+    (codec,) = state["peers"][host.pk]["sending"]
+    assert codec.startswith("audio/opus ")
+    for parameter in ("stereo=0", "usedtx=1", "maxaveragebitrate=32000"):
+        assert parameter in codec.split(" ", 1)[1].split(";")
 
     # 3. The host mutes: what the listener receives from them falls silent.
     await host_page.click("[data-action=mute]")

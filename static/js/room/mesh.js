@@ -36,7 +36,10 @@ function newSessionId() {
 }
 
 // Opus tuned for voice: mono, discontinuous transmission, in-band FEC, ~32 kbit/s. The
-// format parameters in a description say what its sender wants to receive.
+// format parameters of a description say what its sender wants to receive, and an encoder
+// follows those of the remote description: so they are set on the peer's description as it
+// is applied, and our own descriptions are made and set in one step, as perfect negotiation
+// needs.
 export function tuneOpus(sdp) {
   const match = sdp.match(/a=rtpmap:(\d+) opus\/48000/i);
   if (!match) return sdp;
@@ -95,9 +98,7 @@ class Peer {
   async offer() {
     try {
       this.makingOffer = true;
-      const offer = await this.pc.createOffer();
-      if (this.pc.signalingState !== "stable") return;
-      await this.pc.setLocalDescription({ type: "offer", sdp: tuneOpus(offer.sdp) });
+      await this.pc.setLocalDescription();
       this.send({ description: this.pc.localDescription.toJSON() });
     } catch (error) {
       console.warn("offer to", this.userId, "failed:", error);
@@ -114,11 +115,12 @@ class Peer {
       this.ignoreOffer = !this.polite && collision;
       if (this.ignoreOffer) return;
       if (description.type === "answer" && pc.signalingState !== "have-local-offer") return;
-      await pc.setRemoteDescription(description);
+      await pc.setRemoteDescription(
+        description.sdp ? { type: description.type, sdp: tuneOpus(description.sdp) } : description,
+      );
       if (description.type === "offer") {
         clearTimeout(this.nudge);
-        const answer = await pc.createAnswer();
-        await pc.setLocalDescription({ type: "answer", sdp: tuneOpus(answer.sdp) });
+        await pc.setLocalDescription();
         this.send({ description: pc.localDescription.toJSON() });
       }
     } else if (candidate) {
