@@ -147,7 +147,7 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
     host = room.host
     cory = await database_sync_to_async(room.co_hosts.get)()
     host_page = await join(signed_in, server, room, host, talk=True)
-    await join(signed_in, server, room, cory, talk=True)
+    cory_page = await join(signed_in, server, room, cory, talk=True)
     listener = await join(signed_in, server, room, ann)
     await hears(listener, host.pk)
     await hears(listener, cory.pk)
@@ -168,6 +168,16 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
         f"window.roundtable.mesh.peers.get({cory.pk}).pc.untouched === true"
     )
     await hears(listener, cory.pk)
+
+    # A connection renegotiated so that it carries no voice at all is built anew.
+    await cory_page.evaluate(
+        f"window.roundtable.mesh.peers.get({ann.pk}).transceiver.direction = 'inactive'"
+    )
+    await listener.wait_for_selector(
+        f".tile[data-user-id='{cory.pk}'] [data-reconnecting]:visible", timeout=20000
+    )
+    await hears(listener, cory.pk)
+    await hears(listener, host.pk)
 
 
 async def test_blocked_autoplay_offers_tap_to_listen(server, signed_in, room, ann):

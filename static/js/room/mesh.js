@@ -282,16 +282,20 @@ export class Mesh {
     for (const track of this.mic?.getAudioTracks() ?? []) track.enabled = !this.muted;
   }
 
-  restart(userId) {
+  // First an ICE restart; when that did not help, or nothing was ever set up to carry
+  // their voice to us, a new connection (the peer starts over with us on its first signal).
+  restart(userId, { rebuild = false } = {}) {
     const peer = this.peers.get(userId);
     if (!peer) return;
     peer.stalls += 1;
     peer.reconnecting = true;
     peer.lastProgress = performance.now();
-    if (peer.stalls === 1) {
+    if (peer.stalls === 1 && !rebuild) {
       peer.pc.restartIce();
     } else {
-      this.reopen(userId).reconnecting = true;
+      const fresh = this.reopen(userId);
+      fresh.reconnecting = true;
+      fresh.stalls = peer.stalls;
     }
   }
 
@@ -316,13 +320,18 @@ export class Mesh {
       const speaking = level > SPEAKING_LEVEL;
       if (speaking !== peer.level > SPEAKING_LEVEL) changed = true;
       peer.level = level;
-      if (bytes > peer.lastBytes || !this.expectsVoice(userId)) {
+      // Negotiated to carry their voice to us at all?
+      const receiving = peer.pc
+        .getTransceivers()
+        .some((t) => t.currentDirection === "sendrecv" || t.currentDirection === "recvonly");
+      const flowing = receiving && bytes > peer.lastBytes;
+      if (flowing || !this.expectsVoice(userId)) {
         if (peer.reconnecting) changed = true;
         peer.reconnecting = false;
-        peer.stalls = bytes > peer.lastBytes ? 0 : peer.stalls;
+        peer.stalls = flowing ? 0 : peer.stalls;
         peer.lastProgress = now;
       } else if (now - peer.lastProgress > STALL_MS) {
-        this.restart(userId);
+        this.restart(userId, { rebuild: !receiving });
         changed = true;
       }
       peer.lastBytes = bytes;
