@@ -259,7 +259,7 @@ SPECTACULAR_SETTINGS = {
 # Sized to what a browser mesh carries: each speaker sends one stream to every member, so a
 # speaker's upload and encoder count grow with the room (the README has the figures).
 ROOM_SPEAKER_CAP = env.int("ROOM_SPEAKER_CAP", default=8)
-ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=40)
+ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=25)
 # A room whose last moderator left stays live this long so they can come back.
 ROOM_MODERATOR_GRACE_SECONDS = env.int("ROOM_MODERATOR_GRACE_SECONDS", default=60)
 # Clients ping every 15 s; a connection silent this long is closed, a member unseen this long
