@@ -54,8 +54,6 @@ import django
 django.setup()
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from playwright.async_api import async_playwright
 
@@ -63,7 +61,7 @@ from accounts.models import User
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
 from tests.e2e.room_pages import open_room, unmute
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, session_keys
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
@@ -233,14 +231,7 @@ def prepare(n: int, speakers: int):
         User(username=f"mesh{tag}_{i}", display_name=f"Mesh {n}.{i}") for i in range(n)
     )
     users = list(User.objects.filter(username__startswith=f"mesh{tag}_").order_by("pk"))
-    cookies = {}
-    for user in users:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        cookies[user.pk] = session.session_key
+    cookies = {user.pk: key for user, key in zip(users, session_keys(users), strict=True)}
     room = room_create(host=users[0], title=f"Mesh benchmark {n}", co_hosts=users[1:speakers])
     connection.close()  # the server process writes to the same database from now on
     return room, users[:speakers], users[speakers:], cookies

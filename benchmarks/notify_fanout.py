@@ -35,10 +35,7 @@ import django
 django.setup()
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from websockets.asyncio.client import connect
@@ -49,7 +46,7 @@ from config.celery import app as celery_app
 from follows.models import Follow
 from notifications.models import Notification
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, WorkerProcess
+from tests.servers import ServerProcess, WorkerProcess, session_keys
 
 BATCH = 5000
 
@@ -92,25 +89,6 @@ def _people(prefix: str, n: int, password: str) -> list[User]:
             ]
         )
     return users
-
-
-def _sessions(users: list[User]) -> list[str]:
-    """A signed-in session per person, as the browser's cookie value."""
-    expire = timezone.now() + timezone.timedelta(days=1)
-    rows, keys = [], []
-    for user in users:
-        key = uuid.uuid4().hex
-        data = {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-        rows.append(
-            Session(session_key=key, session_data=SessionStore().encode(data), expire_date=expire)
-        )
-        keys.append(key)
-    Session.objects.bulk_create(rows, batch_size=BATCH)
-    return keys
 
 
 async def _open_socket(server: ServerProcess, key: str, tries: int = 5):
@@ -212,7 +190,7 @@ async def _run_size(
             (Follow(follower=p, followee=host) for p in people), batch_size=BATCH
         )
     )
-    keys = await in_thread(_sessions, people[:online])
+    keys = await in_thread(session_keys, people[:online])
     say(f"{followers:,} followers ready; opening {online:,} sockets")
     sockets = await _open_sockets(server, keys)
     say("sockets open; starting the room")

@@ -32,8 +32,6 @@ import django
 django.setup()
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import get_runner
 from websockets.asyncio.client import connect
@@ -41,7 +39,7 @@ from websockets.asyncio.client import connect
 from accounts.models import User
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, session_keys
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -257,14 +255,7 @@ def prepare(m: int):
     User.objects.all().delete()
     User.objects.bulk_create(User(username=f"bench{i}") for i in range(m + 1))
     users = list(User.objects.order_by("pk"))
-    cookies = {}
-    for user in users:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        cookies[user.pk] = session.session_key
+    cookies = {user.pk: key for user, key in zip(users, session_keys(users), strict=True)}
     room = room_create(host=users[0], title="Fan-out benchmark")
     return room, users[0].pk, [u.pk for u in users[1:]], cookies
 

@@ -6,10 +6,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import connection
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +23,28 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def session_keys(users, batch_size: int = 5000) -> list[str]:
+    """A signed-in session per person, written in bulk: the value of the session cookie a
+    client of a server process sends (benchmarks sign thousands of people in at once)."""
+    expire = timezone.now() + timezone.timedelta(days=1)
+    rows = [
+        Session(
+            session_key=uuid.uuid4().hex,
+            session_data=SessionStore().encode(
+                {
+                    SESSION_KEY: str(user.pk),
+                    BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+                    HASH_SESSION_KEY: user.get_session_auth_hash(),
+                }
+            ),
+            expire_date=expire,
+        )
+        for user in users
+    ]
+    Session.objects.bulk_create(rows, batch_size=batch_size)
+    return [row.session_key for row in rows]
 
 
 def test_database_url() -> str:
