@@ -165,27 +165,28 @@ class Client:
             additional_headers=self.server.headers(self.user_id),
             max_size=2**20,
             open_timeout=60,
+            ping_interval=None,  # the protocol's own ping below keeps the member alive
         ) as ws:
             first = json.loads(await ws.recv())
             assert first["type"] == "room.snapshot", first
             self.join_latency = time.perf_counter() - started
             joined.set()
-            pinger = asyncio.create_task(self._ping(ws))
+            helpers = [asyncio.create_task(self._ping(ws)), asyncio.create_task(self._read(ws))]
             try:
-                while not done.is_set():
-                    try:
-                        text = await asyncio.wait_for(ws.recv(), 0.5)
-                    except TimeoutError:
-                        continue
-                    frame = json.loads(text)
-                    self.frames += 1
-                    if frame["type"] == "members.batch":
-                        self.join_frames += 1
-                    if frame["type"] == "member.updated":
-                        self.seen[frame["seq"]] = time.perf_counter()
-                        self.arrived(frame["seq"]).set()
+                await done.wait()
             finally:
-                pinger.cancel()
+                for helper in helpers:
+                    helper.cancel()
+
+    async def _read(self, ws):
+        async for text in ws:
+            frame = json.loads(text)
+            self.frames += 1
+            if frame["type"] == "members.batch":
+                self.join_frames += 1
+            if frame["type"] == "member.updated":
+                self.seen[frame["seq"]] = time.perf_counter()
+                self.arrived(frame["seq"]).set()
 
     @staticmethod
     async def _ping(ws):
@@ -197,8 +198,13 @@ class Client:
 async def drive(server, *, room_id, moderator_id, listener_ids, rate, events):
     done = asyncio.Event()
     cpu_before = cpu_seconds(server.process.pid)
+    # The moderator reads nothing while the audience joins: its frames wait in an unbounded
+    # queue, and the protocol's own ping keeps it alive.
     async with connect(
-        server.url(room_id, moderator_id), additional_headers=server.headers(moderator_id)
+        server.url(room_id, moderator_id),
+        additional_headers=server.headers(moderator_id),
+        ping_interval=None,
+        max_queue=None,
     ) as moderator:
         snapshot = json.loads(await moderator.recv())
         assert snapshot["type"] == "room.snapshot", snapshot
