@@ -9,7 +9,7 @@ from config.celery import app as celery_app
 from config.realtime import serve_sockets_here
 from tests.factories import UserFactory
 from tests.helpers import ChannelListener
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, WorkerProcess
 
 # The tests talk to sockets in this process, as the web server does.
 serve_sockets_here()
@@ -72,6 +72,21 @@ def server():
     process = ServerProcess().start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def workers():
+    """Starts Celery worker processes on demand (`workers(**env)`) and stops whatever is left
+    after."""
+    started = []
+
+    def start(**env):
+        started.append(WorkerProcess(**env).start())
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

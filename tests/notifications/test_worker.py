@@ -22,7 +22,6 @@ from follows.models import Follow
 from notifications.models import FanOut, Notification
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
-from tests.servers import WorkerProcess
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -34,20 +33,6 @@ pytestmark = [
 def through_the_broker():
     """Tasks go to the broker, where the worker process takes them (not run in-process)."""
     celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def workers():
-    """Starts workers on demand (`workers(**env)`) and stops whatever is left after."""
-    started = []
-
-    def start(**env):
-        started.append(WorkerProcess(**env).start())
-        return started[-1]
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def _cookie(user) -> str:
