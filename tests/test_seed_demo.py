@@ -15,6 +15,11 @@ def test_seed_demo_makes_a_living_site(settings):
     maya = User.objects.get(username="maya")
     assert maya.check_password("roundtable-demo")
     assert User.objects.get(username="admin").is_superuser
+    moderator = User.objects.get(username="mod")
+    assert moderator.is_staff
+    assert not moderator.is_superuser
+    assert list(moderator.groups.values_list("name", flat=True)) == ["Moderators"]
+    assert moderator.has_perm("accounts.change_report")
     assert Follow.objects.filter(followee=maya).count() >= 3
     assert Club.objects.count() == 2
     assert ClubMembership.objects.filter(status=ClubMembership.Status.PENDING).exists()

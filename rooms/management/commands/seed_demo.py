@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -130,6 +131,14 @@ class Command(BaseCommand):
         if created:
             admin.set_password(DEMO_PASSWORD)
             admin.save(update_fields=["password"])
+        # Staff with only the Moderators group's permissions (made by a migration).
+        moderator, created = User.objects.get_or_create(
+            username="mod", defaults={"display_name": "Morgan Moderator", "is_staff": True}
+        )
+        if created:
+            moderator.set_password(DEMO_PASSWORD)
+            moderator.save(update_fields=["password"])
+            moderator.groups.add(*Group.objects.filter(name="Moderators"))
         for follower, followee in FOLLOWS:
             Follow.objects.get_or_create(follower=people[follower], followee=people[followee])
         for spec in CLUBS:
@@ -158,7 +167,7 @@ class Command(BaseCommand):
         names = ", ".join(people)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data loaded: {names} and admin, all with password '{DEMO_PASSWORD}'."
+                f"Demo data loaded: {names}, admin and mod, all with password '{DEMO_PASSWORD}'."
             )
         )
 
