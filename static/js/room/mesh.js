@@ -214,8 +214,17 @@ export class Mesh {
   open(userId) {
     const peer = new Peer(this, userId);
     this.peers.set(userId, peer);
-    if (this.mic) peer.setVoice(this.mic.getAudioTracks()[0], this.mic);
+    if (this.mic) this.giveVoice(peer, this.mic);
     return peer;
+  }
+
+  // One connection failing to take our voice (closed meanwhile) must not stop the others.
+  async giveVoice(peer, stream) {
+    try {
+      await peer.setVoice(stream ? stream.getAudioTracks()[0] : null, stream);
+    } catch (error) {
+      console.warn("voice to", peer.userId, "failed:", error);
+    }
   }
 
   drop(userId) {
@@ -262,13 +271,11 @@ export class Mesh {
       }
       this.mic = stream;
       this.applyMute();
-      for (const peer of this.peers.values()) {
-        await peer.setVoice(stream.getAudioTracks()[0], stream);
-      }
+      for (const peer of this.peers.values()) await this.giveVoice(peer, stream);
     } else {
       const mic = this.mic;
       this.mic = null;
-      for (const peer of this.peers.values()) await peer.setVoice(null);
+      for (const peer of this.peers.values()) await this.giveVoice(peer, null);
       for (const track of mic?.getTracks() ?? []) track.stop();
     }
   }
