@@ -269,7 +269,12 @@ def prepare(m: int):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listeners", type=int, nargs="+", default=[100, 500, 1000])
-    parser.add_argument("--rate", type=float, default=100, help="listener joins per second")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=20,
+        help="listener joins per second (one server process takes 25-40 a second)",
+    )
     parser.add_argument("--events", type=int, default=20, help="stage events per run")
     args = parser.parse_args()
 
