@@ -61,7 +61,7 @@ from accounts.models import User
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
 from tests.e2e.room_pages import open_room, unmute
-from tests.servers import ServerProcess, session_keys
+from tests.servers import ServerProcess, benchmark_database, session_keys
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
@@ -210,18 +210,6 @@ def load_average() -> float:
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-# --- the database -----------------------------------------------------------------------
-
-
-def _use_own_database() -> None:
-    test = settings.DATABASES["default"]["TEST"]
-    if connection.vendor == "sqlite":
-        test["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
-    else:
-        test["NAME"] = f"bench_{settings.DATABASES['default']['NAME']}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
 
 
 def prepare(n: int, speakers: int):
@@ -438,38 +426,37 @@ def main() -> None:
     if not 1 <= args.speakers <= settings.ROOM_SPEAKER_CAP:
         sys.exit(f"--speakers is between 1 and ROOM_SPEAKER_CAP ({settings.ROOM_SPEAKER_CAP}).")
 
-    _use_own_database()
-    server = ServerProcess(LOG_LEVEL="WARNING").start()
-    rows = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="mesh-bench-") as folder:
-            voice = Path(folder) / "voice.wav"
-            _write_voice(voice)
+    with benchmark_database():
+        server = ServerProcess(LOG_LEVEL="WARNING").start()
+        rows = []
+        try:
+            with tempfile.TemporaryDirectory(prefix="mesh-bench-") as folder:
+                voice = Path(folder) / "voice.wav"
+                _write_voice(voice)
 
-            async def run_all():
-                async with async_playwright() as playwright:
-                    for n in args.pages:
-                        s = min(n, args.speakers)
-                        say(f"N={n}: {s} speakers, {n - s} listeners")
-                        rows.append(
-                            await run_size(
-                                playwright,
-                                server,
-                                voice,
-                                n=n,
-                                s=s,
-                                window=args.window,
-                                wait=args.timeout,
+                async def run_all():
+                    async with async_playwright() as playwright:
+                        for n in args.pages:
+                            s = min(n, args.speakers)
+                            say(f"N={n}: {s} speakers, {n - s} listeners")
+                            rows.append(
+                                await run_size(
+                                    playwright,
+                                    server,
+                                    voice,
+                                    n=n,
+                                    s=s,
+                                    window=args.window,
+                                    wait=args.timeout,
+                                )
                             )
-                        )
 
-            asyncio.run(run_all())
-    except Exception:
-        say(server.output()[-3000:])
-        raise
-    finally:
-        server.stop()
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+                asyncio.run(run_all())
+        except Exception:
+            say(server.output()[-3000:])
+            raise
+        finally:
+            server.stop()
     report(rows, args.window)
 
 

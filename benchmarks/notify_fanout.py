@@ -46,7 +46,7 @@ from config.celery import app as celery_app
 from follows.models import Follow
 from notifications.models import Notification
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, WorkerProcess, session_keys
+from tests.servers import ServerProcess, WorkerProcess, benchmark_database, session_keys
 
 BATCH = 5000
 
@@ -68,15 +68,6 @@ async def in_thread(function, *args, **kwargs):
 
 
 COLUMNS = "recipient_id, kind, subject, actor_id, room_id, club_id, created"
-
-
-def _use_own_database() -> None:
-    test = settings.DATABASES["default"]["TEST"]
-    if connection.vendor == "sqlite":
-        test["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
-    else:
-        test["NAME"] = f"bench_{settings.DATABASES['default']['NAME']}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
 
 
 def _people(prefix: str, n: int, password: str) -> list[User]:
@@ -230,29 +221,30 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    _use_own_database()
-    celery_app.conf.task_always_eager = False
-    password = make_password("bench-password")
-    server = ServerProcess().start()
-    workers = [WorkerProcess().start() for _ in range(args.workers)]
-    mode = f"{connection.vendor}, {'Redis' if settings.REDIS_URL else 'embedded broker and relay'}"
-    results = []
-    try:
-        for size in args.followers:
-            results.append(
-                asyncio.run(
-                    _run_size(server, size, min(args.online, size), password, args.push_timeout)
+    with benchmark_database():
+        celery_app.conf.task_always_eager = False
+        password = make_password("bench-password")
+        server = ServerProcess().start()
+        workers = [WorkerProcess().start() for _ in range(args.workers)]
+        mode = (
+            f"{connection.vendor}, {'Redis' if settings.REDIS_URL else 'embedded broker and relay'}"
+        )
+        results = []
+        try:
+            for size in args.followers:
+                results.append(
+                    asyncio.run(
+                        _run_size(server, size, min(args.online, size), password, args.push_timeout)
+                    )
                 )
-            )
-    except Exception:
-        for process in (*workers, server):
-            say(process.output()[-3000:])
-        raise
-    finally:
-        for worker in workers:
-            worker.stop()
-        server.stop()
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        except Exception:
+            for process in (*workers, server):
+                say(process.output()[-3000:])
+            raise
+        finally:
+            for worker in workers:
+                worker.stop()
+            server.stop()
 
     floor_name = "one COPY" if connection.vendor == "postgresql" else "one executemany"
     out = io.StringIO()

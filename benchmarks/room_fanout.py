@@ -33,13 +33,12 @@ django.setup()
 
 from django.conf import settings
 from django.db import connection
-from django.test.utils import get_runner
 from websockets.asyncio.client import connect
 
 from accounts.models import User
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, free_port, session_keys
+from tests.servers import ServerProcess, benchmark_database, free_port, session_keys
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -280,17 +279,8 @@ def main():
 
     if not settings.REDIS_URL:
         sys.exit("Set REDIS_URL (and DATABASE_URL for Postgres): the benchmark uses Redis.")
-    # A database of its own, never the one the tests or `make run` use.
-    database = settings.DATABASES["default"]
-    database["TEST"]["NAME"] = (
-        str(settings.VAR_DIR / "bench.sqlite3")
-        if database["ENGINE"].endswith("sqlite3")
-        else f"bench_{database['NAME']}"
-    )
-    runner = get_runner(settings)(verbosity=0, interactive=False)
-    old = runner.setup_databases()
     rows = []
-    try:
+    with benchmark_database():
         for m in args.listeners:
             room, moderator_id, listener_ids, cookies = prepare(m)
             run = {
@@ -313,8 +303,6 @@ def main():
                 floor_server.stop()
             rows.append((m, mine, floor))
             report(rows[-1:], args)
-    finally:
-        runner.teardown_databases(old)
     print("\nAll runs:")
     report(rows, args)
 

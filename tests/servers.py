@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +24,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def benchmark_database():
+    """A throw-away database next to the configured one (`bench_<name>`, or
+    var/bench.sqlite3), made from the migrations and dropped after: a benchmark never touches
+    the data of the tests or of `make run`."""
+    database = settings.DATABASES["default"]
+    database["TEST"]["NAME"] = (
+        str(settings.VAR_DIR / "bench.sqlite3")
+        if connection.vendor == "sqlite"
+        else f"bench_{database['NAME']}"
+    )
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 def session_keys(users, batch_size: int = 5000) -> list[str]:
