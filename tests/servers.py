@@ -90,14 +90,70 @@ def project_env(**overrides) -> dict:
     return env
 
 
-class ServerProcess:
-    """`daphne config.asgi:application` on a free port of 127.0.0.1."""
+class ChildProcess:
+    """A process of the project started by a test, on this run's database and Redis, with
+    its output in a log file for failure messages."""
+
+    name = "process"
+    stop_timeout = 10
 
     def __init__(self, **env):
-        self.port = free_port()
         self.env = project_env(**env)
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log")  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{self.name}-", suffix=".log")  # noqa: SIM115
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", *self.command()],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.output()}")
+            if self.ready():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} was not ready within {timeout} s: {self.output()}")
+
+    def output(self) -> str:
+        """What the process printed so far."""
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies without closing or acknowledging anything, as a crashed
+        server or worker does."""
+        self.process.kill()
+        self.process.wait()
+
+
+class ServerProcess(ChildProcess):
+    """`daphne config.asgi:application` on a free port of 127.0.0.1."""
+
+    name = "daphne"
+
+    def __init__(self, **env):
+        super().__init__(**env)
+        self.port = free_port()
 
     @property
     def url(self) -> str:
@@ -107,107 +163,37 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "ServerProcess":
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not listen within {timeout} s: {self.output()}")
+    def command(self) -> list[str]:
+        return ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
 
-    def output(self) -> str:
-        """What the server printed so far (for failure messages)."""
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        """SIGKILL: the process dies without closing anything, as a crashed worker does."""
-        self.process.kill()
-        self.process.wait()
+    def ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """`celery -A config worker --pool=solo`, as `make run` starts it, on the test database
     and broker."""
 
-    def __init__(self, **env):
-        self.env = project_env(**env)
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log")  # noqa: SIM115
+    name = "worker"
+    stop_timeout = 15
 
-    def start(self, timeout: float = 60) -> "WorkerProcess":
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"test-{os.getpid()}-{free_port()}@%h",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited: {self.output()}")
-            if " ready." in self.output():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the worker was not ready within {timeout} s: {self.output()}")
+    def command(self) -> list[str]:
+        return [
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-{os.getpid()}-{free_port()}@%h",
+        ]
 
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self) -> None:
-        """SIGKILL in the middle of whatever it does: nothing is acknowledged or cleaned up."""
-        self.process.kill()
-        self.process.wait()
+    def ready(self) -> bool:
+        return " ready." in self.output()

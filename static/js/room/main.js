@@ -40,13 +40,13 @@ const mesh = new Mesh({
   myId,
   send: (frame) => socket?.send(frame),
   playback,
+  // Whose voice should be arriving: connected, unmuted people on stage.
+  expectsVoice: (userId) => {
+    const member = state.members.get(userId);
+    return onStage(member) && !member.muted && member.connected !== false;
+  },
   onPeers: () => view.renderMarks(),
 });
-// Whose voice should be arriving: connected, unmuted people on stage.
-mesh.expectsVoice = (userId) => {
-  const member = state.members.get(userId);
-  return onStage(member) && !member.muted && member.connected !== false;
-};
 
 const view = new RoomView(root, {
   state,

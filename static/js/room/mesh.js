@@ -178,8 +178,9 @@ async function capBitrate(sender) {
 
 export class Mesh {
   // send(frame): to the room socket. playback: where remote voices play.
+  // expectsVoice(userId): whether that person's voice should be arriving now.
   // onPeers(): called when peers' speaking or reconnecting marks change.
-  constructor({ myId, send, playback, onPeers }) {
+  constructor({ myId, send, playback, expectsVoice, onPeers }) {
     this.myId = myId;
     this.send = send;
     this.playback = playback;
@@ -190,7 +191,7 @@ export class Mesh {
     this.micWanted = false;
     this.muted = true;
     this.myLevel = 0;
-    this.expectsVoice = () => false;
+    this.expectsVoice = expectsVoice;
     this.allowed = new Set();
     this.statsTimer = setInterval(() => this.watch(), STATS_MS);
   }
