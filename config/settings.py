@@ -5,6 +5,7 @@ in-memory channel layer, local-memory cache, a file-system Celery broker) so tha
 needs nothing but Python; DATABASE_URL and REDIS_URL switch to Postgres and Redis.
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -180,6 +181,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Drops members whose connection died without a goodbye; ends unmoderated rooms.
     "sweep-presence": {"task": "rooms.tasks.sweep_presence", "schedule": 10.0},
+    # Rooms and participants at the media server that the database does not account for.
+    "reconcile-media": {"task": "rooms.tasks.reconcile_media", "schedule": 30.0},
     # "Starting soon" reminders; also re-sends fan-outs a broker outage kept from starting.
     "send-room-reminders": {"task": "notifications.tasks.send_room_reminders", "schedule": 60.0},
 }
@@ -269,6 +272,38 @@ ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
 # Audience joins and leaves are coalesced into one members.batch frame per window.
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
+
+# --- Media server (Janus) for rooms past the mesh --------------------------------------
+# "auto": rooms start on the browser mesh and move, live, to the media server once they grow
+# past ROOM_MESH_MAX_MEMBERS (when one is configured); "sfu": every room starts on it;
+# "mesh": never. Without a media server a room holds ROOM_MAX_MEMBERS.
+ROOM_MEDIA = env.str("ROOM_MEDIA", default="auto")
+if ROOM_MEDIA not in ("auto", "sfu", "mesh"):
+    raise ImproperlyConfigured("ROOM_MEDIA is 'auto', 'sfu' or 'mesh'.")
+# At 12 members a speaker's browser already sends 11 streams (about 0.45 core and 0.7 Mbit/s,
+# README); past it the room moves to the media server.
+ROOM_MESH_MAX_MEMBERS = env.int("ROOM_MESH_MAX_MEMBERS", default=12)
+# A room on the media server holds this many (the README has the figures per core).
+ROOM_SFU_MAX_MEMBERS = env.int("ROOM_SFU_MAX_MEMBERS", default=10_000)
+# ws://<private address>:<port>, or unix:<path> for a Janus on this machine (what `make run`
+# starts). Empty: no media server.
+JANUS_URL = env.str("JANUS_URL", default="")
+JANUS_API_SECRET = env.str("JANUS_API_SECRET", default="")
+JANUS_ADMIN_KEY = env.str("JANUS_ADMIN_KEY", default="")
+if JANUS_URL and not (JANUS_API_SECRET and JANUS_ADMIN_KEY):
+    if not DEBUG:
+        raise ImproperlyConfigured("JANUS_URL needs JANUS_API_SECRET and JANUS_ADMIN_KEY.")
+    # Development: derived from SECRET_KEY, so `make run`'s private Janus and the web server
+    # agree without a file of secrets.
+    JANUS_API_SECRET = JANUS_API_SECRET or hashlib.sha256(f"api:{SECRET_KEY}".encode()).hexdigest()
+    JANUS_ADMIN_KEY = JANUS_ADMIN_KEY or hashlib.sha256(f"admin:{SECRET_KEY}".encode()).hexdigest()
+# Passed to Janus's ice_enforce_list: the interfaces it gathers candidates on.
+JANUS_ICE_ENFORCE_LIST = env.str("JANUS_ICE_ENFORCE_LIST", default="")
+# The UDP ports Janus uses for peers (open them in the firewall), and the ports its streaming
+# mountpoints take for the stage's mix (bound to 127.0.0.1, never opened).
+JANUS_RTP_PORT_RANGE = env.str("JANUS_RTP_PORT_RANGE", default="20000-40000")
+JANUS_FORWARD_PORT_RANGE = env.str("JANUS_FORWARD_PORT_RANGE", default="40001-44000")
+JANUS_DEBUG_LEVEL = env.int("JANUS_DEBUG_LEVEL", default=3)
 
 # --- Notifications ----------------------------------------------------------------------
 # A room event's audience is written in chunks of this many rows, one task each.

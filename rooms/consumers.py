@@ -20,6 +20,7 @@ from config.realtime import ensure_relay_running
 from rooms import selectors, signalling
 from rooms.events import SIGNAL, dumps
 from rooms.limits import FloodGuard
+from rooms.media.sessions import MediaSessions
 from rooms.models import Room
 from rooms.services import lifecycle, presence, stage
 
@@ -112,6 +113,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_heard = time.monotonic()
         self.flood = FloodGuard()
         self.watchdog = None
+        self.media = None
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self._refuse("not_authenticated", "Sign in to join rooms.", CLOSE_UNAUTHENTICATED)
@@ -138,6 +140,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._refuse(error.code, error.message, _close_code_for(error))
             return
         self.joined = True
+        self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_json)
         if joined.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
         await self.send(text_data=dumps(snapshot))
@@ -154,6 +157,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        if self.media is not None:
+            await self.media.close()
         if self.joined and not self.leaving:
             await self._leave(explicit=False)
 
@@ -191,7 +196,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             frame = self._parse(text_data)
             ref = frame.get("ref")
             kind = frame["type"]
-            verdict = self.flood.check(FloodGuard.SIGNAL if kind == "signal" else FloodGuard.ACTION)
+            signalling = kind == "signal" or kind.startswith("media.")
+            verdict = self.flood.check(FloodGuard.SIGNAL if signalling else FloodGuard.ACTION)
             if verdict == "close":
                 await self.send_json(
                     {"type": "error", "code": "rate_limited", "message": "Too many messages."}
@@ -244,6 +250,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=dumps(page))
         elif kind == "signal":
             await self._relay_signal(frame)
+        elif kind.startswith("media."):
+            await self.media.receive(kind, frame)
         elif kind == "room.leave":
             self.leaving = True
             await self._leave(explicit=True)
@@ -299,6 +307,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=message["code"])
         if was_in_room:
             await self._leave(explicit=True)
+
+    async def room_media_revoke(self, message):
+        if self.media is not None:
+            await self.media.revoke(message["reason"])
 
     async def room_signal(self, message):
         frame = {key: value for key, value in message.items() if key != "type"}

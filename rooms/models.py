@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import uuid
 
 from django.conf import settings
@@ -20,6 +22,10 @@ class Room(models.Model):
         SCHEDULED = "scheduled", "Scheduled"
         LIVE = "live", "Live"
         ENDED = "ended", "Ended"
+
+    class Media(models.TextChoices):
+        MESH = "mesh", "Browser mesh"
+        SFU = "sfu", "Media server"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
@@ -52,6 +58,8 @@ class Room(models.Model):
     speaker_cap = models.PositiveSmallIntegerField(
         help_text="Most people on stage at once (moderators included)."
     )
+    # How its audio travels; a room moves from the mesh to the media server, never back.
+    media = models.CharField(max_length=4, choices=Media.choices, default=Media.MESH)
     # The number of the last event sent to the room's members; grows by one per event.
     seq = models.PositiveBigIntegerField(default=0)
     # Set while no moderator is connected; the sweep ends the room after the grace period.
@@ -83,6 +91,9 @@ class Room(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(speaker_cap__gte=1), name="rooms_room_speaker_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(media__in=["mesh", "sfu"]), name="rooms_room_media_valid"
             ),
         ]
 
@@ -243,3 +254,34 @@ class ModerationLog(models.Model):
         return (
             f"{self.actor or 'system'}: {self.get_action_display()} ({self.created:%Y-%m-%d %H:%M})"
         )
+
+
+class MediaBridge(models.Model):
+    """A room's place on the media server: an AudioBridge room for the stage and a Streaming
+    mountpoint, fed by the bridge's RTP forward, for the audience. The id is ours and the
+    passwords derive from it and the admin key, so the server can find, re-create and destroy
+    them after either side restarts, even with no row left for them."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, primary_key=True)
+    # The same number names the AudioBridge room and the mountpoint (two plugins).
+    janus_id = models.PositiveBigIntegerField(unique=True)
+    # The mountpoint's RTP port for the mix, known once it exists.
+    forward_port = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.room} on the media server ({self.janus_id})"
+
+    @property
+    def secret(self) -> str:
+        return janus_password(self.janus_id, "secret")
+
+    @property
+    def pin(self) -> str:
+        return janus_password(self.janus_id, "pin")
+
+
+def janus_password(janus_id: int, purpose: str) -> str:
+    """The room `secret` (to manage it) or `pin` (to join it) of a Janus room or mountpoint."""
+    key = settings.JANUS_ADMIN_KEY.encode()
+    return hmac.new(key, f"{purpose}:{janus_id}".encode(), hashlib.sha256).hexdigest()

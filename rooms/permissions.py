@@ -1,7 +1,5 @@
 """Who may enter a room and who may act in it: the checks every room service calls first."""
 
-from django.conf import settings
-
 from config.errors import ApplicationError
 from follows.models import Block, ClubBan, ClubMembership, Follow
 from rooms.models import Room, RoomBan, RoomMember
@@ -71,15 +69,6 @@ def room_visible_to(*, user, room: Room, moderators: set[int] | None = None) -> 
             club_id=room.club_id, user=user, status=ClubMembership.Status.ACTIVE
         ).exists()
     )
-
-
-def room_has_space(*, room: Room) -> None:
-    if RoomMember.objects.filter(room=room).count() >= settings.ROOM_MAX_MEMBERS:
-        raise ApplicationError(
-            "This room is full; try again later.",
-            code="room_full",
-            status=409,
-        )
 
 
 def room_stage_has_space(*, room: Room) -> None:

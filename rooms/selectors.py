@@ -76,6 +76,7 @@ def room_snapshot(*, room_id, user) -> dict:
         "type": "room.snapshot",
         "seq": room.seq,
         "room": room_payload(room),
+        "media": {"mode": room.media},
         "members": [member_payload(m) for m in members],
         "audience_count": _listeners(room_id).count(),
         "me": member_payload(me) if me else None,

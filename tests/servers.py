@@ -108,9 +108,12 @@ class ChildProcess:
     def ready(self) -> bool:
         raise NotImplementedError
 
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", *self.command()]
+
     def start(self, timeout: float = 60):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", *self.command()],
+            self.argv(),
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
@@ -197,3 +200,32 @@ class WorkerProcess(ChildProcess):
 
     def ready(self) -> bool:
         return " ready." in self.output()
+
+
+class JanusProcess(ChildProcess):
+    """A private Janus with our configuration (`manage.py run_janus`), its API on a Unix
+    socket in a folder of its own. `prefix` runs it elsewhere (inside a network namespace)."""
+
+    name = "janus"
+
+    def __init__(self, folder: Path, *, prefix: list[str] = (), **env):
+        self.folder = folder
+        self.socket = folder / "janus.sock"
+        self.prefix = list(prefix)
+        super().__init__(
+            JANUS_URL=f"unix:{self.socket}", DJANGO_SETTINGS_MODULE="config.settings", **env
+        )
+
+    def argv(self) -> list[str]:
+        return [*self.prefix, *super().argv()]
+
+    def command(self) -> list[str]:
+        return ["django", "run_janus", "--folder", str(self.folder / "config")]
+
+    def ready(self) -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(self.socket))
+                return True
+        except OSError:
+            return False

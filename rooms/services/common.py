@@ -6,6 +6,7 @@ from django.utils.text import Truncator
 
 from config.errors import ApplicationError
 from rooms import events
+from rooms.media.services import media_member_gone
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 
 # The socket of someone taken out of a room closes with this ("not allowed in this room").
@@ -74,6 +75,7 @@ def member_expel(
         RoomBan.objects.get_or_create(room=room, user=member.user, defaults={"banned_by": actor})
     member.delete()
     events.publish(room, "member.left", user_id=member.user_id, removed=True)
+    media_member_gone(room, member, "removed")
     events.close_connection(
         member.channel_name, {"type": "error", "code": "removed", "message": message}, CLOSE_REMOVED
     )

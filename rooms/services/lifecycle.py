@@ -10,6 +10,7 @@ from config.errors import ApplicationError
 from follows.permissions import club_leads
 from notifications.services import fan_out_create
 from rooms import events
+from rooms.media.services import media_room_ended, media_room_started
 from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
 from rooms.permissions import (
     room_access_as_moderator,
@@ -79,6 +80,7 @@ def _go_live(room: Room) -> None:
     # Nobody moderates until the host's connection arrives; the grace period covers that.
     room.unmoderated_since = now
     room.save(update_fields=["status", "started_at", "unmoderated_since"])
+    media_room_started(room)
     fan_out_create(room=room, kind="room_started")
 
 
@@ -116,6 +118,7 @@ def room_end(
     room.unmoderated_since = None
     room.save(update_fields=["status", "ended_at", "unmoderated_since"])
     RoomMember.objects.filter(room=room).delete()
+    media_room_ended(room)
     events.publish_and_close(room, "room.ended", code=4404, reason=reason)
     action = ModerationLog.Action.STAFF_END_ROOM if as_staff else ModerationLog.Action.END_ROOM
     log_action(action=action, actor=actor, room=room, note=note or reason)

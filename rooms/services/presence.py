@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from rooms import events
+from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
-from rooms.permissions import room_access_to_enter, room_has_space, room_moderator_ids
+from rooms.permissions import room_access_to_enter, room_moderator_ids
 from rooms.services.common import locked_live_room, locked_room, note_moderators
 from rooms.services.lifecycle import room_end
 
@@ -51,7 +52,7 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
     room_access_to_enter(user=user, room=room, moderators=moderators)
     moderator = user.pk in moderators
     if not moderator:
-        room_has_space(room=room)
+        media_room_has_space(room, RoomMember.objects.filter(room=room).count())
     member = RoomMember.objects.create(
         room=room,
         user=user,
@@ -69,6 +70,7 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
 
 def _remove(room: Room, member: RoomMember) -> Presence:
     member.delete()
+    media_member_gone(room, member, "left")
     if not member.on_stage:
         return Presence(member, batched=True)
     events.publish(room, "member.left", user_id=member.user_id)

@@ -13,6 +13,7 @@ from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
 from notifications.services import speaker_invite_notify
 from rooms import events
+from rooms.media.services import media_member_changed
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 from rooms.permissions import (
     blocked_by,
@@ -39,6 +40,8 @@ def _me(room, actor) -> RoomMember:
 def _save(room, member: RoomMember, *fields) -> RoomMember:
     member.save(update_fields=list(fields))
     events.publish_member(room, "member.updated", member)
+    if "role" in fields or "muted" in fields:
+        media_member_changed(room, member)
     return member
 
 

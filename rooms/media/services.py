@@ -1,0 +1,158 @@
+"""Rooms on the media server: when a room moves there, and what the room services' changes
+mean at Janus (a mute, a move to the audience, a removal, the end).
+
+The room services call these inside their transaction, holding the room row lock; every
+command to Janus goes out after the commit, from the server, without the browser's help.
+"""
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+
+from config.errors import ApplicationError
+from rooms import events
+from rooms.media.control import control_run, control_try, media_server_configured
+from rooms.models import MediaBridge, Room, RoomMember
+
+logger = logging.getLogger(__name__)
+
+# Channel-layer message to the connection of someone whose right to send audio ended.
+MEDIA_REVOKE = "room.media_revoke"
+
+
+def media_can_move() -> bool:
+    return settings.ROOM_MEDIA != "mesh" and media_server_configured()
+
+
+def _bridge_create(room: Room) -> MediaBridge:
+    room.media = Room.Media.SFU
+    Room.objects.filter(pk=room.pk).update(media=room.media)
+    # Below 2**50 (our observers' ids start there) and 2**53 (exact in JavaScript).
+    return MediaBridge.objects.create(room=room, janus_id=secrets.randbelow(2**49) + 1)
+
+
+def media_room_started(room: Room) -> None:
+    """ROOM_MEDIA=sfu: a room starts on the media server."""
+    if settings.ROOM_MEDIA == "sfu" and media_server_configured():
+        _bridge_create(room)
+
+
+def media_room_has_space(room: Room, members: int) -> None:
+    """Refuses a newcomer to a full room, moving a room that outgrows the mesh first.
+
+    A mesh room holds ROOM_MESH_MAX_MEMBERS when it can move to the media server (it moves
+    as the next person arrives) and ROOM_MAX_MEMBERS when it cannot.
+    """
+    if room.media == Room.Media.SFU:
+        if members >= settings.ROOM_SFU_MAX_MEMBERS:
+            raise ApplicationError(
+                "This room is full; try again later.", code="room_full", status=409
+            )
+        return
+    if media_can_move() and members >= settings.ROOM_MESH_MAX_MEMBERS:
+        _bridge_create(room)
+        events.publish(room, "media.mode", mode=Room.Media.SFU)
+        return
+    if members >= settings.ROOM_MAX_MEMBERS:
+        raise ApplicationError(
+            f"This room is full: without a media server a room holds "
+            f"{settings.ROOM_MAX_MEMBERS} people. Try again later.",
+            code="room_full",
+            status=409,
+        )
+
+
+def _bridge_of(room: Room) -> MediaBridge | None:
+    if room.media != Room.Media.SFU:
+        return None
+    return MediaBridge.objects.filter(room=room).first()
+
+
+def media_member_changed(room: Room, member: RoomMember) -> None:
+    """After a change of role or mute: off the stage ends their participant; a mute is a
+    mute at the bridge, whatever their browser does."""
+    bridge = _bridge_of(room)
+    if bridge is None:
+        return
+    if not member.on_stage:
+        _participant_end(bridge, member.user_id, member.channel_name, "moved_to_audience")
+        return
+    user_id, muted = member.user_id, member.muted
+    transaction.on_commit(
+        lambda: control_try(lambda c: c.mute(bridge, user_id, muted), "apply a mute")
+    )
+
+
+def media_member_gone(room: Room, member: RoomMember, reason: str) -> None:
+    """A removal, a suspension, a block, a leave: their participant ends at the bridge."""
+    bridge = _bridge_of(room)
+    if bridge is not None and member.on_stage:
+        _participant_end(bridge, member.user_id, member.channel_name, reason)
+
+
+def _participant_end(bridge: MediaBridge, user_id: int, channel_name: str, reason: str) -> None:
+    if channel_name:
+        events.send_on_commit(channel_name, {"type": MEDIA_REVOKE, "reason": reason})
+    transaction.on_commit(
+        lambda: control_try(lambda c: c.kick(bridge, user_id), "end a participant")
+    )
+
+
+def media_room_ended(room: Room) -> None:
+    bridge = _bridge_of(room)
+    if bridge is not None:
+        transaction.on_commit(lambda: bridge_destroy(bridge))
+
+
+def bridge_destroy(bridge: MediaBridge) -> None:
+    """The row goes once Janus has no more of it; until then the sweep retries."""
+    if control_try(lambda c: c.destroy(bridge), "destroy a room's bridge"):
+        MediaBridge.objects.filter(pk=bridge.pk).delete()
+
+
+@transaction.atomic
+def bridge_provision(*, room_id) -> MediaBridge:
+    """Makes sure the room's bridge, mountpoint and forward exist at Janus. The bridge row is
+    locked meanwhile, so two server processes never both add a forward."""
+    bridge = MediaBridge.objects.select_for_update().filter(room_id=room_id).first()
+    if bridge is None or not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
+        raise ApplicationError.not_found("This room is not on the media server.")
+    port = control_run(lambda c: c.provision(bridge))
+    if port != bridge.forward_port:
+        bridge.forward_port = port
+        bridge.save(update_fields=["forward_port"])
+    return bridge
+
+
+def media_reconcile() -> dict:
+    """The sweep's half for the media server: bridges of rooms that ended are destroyed, rooms
+    at Janus that no live room owns are destroyed, and participants the database does not
+    put on stage are kicked. Returns what it did."""
+    done = {"destroyed": 0, "kicked": 0}
+    if not media_server_configured():
+        return done
+    for bridge in MediaBridge.objects.exclude(room__status=Room.Status.LIVE):
+        bridge_destroy(bridge)
+        done["destroyed"] += 1
+    live = {b.janus_id: b for b in MediaBridge.objects.filter(room__status=Room.Status.LIVE)}
+    stage = {
+        (room_id, user_id)
+        for room_id, user_id in RoomMember.objects.filter(
+            room__media=Room.Media.SFU, role__in=RoomMember.STAGE_ROLES
+        ).values_list("room_id", "user_id")
+    }
+
+    async def reconcile(control):
+        for janus_id in (await control.room_ids() | await control.mountpoint_ids()) - set(live):
+            await control.destroy_unknown(janus_id)
+            done["destroyed"] += 1
+        for bridge in live.values():
+            for user_id in await control.participant_ids(bridge):
+                if (bridge.room_id, user_id) not in stage:
+                    await control.kick(bridge, user_id)
+                    done["kicked"] += 1
+
+    control_try(reconcile, "reconcile rooms")
+    return done

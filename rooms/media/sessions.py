@@ -1,0 +1,407 @@
+"""The room socket's media frames in SFU mode: each connection's listen and publish sessions,
+held as Janus handles by this server process.
+
+Browsers never talk to Janus. A listener asks to listen and gets the mountpoint's offer; a
+person on stage sends an offer and gets the bridge's answer; candidates go both ways over
+the room socket. Audio enters a room only through a participant this process joined to the
+bridge for someone the database puts on stage, under their own user id, so the server can
+mute or kick them at Janus by that id.
+
+One `MediaLink` per process holds the Janus session and, per room, an observer: a
+participant without media whose events tell who is talking, relayed to this process's
+connections as `speaking` frames.
+"""
+
+import asyncio
+import logging
+import re
+import secrets
+import weakref
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from config.errors import ApplicationError
+from rooms.media.control import OBSERVER_ID_BASE
+from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
+from rooms.media.services import bridge_provision
+from rooms.models import MediaBridge, Room, RoomMember
+from rooms.signalling import CANDIDATE_FIELDS, SESSION, sdp_sends_media
+
+logger = logging.getLogger(__name__)
+
+MAX_SDP_CHARS = 16 * 1024
+MAX_CANDIDATE_CHARS = 1024
+# A connection holds at most a listen and a publish session, and a third while it moves
+# between them (make-before-break).
+MAX_SESSIONS = 3
+ID_EXISTS = 490
+MEDIA_LINE = re.compile(r"^m=(\S+) ", re.MULTILINE)
+
+
+def _media_lost() -> ApplicationError:
+    return ApplicationError(
+        "The media server is not reachable; trying again shortly.",
+        code="media_unavailable",
+        status=503,
+    )
+
+
+class RoomObserver:
+    """This process's view of one room's bridge: who is talking, for its connections."""
+
+    def __init__(self, bridge: MediaBridge):
+        self.bridge = bridge
+        self.talking: set[int] = set()
+        self.connections: weakref.WeakSet[MediaSessions] = weakref.WeakSet()
+        self.handle: Handle | None = None
+
+    async def start(self, session: Session) -> None:
+        self.handle = await session.attach(AUDIOBRIDGE, on_event=self._event)
+        joined, _ = await self.handle.message(
+            {
+                "request": "join",
+                "room": self.bridge.janus_id,
+                "id": OBSERVER_ID_BASE + secrets.randbelow(2**40),
+                "pin": self.bridge.pin,
+                "display": "observer",
+                "muted": True,
+            }
+        )
+        self.talking = {p["id"] for p in joined.get("participants", []) if p.get("talking")}
+
+    def _event(self, message: dict) -> None:
+        data = message.get("plugindata", {}).get("data", {})
+        talking = set(self.talking)
+        if data.get("audiobridge") == "talking":
+            talking.add(data.get("id"))
+        elif data.get("audiobridge") == "stopped-talking":
+            talking.discard(data.get("id"))
+        for gone in ("leaving", "kicked"):
+            if gone in data:
+                talking.discard(data[gone])
+        if talking != self.talking:
+            self.talking = talking
+            for connection in list(self.connections):
+                connection.tell({"type": "speaking", "user_ids": sorted(talking)})
+
+
+class MediaLink:
+    """This process's session with the media server (one per event loop)."""
+
+    _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MediaLink]" = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self):
+        self.session: Session | None = None
+        self.lock = asyncio.Lock()
+        self.observers: dict[str, RoomObserver] = {}
+        self.connections: weakref.WeakSet[MediaSessions] = weakref.WeakSet()
+
+    @classmethod
+    def current(cls) -> "MediaLink":
+        loop = asyncio.get_running_loop()
+        if loop not in cls._per_loop:
+            cls._per_loop[loop] = cls()
+        return cls._per_loop[loop]
+
+    async def connected(self) -> Session:
+        async with self.lock:
+            if self.session is None or self.session.lost.is_set():
+                self.observers.clear()
+                self.session = await Session.connect(settings.JANUS_URL, settings.JANUS_API_SECRET)
+                asyncio.get_running_loop().create_task(self._watch(self.session))
+            return self.session
+
+    async def _watch(self, session: Session) -> None:
+        await session.lost.wait()
+        logger.warning("Lost the media server; its sessions are hung up.")
+        for connection in list(self.connections):
+            await connection.hangup_all("media_lost")
+
+    async def observer_drop(self, room_id: str, observer: RoomObserver) -> None:
+        """The last connection of this process in the room went: so does its observer."""
+        if self.observers.get(room_id) is observer:
+            del self.observers[room_id]
+        if observer.handle is not None:
+            await observer.handle.detach()
+
+    async def observer(self, room_id: str) -> RoomObserver:
+        """The room's observer in this process, provisioning the room at Janus first (after
+        a restart of Janus or of this process, whatever is missing is made again)."""
+        session = await self.connected()
+        async with self.lock:
+            observer = self.observers.get(room_id)
+            if observer is None:
+                bridge = await database_sync_to_async(bridge_provision)(room_id=room_id)
+                observer = RoomObserver(bridge)
+                await observer.start(session)
+                self.observers[room_id] = observer
+            return observer
+
+
+@dataclass
+class MediaSession:
+    id: str
+    kind: str  # "listen" or "publish"
+    handle: Handle
+    answered: bool = False
+
+
+class MediaSessions:
+    """One room connection's sessions on the media server."""
+
+    def __init__(self, *, room_id: str, user, send):
+        self.room_id = room_id
+        self.user = user
+        self.send = send
+        self.sessions: dict[str, MediaSession] = {}
+        self.observer: RoomObserver | None = None
+        self.link: MediaLink | None = None
+
+    def tell(self, frame: dict) -> None:
+        asyncio.get_running_loop().create_task(self.send(frame))
+
+    async def receive(self, kind: str, frame: dict) -> None:
+        handlers = {
+            "media.listen": self._listen,
+            "media.publish": self._publish,
+            "media.answer": self._answer,
+            "media.candidate": self._candidate,
+            "media.leave": self._leave,
+        }
+        if kind not in handlers:
+            raise ApplicationError(f"Unknown message type `{kind}`.", code="unknown_type")
+        try:
+            await handlers[kind](frame)
+        except JanusLostError as error:
+            raise _media_lost() from error
+        except JanusError as error:
+            logger.info("Janus refused a media request: %s", error)
+            raise ApplicationError(
+                "The media server refused that; start the connection again.",
+                code="media_refused",
+            ) from error
+
+    # --- frames ------------------------------------------------------------------------
+
+    async def _listen(self, frame: dict) -> None:
+        session_id = _session_id(frame)
+        await self._role()
+        observer = await self._join_room()
+        handle = await self._attach(session_id, STREAMING)
+        _, jsep = await handle.message(
+            {"request": "watch", "id": observer.bridge.janus_id, "pin": observer.bridge.pin}
+        )
+        self.sessions[session_id] = MediaSession(session_id, "listen", handle)
+        await self.send({"type": "media.offer", "session": session_id, "sdp": jsep["sdp"]})
+
+    async def _publish(self, frame: dict) -> None:
+        session_id = _session_id(frame)
+        sdp = _sdp(frame)
+        if not _one_audio_section(sdp):
+            raise ApplicationError(
+                "A publish offer has exactly one audio section and nothing else.",
+                code="invalid_sdp",
+            )
+        member = await self._role()
+        if member["role"] not in RoomMember.STAGE_ROLES:
+            raise ApplicationError.forbidden("Only people on stage can speak.")
+        for existing in [s for s in self.sessions.values() if s.kind == "publish"]:
+            await self._end(existing)
+        observer = await self._join_room()
+        handle = await self._attach(session_id, AUDIOBRIDGE)
+        join = {
+            "request": "join",
+            "room": observer.bridge.janus_id,
+            "id": self.user.pk,
+            "pin": observer.bridge.pin,
+            "display": self.user.username,
+            "muted": member["muted"],
+        }
+        try:
+            _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
+        except JanusError as error:
+            if error.code != ID_EXISTS:
+                await handle.detach()
+                raise
+            # An older connection of theirs still holds the participant: it goes.
+            await observer.handle.request(
+                {
+                    "request": "kick",
+                    "room": observer.bridge.janus_id,
+                    "secret": observer.bridge.secret,
+                    "id": self.user.pk,
+                }
+            )
+            _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
+        session = MediaSession(session_id, "publish", handle, answered=True)
+        self.sessions[session_id] = session
+        # Their role may have changed while Janus answered: the database decides.
+        if (await self._role())["role"] not in RoomMember.STAGE_ROLES:
+            await self.hangup(session, "moved_to_audience")
+            return
+        await self.send({"type": "media.answer", "session": session_id, "sdp": jsep["sdp"]})
+
+    async def _answer(self, frame: dict) -> None:
+        session = self._session(frame)
+        sdp = _sdp(frame)
+        if session.kind != "listen" or session.answered:
+            raise ApplicationError("That session expects no answer.", code="invalid_state")
+        if sdp_sends_media(sdp):
+            raise ApplicationError(
+                "A listener's answer receives only: its audio section is recvonly.",
+                code="sdp_sends_audio",
+                status=403,
+            )
+        session.answered = True
+        await session.handle.message({"request": "start"}, {"type": "answer", "sdp": sdp})
+
+    async def _candidate(self, frame: dict) -> None:
+        session = self._session(frame)
+        candidate = frame.get("candidate")
+        if candidate is not None and not (
+            isinstance(candidate, dict)
+            and set(candidate) <= CANDIDATE_FIELDS
+            and isinstance(candidate.get("candidate"), str)
+            and len(candidate["candidate"]) <= MAX_CANDIDATE_CHARS
+        ):
+            raise ApplicationError("`candidate` is an RTCIceCandidateInit or null.", "invalid")
+        if candidate is not None:
+            candidate = {
+                key: value
+                for key, value in candidate.items()
+                if key in ("candidate", "sdpMid", "sdpMLineIndex")
+            }
+        await session.handle.trickle(candidate)
+
+    async def _leave(self, frame: dict) -> None:
+        await self._end(self._session(frame))
+
+    # --- the server's side -------------------------------------------------------------
+
+    async def revoke(self, reason: str) -> None:
+        """Their right to send ended (moved to the audience, removed): publish sessions end.
+        The participant is kicked at Janus as well, by whoever made the change."""
+        for session in [s for s in self.sessions.values() if s.kind == "publish"]:
+            await self.hangup(session, reason)
+
+    async def hangup(self, session: MediaSession, reason: str) -> None:
+        if self.sessions.get(session.id) is not session:
+            return
+        await self._end(session)
+        await self.send({"type": "media.hangup", "session": session.id, "reason": reason})
+
+    async def hangup_all(self, reason: str) -> None:
+        for session in list(self.sessions.values()):
+            await self.hangup(session, reason)
+
+    async def close(self) -> None:
+        for session in list(self.sessions.values()):
+            await self._end(session)
+        if self.link is not None:
+            self.link.connections.discard(self)
+        if self.observer is not None:
+            self.observer.connections.discard(self)
+            if not self.observer.connections:
+                await self.link.observer_drop(self.room_id, self.observer)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def _role(self) -> dict:
+        member = await database_sync_to_async(_member_media)(
+            room_id=self.room_id, user_id=self.user.pk
+        )
+        if member is None:
+            raise ApplicationError.forbidden("You are not in this room.")
+        if member["room__media"] != Room.Media.SFU:
+            raise ApplicationError(
+                "This room's audio goes over the mesh; use `signal`.", code="not_on_media_server"
+            )
+        return member
+
+    async def _join_room(self) -> RoomObserver:
+        if self.link is None:
+            self.link = MediaLink.current()
+            self.link.connections.add(self)
+        self.observer = await self.link.observer(self.room_id)
+        self.observer.connections.add(self)
+        return self.observer
+
+    async def _attach(self, session_id: str, plugin: str) -> Handle:
+        if session_id in self.sessions:
+            raise ApplicationError(
+                "That session id is in use; pick a new one.", code="session_in_use"
+            )
+        if len(self.sessions) >= MAX_SESSIONS:
+            raise ApplicationError(
+                "Too many media sessions on one connection.", code="too_many_sessions"
+            )
+        session = await self.link.connected()
+        return await session.attach(
+            plugin, on_event=lambda message: self._event(session_id, message)
+        )
+
+    def _event(self, session_id: str, message: dict) -> None:
+        session = self.sessions.get(session_id)
+        if session is None or message.get("janus") not in ("hangup", "detached"):
+            return
+        asyncio.get_running_loop().create_task(self._hung_up(session))
+
+    async def _hung_up(self, session: MediaSession) -> None:
+        """Janus ended a connection: a kick after a move to the audience, or lost media."""
+        reason = "media_lost"
+        if session.kind == "publish":
+            member = await database_sync_to_async(_member_media)(
+                room_id=self.room_id, user_id=self.user.pk
+            )
+            if member is None or member["role"] not in RoomMember.STAGE_ROLES:
+                reason = "moved_to_audience"
+        await self.hangup(session, reason)
+
+    def _session(self, frame: dict) -> MediaSession:
+        session = self.sessions.get(_session_id(frame))
+        if session is None:
+            raise ApplicationError(
+                "No such media session on this connection.", code="unknown_session"
+            )
+        return session
+
+    async def _end(self, session: MediaSession) -> None:
+        if self.sessions.get(session.id) is session:
+            del self.sessions[session.id]
+        await session.handle.detach()
+
+
+def _member_media(*, room_id, user_id) -> dict | None:
+    return (
+        RoomMember.objects.filter(room_id=room_id, user_id=user_id)
+        .values("role", "muted", "room__media")
+        .first()
+    )
+
+
+def _session_id(frame: dict) -> str:
+    session = frame.get("session")
+    if not (isinstance(session, str) and SESSION.fullmatch(session)):
+        raise ApplicationError(
+            "`session` names a peer connection: 1 to 64 letters, digits, - or _.",
+            code="invalid",
+        )
+    return session
+
+
+def _sdp(frame: dict) -> str:
+    sdp = frame.get("sdp")
+    if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP_CHARS:
+        raise ApplicationError(
+            f"`sdp` is a session description of at most {MAX_SDP_CHARS} characters.",
+            code="invalid",
+        )
+    return sdp
+
+
+def _one_audio_section(sdp: str) -> bool:
+    return MEDIA_LINE.findall(sdp) == ["audio"]

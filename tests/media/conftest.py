@@ -1,0 +1,42 @@
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.servers import JanusProcess
+
+# CI installs Janus and sets this: the media tests must run there, not skip.
+REQUIRE_MEDIA = os.environ.get("REQUIRE_MEDIA") == "1"
+
+
+def janus_or_skip() -> None:
+    if shutil.which("janus") is None:
+        if REQUIRE_MEDIA:
+            pytest.fail("Janus is not installed (apt-get install janus) and REQUIRE_MEDIA=1.")
+        pytest.skip("Janus is not installed (apt-get install janus).")
+
+
+@pytest.fixture
+def janus_secrets():
+    return {
+        "JANUS_API_SECRET": secrets.token_hex(16),
+        "JANUS_ADMIN_KEY": secrets.token_hex(16),
+    }
+
+
+@pytest.fixture
+def janus(settings, janus_secrets):
+    """A private Janus (our configuration, API on a Unix socket); the test's settings and
+    the processes it starts point at it."""
+    janus_or_skip()
+    folder = Path(tempfile.mkdtemp(prefix="janus-"))
+    process = JanusProcess(folder, **janus_secrets).start()
+    settings.JANUS_URL = f"unix:{process.socket}"
+    settings.JANUS_API_SECRET = janus_secrets["JANUS_API_SECRET"]
+    settings.JANUS_ADMIN_KEY = janus_secrets["JANUS_ADMIN_KEY"]
+    yield process
+    process.stop()
+    shutil.rmtree(folder, ignore_errors=True)
