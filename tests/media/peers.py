@@ -87,6 +87,16 @@ class RoomClient:
                 if frame["type"] == "error" and kind != "error":
                     raise AssertionError(f"{self.name} got an error: {frame}")
 
+    async def speaking_includes(self, user_id: int, wait: float = 10) -> bool:
+        """True once a `speaking` frame names this person."""
+        try:
+            async with asyncio.timeout(wait):
+                while user_id not in (await self.next_of("speaking"))["user_ids"]:
+                    pass
+        except TimeoutError:
+            return False
+        return True
+
     async def listen(self, session: str = "listen-1") -> None:
         self.pc = RTCPeerConnection()
         self.pc.on("track", self._hear)

@@ -80,6 +80,8 @@ def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_ja
         await clients["guest"].publish()
         outcome["ann_heard"] = await clients["ann"].hears()
         outcome["bob_heard"] = await clients["bob"].hears()
+        # Speaking rings: the server relays Janus's talking events.
+        outcome["speaking"] = await clients["ann"].speaking_includes(guest.pk)
         # A moderator's mute silences them at Janus while their peer keeps sending.
         await clients["host"].send("mute.force", user_id=guest.pk)
         outcome["muted_silent"] = await clients["ann"].silent_for(2.0)
@@ -103,6 +105,7 @@ def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_ja
     assert outcome["mode"] == "sfu"
     assert outcome["ann_heard"]
     assert outcome["bob_heard"]
+    assert outcome["speaking"]
     assert outcome["muted_silent"]
     assert outcome["unmuted_heard"]
     assert outcome["listener_publish"] == "forbidden"
