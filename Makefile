@@ -36,9 +36,20 @@ setup: $(VENV)/.installed
 
 # The web server (HTTP and WebSocket) and the Celery worker with its beat schedule,
 # side by side (config/Procfile); Ctrl-C stops both.
+# With `janus` installed (and no JANUS_URL of your own) a private Janus runs beside them, its
+# API on a Unix socket under var/, and rooms past the mesh move to it.
 run: setup
 	$(BIN)/python manage.py seed_demo --if-empty
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start
+	@if [ -n "$$JANUS_URL" ]; then \
+	  echo "Big rooms: on (media server at $$JANUS_URL)"; procfile=config/Procfile; \
+	elif command -v janus >/dev/null 2>&1; then \
+	  echo "Big rooms: on (a private Janus; rooms past the mesh move to it)"; \
+	  export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; procfile=config/Procfile.media; \
+	else \
+	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; see README)"; \
+	  procfile=config/Procfile; \
+	fi; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f $$procfile -d . start
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
