@@ -38,7 +38,7 @@ def media_stack(settings, janus_secrets):
         setattr(settings, name, value)
     server = ServerProcess(**media_env).start()
     namespace.forward_port(server.port)
-    yield namespace, server
+    yield namespace, server, janus
     server.stop()
     janus.stop()
     namespace.delete()
@@ -53,7 +53,7 @@ def run_inside(namespace: Namespace, scenario) -> None:
 def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_janus(
     media_stack,
 ):
-    namespace, server = media_stack
+    namespace, server, _ = media_stack
     host, guest, ann, bob = (UserFactory(username=name) for name in ("host", "guest", "ann", "bob"))
     room = room_create(host=host, title="Janus talk")
     keys = dict(
@@ -112,3 +112,40 @@ def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_ja
     assert outcome["hangup"] == "moved_to_audience"
     assert outcome["ann_silent"]
     assert outcome["bob_silent"]
+
+
+def test_after_janus_dies_clients_are_told_and_hear_again_once_it_is_back(media_stack):
+    namespace, server, janus = media_stack
+    host, ann = UserFactory(username="host"), UserFactory(username="ann")
+    room = room_create(host=host, title="Janus restarts")
+    keys = session_keys([host, ann])
+    outcome = {}
+
+    async def scenario():
+        speaker = RoomClient(server.port, room.pk, keys[0], "host")
+        listener = RoomClient(server.port, room.pk, keys[1], "ann")
+        await speaker.open()
+        await listener.open()
+        await speaker.send("mute.set", muted=False)
+        await listener.listen("l1")
+        await speaker.publish("p1")
+        outcome["before"] = await listener.hears()
+        janus.kill()
+        outcome["listener_told"] = (await listener.next_of("media.hangup"))["reason"]
+        outcome["speaker_told"] = (await speaker.next_of("media.hangup"))["reason"]
+        await asyncio.to_thread(janus.start)
+        # What the browser does on `media_lost`: start over.
+        await speaker.pc.close()
+        await listener.pc.close()
+        await listener.listen("l2")
+        await speaker.publish("p2")
+        outcome["after"] = await listener.hears()
+        await speaker.close()
+        await listener.close()
+
+    run_inside(namespace, scenario)
+
+    assert outcome["before"]
+    assert outcome["listener_told"] == "media_lost"
+    assert outcome["speaker_told"] == "media_lost"
+    assert outcome["after"]
