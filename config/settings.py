@@ -297,6 +297,11 @@ if JANUS_URL and not (JANUS_API_SECRET and JANUS_ADMIN_KEY):
     # agree without a file of secrets.
     JANUS_API_SECRET = JANUS_API_SECRET or hashlib.sha256(f"api:{SECRET_KEY}".encode()).hexdigest()
     JANUS_ADMIN_KEY = JANUS_ADMIN_KEY or hashlib.sha256(f"admin:{SECRET_KEY}".encode()).hexdigest()
+# More Janus instances (edges, same secrets) for rooms whose audience outgrows one: when a
+# room has this many listeners on a server, the next ones go to the next server, which gets
+# the stage's mix forwarded (to the address of its API) for a mountpoint of its own.
+JANUS_SERVERS = env.list("JANUS_SERVERS", default=[])
+JANUS_LISTENERS_PER_SERVER = env.int("JANUS_LISTENERS_PER_SERVER", default=1000)
 # Passed to Janus's ice_enforce_list: the interfaces it gathers candidates on.
 JANUS_ICE_ENFORCE_LIST = env.str("JANUS_ICE_ENFORCE_LIST", default="")
 # The UDP ports Janus uses for peers (open them in the firewall), and the ports its streaming

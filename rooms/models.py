@@ -265,8 +265,6 @@ class MediaBridge(models.Model):
     room = models.OneToOneField(Room, on_delete=models.CASCADE, primary_key=True)
     # The same number names the AudioBridge room and the mountpoint (two plugins).
     janus_id = models.PositiveBigIntegerField(unique=True)
-    # The mountpoint's RTP port for the mix, known once it exists.
-    forward_port = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -279,6 +277,28 @@ class MediaBridge(models.Model):
     @property
     def pin(self) -> str:
         return janus_password(self.janus_id, "pin")
+
+
+class MediaMountpoint(models.Model):
+    """Where part of a room's audience listens: the room's Streaming mountpoint on one Janus
+    (the stage's own, or an edge once the audience outgrows it), fed by an RTP forward of the
+    stage's mix."""
+
+    bridge = models.ForeignKey(MediaBridge, on_delete=models.CASCADE, related_name="mountpoints")
+    # The Janus API this mountpoint lives on (JANUS_URL or one of JANUS_SERVERS).
+    server = models.CharField(max_length=300)
+    # Where it receives the mix, known once it exists.
+    port = models.PositiveIntegerField(null=True, blank=True)
+    # Listeners placed here; recounted from Janus by the reconciliation.
+    listeners = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bridge", "server"], name="rooms_mountpoint_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.bridge} on {self.server}"
 
 
 def janus_password(janus_id: int, purpose: str) -> str:

@@ -9,6 +9,7 @@ calls `control_run`, which opens a short session for the command and closes it.
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -39,6 +40,17 @@ def media_server_configured() -> bool:
     return bool(settings.JANUS_URL)
 
 
+def media_servers() -> list[str]:
+    """The stage's Janus first, then the edges that carry more of the audience."""
+    return [settings.JANUS_URL, *settings.JANUS_SERVERS]
+
+
+def forward_host(server: str) -> str:
+    """Where a Janus receives the stage's mix: the address of its API (a Janus on a Unix
+    socket is on this machine)."""
+    return "127.0.0.1" if server.startswith("unix:") else urlsplit(server).hostname
+
+
 class Control:
     def __init__(self, session: Session):
         self.session = session
@@ -51,17 +63,16 @@ class Control:
             self.streams = await self.session.attach(STREAMING)
         return self.bridges, self.streams
 
-    async def provision(self, bridge: MediaBridge) -> int:
-        """Makes what is missing of the room's bridge, mountpoint and forward (any of them
-        may exist already, after a restart of ours or of Janus's); returns the forward port."""
-        bridges, streams = await self._handles()
-        admin = settings.JANUS_ADMIN_KEY
+    async def bridge_ensure(self, bridge: MediaBridge) -> None:
+        """Makes the room's AudioBridge room unless it exists (after a restart of ours or of
+        Janus's, it may or may not)."""
+        bridges, _ = await self._handles()
         try:
             await bridges.request(
                 {
                     "request": "create",
                     "room": bridge.janus_id,
-                    "admin_key": admin,
+                    "admin_key": settings.JANUS_ADMIN_KEY,
                     "secret": bridge.secret,
                     "pin": bridge.pin,
                     "is_private": True,
@@ -76,14 +87,18 @@ class Control:
         except JanusError as error:
             if error.code not in ALREADY_EXISTS:
                 raise
-        port = bridge.forward_port
+
+    async def mountpoint_ensure(self, bridge: MediaBridge, *, host: str, port: int | None) -> int:
+        """Makes the room's mountpoint on this server unless it exists, receiving on `host`;
+        returns its port (`port`, when it existed: the one it was made with)."""
+        _, streams = await self._handles()
         try:
             created = await streams.request(
                 {
                     "request": "create",
                     "type": "rtp",
                     "id": bridge.janus_id,
-                    "admin_key": admin,
+                    "admin_key": settings.JANUS_ADMIN_KEY,
                     "secret": bridge.secret,
                     "pin": bridge.pin,
                     "is_private": True,
@@ -94,37 +109,58 @@ class Control:
                             "port": 0,
                             "pt": OPUS_PT,
                             "codec": "opus",
-                            "iface": "127.0.0.1",
+                            "iface": host,
                         }
                     ],
                 }
             )
-            port = created["stream"]["ports"][0]["port"]
         except JanusError as error:
             if error.code not in ALREADY_EXISTS or port is None:
                 raise
-        forwarders = await bridges.request(
+            return port
+        return created["stream"]["ports"][0]["port"]
+
+    async def forward_ensure(self, bridge: MediaBridge, *, host: str, port: int) -> None:
+        """Forwards the stage's mix to a mountpoint (on this server or an edge) unless a
+        forward to it exists."""
+        bridges, _ = await self._handles()
+        listed = await bridges.request(
             {"request": "listforwarders", "room": bridge.janus_id, "secret": bridge.secret}
         )
-        if not any(f.get("port") == port for f in forwarders.get("rtp_forwarders", [])):
-            await bridges.request(
-                {
-                    "request": "rtp_forward",
-                    "room": bridge.janus_id,
-                    "admin_key": admin,
-                    "secret": bridge.secret,
-                    "host": "127.0.0.1",
-                    "port": port,
-                    "codec": "opus",
-                    "ptype": OPUS_PT,
-                    "always_on": True,
-                }
+        if any(
+            f.get("ip") == host and f.get("port") == port for f in listed.get("rtp_forwarders", [])
+        ):
+            return
+        await bridges.request(
+            {
+                "request": "rtp_forward",
+                "room": bridge.janus_id,
+                "admin_key": settings.JANUS_ADMIN_KEY,
+                "secret": bridge.secret,
+                "host": host,
+                "port": port,
+                "codec": "opus",
+                "ptype": OPUS_PT,
+                "always_on": True,
+            }
+        )
+
+    async def viewers(self, bridge: MediaBridge) -> int | None:
+        """How many listeners watch the room's mountpoint on this server (None: none here)."""
+        _, streams = await self._handles()
+        try:
+            info = await streams.request(
+                {"request": "info", "id": bridge.janus_id, "secret": bridge.secret}
             )
-        return port
+        except JanusError as error:
+            if error.code == NO_SUCH_MOUNTPOINT:
+                return None
+            raise
+        return info.get("info", {}).get("viewers", 0)
 
     async def destroy(self, bridge: MediaBridge) -> None:
-        """Destroying the bridge stops its forward and kicks every participant; destroying
-        the mountpoint hangs up every listener."""
+        """Destroying the bridge stops its forwards and kicks every participant; destroying
+        a mountpoint hangs up its listeners. Either may be missing on this server."""
         bridges, streams = await self._handles()
         for handle, body, missing in (
             (bridges, {"room": bridge.janus_id}, NO_SUCH_ROOM),
@@ -195,11 +231,12 @@ class Control:
 T = TypeVar("T")
 
 
-def control_run(command: Callable[[Control], Awaitable[T]]) -> T:
-    """Runs one command on a short session of its own (sync callers)."""
+def control_run(command: Callable[[Control], Awaitable[T]], server: str | None = None) -> T:
+    """Runs one command on a short session of its own with a server (the stage's unless
+    named), for sync callers."""
 
     async def run():
-        session = await Session.connect(settings.JANUS_URL, settings.JANUS_API_SECRET)
+        session = await Session.connect(server or settings.JANUS_URL, settings.JANUS_API_SECRET)
         try:
             return await command(Control(session))
         finally:
@@ -208,11 +245,13 @@ def control_run(command: Callable[[Control], Awaitable[T]]) -> T:
     return async_to_sync(run)()
 
 
-def control_try(command: Callable[[Control], Awaitable[object]], what: str) -> bool:
+def control_try(
+    command: Callable[[Control], Awaitable[object]], what: str, server: str | None = None
+) -> bool:
     """`control_run` for work after a commit: a media server that is down is logged, not
     raised (the sweep and the restart path mend what it missed)."""
     try:
-        control_run(command)
+        control_run(command, server)
     except (JanusLostError, JanusError) as error:
         logger.warning("Media server: could not %s: %s", what, error)
         return False

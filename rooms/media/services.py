@@ -10,11 +10,18 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from config.errors import ApplicationError
 from rooms import events
-from rooms.media.control import control_run, control_try, media_server_configured
-from rooms.models import MediaBridge, Room, RoomMember
+from rooms.media.control import (
+    control_run,
+    control_try,
+    forward_host,
+    media_server_configured,
+    media_servers,
+)
+from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
 
 logger = logging.getLogger(__name__)
 
@@ -107,52 +114,107 @@ def media_room_ended(room: Room) -> None:
 
 
 def bridge_destroy(bridge: MediaBridge) -> None:
-    """The row goes once Janus has no more of it; until then the sweep retries."""
-    if control_try(lambda c: c.destroy(bridge), "destroy a room's bridge"):
+    """The row goes once no Janus holds any of it; until then the sweep retries."""
+    servers = {settings.JANUS_URL, *bridge.mountpoints.values_list("server", flat=True)}
+    if all(
+        control_try(lambda c: c.destroy(bridge), "destroy a room's bridge", server)
+        for server in sorted(servers)
+    ):
         MediaBridge.objects.filter(pk=bridge.pk).delete()
+
+
+def _live_bridge(room_id) -> MediaBridge:
+    bridge = MediaBridge.objects.select_for_update().filter(room_id=room_id).first()
+    if bridge is None or not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
+        raise ApplicationError.not_found("This room is not on the media server.")
+    return bridge
 
 
 @transaction.atomic
 def bridge_provision(*, room_id) -> MediaBridge:
-    """Makes sure the room's bridge, mountpoint and forward exist at Janus. The bridge row is
-    locked meanwhile, so two server processes never both add a forward."""
-    bridge = MediaBridge.objects.select_for_update().filter(room_id=room_id).first()
-    if bridge is None or not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
-        raise ApplicationError.not_found("This room is not on the media server.")
-    port = control_run(lambda c: c.provision(bridge))
-    if port != bridge.forward_port:
-        bridge.forward_port = port
-        bridge.save(update_fields=["forward_port"])
+    """Makes sure the room's AudioBridge exists on the stage's Janus."""
+    bridge = _live_bridge(room_id)
+    control_run(lambda c: c.bridge_ensure(bridge))
     return bridge
+
+
+@transaction.atomic
+def mountpoint_take(*, room_id, verified: frozenset = frozenset()) -> MediaMountpoint:
+    """A place for one more listener: the first server (the stage's, then the edges) with
+    fewer than JANUS_LISTENERS_PER_SERVER of the room's listeners, or the least loaded.
+
+    Its mountpoint and the forward that feeds it are made unless this process `verified`
+    them (as (janus_id, server) pairs) on its current connection to that server. The bridge
+    row is locked meanwhile, so two server processes never both add a forward.
+    """
+    bridge = _live_bridge(room_id)
+    placed = {m.server: m for m in bridge.mountpoints.all()}
+    servers = media_servers()
+    limit = settings.JANUS_LISTENERS_PER_SERVER
+    with_room = [s for s in servers if s not in placed or placed[s].listeners < limit]
+    server = with_room[0] if with_room else min(servers, key=lambda s: placed[s].listeners)
+    mountpoint = placed.get(server) or MediaMountpoint(bridge=bridge, server=server)
+    if (bridge.janus_id, server) not in verified or mountpoint.port is None:
+        host = forward_host(server)
+        mountpoint.port = control_run(
+            lambda c: c.mountpoint_ensure(bridge, host=host, port=mountpoint.port), server
+        )
+        control_run(lambda c: c.bridge_ensure(bridge))
+        control_run(lambda c: c.forward_ensure(bridge, host=host, port=mountpoint.port))
+    mountpoint.listeners += 1
+    mountpoint.save()
+    return mountpoint
+
+
+def mountpoint_release(*, mountpoint_id: int) -> None:
+    MediaMountpoint.objects.filter(pk=mountpoint_id, listeners__gt=0).update(
+        listeners=F("listeners") - 1
+    )
 
 
 def media_reconcile() -> dict:
     """The sweep's half for the media server: bridges of rooms that ended are destroyed, rooms
-    at Janus that no live room owns are destroyed, and participants the database does not
-    put on stage are kicked. Returns what it did."""
+    and mountpoints at any Janus that no live room owns are destroyed, participants the
+    database does not put on stage are kicked, and listener counts are read back from Janus.
+    Returns what it did."""
     done = {"destroyed": 0, "kicked": 0}
     if not media_server_configured():
         return done
     for bridge in MediaBridge.objects.exclude(room__status=Room.Status.LIVE):
         bridge_destroy(bridge)
         done["destroyed"] += 1
-    live = {b.janus_id: b for b in MediaBridge.objects.filter(room__status=Room.Status.LIVE)}
-    stage = {
-        (room_id, user_id)
-        for room_id, user_id in RoomMember.objects.filter(
+    live = {
+        b.janus_id: b
+        for b in MediaBridge.objects.filter(room__status=Room.Status.LIVE).prefetch_related(
+            "mountpoints"
+        )
+    }
+    stage = set(
+        RoomMember.objects.filter(
             room__media=Room.Media.SFU, role__in=RoomMember.STAGE_ROLES
         ).values_list("room_id", "user_id")
-    }
+    )
 
-    async def reconcile(control):
-        for janus_id in (await control.room_ids() | await control.mountpoint_ids()) - set(live):
-            await control.destroy_unknown(janus_id)
-            done["destroyed"] += 1
-        for bridge in live.values():
-            for user_id in await control.participant_ids(bridge):
-                if (bridge.room_id, user_id) not in stage:
-                    await control.kick(bridge, user_id)
-                    done["kicked"] += 1
+    def reconcile(server: str):
+        async def run(control):
+            for janus_id in (await control.room_ids() | await control.mountpoint_ids()) - set(live):
+                await control.destroy_unknown(janus_id)
+                done["destroyed"] += 1
+            for bridge in live.values():
+                if server == settings.JANUS_URL:
+                    for user_id in await control.participant_ids(bridge):
+                        if (bridge.room_id, user_id) not in stage:
+                            await control.kick(bridge, user_id)
+                            done["kicked"] += 1
+                for mountpoint in bridge.mountpoints.all():
+                    if mountpoint.server == server:
+                        counts[mountpoint.pk] = await control.viewers(bridge) or 0
 
-    control_try(reconcile, "reconcile rooms")
+        return run
+
+    counts: dict[int, int] = {}
+    for server in media_servers():
+        control_try(reconcile(server), "reconcile rooms", server)
+    for mountpoint_id, listeners in counts.items():
+        MediaMountpoint.objects.filter(pk=mountpoint_id).update(listeners=listeners)
     return done

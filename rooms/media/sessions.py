@@ -25,8 +25,8 @@ from django.conf import settings
 from config.errors import ApplicationError
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
-from rooms.media.services import bridge_provision
-from rooms.models import MediaBridge, Room, RoomMember
+from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
+from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
 from rooms.signalling import CANDIDATE_FIELDS, SESSION, sdp_sends_media
 
 logger = logging.getLogger(__name__)
@@ -95,10 +95,13 @@ class MediaLink:
     )
 
     def __init__(self):
-        self.session: Session | None = None
+        self.sessions: dict[str, Session] = {}
         self.lock = asyncio.Lock()
         self.observers: dict[str, RoomObserver] = {}
         self.connections: weakref.WeakSet[MediaSessions] = weakref.WeakSet()
+        # (janus_id, server) pairs whose mountpoint and forward were made or found over
+        # the current session with that server.
+        self.verified: set[tuple[int, str]] = set()
 
     @classmethod
     def current(cls) -> "MediaLink":
@@ -107,19 +110,33 @@ class MediaLink:
             cls._per_loop[loop] = cls()
         return cls._per_loop[loop]
 
-    async def connected(self) -> Session:
-        async with self.lock:
-            if self.session is None or self.session.lost.is_set():
+    async def connected(self, server: str | None = None) -> Session:
+        """The session with a server (the stage's unless named), made again after a loss."""
+        server = server or settings.JANUS_URL
+        session = self.sessions.get(server)
+        if session is None or session.lost.is_set():
+            if server == settings.JANUS_URL:
                 self.observers.clear()
-                self.session = await Session.connect(settings.JANUS_URL, settings.JANUS_API_SECRET)
-                asyncio.get_running_loop().create_task(self._watch(self.session))
-            return self.session
+            self.verified = {pair for pair in self.verified if pair[1] != server}
+            session = await Session.connect(server, settings.JANUS_API_SECRET)
+            self.sessions[server] = session
+            asyncio.get_running_loop().create_task(self._watch(server, session))
+        return session
 
-    async def _watch(self, session: Session) -> None:
+    async def _watch(self, server: str, session: Session) -> None:
         await session.lost.wait()
-        logger.warning("Lost the media server; its sessions are hung up.")
+        logger.warning("Lost the media server %s; its sessions are hung up.", server)
         for connection in list(self.connections):
-            await connection.hangup_all("media_lost")
+            await connection.hangup_all("media_lost", server=server)
+
+    async def mountpoint(self, room_id: str) -> tuple[MediaMountpoint, Session]:
+        """A place for one more listener, and the session with its server."""
+        mountpoint = await database_sync_to_async(mountpoint_take)(
+            room_id=room_id, verified=frozenset(self.verified)
+        )
+        session = await self.connected(mountpoint.server)
+        self.verified.add((mountpoint.bridge.janus_id, mountpoint.server))
+        return mountpoint, session
 
     async def observer_drop(self, room_id: str, observer: RoomObserver) -> None:
         """The last connection of this process in the room went: so does its observer."""
@@ -131,8 +148,8 @@ class MediaLink:
     async def observer(self, room_id: str) -> RoomObserver:
         """The room's observer in this process, provisioning the room at Janus first (after
         a restart of Janus or of this process, whatever is missing is made again)."""
-        session = await self.connected()
         async with self.lock:
+            session = await self.connected()
             observer = self.observers.get(room_id)
             if observer is None:
                 bridge = await database_sync_to_async(bridge_provision)(room_id=room_id)
@@ -147,7 +164,10 @@ class MediaSession:
     id: str
     kind: str  # "listen" or "publish"
     handle: Handle
+    server: str
     answered: bool = False
+    # A listener's place, released when the session ends.
+    mountpoint_id: int | None = None
 
 
 class MediaSessions:
@@ -190,12 +210,25 @@ class MediaSessions:
     async def _listen(self, frame: dict) -> None:
         session_id = _session_id(frame)
         await self._role()
-        observer = await self._join_room()
-        handle = await self._attach(session_id, STREAMING)
-        _, jsep = await handle.message(
-            {"request": "watch", "id": observer.bridge.janus_id, "pin": observer.bridge.pin}
+        self._check_free(session_id)
+        await self._join_room()
+        mountpoint, janus = await self.link.mountpoint(self.room_id)
+        session = MediaSession(
+            session_id,
+            "listen",
+            await self._attach(janus, session_id, STREAMING),
+            mountpoint.server,
+            mountpoint_id=mountpoint.pk,
         )
-        self.sessions[session_id] = MediaSession(session_id, "listen", handle)
+        self.sessions[session_id] = session
+        bridge = mountpoint.bridge
+        try:
+            _, jsep = await session.handle.message(
+                {"request": "watch", "id": bridge.janus_id, "pin": bridge.pin}
+            )
+        except (JanusError, JanusLostError):
+            await self._end(session)
+            raise
         await self.send({"type": "media.offer", "session": session_id, "sdp": jsep["sdp"]})
 
     async def _publish(self, frame: dict) -> None:
@@ -211,8 +244,9 @@ class MediaSessions:
             raise ApplicationError.forbidden("Only people on stage can speak.")
         for existing in [s for s in self.sessions.values() if s.kind == "publish"]:
             await self._end(existing)
+        self._check_free(session_id)
         observer = await self._join_room()
-        handle = await self._attach(session_id, AUDIOBRIDGE)
+        handle = await self._attach(await self.link.connected(), session_id, AUDIOBRIDGE)
         join = {
             "request": "join",
             "room": observer.bridge.janus_id,
@@ -237,7 +271,7 @@ class MediaSessions:
                 }
             )
             _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
-        session = MediaSession(session_id, "publish", handle, answered=True)
+        session = MediaSession(session_id, "publish", handle, settings.JANUS_URL, answered=True)
         self.sessions[session_id] = session
         # Their role may have changed while Janus answered: the database decides.
         if (await self._role())["role"] not in RoomMember.STAGE_ROLES:
@@ -294,9 +328,10 @@ class MediaSessions:
         await self._end(session)
         await self.send({"type": "media.hangup", "session": session.id, "reason": reason})
 
-    async def hangup_all(self, reason: str) -> None:
+    async def hangup_all(self, reason: str, server: str | None = None) -> None:
         for session in list(self.sessions.values()):
-            await self.hangup(session, reason)
+            if server is None or session.server == server:
+                await self.hangup(session, reason)
 
     async def close(self) -> None:
         for session in list(self.sessions.values()):
@@ -330,7 +365,7 @@ class MediaSessions:
         self.observer.connections.add(self)
         return self.observer
 
-    async def _attach(self, session_id: str, plugin: str) -> Handle:
+    def _check_free(self, session_id: str) -> None:
         if session_id in self.sessions:
             raise ApplicationError(
                 "That session id is in use; pick a new one.", code="session_in_use"
@@ -339,7 +374,8 @@ class MediaSessions:
             raise ApplicationError(
                 "Too many media sessions on one connection.", code="too_many_sessions"
             )
-        session = await self.link.connected()
+
+    async def _attach(self, session: Session, session_id: str, plugin: str) -> Handle:
         return await session.attach(
             plugin, on_event=lambda message: self._event(session_id, message)
         )
@@ -373,6 +409,8 @@ class MediaSessions:
         if self.sessions.get(session.id) is session:
             del self.sessions[session.id]
         await session.handle.detach()
+        if session.mountpoint_id is not None:
+            await database_sync_to_async(mountpoint_release)(mountpoint_id=session.mountpoint_id)
 
 
 def _member_media(*, room_id, user_id) -> dict | None:

@@ -14,6 +14,7 @@ from rooms.media.janus import AUDIOBRIDGE, JanusError, Session
 from rooms.models import MediaBridge, Room
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import UserFactory
+from tests.servers import JanusProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,26 +98,60 @@ def test_a_room_started_with_room_media_sfu_gets_a_bridge_a_mountpoint_and_one_f
 ):
     room = sfu_room(settings)
     assert room.media == Room.Media.SFU
-    bridge = media.bridge_provision(room_id=room.pk)
+    mountpoint = media.mountpoint_take(room_id=room.pk)
+    bridge = mountpoint.bridge
     seen = state(bridge)
     assert seen["room"]
     assert seen["mountpoint"]
-    assert [f["port"] for f in seen["forwarders"]] == [bridge.forward_port]
-    # Provisioning again (another server process, a reconnect) adds nothing.
-    media.bridge_provision(room_id=room.pk)
+    assert [(f["ip"], f["port"]) for f in seen["forwarders"]] == [("127.0.0.1", mountpoint.port)]
+    # Taking another place unverified (another server process, a reconnect) adds nothing.
+    again = media.mountpoint_take(room_id=room.pk)
     assert len(state(bridge)["forwarders"]) == 1
+    assert (again.pk, again.listeners) == (mountpoint.pk, 2)
+    media.mountpoint_release(mountpoint_id=again.pk)
+    again.refresh_from_db()
+    assert again.listeners == 1
 
 
-def test_after_janus_loses_a_room_provisioning_makes_it_again_with_its_forward(janus, settings):
+def test_after_janus_loses_a_room_the_next_listener_makes_it_again_with_its_forward(
+    janus, settings
+):
     room = sfu_room(settings)
-    bridge = media.bridge_provision(room_id=room.pk)
+    bridge = media.mountpoint_take(room_id=room.pk).bridge
     control_run(lambda c: c.destroy(bridge))
     assert not state(bridge)["room"]
-    media.bridge_provision(room_id=room.pk)
+    media.mountpoint_take(room_id=room.pk)
     seen = state(bridge)
     assert seen["room"]
     assert seen["mountpoint"]
     assert len(seen["forwarders"]) == 1
+
+
+def test_listeners_past_the_per_server_limit_go_to_an_edge_fed_by_the_stage(
+    janus, settings, janus_secrets, tmp_path
+):
+    edge = JanusProcess(tmp_path, JANUS_FORWARD_PORT_RANGE="45001-46000", **janus_secrets)
+    edge.start()
+    try:
+        settings.JANUS_SERVERS = [f"unix:{edge.socket}"]
+        settings.JANUS_LISTENERS_PER_SERVER = 2
+        room = sfu_room(settings)
+        places = [media.mountpoint_take(room_id=room.pk) for _ in range(3)]
+        assert [p.server for p in places] == [settings.JANUS_URL] * 2 + [f"unix:{edge.socket}"]
+        bridge = places[0].bridge
+        # The stage's Janus forwards the mix to both mountpoints.
+        forwarded = {(f["ip"], f["port"]) for f in state(bridge)["forwarders"]}
+        assert forwarded == {("127.0.0.1", places[0].port), ("127.0.0.1", places[2].port)}
+        edge_has = control_run(lambda c: c.mountpoint_ids(), f"unix:{edge.socket}")
+        assert bridge.janus_id in edge_has
+        # The end of the room clears both servers.
+        room_end(actor=room.host, room_id=room.pk)
+        assert bridge.janus_id not in control_run(
+            lambda c: c.mountpoint_ids(), f"unix:{edge.socket}"
+        )
+        assert not MediaBridge.objects.filter(pk=bridge.pk).exists()
+    finally:
+        edge.stop()
 
 
 def test_the_passwords_are_ours_and_a_wrong_pin_cannot_join(janus, settings):
@@ -147,7 +182,7 @@ def test_janus_refuses_a_client_without_the_api_secret(janus, settings):
 
 def test_ending_the_room_destroys_its_bridge_and_mountpoint_at_janus(janus, settings):
     room = sfu_room(settings)
-    bridge = media.bridge_provision(room_id=room.pk)
+    bridge = media.mountpoint_take(room_id=room.pk).bridge
     room_end(actor=room.host, room_id=room.pk)
     seen = state(bridge)
     assert not seen["room"]
@@ -188,7 +223,8 @@ async def test_reconcile_kicks_participants_not_on_stage_and_destroys_rooms_nobo
     control = Control(session)
     # A room of ours whose row is gone (the database was restored from a backup, say).
     orphan = MediaBridge(janus_id=123456789)
-    await control.provision(orphan)
+    await control.bridge_ensure(orphan)
+    await control.mountpoint_ensure(orphan, host="127.0.0.1", port=None)
     assert orphan.janus_id in await control.room_ids()
 
     done = await database_sync_to_async(media.media_reconcile)()

@@ -3,46 +3,35 @@ test's own: listeners hear the stage, and the server's rights hold at Janus with
 speaker's cooperation."""
 
 import asyncio
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
+from rooms.models import MediaMountpoint
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.media.conftest import REQUIRE_MEDIA, janus_or_skip
-from tests.media.netns import Namespace, namespaces_available
+from tests.media.netns import Namespace
 from tests.media.peers import RoomClient
-from tests.servers import JanusProcess, ServerProcess, session_keys
+from tests.media.stack import MediaStack, media_stack_or_skip
+from tests.servers import session_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def media_stack(settings, janus_secrets):
-    """Janus inside a namespace, daphne outside on the same settings, its port reachable
-    inside. Yields (namespace, server)."""
-    janus_or_skip()
-    if not namespaces_available():
-        if REQUIRE_MEDIA:
-            pytest.fail("Media tests need root and `ip` for a network namespace.")
-        pytest.skip("Media tests need root and `ip` for a network namespace.")
-    namespace = Namespace().create()
-    folder = Path(tempfile.mkdtemp(prefix="janus-"))
-    janus = JanusProcess(
-        folder, prefix=namespace.prefix, JANUS_ICE_ENFORCE_LIST="v0", **janus_secrets
-    ).start()
-    media_env = {"JANUS_URL": f"unix:{janus.socket}", "ROOM_MEDIA": "sfu", **janus_secrets}
-    for name, value in media_env.items():
-        setattr(settings, name, value)
-    server = ServerProcess(**media_env).start()
-    namespace.forward_port(server.port)
-    yield namespace, server, janus
-    server.stop()
-    janus.stop()
-    namespace.delete()
-    shutil.rmtree(folder, ignore_errors=True)
+    """Starts a MediaStack (`media_stack(edges=1, NAME=value)`) and stops it after."""
+    media_stack_or_skip()
+    started = []
+
+    def start(edges: int = 0, **server_env):
+        stack = MediaStack(janus_secrets, edges=edges, ROOM_MEDIA="sfu", **server_env)
+        started.append(stack.start())
+        stack.settings_for(settings)
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
 
 
 def run_inside(namespace: Namespace, scenario) -> None:
@@ -53,7 +42,8 @@ def run_inside(namespace: Namespace, scenario) -> None:
 def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_janus(
     media_stack,
 ):
-    namespace, server, _ = media_stack
+    stack = media_stack()
+    namespace, server = stack.namespace, stack.server
     host, guest, ann, bob = (UserFactory(username=name) for name in ("host", "guest", "ann", "bob"))
     room = room_create(host=host, title="Janus talk")
     keys = dict(
@@ -115,7 +105,8 @@ def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_ja
 
 
 def test_after_janus_dies_clients_are_told_and_hear_again_once_it_is_back(media_stack):
-    namespace, server, janus = media_stack
+    stack = media_stack()
+    namespace, server, janus = stack.namespace, stack.server, stack.janus
     host, ann = UserFactory(username="host"), UserFactory(username="ann")
     room = room_create(host=host, title="Janus restarts")
     keys = session_keys([host, ann])
@@ -149,3 +140,34 @@ def test_after_janus_dies_clients_are_told_and_hear_again_once_it_is_back(media_
     assert outcome["listener_told"] == "media_lost"
     assert outcome["speaker_told"] == "media_lost"
     assert outcome["after"]
+
+
+def test_listeners_on_an_edge_hear_the_stage_as_well_as_those_on_its_own_janus(media_stack):
+    stack = media_stack(edges=1, JANUS_LISTENERS_PER_SERVER=1)
+    host, ann, bob = (UserFactory(username=name) for name in ("host", "ann", "bob"))
+    room = room_create(host=host, title="Two machines")
+    keys = session_keys([host, ann, bob])
+    outcome = {}
+
+    async def scenario():
+        speaker, *listeners = (
+            RoomClient(stack.server.port, room.pk, key, name)
+            for key, name in zip(keys, ("host", "ann", "bob"), strict=True)
+        )
+        await speaker.open()
+        await speaker.send("mute.set", muted=False)
+        await speaker.publish()
+        for listener in listeners:
+            await listener.open()
+            await listener.listen()
+        outcome["heard"] = [await listener.hears() for listener in listeners]
+        for client in (speaker, *listeners):
+            await client.close()
+
+    run_inside(stack.namespace, scenario)
+
+    assert outcome["heard"] == [True, True]
+    places = dict(
+        MediaMountpoint.objects.filter(bridge__room=room).values_list("server", "listeners")
+    )
+    assert set(places) == {f"unix:{stack.janus.socket}", f"unix:{stack.edges[0].socket}"}
