@@ -3,16 +3,21 @@ test's own: listeners hear the stage, and the server's rights hold at Janus with
 speaker's cooperation."""
 
 import asyncio
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connections
 
+from follows.services import block_create
 from rooms.models import MediaMountpoint
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
 from tests.media.netns import Namespace
 from tests.media.peers import RoomClient
 from tests.media.stack import MediaStack, media_stack_or_skip
-from tests.servers import session_keys
+from tests.servers import project_env, session_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,8 +40,16 @@ def media_stack(settings, janus_secrets):
 
 
 def run_inside(namespace: Namespace, scenario) -> None:
-    """Runs the async scenario in a thread inside the namespace (its peers' sockets too)."""
-    namespace.inside(lambda: asyncio.run(scenario()))
+    """Runs `scenario(outside)` in a thread inside the namespace (its peers' sockets too);
+    `await outside(function)` runs a sync function (the database) in a thread outside."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: None).result()  # its one thread starts here, outside
+
+        async def outside(function):
+            return await asyncio.get_running_loop().run_in_executor(pool, function)
+
+        namespace.inside(lambda: asyncio.run(scenario(outside)))
+        pool.submit(connections.close_all).result()
 
 
 def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_janus(
@@ -51,7 +64,7 @@ def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_ja
     )
     outcome = {}
 
-    async def scenario():
+    async def scenario(outside):
         clients = {
             name: RoomClient(server.port, room.pk, keys[name], name)
             for name in ("host", "guest", "ann", "bob")
@@ -112,7 +125,7 @@ def test_after_janus_dies_clients_are_told_and_hear_again_once_it_is_back(media_
     keys = session_keys([host, ann])
     outcome = {}
 
-    async def scenario():
+    async def scenario(outside):
         speaker = RoomClient(server.port, room.pk, keys[0], "host")
         listener = RoomClient(server.port, room.pk, keys[1], "ann")
         await speaker.open()
@@ -149,7 +162,7 @@ def test_listeners_on_an_edge_hear_the_stage_as_well_as_those_on_its_own_janus(m
     keys = session_keys([host, ann, bob])
     outcome = {}
 
-    async def scenario():
+    async def scenario(outside):
         speaker, *listeners = (
             RoomClient(stack.server.port, room.pk, key, name)
             for key, name in zip(keys, ("host", "ann", "bob"), strict=True)
@@ -171,3 +184,61 @@ def test_listeners_on_an_edge_hear_the_stage_as_well_as_those_on_its_own_janus(m
         MediaMountpoint.objects.filter(bridge__room=room).values_list("server", "listeners")
     )
     assert set(places) == {f"unix:{stack.janus.socket}", f"unix:{stack.edges[0].socket}"}
+
+
+def suspend_from_another_process(staff, user) -> None:
+    """Staff suspend someone the way admin does, in a process of its own (so the push that
+    closes their sockets travels the way it does in production)."""
+    code = (
+        "from datetime import timedelta; from accounts.models import User; "
+        "from accounts.services.moderation import user_suspend; "
+        f"user_suspend(actor=User.objects.get(pk={staff.pk}), user=User.objects.get(pk={user.pk}), "
+        "duration=timedelta(days=1), reason='spam')"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "django", "shell", "-c", code],
+        env=project_env(DJANGO_SETTINGS_MODULE="config.settings"),
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_a_block_and_a_suspension_cut_a_speaker_off_at_janus(media_stack):
+    stack = media_stack()
+    host, blocked, suspended, ann = (
+        UserFactory(username=name) for name in ("host", "blocked", "suspended", "ann")
+    )
+    staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    room = room_create(host=host, title="Hold the line")
+    keys = session_keys([host, blocked, suspended, ann])
+    outcome = {}
+
+    async def scenario(outside):
+        moderator, *speakers, listener = (
+            RoomClient(stack.server.port, room.pk, key, name)
+            for key, name in zip(keys, ("host", "blocked", "suspended", "ann"), strict=True)
+        )
+        await moderator.open()
+        await listener.open()
+        await listener.listen()
+        cut_offs = (
+            lambda: block_create(blocker=host, blocked=blocked),
+            lambda: suspend_from_another_process(staff, suspended),
+        )
+        for speaker, person, cut_off in zip(speakers, (blocked, suspended), cut_offs, strict=True):
+            await speaker.open()
+            await moderator.send("speaker.invite", user_id=person.pk)
+            await speaker.next_of("speaker.invited")
+            await speaker.send("speaker.accept")
+            await speaker.send("mute.set", muted=False)
+            await speaker.publish()
+            heard = await listener.hears()
+            await outside(cut_off)
+            # Their peer keeps sending; Janus no longer mixes it.
+            outcome[speaker.name] = (heard, await listener.silent_for(2.0))
+        for client in (moderator, *speakers, listener):
+            await client.close()
+
+    run_inside(stack.namespace, scenario)
+
+    assert outcome == {"blocked": (True, True), "suspended": (True, True)}
