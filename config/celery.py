@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,3 +20,9 @@ def _make_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_ready.connect
+def _reconcile_media_on_start(sender, **kwargs):
+    """The media server may hold rooms that ended while nothing watched it."""
+    sender.app.send_task("rooms.tasks.reconcile_media")
