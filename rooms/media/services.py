@@ -62,10 +62,11 @@ def media_room_has_space(room: Room, members: int) -> None:
         _bridge_create(room)
         events.publish(room, "media.mode", mode=Room.Media.SFU)
         return
-    if members >= settings.ROOM_MAX_MEMBERS:
+    cap = settings.ROOM_MAX_MEMBERS
+    if members >= cap:
         raise ApplicationError(
-            f"This room is full: without a media server a room holds "
-            f"{settings.ROOM_MAX_MEMBERS} people. Try again later.",
+            f"This room is full: without a media server a room holds {cap} "
+            f"{'person' if cap == 1 else 'people'}. Try again later.",
             code="room_full",
             status=409,
         )

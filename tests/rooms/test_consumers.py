@@ -453,6 +453,6 @@ async def test_a_full_room_says_so_and_closes(live_room, host_socket, people, se
     frame = await socket.recv()
     assert (frame["code"], frame["message"]) == (
         "room_full",
-        "This room is full; try again later.",
+        "This room is full: without a media server a room holds 1 person. Try again later.",
     )
     assert await socket.close_code() == 4403
