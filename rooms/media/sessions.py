@@ -387,14 +387,11 @@ class MediaSessions:
         asyncio.get_running_loop().create_task(self._hung_up(session))
 
     async def _hung_up(self, session: MediaSession) -> None:
-        """Janus ended a connection: a kick after a move to the audience, or lost media."""
-        reason = "media_lost"
-        if session.kind == "publish":
-            member = await database_sync_to_async(_member_media)(
-                room_id=self.room_id, user_id=self.user.pk
-            )
-            if member is None or member["role"] not in RoomMember.STAGE_ROLES:
-                reason = "moved_to_audience"
+        """Janus ended a connection: the room ended, they were removed or moved to the
+        audience (a kick), or the media went (the client starts over)."""
+        reason = await database_sync_to_async(_hangup_reason)(
+            room_id=self.room_id, user_id=self.user.pk, kind=session.kind
+        )
         await self.hangup(session, reason)
 
     def _session(self, frame: dict) -> MediaSession:
@@ -419,6 +416,17 @@ def _member_media(*, room_id, user_id) -> dict | None:
         .values("role", "muted", "room__media")
         .first()
     )
+
+
+def _hangup_reason(*, room_id, user_id, kind: str) -> str:
+    if not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
+        return "ended"
+    member = _member_media(room_id=room_id, user_id=user_id)
+    if member is None:
+        return "removed"
+    if kind == "publish" and member["role"] not in RoomMember.STAGE_ROLES:
+        return "moved_to_audience"
+    return "media_lost"
 
 
 def _session_id(frame: dict) -> str:
