@@ -103,6 +103,16 @@ async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(server, signe
     await listener.wait_for_function("window.roundtable.state.snapshots === 3")
     await hears(listener, host.pk)
 
+    # An event of a type the page does not know counts in the numbering all the same (a
+    # frame that carries `seq` is numbered): no gap, no snapshot after the next one.
+    seq = await listener.evaluate("window.roundtable.state.seq")
+    await listener.evaluate(f"window.roundtable.receive({{type: 'room.retitled', seq: {seq + 1}}})")
+    await listener.evaluate(
+        f"window.roundtable.receive({{type: 'member.left', seq: {seq + 2}, user_id: 0}})"
+    )
+    assert await listener.evaluate("window.roundtable.state.seq") == seq + 2
+    assert await listener.evaluate("window.roundtable.state.snapshots") == 3
+
 
 @pytest.fixture
 def panel():

@@ -6,13 +6,6 @@ import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
-const NUMBERED = new Set([
-  "member.joined",
-  "member.updated",
-  "member.left",
-  "members.batch",
-  "room.ended",
-]);
 const FOLLOWED_REFRESH_MS = 1500;
 const OVER = {
   ended: ["This room has ended", "Thanks for listening."],
@@ -154,7 +147,8 @@ function onFrame(frame) {
     view.status("");
     afterChange();
     refreshFollowed();
-  } else if (NUMBERED.has(frame.type)) {
+  } else if ("seq" in frame) {
+    // A numbered state event (ephemeral frames carry no `seq`).
     if (awaitingSnapshot) return;
     const before = frame.member
       ? state.members.get(frame.member.user.id)
