@@ -1,4 +1,4 @@
-// The live room page: the socket, the room's state, the audio mesh and the view, wired.
+// The live room page: the socket, the room's state, the media transport and the view, wired.
 
 import { Mesh } from "./mesh.js";
 import { Playback } from "./playback.js";
@@ -24,37 +24,38 @@ const scheme = location.protocol === "https:" ? "wss" : "ws";
 const state = new RoomState(myId);
 const playback = new Playback(root.querySelector("[data-players]"), root.querySelector("[data-tap-to-listen]"));
 let socket = null;
+let reconnected = false;
 let awaitingSnapshot = false;
 let over = false;
 let followedTimer = null;
 let lastError = null;
-
-const mesh = new Mesh({
-  myId,
-  send: (frame) => socket?.send(frame),
-  playback,
-  // Whose voice should be arriving: connected, unmuted people on stage.
-  expectsVoice: (userId) => {
-    const member = state.members.get(userId);
-    return onStage(member) && !member.muted && member.connected !== false;
-  },
-  onPeers: () => view.renderMarks(),
-});
+let rtcConfig = {};
+let media = null; // the transport the room's audio goes through (see transport.js)
 
 const view = new RoomView(root, {
   state,
-  mesh,
+  marks: {
+    speaking: (userId) => media?.speaking(userId) ?? false,
+    reconnecting: (userId) => media?.reconnecting(userId) ?? false,
+  },
   actions: { send: (frame) => socket?.send(frame), block, report },
 });
 
-// For the console and the browser tests.
+// For the console, the browser tests and the benchmarks: what the page knows, as plain data.
 window.roundtable = {
   state,
-  mesh,
-  playback,
   receive: (frame) => onFrame(frame),
   get socket() {
     return socket;
+  },
+  debug: {
+    // The transport's connections (bytes and levels in and out, states, the codecs sent
+    // with, restarts), the microphone's tracks, and what plays.
+    async audio() {
+      const empty = { mode: "mesh", connections: [], mic: [] };
+      return { ...(media ? await media.inspect() : empty), playing: playback.playing() };
+    },
+    simulate: (scenario, userId) => media.simulate(scenario, userId),
   },
 };
 
@@ -70,26 +71,35 @@ async function api(method, path, body) {
   return data;
 }
 
-// The edges of the mesh from here: on stage, everyone; in the audience, the stage.
-function peerIds() {
-  const me = state.me;
-  if (!me) return [];
-  return [...state.members.values()]
-    .filter((m) => m.user.id !== myId && m.connected !== false && (onStage(me) || onStage(m)))
-    .map((m) => m.user.id);
-}
-
-function afterChange() {
-  const me = state.me;
-  if (me) {
-    mesh.setMuted(me.muted);
-    mesh.setOnStage(onStage(me)).catch(() => {
+// Our voice and the roster, as the room's state has them, to a transport.
+function instruct(transport, me) {
+  transport.setMuted(me.muted);
+  if (onStage(me)) {
+    transport.publish().catch(() => {
       view.status(
         "Your microphone is blocked, so no one can hear you. Allow it for this site and reload.",
         { error: true },
       );
     });
-    mesh.sync(peerIds());
+  } else {
+    transport.unpublish();
+  }
+  transport.sync(state.members.values());
+}
+
+function startTransport(me) {
+  const transport = new Mesh({ myId, send: (frame) => socket?.send(frame), playback, rtcConfig });
+  transport.addEventListener("marks", () => view.renderMarks());
+  instruct(transport, me);
+  transport.join();
+  return transport;
+}
+
+function afterChange() {
+  const me = state.me;
+  if (me) {
+    if (media) instruct(media, me);
+    else media = startTransport(me);
   }
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
@@ -146,6 +156,10 @@ function onFrame(frame) {
     state.load(frame);
     view.status("");
     afterChange();
+    if (reconnected) {
+      reconnected = false;
+      media?.rejoin();
+    }
     refreshFollowed();
   } else if ("seq" in frame) {
     // A numbered state event (ephemeral frames carry no `seq`).
@@ -176,7 +190,7 @@ function onFrame(frame) {
   } else if (frame.type === "reaction") {
     view.react(frame.user_id, frame.emoji);
   } else if (frame.type === "signal") {
-    mesh.receive(frame);
+    media?.receive(frame);
   } else if (frame.type === "error") {
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
@@ -209,7 +223,8 @@ function onClose(code, final) {
 function finish(kind, text = OVER[kind]) {
   over = true;
   socket?.stop();
-  mesh.close();
+  media?.leave();
+  playback.clear();
   view.showOver(...text);
 }
 
@@ -291,13 +306,18 @@ root.addEventListener("click", (event) => {
 
 async function start() {
   try {
-    mesh.configure(await api("GET", "/api/rtc/ice-servers/"));
+    const ice = await api("GET", "/api/rtc/ice-servers/");
+    rtcConfig = { iceServers: ice.ice_servers, iceTransportPolicy: ice.ice_transport_policy };
   } catch {
     // Without the list the browser still connects on a local network.
   }
+  let opened = false;
   socket = new RoomSocket(`${scheme}://${location.host}/ws/rooms/${roomId}/`, {
     onFrame,
-    onOpen: () => {},
+    onOpen: () => {
+      reconnected = opened;
+      opened = true;
+    },
     onClose,
   });
   socket.connect();
