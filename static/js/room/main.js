@@ -2,10 +2,12 @@
 
 import { Mesh } from "./mesh.js";
 import { Playback } from "./playback.js";
+import { Sfu } from "./sfu.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
+const TRANSPORTS = { mesh: Mesh, sfu: Sfu };
 const FOLLOWED_REFRESH_MS = 1500;
 const OVER = {
   ended: ["This room has ended", "Thanks for listening."],
@@ -31,6 +33,7 @@ let followedTimer = null;
 let lastError = null;
 let rtcConfig = {};
 let media = null; // the transport the room's audio goes through (see transport.js)
+let incoming = null; // the media server's, while it comes up and the mesh still plays
 
 const view = new RoomView(root, {
   state,
@@ -50,10 +53,15 @@ window.roundtable = {
   },
   debug: {
     // The transport's connections (bytes and levels in and out, states, the codecs sent
-    // with, restarts), the microphone's tracks, and what plays.
+    // with, restarts), the microphone's tracks, and what plays; `incoming` while the room
+    // moves to the media server.
     async audio() {
-      const empty = { mode: "mesh", connections: [], mic: [] };
-      return { ...(media ? await media.inspect() : empty), playing: playback.playing() };
+      const empty = { mode: state.media.mode, connections: [], mic: [] };
+      return {
+        ...(media ? await media.inspect() : empty),
+        incoming: incoming ? await incoming.inspect() : null,
+        playing: playback.playing(),
+      };
     },
     simulate: (scenario, userId) => media.simulate(scenario, userId),
   },
@@ -69,6 +77,10 @@ async function api(method, path, body) {
   const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.error?.message ?? `The server said ${response.status}.`);
   return data;
+}
+
+function transports() {
+  return [media, incoming].filter(Boolean);
 }
 
 // Our voice and the roster, as the room's state has them, to a transport.
@@ -87,19 +99,47 @@ function instruct(transport, me) {
   transport.sync(state.members.values());
 }
 
-function startTransport(me) {
-  const transport = new Mesh({ myId, send: (frame) => socket?.send(frame), playback, rtcConfig });
-  transport.addEventListener("marks", () => view.renderMarks());
+function startTransport(mode, me) {
+  const transport = new TRANSPORTS[mode]({
+    myId,
+    send: (frame) => socket?.send(frame),
+    playback,
+    rtcConfig,
+  });
+  transport.addEventListener("marks", () => {
+    if (transport === media) view.renderMarks();
+  });
   instruct(transport, me);
   transport.join();
   return transport;
 }
 
+// The audio goes the way the room's media mode says. A room moves to the media server while
+// live, make-before-break: the mesh goes once the media server's transport carries audio.
+function followMediaMode(me) {
+  const mode = TRANSPORTS[state.media.mode] ? state.media.mode : "mesh";
+  if (!media) {
+    media = startTransport(mode, me);
+  } else if (media.mode !== mode && !incoming) {
+    incoming = startTransport(mode, me);
+    incoming.addEventListener(
+      "ready",
+      () => {
+        media.leave();
+        media = incoming;
+        incoming = null;
+        view.renderMarks();
+      },
+      { once: true },
+    );
+  }
+}
+
 function afterChange() {
   const me = state.me;
   if (me) {
-    if (media) instruct(media, me);
-    else media = startTransport(me);
+    for (const transport of transports()) instruct(transport, me);
+    followMediaMode(me);
   }
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
@@ -158,7 +198,7 @@ function onFrame(frame) {
     afterChange();
     if (reconnected) {
       reconnected = false;
-      media?.rejoin();
+      for (const transport of transports()) transport.rejoin();
     }
     refreshFollowed();
   } else if ("seq" in frame) {
@@ -189,8 +229,8 @@ function onFrame(frame) {
     view.announce(`${frame.by.display_name} invites you to speak.`);
   } else if (frame.type === "reaction") {
     view.react(frame.user_id, frame.emoji);
-  } else if (frame.type === "signal") {
-    media?.receive(frame);
+  } else if (["signal", "speaking"].includes(frame.type) || frame.type.startsWith("media.")) {
+    for (const transport of transports()) transport.receive(frame);
   } else if (frame.type === "error") {
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
@@ -223,7 +263,7 @@ function onClose(code, final) {
 function finish(kind, text = OVER[kind]) {
   over = true;
   socket?.stop();
-  media?.leave();
+  for (const transport of transports()) transport.leave();
   playback.clear();
   view.showOver(...text);
 }

@@ -18,8 +18,9 @@
 //   leave()                      every connection closed, every track stopped
 //   inspect()                    plain data for tests and benchmarks (see main.js's debug hook)
 //   simulate(scenario, userId)   a fault, for tests (like LiveKit's simulateScenario)
-// Events: "marks" when speaking or reconnecting marks change; "ready" when audio flows
-// (for a listener of the media server: arrives), which is when the other transport can go.
+// Events: "marks" when speaking or reconnecting marks change; "ready" (the media server's)
+// when its connection carries audio (for listening: audio arrives), which is when a room
+// moving off the mesh closes the mesh.
 //
 // Below: what both transports share.
 
@@ -162,6 +163,7 @@ export class Microphone {
   }
 
   inspect() {
-    return (this.stream?.getTracks() ?? []).map((t) => ({ state: t.readyState, enabled: t.enabled }));
+    const tracks = this.stream?.getTracks() ?? [];
+    return tracks.map((track) => ({ state: track.readyState, enabled: track.enabled }));
   }
 }
