@@ -78,20 +78,11 @@ HEARS_ALL = """async ([speakers, silence, timeoutMs]) => {
   const last = {};
   const heard = new Set();
   while (clock() < until) {
-    const mesh = window.roundtable && window.roundtable.mesh;
-    for (const id of speakers) {
-      if (heard.has(id) || !mesh) continue;
-      const peer = mesh.peers.get(id);
-      if (!peer) continue;
-      let bytes = 0, level = 0;
-      (await peer.pc.getStats()).forEach((r) => {
-        if (r.type === "inbound-rtp" && r.kind === "audio") {
-          bytes += r.bytesReceived || 0;
-          level = Math.max(level, r.audioLevel || 0);
-        }
-      });
-      if (id in last && bytes > last[id] && level > silence) heard.add(id);
-      last[id] = bytes;
+    const { connections } = await window.roundtable.debug.audio();
+    for (const { user: id, received, level } of connections) {
+      if (!speakers.includes(id) || heard.has(id)) continue;
+      if (id in last && received > last[id] && level > silence) heard.add(id);
+      last[id] = received;
     }
     if (heard.size === speakers.length) return { at: clock() };
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -100,37 +91,26 @@ HEARS_ALL = """async ([speakers, silence, timeoutMs]) => {
 }"""
 
 # What a page knows of its connection with `id`, when it does not hear them.
-DIAGNOSE = """(id) => {
-  const peer = window.roundtable.mesh.peers.get(id);
+DIAGNOSE = """async (id) => {
+  const { connections, playing } = await window.roundtable.debug.audio();
+  const peer = connections.find((c) => c.user === id);
   if (!peer) return { peer: null };
+  const { state, signaling, directions, received, restarts, rebuilds } = peer;
   return {
-    connection: peer.pc.connectionState,
-    signaling: peer.pc.signalingState,
-    transceivers: peer.pc.getTransceivers().map((t) => ({
-      mid: t.mid,
-      direction: t.direction,
-      current: t.currentDirection,
-      receiving: t.receiver.track && t.receiver.track.readyState,
-    })),
-    player: window.roundtable.playback.elements.has(id),
-    players: document.querySelectorAll("[data-players] audio").length,
+    state, signaling, directions, received, restarts, rebuilds,
+    player: playing.includes(id),
+    players: playing.length,
   };
 }"""
 
 # A speaker's outbound audio, summed over its connections.
 SENT = """async () => {
   let bytes = 0, headers = 0, packets = 0, connections = 0;
-  for (const peer of window.roundtable.mesh.peers.values()) {
-    let sent = 0;
-    (await peer.pc.getStats()).forEach((r) => {
-      if (r.type === "outbound-rtp" && r.kind === "audio") {
-        sent += r.bytesSent || 0;
-        headers += r.headerBytesSent || 0;
-        packets += r.packetsSent || 0;
-      }
-    });
-    bytes += sent;
-    if (sent > 0) connections += 1;
+  for (const peer of (await window.roundtable.debug.audio()).connections) {
+    bytes += peer.sent;
+    headers += peer.sentHeaders;
+    packets += peer.sentPackets;
+    if (peer.sent > 0) connections += 1;
   }
   return { bytes, headers, packets, connections };
 }"""

@@ -4,42 +4,23 @@ polled from Python (a promise cannot be waited on with wait_for_function)."""
 import asyncio
 import time
 
-# Per peer (user id): bytes received and sent, the loudest inbound level, the connection
-# state, the codecs it sends with; plus the page's microphone tracks and <audio> elements.
-AUDIO = """async () => {
-  const mesh = window.roundtable.mesh;
-  const peers = {};
-  for (const [userId, peer] of mesh.peers) {
-    const entry = { received: 0, sent: 0, level: 0, state: peer.pc.connectionState, sending: [] };
-    const stats = await peer.pc.getStats();
-    stats.forEach((report) => {
-      if (report.kind !== "audio") return;
-      if (report.type === "inbound-rtp") {
-        entry.received += report.bytesReceived || 0;
-        entry.level = Math.max(entry.level, report.audioLevel || 0);
-      } else if (report.type === "outbound-rtp") {
-        entry.sent += report.bytesSent || 0;
-        const codec = stats.get(report.codecId);
-        if (codec) entry.sending.push(`${codec.mimeType} ${codec.sdpFmtpLine}`);
-      }
-    });
-    peers[userId] = entry;
-  }
-  return {
-    peers,
-    mic: (mesh.mic ? mesh.mic.getTracks() : []).map((t) => t.readyState),
-    players: document.querySelectorAll("[data-players] audio").length,
-    micRequests: window.micRequests,
-  };
-}"""
+# The page's audio through its debug hook: per connection (for the mesh, per peer) bytes
+# received and sent, the loudest inbound level, the connection state, the codecs it sends
+# with and how often it was restarted; the microphone's tracks; plus the <audio> elements.
+AUDIO = """async () => ({
+  ...(await window.roundtable.debug.audio()),
+  players: document.querySelectorAll("[data-players] audio").length,
+  micRequests: window.micRequests,
+})"""
 
 SILENCE = 0.001
 DEADLINE = 30
 
 
 async def audio(page) -> dict:
+    """The page's audio; `peers`: the mesh's connections by the peer's user id."""
     state = await page.evaluate(AUDIO)
-    state["peers"] = {int(key): value for key, value in state["peers"].items()}
+    state["peers"] = {c["user"]: c for c in state["connections"] if c.get("user") is not None}
     return state
 
 

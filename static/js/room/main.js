@@ -1,18 +1,13 @@
-// The live room page: the socket, the room's state, the audio mesh and the view, wired.
+// The live room page: the socket, the room's state, the media transport and the view, wired.
 
 import { Mesh } from "./mesh.js";
 import { Playback } from "./playback.js";
+import { Sfu } from "./sfu.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
-const NUMBERED = new Set([
-  "member.joined",
-  "member.updated",
-  "member.left",
-  "members.batch",
-  "room.ended",
-]);
+const TRANSPORTS = { mesh: Mesh, sfu: Sfu };
 const FOLLOWED_REFRESH_MS = 1500;
 const OVER = {
   ended: ["This room has ended", "Thanks for listening."],
@@ -31,37 +26,44 @@ const scheme = location.protocol === "https:" ? "wss" : "ws";
 const state = new RoomState(myId);
 const playback = new Playback(root.querySelector("[data-players]"), root.querySelector("[data-tap-to-listen]"));
 let socket = null;
+let reconnected = false;
 let awaitingSnapshot = false;
 let over = false;
 let followedTimer = null;
 let lastError = null;
-
-const mesh = new Mesh({
-  myId,
-  send: (frame) => socket?.send(frame),
-  playback,
-  // Whose voice should be arriving: connected, unmuted people on stage.
-  expectsVoice: (userId) => {
-    const member = state.members.get(userId);
-    return onStage(member) && !member.muted && member.connected !== false;
-  },
-  onPeers: () => view.renderMarks(),
-});
+let rtcConfig = {};
+let media = null; // the transport the room's audio goes through (see transport.js)
+let incoming = null; // the media server's, while it comes up and the mesh still plays
 
 const view = new RoomView(root, {
   state,
-  mesh,
+  marks: {
+    speaking: (userId) => media?.speaking(userId) ?? false,
+    reconnecting: (userId) => media?.reconnecting(userId) ?? false,
+  },
   actions: { send: (frame) => socket?.send(frame), block, report },
 });
 
-// For the console and the browser tests.
+// For the console, the browser tests and the benchmarks: what the page knows, as plain data.
 window.roundtable = {
   state,
-  mesh,
-  playback,
   receive: (frame) => onFrame(frame),
   get socket() {
     return socket;
+  },
+  debug: {
+    // The transport's connections (bytes and levels in and out, states, the codecs sent
+    // with, restarts), the microphone's tracks, and what plays; `incoming` while the room
+    // moves to the media server.
+    async audio() {
+      const empty = { mode: state.media.mode, connections: [], mic: [] };
+      return {
+        ...(media ? await media.inspect() : empty),
+        incoming: incoming ? await incoming.inspect() : null,
+        playing: playback.playing(),
+      };
+    },
+    simulate: (scenario, userId) => media.simulate(scenario, userId),
   },
 };
 
@@ -77,26 +79,67 @@ async function api(method, path, body) {
   return data;
 }
 
-// The edges of the mesh from here: on stage, everyone; in the audience, the stage.
-function peerIds() {
-  const me = state.me;
-  if (!me) return [];
-  return [...state.members.values()]
-    .filter((m) => m.user.id !== myId && m.connected !== false && (onStage(me) || onStage(m)))
-    .map((m) => m.user.id);
+function transports() {
+  return [media, incoming].filter(Boolean);
 }
 
-function afterChange() {
-  const me = state.me;
-  if (me) {
-    mesh.setMuted(me.muted);
-    mesh.setOnStage(onStage(me)).catch(() => {
+// Our voice and the roster, as the room's state has them, to a transport.
+function instruct(transport, me) {
+  transport.setMuted(me.muted);
+  if (onStage(me)) {
+    transport.publish().catch(() => {
       view.status(
         "Your microphone is blocked, so no one can hear you. Allow it for this site and reload.",
         { error: true },
       );
     });
-    mesh.sync(peerIds());
+  } else {
+    transport.unpublish();
+  }
+  transport.sync(state.members.values());
+}
+
+function startTransport(mode, me) {
+  const transport = new TRANSPORTS[mode]({
+    myId,
+    send: (frame) => socket?.send(frame),
+    playback,
+    rtcConfig,
+  });
+  transport.addEventListener("marks", () => {
+    if (transport === media) view.renderMarks();
+  });
+  instruct(transport, me);
+  transport.join();
+  return transport;
+}
+
+// The audio goes the way the room's media mode says. A room moves to the media server while
+// live, make-before-break: the mesh goes once the media server's transport carries audio.
+function followMediaMode(me) {
+  const mode = TRANSPORTS[state.media.mode] ? state.media.mode : "mesh";
+  if (!media) {
+    media = startTransport(mode, me);
+  } else if (media.mode !== mode && !incoming) {
+    incoming = startTransport(mode, me);
+    incoming.addEventListener(
+      "ready",
+      () => {
+        media.leave();
+        media = incoming;
+        incoming = null;
+        view.renderMarks();
+      },
+      { once: true },
+    );
+  }
+}
+
+function afterChange() {
+  const me = state.me;
+  if (me) {
+    for (const transport of transports()) instruct(transport, me);
+    followMediaMode(me);
   }
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
@@ -153,8 +196,13 @@ function onFrame(frame) {
     state.load(frame);
     view.status("");
     afterChange();
+    if (reconnected) {
+      reconnected = false;
+      for (const transport of transports()) transport.rejoin();
+    }
     refreshFollowed();
-  } else if (NUMBERED.has(frame.type)) {
+  } else if ("seq" in frame) {
+    // A numbered state event (ephemeral frames carry no `seq`).
     if (awaitingSnapshot) return;
     const before = frame.member
       ? state.members.get(frame.member.user.id)
@@ -181,8 +229,8 @@ function onFrame(frame) {
     view.announce(`${frame.by.display_name} invites you to speak.`);
   } else if (frame.type === "reaction") {
     view.react(frame.user_id, frame.emoji);
-  } else if (frame.type === "signal") {
-    mesh.receive(frame);
+  } else if (["signal", "speaking"].includes(frame.type) || frame.type.startsWith("media.")) {
+    for (const transport of transports()) transport.receive(frame);
   } else if (frame.type === "error") {
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
@@ -215,7 +263,8 @@ function onClose(code, final) {
 function finish(kind, text = OVER[kind]) {
   over = true;
   socket?.stop();
-  mesh.close();
+  for (const transport of transports()) transport.leave();
+  playback.clear();
   view.showOver(...text);
 }
 
@@ -297,13 +346,18 @@ root.addEventListener("click", (event) => {
 
 async function start() {
   try {
-    mesh.configure(await api("GET", "/api/rtc/ice-servers/"));
+    const ice = await api("GET", "/api/rtc/ice-servers/");
+    rtcConfig = { iceServers: ice.ice_servers, iceTransportPolicy: ice.ice_transport_policy };
   } catch {
     // Without the list the browser still connects on a local network.
   }
+  let opened = false;
   socket = new RoomSocket(`${scheme}://${location.host}/ws/rooms/${roomId}/`, {
     onFrame,
-    onOpen: () => {},
+    onOpen: () => {
+      reconnected = opened;
+      opened = true;
+    },
     onClose,
   });
   socket.connect();

@@ -1,63 +1,33 @@
-// The audio mesh: one RTCPeerConnection per peer, as the server allows them: people on
-// stage connect to everyone, listeners only to people on stage.
+// The audio mesh, a media transport (see transport.js): one RTCPeerConnection per peer, as
+// the server allows them: people on stage connect to everyone, listeners only to people on
+// stage.
 //
 // Each connection follows the "perfect negotiation" pattern, so either side may
 // renegotiate at any time without glare: the side with the higher user id is polite and
 // rolls back its own offer when both offer at once. Every signal names the connection that
 // sent it (`session`), so a peer that started over (a reload, a lost connection) is told
-// apart from the connection we are talking to, and we start over with it.
+// apart from the connection we are talking to, and we start over with it. The Opus
+// settings go on the peer's descriptions as they are applied (tuneOpus); our own are made and
+// set in one step, as perfect negotiation needs.
 
-const OPUS = {
-  stereo: "0",
-  "sprop-stereo": "0",
-  usedtx: "1",
-  useinbandfec: "1",
-  maxaveragebitrate: "32000",
-};
-const MAX_BITRATE = 32000;
-const MIC_CONSTRAINTS = {
-  audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
-  video: false,
-};
+import { onStage } from "./state.js";
+import {
+  audioStats,
+  capBitrate,
+  Microphone,
+  newSessionId,
+  SPEAKING_LEVEL,
+  tuneOpus,
+} from "./transport.js";
+
 // A listener whose connection got no offer this long asks for one itself.
 const NUDGE_MS = 3000;
 // An unmuted speaker who sends nothing this long gets their connection restarted.
-export const STALL_MS = 5000;
+const STALL_MS = 5000;
 const STATS_MS = 1000;
 // A peer we connected to because their signal came before the news that they went on stage
 // is kept this long even when the roster says no edge.
 const ADOPTION_MS = 5000;
-const SPEAKING_LEVEL = 0.02;
-
-function newSessionId() {
-  return Array.from(crypto.getRandomValues(new Uint8Array(9)), (byte) =>
-    byte.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
-// Opus tuned for voice: mono, discontinuous transmission, in-band FEC, ~32 kbit/s. The
-// format parameters of a description say what its sender wants to receive, and an encoder
-// follows those of the remote description: so they are set on the peer's description as it
-// is applied, and our own descriptions are made and set in one step, as perfect negotiation
-// needs.
-export function tuneOpus(sdp) {
-  const match = sdp.match(/a=rtpmap:(\d+) opus\/48000/i);
-  if (!match) return sdp;
-  const payload = match[1];
-  const fmtp = new RegExp(`a=fmtp:${payload} ([^\\r\\n]*)`);
-  const params = new Map();
-  const existing = sdp.match(fmtp);
-  if (existing) {
-    for (const pair of existing[1].split(";")) {
-      const [key, value] = pair.split("=");
-      if (key.trim()) params.set(key.trim(), (value ?? "").trim());
-    }
-  }
-  for (const [key, value] of Object.entries(OPUS)) params.set(key, value);
-  const line = `a=fmtp:${payload} ${[...params].map(([k, v]) => `${k}=${v}`).join(";")}`;
-  if (existing) return sdp.replace(fmtp, line);
-  return sdp.replace(new RegExp(`(a=rtpmap:${payload} [^\\r\\n]*\\r?\\n)`), `$1${line}\r\n`);
-}
 
 class Peer {
   constructor(mesh, userId) {
@@ -164,58 +134,59 @@ class Peer {
   }
 }
 
-async function capBitrate(sender) {
-  if (!sender) return;
-  const parameters = sender.getParameters();
-  if (!parameters.encodings?.length) return;
-  for (const encoding of parameters.encodings) encoding.maxBitrate = MAX_BITRATE;
-  try {
-    await sender.setParameters(parameters);
-  } catch {
-    // Not yet negotiated; the Opus parameters in the description cap it anyway.
-  }
-}
-
-export class Mesh {
-  // send(frame): to the room socket. playback: where remote voices play.
-  // expectsVoice(userId): whether that person's voice should be arriving now.
-  // onPeers(): called when peers' speaking or reconnecting marks change.
-  constructor({ myId, send, playback, expectsVoice, onPeers }) {
+export class Mesh extends EventTarget {
+  constructor({ myId, send, playback, rtcConfig }) {
+    super();
+    this.mode = "mesh";
     this.myId = myId;
     this.send = send;
     this.playback = playback;
-    this.onPeers = onPeers;
+    this.rtcConfig = rtcConfig;
     this.peers = new Map();
-    this.rtcConfig = {};
-    this.mic = null; // the MediaStream of our microphone, only while on stage
-    this.micWanted = false;
-    this.muted = true;
+    this.members = new Map(); // the others in the room, by user id
+    this.onStage = false;
+    this.mic = new Microphone();
     this.myLevel = 0;
-    this.expectsVoice = expectsVoice;
-    this.allowed = new Set();
+    this.counts = new Map(); // ICE restarts and rebuilt connections, by peer
+    this.statsTimer = null;
+  }
+
+  join() {
     this.statsTimer = setInterval(() => this.watch(), STATS_MS);
   }
 
-  configure({ ice_servers: iceServers, ice_transport_policy: policy }) {
-    this.rtcConfig = { iceServers, iceTransportPolicy: policy };
-  }
+  // Each connection names its session in its signals: peers start over with us by themselves.
+  rejoin() {}
 
-  // The peers there should be connections with (user ids), given the roster.
-  sync(userIds) {
-    this.allowed = new Set(userIds);
+  // The edges of the mesh from here: on stage, everyone; in the audience, the stage.
+  sync(members) {
+    this.members = new Map();
+    for (const member of members) {
+      if (member.user.id !== this.myId) this.members.set(member.user.id, member);
+    }
+    const allowed = new Set();
+    for (const [userId, member] of this.members) {
+      if (member.connected !== false && (this.onStage || onStage(member))) allowed.add(userId);
+    }
     const now = performance.now();
     for (const [userId, peer] of this.peers) {
-      if (!this.allowed.has(userId) && now - peer.openedAt > ADOPTION_MS) this.drop(userId);
+      if (!allowed.has(userId) && now - peer.openedAt > ADOPTION_MS) this.drop(userId);
     }
-    for (const userId of this.allowed) {
+    for (const userId of allowed) {
       if (!this.peers.has(userId)) this.open(userId);
     }
+  }
+
+  // Whose voice should be arriving: connected, unmuted people on stage.
+  expectsVoice(userId) {
+    const member = this.members.get(userId);
+    return onStage(member) && !member.muted && member.connected !== false;
   }
 
   open(userId) {
     const peer = new Peer(this, userId);
     this.peers.set(userId, peer);
-    if (this.mic) this.giveVoice(peer, this.mic);
+    if (this.mic.stream) this.giveVoice(peer, this.mic.stream);
     return peer;
   }
 
@@ -239,7 +210,9 @@ export class Mesh {
     return this.open(userId);
   }
 
-  async receive({ from, session, description, candidate }) {
+  async receive(frame) {
+    if (frame.type !== "signal") return;
+    const { from, session, description, candidate } = frame;
     let peer = this.peers.get(from) ?? this.open(from);
     if (session && peer.remoteSession && peer.remoteSession !== session) {
       // They started over; so do we.
@@ -247,7 +220,7 @@ export class Mesh {
       if (description?.type === "answer") {
         // An answer to an offer of the connection we just closed: offer anew.
         peer.remoteSession = session;
-        if (!this.mic) peer.askForOffer();
+        if (!this.mic.stream) peer.askForOffer();
         return;
       }
     }
@@ -259,35 +232,31 @@ export class Mesh {
     }
   }
 
-  // On stage: ask for the microphone (once) and send it to every peer. Off stage: stop
-  // every track and release the microphone.
-  async setOnStage(on) {
-    if (on === this.micWanted) return;
-    this.micWanted = on;
-    if (on) {
-      const stream = await navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS);
-      if (!this.micWanted) {
-        for (const track of stream.getTracks()) track.stop();
-        return;
-      }
-      this.mic = stream;
-      this.applyMute();
-      for (const peer of this.peers.values()) await this.giveVoice(peer, stream);
-    } else {
-      const mic = this.mic;
-      this.mic = null;
-      for (const peer of this.peers.values()) await this.giveVoice(peer, null);
-      for (const track of mic?.getTracks() ?? []) track.stop();
-    }
+  // Going on stage: ask for the microphone (once) and send it to every peer.
+  async publish() {
+    if (this.onStage) return;
+    this.onStage = true;
+    const stream = await this.mic.take();
+    if (!stream) return;
+    for (const peer of this.peers.values()) await this.giveVoice(peer, stream);
+  }
+
+  // Leaving the stage: the microphone released, nothing sent to anyone.
+  async unpublish() {
+    if (!this.onStage) return;
+    this.onStage = false;
+    this.mic.release();
+    for (const peer of this.peers.values()) await this.giveVoice(peer, null);
   }
 
   setMuted(muted) {
-    this.muted = muted;
-    this.applyMute();
+    this.mic.setMuted(muted);
   }
 
-  applyMute() {
-    for (const track of this.mic?.getAudioTracks() ?? []) track.enabled = !this.muted;
+  count(userId, what) {
+    const counts = this.counts.get(userId) ?? { restarts: 0, rebuilds: 0 };
+    counts[what] += 1;
+    this.counts.set(userId, counts);
   }
 
   // First an ICE restart; when that did not help, or nothing was ever set up to carry
@@ -299,8 +268,10 @@ export class Mesh {
     peer.reconnecting = true;
     peer.lastProgress = performance.now();
     if (peer.stalls === 1 && !rebuild) {
+      this.count(userId, "restarts");
       peer.pc.restartIce();
     } else {
+      this.count(userId, "rebuilds");
       const fresh = this.reopen(userId);
       fresh.reconnecting = true;
       fresh.stalls = peer.stalls;
@@ -313,17 +284,8 @@ export class Mesh {
     let myLevel = 0;
     for (const [userId, peer] of [...this.peers]) {
       if (peer.pc.signalingState === "closed") continue;
-      let bytes = 0;
-      let level = 0;
-      const stats = await peer.pc.getStats();
-      stats.forEach((report) => {
-        if (report.type === "inbound-rtp" && report.kind === "audio") {
-          bytes += report.bytesReceived ?? 0;
-          level = Math.max(level, report.audioLevel ?? 0);
-        } else if (report.type === "media-source" && report.kind === "audio") {
-          myLevel = Math.max(myLevel, report.audioLevel ?? 0);
-        }
-      });
+      const { received: bytes, level, micLevel } = await audioStats(peer.pc);
+      myLevel = Math.max(myLevel, micLevel);
       const now = performance.now();
       const speaking = level > SPEAKING_LEVEL;
       if (speaking !== peer.level > SPEAKING_LEVEL) changed = true;
@@ -345,8 +307,10 @@ export class Mesh {
       peer.lastBytes = bytes;
     }
     const wasSpeaking = this.myLevel > SPEAKING_LEVEL;
-    this.myLevel = this.mic && !this.muted ? myLevel : 0;
-    if (changed || wasSpeaking !== this.myLevel > SPEAKING_LEVEL) this.onPeers();
+    this.myLevel = this.mic.stream && !this.mic.muted ? myLevel : 0;
+    if (changed || wasSpeaking !== this.myLevel > SPEAKING_LEVEL) {
+      this.dispatchEvent(new Event("marks"));
+    }
   }
 
   speaking(userId) {
@@ -358,13 +322,41 @@ export class Mesh {
     return this.peers.get(userId)?.reconnecting ?? false;
   }
 
-  // Leaving, ending or being removed: every connection closed, every track stopped.
-  close() {
+  // Leaving, ending, being removed or moving to the media server: every connection closed,
+  // every track stopped.
+  leave() {
     clearInterval(this.statsTimer);
-    this.micWanted = false;
+    this.onStage = false;
     for (const userId of [...this.peers.keys()]) this.drop(userId);
-    for (const track of this.mic?.getTracks() ?? []) track.stop();
-    this.mic = null;
-    this.playback.clear();
+    this.mic.release();
+  }
+
+  // A connection per peer: its statistics, negotiation and how often it was restarted.
+  async inspect() {
+    const connections = [];
+    for (const [userId, peer] of [...this.peers]) {
+      connections.push({
+        user: userId,
+        session: peer.session,
+        signaling: peer.pc.signalingState,
+        directions: peer.pc.getTransceivers().map((t) => t.currentDirection),
+        reconnecting: peer.reconnecting,
+        restarts: 0,
+        rebuilds: 0,
+        ...this.counts.get(userId),
+        ...(await audioStats(peer.pc)),
+      });
+    }
+    return { mode: this.mode, connections, mic: this.mic.inspect() };
+  }
+
+  // "stall": our voice to that peer stops though we are not muted. "no-voice": that
+  // connection is renegotiated to carry no voice at all.
+  async simulate(scenario, userId) {
+    const transceiver = this.peers.get(userId)?.transceiver;
+    if (!transceiver) throw new Error(`No voice goes to ${userId}.`);
+    if (scenario === "stall") await transceiver.sender.replaceTrack(null);
+    else if (scenario === "no-voice") transceiver.direction = "inactive";
+    else throw new Error(`No such scenario: ${scenario}.`);
   }
 }

@@ -1,25 +1,26 @@
-// One <audio> element per speaker we hear. When the browser blocks autoplay, a "Tap to
-// listen" button starts them all with the user's gesture.
+// One <audio> element per stream we hear, by source: a peer's user id in the mesh, a
+// connection to the media server (which mixes the stage). When the browser blocks autoplay,
+// a "Tap to listen" button starts them all with the user's gesture.
 
 export class Playback {
   constructor(container, tapButton) {
     this.container = container;
     this.tapButton = tapButton;
     this.elements = new Map();
-    this.mutedPeople = new Set();
+    this.mutedSources = new Set();
     tapButton.addEventListener("click", () => this.unblock());
   }
 
-  attach(userId, stream) {
-    let element = this.elements.get(userId);
+  attach(source, stream) {
+    let element = this.elements.get(source);
     if (!element) {
       element = document.createElement("audio");
       element.autoplay = true;
-      element.dataset.userId = String(userId);
+      element.dataset.source = String(source);
       this.container.append(element);
-      this.elements.set(userId, element);
+      this.elements.set(source, element);
     }
-    element.muted = this.mutedPeople.has(userId);
+    element.muted = this.mutedSources.has(source);
     if (element.srcObject !== stream) element.srcObject = stream;
     this.play(element);
   }
@@ -36,24 +37,28 @@ export class Playback {
   }
 
   // Someone muted on the server is not played, whatever their browser still sends.
-  setMuted(userId, muted) {
-    if (muted) this.mutedPeople.add(userId);
-    else this.mutedPeople.delete(userId);
-    const element = this.elements.get(userId);
+  setMuted(source, muted) {
+    if (muted) this.mutedSources.add(source);
+    else this.mutedSources.delete(source);
+    const element = this.elements.get(source);
     if (element) element.muted = muted;
   }
 
-  detach(userId) {
-    const element = this.elements.get(userId);
+  detach(source) {
+    const element = this.elements.get(source);
     if (!element) return;
     element.pause();
     element.srcObject = null;
     element.remove();
-    this.elements.delete(userId);
+    this.elements.delete(source);
+  }
+
+  playing() {
+    return [...this.elements.keys()];
   }
 
   clear() {
-    for (const userId of [...this.elements.keys()]) this.detach(userId);
+    for (const source of [...this.elements.keys()]) this.detach(source);
     this.tapButton.hidden = true;
   }
 }

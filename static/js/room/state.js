@@ -17,6 +17,7 @@ export class RoomState {
     this.audienceCount = 0;
     this.youBlocked = new Set();
     this.followedByStage = new Set();
+    this.media = { mode: "mesh" }; // how the room's audio travels: "mesh" or "sfu"
     this.snapshots = 0;
   }
 
@@ -28,6 +29,7 @@ export class RoomState {
     if (snapshot.me) this.members.set(snapshot.me.user.id, snapshot.me);
     this.audienceCount = snapshot.audience_count;
     this.youBlocked = new Set(snapshot.you_blocked);
+    this.media = snapshot.media ?? { mode: "mesh" };
   }
 
   // "applied", "stale" (seen already) or "gap" (something was missed).
@@ -43,6 +45,8 @@ export class RoomState {
       for (const member of frame.joined) this.members.set(member.user.id, member);
       for (const userId of frame.left) this.members.delete(userId);
       this.audienceCount = frame.audience_count;
+    } else if (frame.type === "media.mode") {
+      this.media = { mode: frame.mode };
     }
     return "applied";
   }

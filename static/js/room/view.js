@@ -63,11 +63,12 @@ function avatar(user, size) {
 }
 
 export class RoomView {
+  // marks: { speaking(userId), reconnecting(userId) }, from the media transport.
   // actions: { send(frame), block(user), report(user) }
-  constructor(root, { state, mesh, actions }) {
+  constructor(root, { state, marks, actions }) {
     this.root = root;
     this.state = state;
-    this.mesh = mesh;
+    this.marks = marks;
     this.actions = actions;
     this.part = (name) => root.querySelector(`[data-${name}]`);
     this.announcer = this.part("announcer");
@@ -230,7 +231,7 @@ export class RoomView {
     this.markTile(node);
   }
 
-  // Speaking rings and reconnecting marks, from the mesh.
+  // Speaking rings and reconnecting marks, from the media transport.
   renderMarks() {
     for (const node of this.part("stage").children) this.markTile(node);
   }
@@ -239,9 +240,9 @@ export class RoomView {
     const userId = Number(node.dataset.userId);
     const member = this.state.members.get(userId);
     const live = onStage(member) && !member.muted;
-    node.classList.toggle("tile--speaking", live && this.mesh.speaking(userId));
+    node.classList.toggle("tile--speaking", live && this.marks.speaking(userId));
     const mark = node.querySelector("[data-reconnecting]");
-    if (mark) mark.hidden = !(onStage(member) && this.mesh.reconnecting(userId));
+    if (mark) mark.hidden = !(onStage(member) && this.marks.reconnecting(userId));
   }
 
   renderHands(hands) {
