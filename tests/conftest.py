@@ -1,3 +1,5 @@
+import secrets
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
@@ -87,6 +89,15 @@ def workers():
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def janus_secrets():
+    """The API secret and admin key of the Janus processes a test starts."""
+    return {
+        "JANUS_API_SECRET": secrets.token_hex(16),
+        "JANUS_ADMIN_KEY": secrets.token_hex(16),
+    }
 
 
 @pytest.fixture

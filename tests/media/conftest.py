@@ -1,5 +1,4 @@
 import os
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,14 +16,6 @@ def janus_or_skip() -> None:
         if REQUIRE_MEDIA:
             pytest.fail("Janus is not installed (apt-get install janus) and REQUIRE_MEDIA=1.")
         pytest.skip("Janus is not installed (apt-get install janus).")
-
-
-@pytest.fixture
-def janus_secrets():
-    return {
-        "JANUS_API_SECRET": secrets.token_hex(16),
-        "JANUS_ADMIN_KEY": secrets.token_hex(16),
-    }
 
 
 @pytest.fixture
