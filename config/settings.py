@@ -318,6 +318,9 @@ STORAGES = {
 }
 # Avatars larger than this are refused before Pillow opens them.
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# ... and pictures with more pixels than this before any is decoded: a 20 KB PNG can hold
+# 13000 x 13000 pixels, gigabytes once decoded. 16 M covers a 12-megapixel phone photo.
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=16_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from config.errors import ApplicationError
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import image_upload
+from tests.helpers import image_upload, png_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,31 @@ def test_avatars_over_the_size_cap_are_refused(user, settings, tmp_path):
     with pytest.raises(ValidationError) as raised:
         user_update_profile(user=user, avatar=image_upload(size=(800, 800)))
     assert "too large" in str(raised.value)
+
+
+@pytest.mark.parametrize(("width", "height"), [(13000, 13000), (5000, 4000), (100_000, 200)])
+def test_pictures_with_too_many_pixels_are_refused_before_decoding(
+    user, settings, tmp_path, width, height
+):
+    """A 20 KB PNG of 13000 x 13000 would decode to 676 MB of RGBA."""
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(ValidationError) as raised:
+        user_update_profile(user=user, avatar=png_bomb(width, height))
+    assert raised.value.message_dict["avatar"] == [
+        f"The picture is too big ({width} x {height} pixels); the limit is 16 million pixels."
+    ]
+    user.refresh_from_db()
+    assert not user.avatar
+
+
+def test_the_pixel_limit_is_a_setting(user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.AVATAR_MAX_PIXELS = 640 * 480 - 1
+    with pytest.raises(ValidationError, match="640 x 480 pixels"):
+        user_update_profile(user=user, avatar=image_upload(size=(640, 480)))
+    settings.AVATAR_MAX_PIXELS = 640 * 480
+    user_update_profile(user=user, avatar=image_upload(size=(640, 480)))
+    assert user.avatar
 
 
 def test_replacing_the_avatar_deletes_the_old_file(
