@@ -338,6 +338,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roundtable <noreply@
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security (production switches on from the environment) -----------------------------
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed when they are the
+# peer; nobody's by default, so a client cannot choose the address its throttles count.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Each defaults to the safe value when DEBUG is off; set it to 0 to opt out behind care.
 if env.bool("BEHIND_TLS_PROXY", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
