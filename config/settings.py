@@ -322,6 +322,9 @@ AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 # 13000 x 13000 pixels, gigabytes once decoded. 16 M covers a 12-megapixel phone photo.
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=16_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body the web server reads (config/server.py): larger ones are refused
+# with 413 before they are buffered. Room for a picture and a form around it.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=AVATAR_MAX_BYTES + 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------------
 # EMAIL_URL=smtp+tls://user:password@mail.example.com:587 sends real mail.
