@@ -53,12 +53,3 @@ def user_suggestions(*, viewer, limit: int = 6):
         .annotate(follower_count=SubqueryCount(Follow.objects.filter(followee=OuterRef("pk"))))
         .order_by("-follower_count", "username")[:limit]
     )
-
-
-def user_restriction_for_credentials(*, username: str, password: str) -> str | None:
-    """Why the account with these credentials is locked, for someone who knows its password
-    (sign-in refused them and deserves the reason); None otherwise."""
-    user = User.objects.filter(username__iexact=username, is_active=True).first()
-    if user is None or not user.check_password(password):
-        return None
-    return user.restriction()

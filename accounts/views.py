@@ -11,7 +11,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import LoginForm, ProfileForm, ReportForm, SignupForm
+from accounts.forms import ProfileForm, ReportForm, SignupForm
 from accounts.selectors import user_get, user_profile_get
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.reports import report_create
@@ -63,7 +63,6 @@ def signup(request):
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
-    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):

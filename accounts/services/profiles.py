@@ -7,8 +7,8 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.avatars import avatar_from_upload
+from accounts.backends import AccountRestrictedError
 from accounts.models import User
-from accounts.selectors import user_restriction_for_credentials
 from config.errors import ApplicationError
 
 _UNSET = object()
@@ -61,11 +61,11 @@ def user_update_profile(
 
 
 def token_obtain(*, username: str, password: str) -> Token:
-    user = authenticate(username=username, password=password)
+    try:
+        user = authenticate(username=username, password=password)
+    except AccountRestrictedError as restricted:
+        raise ApplicationError(restricted.message, code="account_restricted", status=403) from None
     if user is None:
-        restriction = user_restriction_for_credentials(username=username, password=password)
-        if restriction is not None:
-            raise ApplicationError(restriction, code="account_restricted", status=403)
         raise ApplicationError(
             "That username and password do not match an active account.",
             code="invalid_credentials",
