@@ -31,5 +31,6 @@ if settings.DEBUG:
     # Uploaded pictures; a deployment serves MEDIA_ROOT from its web server instead.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "config.views.bad_request"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
