@@ -11,6 +11,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from rest_framework import authentication, exceptions
 
+from accounts.services.tokens import api_token_authenticate
+
 
 class AccountRestrictedError(ValidationError):
     """The password was right but the account is suspended or banned; the message says why.
@@ -54,10 +56,18 @@ class AccountBackend(ModelBackend):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """`Authorization: Token <key>`, refused while the account is suspended or banned."""
+    """`Authorization: Token <key>` with one of the person's live API tokens, refused while
+    the account is suspended or banned."""
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        token = api_token_authenticate(key=key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(
+                "That token is unknown, revoked or expired; sign in again."
+            )
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("That account is deactivated.")
         restriction = user.restriction()
         if restriction is not None:
             raise exceptions.AuthenticationFailed(restriction, code="account_restricted")

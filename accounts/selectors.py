@@ -1,8 +1,9 @@
 """Reads about people."""
 
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
 from follows.models import Block, Follow
@@ -53,3 +54,9 @@ def user_suggestions(*, viewer, limit: int = 6):
         .annotate(follower_count=SubqueryCount(Follow.objects.filter(followee=OuterRef("pk"))))
         .order_by("-follower_count", "username")[:limit]
     )
+
+
+def api_tokens_of(*, user):
+    """A person's tokens that still work, newest first."""
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    return ApiToken.objects.filter(live, user=user)

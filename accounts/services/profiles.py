@@ -4,11 +4,11 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from accounts.avatars import avatar_from_upload
 from accounts.backends import AccountRestrictedError
 from accounts.models import User
+from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 
 _UNSET = object()
@@ -60,7 +60,8 @@ def user_update_profile(
     return user
 
 
-def token_obtain(*, username: str, password: str) -> Token:
+def token_obtain(*, username: str, password: str, name: str = "") -> str:
+    """A new API token's key for someone who signs in with their password."""
     try:
         user = authenticate(username=username, password=password)
     except AccountRestrictedError as restricted:
@@ -71,5 +72,5 @@ def token_obtain(*, username: str, password: str) -> Token:
             code="invalid_credentials",
             status=400,
         )
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+    _, key = api_token_create(user=user, name=name or "API sign-in")
+    return key

@@ -1,9 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ApiToken, User, api_token_digest
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
 from tests.helpers import error_of, image_upload, png_bomb
 
@@ -64,7 +63,8 @@ def test_token_for_the_right_password(api_client):
     user = UserFactory(username="ada")
     response = api_client.post(TOKEN, {"username": "Ada", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=user).key
+    key = response.json()["token"]
+    assert ApiToken.objects.get(user=user).digest == api_token_digest(key)
 
 
 def test_token_refused_for_a_wrong_password(api_client):
@@ -72,7 +72,7 @@ def test_token_refused_for_a_wrong_password(api_client):
     response = api_client.post(TOKEN, {"username": "ada", "password": "nope-nope"}, format="json")
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_credentials"
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_sign_in_attempts_are_throttled(api_client):
