@@ -30,7 +30,7 @@ def _people_and_room():
 
 async def test_the_pages_cause_no_policy_violation(server, signed_in):
     staff, room = await _people_and_room()
-    page = await signed_in(staff)
+    page = await signed_in(staff, bypass_csp=False)
     await page.context.add_init_script(RECORD_VIOLATIONS)
     addresses = [
         "/",
