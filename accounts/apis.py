@@ -2,23 +2,24 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import (
+    API_TOKEN_NAME_MAX_LENGTH,
     BIO_MAX_LENGTH,
     DISPLAY_NAME_MAX_LENGTH,
     REPORT_TEXT_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     Report,
 )
-from accounts.selectors import user_get, user_profile_get
+from accounts.selectors import api_tokens_of, user_get, user_profile_get
 from accounts.serializers import UserSummarySerializer
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.reports import report_create
-from config.api import AuthRateThrottle, ReportRateThrottle
+from accounts.services.tokens import api_token_create, api_token_revoke
+from config.api import AuthRateThrottle, Pagination, ReportRateThrottle
 
 
 class MeOutputSerializer(UserSummarySerializer):
@@ -49,8 +50,8 @@ class SignupApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_create(**data.validated_data)
-        token = Token.objects.create(user=user)
-        body = self.OutputSerializer({"user": user, "token": token.key}).data
+        _, key = api_token_create(user=user, name="Sign-up")
+        body = self.OutputSerializer({"user": user, "token": key}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -62,17 +63,57 @@ class TokenApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
         password = serializers.CharField(max_length=128, write_only=True)
+        name = serializers.CharField(
+            max_length=API_TOKEN_NAME_MAX_LENGTH,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="What the token is for, as your token list will show it.",
+        )
 
     @extend_schema(
         request=InputSerializer,
         responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
         auth=[],
+        description="A new token on every sign-in; it expires after API_TOKEN_TTL_DAYS, and a "
+        "new password revokes all of them.",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token = token_obtain(**data.validated_data)
-        return Response({"token": token.key})
+        return Response({"token": token_obtain(**data.validated_data)})
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters.")
+    created = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text="The token of this very request.")
+
+    def get_current(self, token) -> bool:
+        return token.pk == getattr(self.context.get("auth"), "pk", None)
+
+
+class ApiTokenListApi(APIView):
+    """The signed-in person's API tokens that still work."""
+
+    @extend_schema(responses={200: ApiTokenSerializer(many=True)})
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(api_tokens_of(user=request.user), request, view=self)
+        body = ApiTokenSerializer(page, many=True, context={"auth": request.auth}).data
+        return paginator.get_paginated_response(body)
+
+
+class ApiTokenDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, token_id):
+        """Revokes one of your tokens (it may be the one of this request)."""
+        api_token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

@@ -1,6 +1,4 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 
 from accounts.models import (
     BIO_MAX_LENGTH,
@@ -9,7 +7,6 @@ from accounts.models import (
     USERNAME_MAX_LENGTH,
     Report,
 )
-from accounts.selectors import user_restriction_for_credentials
 
 
 class SignupForm(forms.Form):
@@ -47,18 +44,6 @@ class ProfileForm(forms.Form):
         ),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my picture")
-
-
-class LoginForm(AuthenticationForm):
-    def get_invalid_login_error(self):
-        """Tells someone with the right password why their account is locked."""
-        restriction = user_restriction_for_credentials(
-            username=self.cleaned_data.get("username") or "",
-            password=self.cleaned_data.get("password") or "",
-        )
-        if restriction is not None:
-            return ValidationError(restriction, code="account_restricted")
-        return super().get_invalid_login_error()
 
 
 class ReportForm(forms.Form):

@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -88,6 +89,14 @@ class User(AbstractUser):
     def __str__(self):
         return self.username
 
+    def save(self, *args, **kwargs):
+        # Django keeps the raw password here from set_password() until the save, and only for
+        # a real change (a hash upgrade at sign-in clears it first).
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.api_tokens.all().delete()
+
     def get_absolute_url(self):
         return reverse("profile", args=[self.username])
 
@@ -118,6 +127,39 @@ class User(AbstractUser):
         if self.restriction_reason:
             message += f" Reason: {self.restriction_reason}"
         return message
+
+
+API_TOKEN_NAME_MAX_LENGTH = 100
+
+
+def api_token_digest(key: str) -> str:
+    """Tokens are stored as their SHA-256: a copy of the database signs no one in."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A secret for `Authorization: Token <key>`. A person has as many as they signed in
+    with; each expires, can be revoked, and all go when the password changes."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to tell it.")
+    name = models.CharField(max_length=API_TOKEN_NAME_MAX_LENGTH, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["user", "-created"])]
+
+    def __str__(self):
+        return f"{self.prefix}… of @{self.user}"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class Report(models.Model):

@@ -1,8 +1,9 @@
 """Reads about people."""
 
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
 from follows.models import Block, Follow
@@ -55,10 +56,7 @@ def user_suggestions(*, viewer, limit: int = 6):
     )
 
 
-def user_restriction_for_credentials(*, username: str, password: str) -> str | None:
-    """Why the account with these credentials is locked, for someone who knows its password
-    (sign-in refused them and deserves the reason); None otherwise."""
-    user = User.objects.filter(username__iexact=username, is_active=True).first()
-    if user is None or not user.check_password(password):
-        return None
-    return user.restriction()
+def api_tokens_of(*, user):
+    """A person's tokens that still work, newest first."""
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    return ApiToken.objects.filter(live, user=user)

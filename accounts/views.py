@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import LoginForm, ProfileForm, ReportForm, SignupForm
-from accounts.selectors import user_get, user_profile_get
+from accounts.forms import ProfileForm, ReportForm, SignupForm
+from accounts.selectors import api_tokens_of, user_get, user_profile_get
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.reports import report_create
+from accounts.services.tokens import api_token_revoke
 from config.api import AuthRateThrottle, ReportRateThrottle
 from config.errors import ApplicationError
 from follows.selectors import clubs_of, followers_list, following_list
@@ -63,7 +64,6 @@ def signup(request):
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
-    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
@@ -156,7 +156,20 @@ def profile_edit(request):
             messages.success(request, "Your profile is saved.")
             return redirect(user.get_absolute_url())
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "accounts/profile_edit.html", {"form": form}, status=status)
+    context = {"form": form, "tokens": api_tokens_of(user=user)}
+    return render(request, "accounts/profile_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id):
+    try:
+        api_token_revoke(user=request.user, token_id=token_id)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The token is revoked: apps that used it must sign in again.")
+    return redirect("profile_edit")
 
 
 @login_required

@@ -58,6 +58,7 @@ from django.db import connection
 from playwright.async_api import async_playwright
 
 from accounts.models import User
+from follows.models import Follow
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
 from tests.e2e.room_pages import open_room, unmute
@@ -200,6 +201,8 @@ def prepare(n: int, speakers: int):
     )
     users = list(User.objects.filter(username__startswith=f"mesh{tag}_").order_by("pk"))
     cookies = {user.pk: key for user, key in zip(users, session_keys(users), strict=True)}
+    # Co-hosts follow the host, as the rooms' rules ask.
+    Follow.objects.bulk_create(Follow(follower=u, followee=users[0]) for u in users[1:speakers])
     room = room_create(host=users[0], title=f"Mesh benchmark {n}", co_hosts=users[1:speakers])
     connection.close()  # the server process writes to the same database from now on
     return room, users[:speakers], users[speakers:], cookies
@@ -209,7 +212,8 @@ def prepare(n: int, speakers: int):
 
 
 async def _page(browser, server, cookie: str):
-    context = await browser.new_context(viewport={"width": 800, "height": 700})
+    # bypass_csp: Playwright waits with eval(), which the pages' policy forbids.
+    context = await browser.new_context(viewport={"width": 800, "height": 700}, bypass_csp=True)
     await context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.url}]
     )

@@ -7,7 +7,12 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.client_address import client_address
 from config.errors import ApplicationError
+
+# The largest id a database row can have (a 64-bit signed integer): a larger number in input
+# would overflow SQLite's integers before it could match nothing.
+DATABASE_ID_MAX = 2**63 - 1
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -61,6 +66,9 @@ class AuthRateThrottle(throttling.SimpleRateThrottle):
     """Sign-in and sign-up attempts per client address, shared by the pages and the API."""
 
     scope = "auth"
+
+    def get_ident(self, request):
+        return client_address(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

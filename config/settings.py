@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +37,17 @@ else:
         )
     SECRET_KEY = env("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    # Django's own bar (check --deploy's W009), as an error: a guessable key signs sessions,
+    # password resets and CSRF tokens that anyone can forge.
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith("django-insecure-")
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use at least 50 random characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
@@ -49,8 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
@@ -61,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.refuse_nul_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -204,6 +218,10 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hallway"
 LOGOUT_REDIRECT_URL = "hallway"
+
+# API tokens (one per sign-in through the API) stop working this many days after they were
+# made; 0 keeps them until revoked. A new password revokes all of a person's tokens.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -358,7 +376,13 @@ STORAGES = {
 }
 # Avatars larger than this are refused before Pillow opens them.
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# ... and pictures with more pixels than this before any is decoded: a 20 KB PNG can hold
+# 13000 x 13000 pixels, gigabytes once decoded. 16 M covers a 12-megapixel phone photo.
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=16_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body the web server reads (config/server.py): larger ones are refused
+# with 413 before they are buffered. Room for a picture and a form around it.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=AVATAR_MAX_BYTES + 1024 * 1024)
 
 # --- Email ------------------------------------------------------------------------------
 # EMAIL_URL=smtp+tls://user:password@mail.example.com:587 sends real mail.
@@ -375,6 +399,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roundtable <noreply@
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security (production switches on from the environment) -----------------------------
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed when they are the
+# peer; nobody's by default, so a client cannot choose the address its throttles count.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Each defaults to the safe value when DEBUG is off; set it to 0 to opt out behind care.
 if env.bool("BEHIND_TLS_PROXY", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -385,6 +412,22 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+# Every page loads only this server's scripts, styles and pictures, and none inline: an
+# injected <script> or style attribute does nothing. Sockets and the API are same-origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SAMESITE = "Lax"
 

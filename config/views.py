@@ -9,6 +9,12 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request, exception=None, message="This request is malformed."):
+    if _wants_json(request):
+        return error_json_response("bad_request", message, 400)
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def page_not_found(request, exception=None):
     if _wants_json(request):
         return error_json_response("not_found", "There is nothing at this address.", 404)

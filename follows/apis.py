@@ -11,7 +11,7 @@ from config.api import Pagination
 from config.errors import ApplicationError
 from follows import services
 from follows.models import CLUB_DESCRIPTION_MAX_LENGTH, CLUB_NAME_MAX_LENGTH, Club, ClubMembership
-from follows.permissions import club_membership_as_admin
+from follows.permissions import club_membership_as_admin, follow_lists_visible
 from follows.selectors import (
     club_bans,
     club_get,
@@ -59,6 +59,7 @@ class UserFollowersApi(APIView):
     @extend_schema(responses={200: PersonSerializer(many=True)})
     def get(self, request, username):
         user = user_get(username=username)
+        follow_lists_visible(user=user, viewer=request.user)
         return _people_page(
             request, self, followers_list(user=user, viewer=request.user), "follower"
         )
@@ -68,6 +69,7 @@ class UserFollowingApi(APIView):
     @extend_schema(responses={200: PersonSerializer(many=True)})
     def get(self, request, username):
         user = user_get(username=username)
+        follow_lists_visible(user=user, viewer=request.user)
         return _people_page(
             request, self, following_list(user=user, viewer=request.user), "followee"
         )

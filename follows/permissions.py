@@ -11,6 +11,15 @@ def users_blocked_between(a, b) -> bool:
     return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
 
 
+def follow_lists_visible(*, user, viewer) -> None:
+    """Raises unless `viewer` may see who follows `user` and whom `user` follows: not when
+    `user` blocked them (the profile pages hide the lists the same way)."""
+    if viewer.is_authenticated and Block.objects.filter(blocker=user, blocked=viewer).exists():
+        raise ApplicationError.forbidden(
+            f"@{user.username} blocked you: their followers and who they follow are hidden."
+        )
+
+
 def club_membership_as_admin(*, user, club: Club) -> ClubMembership:
     """The actor's membership, when it lets them run the club; otherwise a 403."""
     membership = ClubMembership.objects.filter(

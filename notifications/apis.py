@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination
+from config.api import DATABASE_ID_MAX, Pagination
 from follows.selectors import club_get
 from notifications import selectors, services
 from notifications.models import Notification
@@ -38,7 +38,7 @@ class NotificationListApi(APIView):
 class NotificationReadApi(APIView):
     class InputSerializer(serializers.Serializer):
         ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1),
+            child=serializers.IntegerField(min_value=1, max_value=DATABASE_ID_MAX),
             required=False,
             min_length=1,
             max_length=500,

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotFound
+from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -188,6 +188,10 @@ def calendar_feed(request, token):
             "your notification settings.",
             content_type="text/plain; charset=utf-8",
         )
+    restriction = preferences.user.restriction()
+    if restriction is not None:
+        # A locked account's feed stops with its sessions and tokens.
+        return HttpResponseForbidden(restriction, content_type="text/plain; charset=utf-8")
     rooms = selectors.calendar_rooms(user=preferences.user)
     body = calendar.feed_calendar(rooms, absolute_url=request.build_absolute_uri)
     response = HttpResponse(body, content_type=ICS)

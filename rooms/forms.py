@@ -72,7 +72,7 @@ class RoomForm(forms.Form):
     co_hosts = forms.CharField(
         required=False,
         label="Co-hosts",
-        help_text="Usernames, separated by commas. They moderate with you.",
+        help_text="Usernames of people who follow you, separated by commas. They moderate with you.",
         widget=forms.TextInput(attrs={"placeholder": "maya, sam", "autocomplete": "off"}),
     )
 

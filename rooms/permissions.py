@@ -2,6 +2,7 @@
 
 from config.errors import ApplicationError
 from follows.models import Block, ClubBan, ClubMembership, Follow
+from follows.permissions import users_blocked_between
 from rooms.models import Room, RoomBan, RoomMember
 
 Role = RoomMember.Role
@@ -19,6 +20,26 @@ def room_moderator_ids(room: Room) -> set[int]:
 
 def room_is_host_or_co_host(*, user, room: Room) -> bool:
     return user.pk == room.host_id or room.co_hosts.filter(pk=user.pk).exists()
+
+
+def room_co_hosts_allowed(*, host, co_hosts) -> None:
+    """Raises unless every co-host agreed, in effect, to have their name on `host`'s rooms:
+    a co-host moderates and their followers hear about the room, so only someone who
+    follows the host may be named, and never across a block."""
+    for person in co_hosts:
+        if users_blocked_between(host, person):
+            raise ApplicationError.forbidden(f"You cannot make @{person.username} a co-host.")
+        if not Follow.objects.filter(follower=person, followee=host).exists():
+            raise ApplicationError.forbidden(
+                f"@{person.username} does not follow you: only people who follow you can "
+                "co-host your rooms."
+            )
+
+
+def room_invitees_allowed(*, host, invitees) -> None:
+    for person in invitees:
+        if users_blocked_between(host, person):
+            raise ApplicationError.forbidden(f"You cannot invite @{person.username}.")
 
 
 def room_access_to_enter(*, user, room: Room, moderators: set[int] | None = None) -> None:

@@ -65,6 +65,13 @@ class ClubFollowFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
+def follower_of(person, **fields):
+    """A new person who follows `person` (a co-host must follow the host)."""
+    follower = UserFactory(**fields)
+    FollowFactory(follower=follower, followee=person)
+    return follower
+
+
 def moderators_group() -> Group:
     """The "Moderators" group as its data migration makes it. Transactional tests flush the
     migration's rows away, so then it is made again from the migration's own list."""

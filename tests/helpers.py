@@ -3,6 +3,8 @@
 import asyncio
 import io
 import json
+import struct
+import zlib
 
 from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,6 +28,22 @@ def image_upload(
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format=fmt)
     return SimpleUploadedFile(name, out.getvalue(), content_type=f"image/{fmt.lower()}")
+
+
+def png_bomb(width: int, height: int, name="bomb.png") -> SimpleUploadedFile:
+    """A valid black 1-bit PNG of the given size, written row by row without ever holding
+    its pixels: a few KB that decode to width  x  height  x  4 bytes as RGBA."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte, then the packed bits
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    return SimpleUploadedFile(name, png, content_type="image/png")
 
 
 def count_queries(func) -> int:

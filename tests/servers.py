@@ -150,7 +150,8 @@ class ChildProcess:
 
 
 class ServerProcess(ChildProcess):
-    """`daphne config.asgi:application` on a free port of 127.0.0.1."""
+    """The project's web server (daphne, `python -m config.server`) on a free port of
+    127.0.0.1, as `make run` starts it."""
 
     name = "daphne"
 
@@ -167,7 +168,7 @@ class ServerProcess(ChildProcess):
         return f"ws://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        return ["config.server", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
 
     def ready(self) -> bool:
         try:

@@ -57,3 +57,14 @@ def test_production_refuses_to_start_without_secrets(missing):
 )
 def test_the_cache_gets_the_next_redis_database(url, expected):
     assert _redis_url_with_next_db(url) == expected
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["short-key", "django-insecure-" + "k" * 60, "ab" * 40],
+    ids=["short", "django-insecure", "few-characters"],
+)
+def test_production_refuses_a_weak_secret_key(weak):
+    result = _manage("check", env={**PRODUCTION, "SECRET_KEY": weak})
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr

@@ -1,20 +1,16 @@
 """Sign-up, profile edits, API tokens."""
 
-import io
-
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
-from PIL import Image, UnidentifiedImageError
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User, validate_avatar_size
-from accounts.selectors import user_restriction_for_credentials
+from accounts.avatars import avatar_from_upload
+from accounts.backends import AccountRestrictedError
+from accounts.models import User
+from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 
-AVATAR_SIZE = 256
 _UNSET = object()
 
 
@@ -29,25 +25,6 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     user.set_password(password)
     user.save()
     return user
-
-
-def _avatar_normalised(upload) -> ContentFile:
-    """Re-encodes an upload as a square PNG: drops metadata and anything that is not pixels."""
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-        upload.seek(0)
-        with Image.open(upload) as original:
-            pixels = original.convert("RGBA")
-        side = min(pixels.size)
-        left, top = (pixels.width - side) // 2, (pixels.height - side) // 2
-        square = pixels.crop((left, top, left + side, top + side))
-        square = square.resize((AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        square.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ValidationError({"avatar": ["Upload a picture (PNG, JPEG, GIF or WebP)."]}) from error
-    return ContentFile(out.getvalue(), name="avatar.png")
 
 
 @transaction.atomic
@@ -71,10 +48,9 @@ def user_update_profile(
         user.avatar = ""
     elif avatar is not _UNSET:
         try:
-            validate_avatar_size(avatar)
+            user.avatar = avatar_from_upload(avatar)
         except ValidationError as error:
             raise ValidationError({"avatar": error.messages}) from error
-        user.avatar = _avatar_normalised(avatar)
     user.full_clean(exclude=["password", "avatar"])
     user.save()
     new_avatar = user.avatar.name if user.avatar else ""
@@ -84,16 +60,17 @@ def user_update_profile(
     return user
 
 
-def token_obtain(*, username: str, password: str) -> Token:
-    user = authenticate(username=username, password=password)
+def token_obtain(*, username: str, password: str, name: str = "") -> str:
+    """A new API token's key for someone who signs in with their password."""
+    try:
+        user = authenticate(username=username, password=password)
+    except AccountRestrictedError as restricted:
+        raise ApplicationError(restricted.message, code="account_restricted", status=403) from None
     if user is None:
-        restriction = user_restriction_for_credentials(username=username, password=password)
-        if restriction is not None:
-            raise ApplicationError(restriction, code="account_restricted", status=403)
         raise ApplicationError(
             "That username and password do not match an active account.",
             code="invalid_credentials",
             status=400,
         )
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+    _, key = api_token_create(user=user, name=name or "API sign-in")
+    return key

@@ -15,6 +15,8 @@ from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
+    room_co_hosts_allowed,
+    room_invitees_allowed,
     room_is_host_or_co_host,
     room_visible_to,
 )
@@ -53,6 +55,8 @@ def room_create(
     co_hosts = [user for user in co_hosts if user.pk != host.pk]
     if len(co_hosts) + 1 > cap:
         raise ApplicationError("More co-hosts than the stage holds.", code="invalid")
+    room_co_hosts_allowed(host=host, co_hosts=co_hosts)
+    room_invitees_allowed(host=host, invitees=invitees)
     room = Room(
         host=host,
         title=title.strip(),

@@ -1,11 +1,10 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ApiToken, User, api_token_digest
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
-from tests.helpers import error_of, image_upload
+from tests.helpers import error_of, image_upload, png_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +63,8 @@ def test_token_for_the_right_password(api_client):
     user = UserFactory(username="ada")
     response = api_client.post(TOKEN, {"username": "Ada", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=user).key
+    key = response.json()["token"]
+    assert ApiToken.objects.get(user=user).digest == api_token_digest(key)
 
 
 def test_token_refused_for_a_wrong_password(api_client):
@@ -72,7 +72,7 @@ def test_token_refused_for_a_wrong_password(api_client):
     response = api_client.post(TOKEN, {"username": "ada", "password": "nope-nope"}, format="json")
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_credentials"
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_sign_in_attempts_are_throttled(api_client):
@@ -143,6 +143,21 @@ def test_me_patch_takes_a_picture_and_refuses_other_files(authed_client, user, s
     assert "avatar" in error_of(refused)["fields"]
     removed = authed_client.patch(ME, {"avatar": None}, format="json")
     assert removed.json()["avatar_url"] is None
+
+
+def test_me_patch_refuses_a_decompression_bomb_with_a_clear_error(
+    authed_client, user, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    refused = authed_client.patch(ME, {"avatar": png_bomb(13000, 13000)}, format="multipart")
+    assert refused.status_code == 400
+    error = error_of(refused)
+    assert error["code"] == "invalid"
+    assert error["message"] == (
+        "avatar: The picture is too big (13000 x 13000 pixels); the limit is 16 million pixels."
+    )
+    user.refresh_from_db()
+    assert not user.avatar
 
 
 def test_session_writes_need_the_csrf_token(user):

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.services.moderation import user_ban, user_reinstate, user_suspend
+from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 from rooms.models import ModerationLog
 from tests.factories import PASSWORD, UserFactory, make_moderator
@@ -221,9 +221,9 @@ def test_a_suspended_person_gets_no_token_and_is_told_why(moderator, api_client,
 
 
 def test_an_existing_token_is_refused_while_suspended(moderator, user):
-    token = Token.objects.create(user=user)
+    _, key = api_token_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/me/").status_code == 200
     user_ban(actor=moderator, user=user, reason="Spam.")
     response = client.get("/api/me/")
@@ -232,12 +232,12 @@ def test_an_existing_token_is_refused_while_suspended(moderator, user):
 
 
 def test_everything_works_again_once_a_suspension_is_over(moderator, user):
-    token = Token.objects.create(user=user)
+    _, key = api_token_create(user=user)
     _suspend(moderator, user)
     type(user).objects.filter(pk=user.pk).update(
         suspended_until=timezone.now() - timedelta(seconds=1)
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/me/").status_code == 200
     assert Client().login(username=user.username, password=PASSWORD)

@@ -11,7 +11,7 @@ from accounts.models import User
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
-from tests.helpers import image_upload
+from tests.helpers import image_upload, png_bomb
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +159,16 @@ def test_edit_profile_refuses_a_file_that_is_not_a_picture(client, user, setting
     response = client.post("/accounts/profile/", {"display_name": "x", "avatar": fake})
     assert response.status_code == 400
     assert b"Upload a picture" in response.content
+
+
+def test_edit_profile_refuses_a_decompression_bomb_on_the_form(client, user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(user)
+    response = client.post("/accounts/profile/", {"avatar": png_bomb(13000, 13000)})
+    assert response.status_code == 400
+    assert "The picture is too big (13000 x 13000 pixels)" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.avatar
 
 
 def test_edit_profile_needs_a_signed_in_user(client):

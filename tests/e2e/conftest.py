@@ -137,8 +137,12 @@ async def signed_in(request, server, browser):
     var/test-screenshots/)."""
     pages = []
 
-    async def page_for(user, *, width=1100, height=900, autoplay=True):
-        context = await browser.new_context(viewport={"width": width, "height": height})
+    async def page_for(user, *, width=1100, height=900, autoplay=True, bypass_csp=True):
+        # Playwright's wait_for_function evaluates its predicate with eval(), which the
+        # pages' Content-Security-Policy forbids; only the policy's own test keeps it.
+        context = await browser.new_context(
+            viewport={"width": width, "height": height}, bypass_csp=bypass_csp
+        )
         await context.add_cookies(
             [
                 {

@@ -84,7 +84,7 @@ async def test_staff_suspend_a_reported_person_and_end_the_room(scene, server, b
     base, room, troll = server.url, scene["room"], scene["troll"]
 
     # The reported person is in the live room.
-    theirs = await (await browser.new_context()).new_page()
+    theirs = await (await browser.new_context(bypass_csp=True)).new_page()
     await _sign_in(theirs, base, "/accounts/login/", "troll")
     await theirs.goto(f"{base}/u/troll/")
     snapshot = await theirs.evaluate(OPEN_SOCKET, str(room.pk))
@@ -92,7 +92,7 @@ async def test_staff_suspend_a_reported_person_and_end_the_room(scene, server, b
     assert snapshot["me"]["user"]["username"] == "troll"
 
     # Staff find them from the admin index, through the report.
-    page = await (await browser.new_context()).new_page()
+    page = await (await browser.new_context(bypass_csp=True)).new_page()
     await _sign_in(page, base, "/admin/login/", "staffer")
     assert await page.inner_text("#open-report-count") == "1"
     await page.screenshot(path=tmp_path / "1-index.png", full_page=True)

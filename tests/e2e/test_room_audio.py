@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
 from tests.e2e.room_pages import audio, hears, hears_silence, join, sends_nothing, unmute
-from tests.factories import UserFactory
+from tests.factories import UserFactory, follower_of
 
 pytestmark = [
     pytest.mark.browser,
@@ -117,7 +117,7 @@ async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(server, signe
 @pytest.fixture
 def panel():
     host = UserFactory(username="hana")
-    co_hosts = [UserFactory(username="cory"), UserFactory(username="cleo")]
+    co_hosts = [follower_of(host, username="cory"), follower_of(host, username="cleo")]
     listeners = [UserFactory(username="lou"), UserFactory(username="liv")]
     room = room_create(host=host, title="Panel", co_hosts=co_hosts)
     return room, [host, *co_hosts], listeners

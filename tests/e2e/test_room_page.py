@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from tests.e2e.room_pages import announced, audio, hears, hears_silence, join
-from tests.factories import UserFactory
+from tests.factories import UserFactory, follower_of
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,7 +19,7 @@ pytestmark = [
 @pytest.fixture
 def cast():
     host = UserFactory(username="hana", display_name="Hana Host")
-    cory = UserFactory(username="cory", display_name="Cory Cohost")
+    cory = follower_of(host, username="cory", display_name="Cory Cohost")
     ann = UserFactory(username="ann", display_name="Ann Listener")
     room = room_create(host=host, title="Town hall", co_hosts=[cory])
     return room, host, cory, ann

@@ -61,6 +61,27 @@ def test_followers_and_following_are_paged_lists(authed_client, user):
     assert following["results"][0]["you_follow"] is False
 
 
+@pytest.mark.parametrize("which", ["followers", "following"])
+def test_a_blockers_lists_are_hidden_from_the_person_they_blocked(authed_client, user, which):
+    maya = UserFactory(username="maya")
+    FollowFactory(follower=maya, followee=UserFactory())
+    FollowFactory(follower=UserFactory(), followee=maya)
+    BlockFactory(blocker=maya, blocked=user)
+    response = authed_client.get(f"/api/users/maya/{which}/")
+    assert response.status_code == 403
+    assert error_of(response) == {
+        "code": "forbidden",
+        "message": "@maya blocked you: their followers and who they follow are hidden.",
+    }
+
+
+def test_a_blocked_persons_lists_stay_visible_to_the_blocker(authed_client, user):
+    maya = UserFactory(username="maya")
+    FollowFactory(follower=UserFactory(), followee=maya)
+    BlockFactory(blocker=user, blocked=maya)
+    assert authed_client.get("/api/users/maya/followers/").json()["count"] == 1
+
+
 def test_followers_api_query_count_is_constant(authed_client):
     maya = UserFactory(username="maya")
     FollowFactory(followee=maya)

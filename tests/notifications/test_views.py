@@ -235,3 +235,28 @@ def test_a_stale_calendar_token_is_a_clear_404(client, user):
     response = client.get("/notifications/calendar/old-token.ics")
     assert response.status_code == 404
     assert "turned off or replaced" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        {"banned_at": timezone.now()},
+        {"suspended_until": timezone.now() + timedelta(days=1)},
+    ],
+)
+def test_the_private_feed_stops_while_the_account_is_locked(client, user, lock):
+    Preferences.objects.create(user=user, calendar_token="t0ken-abc")
+    for field, value in lock.items():
+        setattr(user, field, value)
+    user.save()
+    response = client.get("/notifications/calendar/t0ken-abc.ics")
+    assert response.status_code == 403
+    assert response.content.decode().startswith("Your account is")
+    assert "BEGIN:VCALENDAR" not in response.content.decode()
+
+
+def test_the_private_feed_works_again_after_a_suspension_ends(client, user):
+    Preferences.objects.create(user=user, calendar_token="t0ken-abc")
+    user.suspended_until = timezone.now() - timedelta(minutes=1)
+    user.save()
+    assert client.get("/notifications/calendar/t0ken-abc.ics").status_code == 200

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
 from accounts.models import User
+from accounts.services.tokens import api_token_create
 from config.celery import app as celery_app
 from follows.models import Follow
 from notifications.models import FanOut, Notification
@@ -57,7 +57,7 @@ async def test_a_room_start_reaches_a_follower_through_a_real_worker(server, wor
     follower = await database_sync_to_async(UserFactory)()
     await Follow.objects.acreate(follower=follower, followee=host)
     cookie = await database_sync_to_async(_cookie)(follower)
-    token = (await Token.objects.acreate(user=follower)).key
+    _, token = await database_sync_to_async(api_token_create)(user=follower)
     worker = await asyncio.to_thread(workers)
     async with connect(
         f"{server.ws_url}/ws/notifications/",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
-from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory, follower_of
 from tests.helpers import count_queries, error_of
 from tests.rooms.factories import member
 
@@ -33,7 +33,7 @@ def test_create_a_live_room(authed_client, user):
 def test_schedule_a_club_room_with_co_hosts(authed_client, user):
     club = ClubFactory(slug="owls")
     MembershipFactory(club=club, user=user, role="admin")
-    UserFactory(username="theo")
+    follower_of(user, username="theo")
     response = authed_client.post(
         "/api/rooms/",
         {

@@ -8,7 +8,7 @@ from config.errors import ApplicationError
 from follows.models import ClubMembership
 from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
 from rooms.services import lifecycle
-from tests.factories import ClubFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, MembershipFactory, UserFactory, follower_of
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -85,13 +85,13 @@ def test_a_pending_leader_cannot_host_for_the_club(host):
 
 
 def test_co_hosts_never_include_the_host(host):
-    other = UserFactory()
+    other = follower_of(host)
     room = lifecycle.room_create(host=host, title="Pair", co_hosts=[host, other])
     assert list(room.co_hosts.all()) == [other]
 
 
 def test_host_or_co_host_starts_a_scheduled_room(host):
-    co, stranger = UserFactory(), UserFactory()
+    co, stranger = follower_of(host), UserFactory()
     room = lifecycle.room_create(
         host=host, title="Later", scheduled_for=timezone.now() + timedelta(hours=2), co_hosts=[co]
     )
@@ -134,7 +134,7 @@ def test_ending_twice_is_a_conflict(live_room, host):
 
 
 def test_a_co_host_can_end_the_room_from_outside(host):
-    co = UserFactory()
+    co = follower_of(host)
     room = lifecycle.room_create(host=host, title="Pair", co_hosts=[co])
     assert lifecycle.room_end(actor=co, room_id=room.pk).status == Room.Status.ENDED
 

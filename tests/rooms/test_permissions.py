@@ -68,6 +68,7 @@ def test_closed_club_rooms_take_active_members_only(host, user):
 
 
 def test_co_hosts_always_enter(host, user):
+    FollowFactory(follower=user, followee=host)
     room = room_create(
         host=host, title="Closed", visibility=Room.Visibility.CLOSED, co_hosts=[user]
     )

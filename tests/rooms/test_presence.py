@@ -7,7 +7,7 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from rooms.models import Room, RoomMember
 from rooms.services import lifecycle, presence, stage
-from tests.factories import UserFactory
+from tests.factories import UserFactory, follower_of
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_a_listener_join_is_left_for_the_batch(live_room, user, events, commit):
 
 
 def test_co_hosts_become_moderators_when_they_arrive(host):
-    co = UserFactory()
+    co = follower_of(host)
     room = lifecycle.room_create(host=host, title="Pair", co_hosts=[co])
     assert (
         presence.room_join(user=co, room_id=room.pk, channel_name="c!co").member.role

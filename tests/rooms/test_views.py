@@ -9,7 +9,7 @@ from django.utils import timezone
 from rooms.forms import local_to_utc
 from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end
-from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory
+from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory, follower_of
 from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_a_live_room_renders_the_live_page(signed_in, live_room):
 
 
 def test_a_scheduled_room_shows_its_time_hosts_and_reminders(signed_in, host, user, november):
-    co_host = UserFactory(display_name="Co Host")
+    co_host = follower_of(host, display_name="Co Host")
     room = room_create(
         host=host,
         title="Book club",
@@ -74,7 +74,7 @@ def test_a_scheduled_room_shows_its_time_hosts_and_reminders(signed_in, host, us
 
 
 def test_hosts_and_co_hosts_see_start_now(client, host):
-    co_host = UserFactory()
+    co_host = follower_of(host)
     room = _scheduled(host, co_hosts=[co_host])
     for person in (host, co_host):
         client.force_login(person)
@@ -246,7 +246,7 @@ def test_the_room_form_shows_the_clubs_you_lead_and_the_visibility_rules(signed_
 
 
 def test_start_now_opens_a_live_room_and_goes_there(signed_in, user):
-    co_host = UserFactory(username="maya")
+    co_host = follower_of(user, username="maya")
     response = signed_in.post("/rooms/new/", _room_form(co_hosts=" @Maya, "))
     room = Room.objects.get()
     assert response.status_code == 302

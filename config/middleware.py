@@ -1,0 +1,26 @@
+"""Checks of the raw request that every view relies on."""
+
+from config.views import bad_request
+
+NUL = "\x00"
+
+
+def _has_nul(request) -> bool:
+    if NUL in request.path:
+        return True
+    return any(
+        NUL in key or any(NUL in value for value in values) for key, values in request.GET.lists()
+    )
+
+
+def refuse_nul_characters(get_response):
+    """A NUL character in the path or the query string is refused with 400: Postgres cannot
+    store or compare text with one, so a lookup by it would fail deep inside a view. Form and
+    API fields refuse it themselves (Django's and DRF's validators)."""
+
+    def middleware(request):
+        if _has_nul(request):
+            return bad_request(request, message="The address contains a NUL character.")
+        return get_response(request)
+
+    return middleware
