@@ -41,15 +41,15 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/python manage.py seed_demo --if-empty
 	@if [ -n "$$JANUS_URL" ]; then \
-	  echo "Big rooms: on (media server at $$JANUS_URL)"; procfile=config/Procfile; \
+	  echo "Big rooms: on (media server at $$JANUS_URL)"; processes="web worker"; \
 	elif command -v janus >/dev/null 2>&1; then \
 	  echo "Big rooms: on (a private Janus; rooms past the mesh move to it)"; \
-	  export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; procfile=config/Procfile.media; \
+	  export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; processes="web worker media"; \
 	else \
 	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; see README)"; \
-	  procfile=config/Procfile; \
+	  processes="web worker"; \
 	fi; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f $$procfile -d . start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start $$processes
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,7 +11,7 @@ from playwright.async_api import async_playwright
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
 from tests.e2e.room_pages import SILENCE, audio, eventually, join, unmute
-from tests.factories import UserFactory
+from tests.factories import UserFactory, follower_of
 from tests.media.stack import MediaStack, media_stack_or_skip
 
 pytestmark = [
@@ -101,9 +101,12 @@ async def mute_button(page) -> None:
 
 @pytest.fixture
 def people():
+    host = UserFactory(username="host", display_name="Host")
     return {
-        name: UserFactory(username=name, display_name=name.title())
-        for name in ("host", "sam", "ann", "bob")
+        "host": host,
+        # A co-host follows the host.
+        "sam": follower_of(host, username="sam", display_name="Sam"),
+        **{name: UserFactory(username=name, display_name=name.title()) for name in ("ann", "bob")},
     }
 
 
