@@ -247,6 +247,8 @@ class MediaSessions:
         self._check_free(session_id)
         observer = await self._join_room()
         handle = await self._attach(await self.link.connected(), session_id, AUDIOBRIDGE)
+        session = MediaSession(session_id, "publish", handle, settings.JANUS_URL, answered=True)
+        self.sessions[session_id] = session
         join = {
             "request": "join",
             "room": observer.bridge.janus_id,
@@ -256,23 +258,24 @@ class MediaSessions:
             "muted": member["muted"],
         }
         try:
-            _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
-        except JanusError as error:
-            if error.code != ID_EXISTS:
-                await handle.detach()
-                raise
-            # An older connection of theirs still holds the participant: it goes.
-            await observer.handle.request(
-                {
-                    "request": "kick",
-                    "room": observer.bridge.janus_id,
-                    "secret": observer.bridge.secret,
-                    "id": self.user.pk,
-                }
-            )
-            _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
-        session = MediaSession(session_id, "publish", handle, settings.JANUS_URL, answered=True)
-        self.sessions[session_id] = session
+            try:
+                _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
+            except JanusError as error:
+                if error.code != ID_EXISTS:
+                    raise
+                # An older connection of theirs still holds the participant: it goes.
+                await observer.handle.request(
+                    {
+                        "request": "kick",
+                        "room": observer.bridge.janus_id,
+                        "secret": observer.bridge.secret,
+                        "id": self.user.pk,
+                    }
+                )
+                _, jsep = await handle.message(join, {"type": "offer", "sdp": sdp})
+        except (JanusError, JanusLostError):
+            await self._end(session)
+            raise
         # Their role may have changed while Janus answered: the database decides.
         if (await self._role())["role"] not in RoomMember.STAGE_ROLES:
             await self.hangup(session, "moved_to_audience")
@@ -361,9 +364,13 @@ class MediaSessions:
         if self.link is None:
             self.link = MediaLink.current()
             self.link.connections.add(self)
-        self.observer = await self.link.observer(self.room_id)
-        self.observer.connections.add(self)
-        return self.observer
+        observer = await self.link.observer(self.room_id)
+        if observer is not self.observer:
+            # Who is talking as they arrive; changes follow as they happen.
+            self.observer = observer
+            observer.connections.add(self)
+            await self.send({"type": "speaking", "user_ids": sorted(observer.talking)})
+        return observer
 
     def _check_free(self, session_id: str) -> None:
         if session_id in self.sessions:
