@@ -3,18 +3,16 @@ test's own: listeners hear the stage, and the server's rights hold at Janus with
 speaker's cooperation."""
 
 import asyncio
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
+from tests.media import stack
 from tests.media.conftest import REQUIRE_MEDIA, janus_or_skip
 from tests.media.netns import Namespace, namespaces_available
 from tests.media.peers import RoomClient
-from tests.servers import JanusProcess, ServerProcess, session_keys
+from tests.servers import session_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,27 +20,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def media_stack(settings, janus_secrets):
     """Janus inside a namespace, daphne outside on the same settings, its port reachable
-    inside. Yields (namespace, server)."""
+    inside. Yields (namespace, server, janus)."""
     janus_or_skip()
     if not namespaces_available():
         if REQUIRE_MEDIA:
             pytest.fail("Media tests need root and `ip` for a network namespace.")
         pytest.skip("Media tests need root and `ip` for a network namespace.")
-    namespace = Namespace().create()
-    folder = Path(tempfile.mkdtemp(prefix="janus-"))
-    janus = JanusProcess(
-        folder, prefix=namespace.prefix, JANUS_ICE_ENFORCE_LIST="v0", **janus_secrets
-    ).start()
-    media_env = {"JANUS_URL": f"unix:{janus.socket}", "ROOM_MEDIA": "sfu", **janus_secrets}
-    for name, value in media_env.items():
-        setattr(settings, name, value)
-    server = ServerProcess(**media_env).start()
-    namespace.forward_port(server.port)
-    yield namespace, server, janus
-    server.stop()
-    janus.stop()
-    namespace.delete()
-    shutil.rmtree(folder, ignore_errors=True)
+    with stack.media_stack(janus_secrets) as (namespace, server, janus, media_env):
+        for name, value in media_env.items():
+            setattr(settings, name, value)
+        yield namespace, server, janus
 
 
 def run_inside(namespace: Namespace, scenario) -> None:
