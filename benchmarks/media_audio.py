@@ -231,8 +231,11 @@ def run_size(server, janus, crowds, *, n: int, s: int, args) -> dict:
         frames = _all(listener_crowds, "speaking")
         talking = [_talking(f, speakers[0].pk, quiet_at, back_at) for f in frames]
     finally:
-        speaker_crowd.call("send", index=0, kind="room.end")
-        time.sleep(1)
+        try:
+            speaker_crowd.call("send", index=0, kind="room.end")
+            time.sleep(1)
+        except RuntimeError as error:
+            say(f"  S={s} N={n}: the host could not end the room: {error}")
         for crowd in (speaker_crowd, *listener_crowds):
             crowd.call("close")
     cpu = steady["cpu"]

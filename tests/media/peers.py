@@ -25,6 +25,8 @@ RECENT_FRAMES = 50
 # A tone counts as heard when its peak in the last second's spectrum stands this many times
 # above the spectrum's median (40 dB): silence, noise and other tones stay far below it.
 TONE_OVER_MEDIAN = 100
+# The room page pings this often; the server closes a socket silent for 45 s.
+PING_SECONDS = 15
 # The room page's Opus bitrate; aiortc's encoder would send 96 kbit/s.
 OPUS_BITRATE = 32000
 
@@ -107,8 +109,15 @@ class RoomClient:
             ping_interval=None,
             max_size=2**20,
         )
-        self.readers.append(asyncio.get_running_loop().create_task(self._read()))
+        loop = asyncio.get_running_loop()
+        self.readers += [loop.create_task(self._read()), loop.create_task(self._ping())]
         return await self.next_of("room.snapshot")
+
+    async def _ping(self):
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.sleep(PING_SECONDS)
+                await self.send("ping")
 
     async def _read(self):
         with contextlib.suppress(websockets.ConnectionClosed):
