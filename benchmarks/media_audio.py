@@ -212,11 +212,15 @@ def run_size(server, janus, crowds, *, n: int, s: int, args) -> dict:
                 interval=k / args.rate,
                 wait=args.timeout,
             )
-        joins = [seconds for crowd in listener_crowds for seconds in crowd.answer()]
+        joins = [join for crowd in listener_crowds for join in crowd.answer()]
         join_wall = time.monotonic() - joined_at
         join_server = cpu_delta(server0, tree_cpu({"server": server.process.pid})["server"])
-        heard_joins = [seconds for seconds in joins if seconds is not None]
-        say(f"  S={s} N={n}: {len(heard_joins)} of {n} heard something in {join_wall:.0f} s")
+        heard_joins = [seconds for seconds, _ in joins if seconds is not None]
+        failed = sum(failures for _, failures in joins)
+        say(
+            f"  S={s} N={n}: {len(heard_joins)} of {n} heard something in {join_wall:.0f} s"
+            f" ({failed} failed handshakes)"
+        )
 
         time.sleep(args.settle)
         steady = Window(roots, speaker_crowd, listener_crowds).measure(args.window)
@@ -247,6 +251,7 @@ def run_size(server, janus, crowds, *, n: int, s: int, args) -> dict:
         "heard_all": sum(all(heard) for heard in tones),
         "heard_each": [sum(heard[i] for heard in tones) for i in range(s)],
         "join_missing": n - len(heard_joins),
+        "handshakes_failed": failed,
         "join_p50": percentile(heard_joins, 50) if heard_joins else None,
         "join_p99": percentile(heard_joins, 99) if heard_joins else None,
         "join_rate": n / join_wall,
@@ -304,6 +309,8 @@ def report(rows, args, janus_idle: float) -> None:
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         missing = f" ({r['join_missing']} silent)" if r["join_missing"] else ""
+        if r["handshakes_failed"]:
+            missing += f" ({r['handshakes_failed']} handshakes retried)"
         print(
             f"| {r['s']} | {r['n']} | {r['heard_all']}{missing} "
             f"| {_seconds(r['join_p50'])} / {_seconds(r['join_p99'])} s "
@@ -399,6 +406,7 @@ def main() -> None:
                 for n in args.listeners:
                     say(f"{s} speaker(s), {n} listeners")
                     rows.append(run_size(server, janus, crowds, n=n, s=s, args=args))
+                    say(f"  {rows[-1]}")
         except Exception:
             say(server.output()[-3000:])
             say(janus.output()[-3000:])

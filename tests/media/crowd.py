@@ -11,8 +11,13 @@ import contextlib
 import multiprocessing
 import time
 
+import websockets
+
 from tests.media.netns import Namespace
 from tests.media.peers import RoomClient
+
+# Handshakes a listener tries before it gives up.
+ATTEMPTS = 3
 
 
 class Crowd:
@@ -36,24 +41,33 @@ class Crowd:
 
     async def listen(
         self, *, port: int, room_id: str, keys: list[str], interval: float, wait: float
-    ) -> list[float | None]:
+    ) -> list[tuple[float | None, int]]:
         """One listener per session key, one every `interval` seconds: each opens the room and
-        asks to listen. Returns, per listener, the seconds from sending `media.listen` to its
-        first loud frame (None: nothing loud within `wait` seconds). From then on it counts
-        what it receives without decoding it (see `tones`)."""
+        asks to listen, opening the room again after a failed handshake as the room page does
+        (at most `ATTEMPTS` times). Returns, per listener, the seconds from sending
+        `media.listen` to its first loud frame (None: nothing loud within `wait` seconds, or
+        never in) and how many handshakes failed. From then on it counts what it receives
+        without decoding it (see `tones`)."""
         start = time.monotonic()
 
-        async def one(index: int, key: str) -> float | None:
+        async def one(index: int, key: str) -> tuple[float | None, int]:
             await asyncio.sleep(max(0.0, start + index * interval - time.monotonic()))
             client = RoomClient(port, room_id, key, f"listener-{index}")
+            for failed in range(ATTEMPTS):
+                try:
+                    await client.open()
+                    break
+                except (OSError, TimeoutError, websockets.InvalidHandshake):
+                    await asyncio.sleep(1 + failed)
+            else:
+                return None, ATTEMPTS
             self.clients.append(client)
-            await client.open()
             asked = time.monotonic()
             await client.listen()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(client.heard_first.wait(), wait)
             client.decoding = False
-            return None if client.first_heard is None else client.first_heard - asked
+            return (None if client.first_heard is None else client.first_heard - asked), failed
 
         return await asyncio.gather(*(one(i, key) for i, key in enumerate(keys)))
 
