@@ -25,9 +25,9 @@ whose host and co-hosts are the S speakers:
 4. over a steady window: CPU of Janus, daphne and the peers, and the audio each listener
    received, counted at the receiver (RTP packets and Opus payload bytes; aiortc's stats have
    no bytesReceived); Janus per listener is (this window - step 2's) / N;
-5. "heard every speaker": every listener decodes again for 2 s; one whose last second holds
-   every speaker's tone, each peak 40 dB above the spectrum's median, counts (the stage is
-   one mix, so loudness alone could not tell one speaker from three);
+5. "heard every speaker": every listener decodes again for 2 s (25 of a process at a time);
+   one whose last second holds every speaker's tone, each peak 40 dB above the spectrum's
+   median, counts (the stage is one mix: loudness alone could not tell one speaker from 3);
 6. talking events: whether a listener, before anything changes, was told who is talking;
    then the first speaker falls silent for 2.5 s and hums again, and a listener is counted
    when it gets a `speaking` frame without them, then one with them again (delay from the
@@ -93,6 +93,8 @@ WIRE_OVERHEAD = 50
 SILENT_SECONDS = 2.5
 # The listeners decode this long for the spectrum (one second of it).
 TONE_SECONDS = 2.0
+# Listeners of one process decoding at once for it (decoding costs ~1 % of a core each).
+TONE_GROUP = 25
 # README's mesh figures (benchmarks/mesh_audio.py on this machine), quoted, not re-run: a
 # speaker's connection carries about 59.5 kbit/s on the wire and costs its browser about
 # 0.03 of a core on top of 0.1. The mesh measured up to 16 people; ROOM_MAX_MEMBERS caps it.
@@ -225,7 +227,11 @@ def run_size(server, janus, crowds, *, n: int, s: int, args) -> dict:
         time.sleep(args.settle)
         steady = Window(roots, speaker_crowd, listener_crowds).measure(args.window)
         tones = _all(
-            listener_crowds, "tones", frequencies=list(FREQUENCIES[:s]), seconds=TONE_SECONDS
+            listener_crowds,
+            "tones",
+            frequencies=list(FREQUENCIES[:s]),
+            seconds=TONE_SECONDS,
+            group=TONE_GROUP,
         )
 
         quiet_at = speaker_crowd.call("quiet", index=0, quiet=True)
@@ -364,7 +370,7 @@ def main() -> None:
         "--listeners", type=numbers, default=[50, 100, 200, 300], help="audience sizes"
     )
     parser.add_argument("--speakers", type=numbers, default=[1, 3], help="stage sizes (1-3)")
-    parser.add_argument("--rate", type=float, default=10, help="listeners arriving a second")
+    parser.add_argument("--rate", type=float, default=5, help="listeners arriving a second")
     parser.add_argument("--window", type=float, default=10, help="seconds per CPU window")
     parser.add_argument("--settle", type=float, default=3, help="seconds before a window")
     parser.add_argument("--timeout", type=float, default=30, help="seconds to wait for audio")

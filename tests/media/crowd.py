@@ -79,21 +79,28 @@ class Crowd:
         """Per client: (RTP packets, Opus payload bytes) sent so far."""
         return [await client.sent() for client in self.clients]
 
-    async def tones(self, *, frequencies: list[float], seconds: float) -> list[list[bool]]:
+    async def tones(
+        self, *, frequencies: list[float], seconds: float, group: int
+    ) -> list[list[bool]]:
         """Per client: which of the tones it hears, from what it decodes over `seconds` (at
-        least the one second a spectrum needs)."""
-        for client in self.clients:
-            client.recent.clear()
-            client.decoding = True
-        await asyncio.sleep(seconds)
-        for client in self.clients:
-            client.decoding = False
-        return [
-            client.tones_heard(frequencies)
-            if len(client.recent) == client.recent.maxlen
-            else [False for _ in frequencies]
-            for client in self.clients
-        ]
+        least the one second a spectrum needs); `group` clients at a time, so that decoding
+        keeps up."""
+        heard = []
+        for first in range(0, len(self.clients), group):
+            clients = self.clients[first : first + group]
+            for client in clients:
+                client.recent.clear()
+                client.decoding = True
+            await asyncio.sleep(seconds)
+            for client in clients:
+                client.decoding = False
+            heard += [
+                client.tones_heard(frequencies)
+                if len(client.recent) == client.recent.maxlen
+                else [False for _ in frequencies]
+                for client in clients
+            ]
+        return heard
 
     async def quiet(self, *, index: int, quiet: bool) -> float:
         """Silences (or brings back) one speaker's tone; returns when."""
