@@ -11,7 +11,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format clean bench-rooms bench-notify bench-mesh
+.PHONY: help setup run test lint format clean bench-rooms bench-notify bench-mesh bench-media
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
+	@echo "make bench-media   media server benchmark (needs Janus and root; see README)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -68,6 +69,9 @@ bench-notify: setup
 
 bench-mesh: setup
 	$(BIN)/python benchmarks/mesh_audio.py $(BENCH_ARGS)
+
+bench-media: setup
+	$(BIN)/python benchmarks/media_audio.py $(BENCH_ARGS)
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

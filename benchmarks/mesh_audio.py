@@ -62,9 +62,17 @@ from follows.models import Follow
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
 from tests.e2e.room_pages import open_room, unmute
-from tests.servers import ServerProcess, benchmark_database, session_keys
+from tests.servers import (
+    ServerProcess,
+    benchmark_database,
+    cpu_delta,
+    load_average,
+    machine_busy,
+    percentile,
+    session_keys,
+    tree_cpu,
+)
 
-TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 SILENCE = 0.001
 # RTP headers are in headerBytesSent; on top of them: SRTP's 10-byte tag, UDP 8, IPv4 20.
@@ -124,23 +132,6 @@ def say(message: str) -> None:
 # --- /proc ------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> tuple[int, float]:
-    """(parent pid, CPU seconds) of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _processes() -> dict[int, tuple[int, float]]:
-    table = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                table[int(entry)] = _stat(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return table
-
-
 def _find_browser(marker: str) -> int:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -151,46 +142,6 @@ def _find_browser(marker: str) -> int:
             if marker.encode() in cmdline:
                 return int(entry)
     raise RuntimeError(f"no Chromium process with {marker} on its command line")
-
-
-def tree_cpu(roots: dict[str, int]) -> dict[str, dict[int, float]]:
-    """For each named root pid: CPU seconds of every process in its tree, by pid."""
-    table = _processes()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-    result = {}
-    for name, root in roots.items():
-        seen, todo = {}, [root]
-        while todo:
-            pid = todo.pop()
-            if pid in table and pid not in seen:
-                seen[pid] = table[pid][1]
-                todo += children.get(pid, [])
-        result[name] = seen
-    return result
-
-
-def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds a tree used between two readings (processes born in between count whole;
-    those that died in between are lost, which Chromium's long-lived processes rarely do)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
-
-
-def machine_busy() -> float:
-    """CPU seconds all cores spent outside idle and iowait, since boot."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / TICKS
-
-
-def load_average() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def prepare(n: int, speakers: int):

@@ -38,20 +38,14 @@ from websockets.asyncio.client import connect
 from accounts.models import User
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, benchmark_database, free_port, session_keys
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
+from tests.servers import (
+    ServerProcess,
+    benchmark_database,
+    cpu_seconds,
+    free_port,
+    percentile,
+    session_keys,
+)
 
 # --- the floor: a minimal broadcast server speaking the same frames -----------------------
 

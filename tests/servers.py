@@ -1,4 +1,5 @@
-"""Real server processes for tests: daphne serving the project on the test database."""
+"""Real server processes for tests: daphne serving the project on the test database; and
+what benchmarks read of processes (CPU from /proc)."""
 
 import os
 import socket
@@ -230,3 +231,69 @@ class JanusProcess(ChildProcess):
                 return True
         except OSError:
             return False
+
+
+# --- CPU of processes, from /proc (benchmarks) ------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds: user + system, every thread) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    return _stat(pid)[1]
+
+
+def _processes() -> dict[int, tuple[int, float]]:
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                table[int(entry)] = _stat(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return table
+
+
+def tree_cpu(roots: dict[str, int]) -> dict[str, dict[int, float]]:
+    """For each named root pid: CPU seconds of every process in its tree, by pid."""
+    table = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    result = {}
+    for name, root in roots.items():
+        seen, todo = {}, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in table and pid not in seen:
+                seen[pid] = table[pid][1]
+                todo += children.get(pid, [])
+        result[name] = seen
+    return result
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds a tree used between two readings (processes born in between count whole;
+    those that died in between are lost, which long-lived processes rarely do)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent outside idle and iowait, since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

@@ -62,7 +62,13 @@ class Namespace:
     def enter_this_thread(self) -> None:
         """Moves the calling thread (only it) into the namespace: sockets it makes from then
         on live there."""
-        _setns(self.path)
+        self.enter(self.path)
+
+    @staticmethod
+    def enter(path: str) -> None:
+        """Moves the calling thread into the namespace at `path` (a child process knows only
+        the path); threads it starts afterwards are inside too."""
+        _setns(path)
 
     def inside(self, make):
         """Calls `make()` in a short-lived thread inside the namespace; returns its result."""

@@ -7,26 +7,55 @@ import fractions
 import json
 import math
 import time
+from collections import deque
 
 import av
 import numpy as np
 import websockets
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, rtcrtpsender
+from aiortc.codecs.opus import OpusEncoder
 
 RATE = 48000
 FRAME_SAMPLES = 960  # 20 ms
 # Loudness (RMS of 16-bit samples) above which a listener counts as hearing someone.
 HEARD_RMS = 500
+# What a peer keeps of what it heard: loudness for a minute, samples for the last second.
+LOUDNESS_FRAMES = 3000
+RECENT_FRAMES = 50
+# A tone counts as heard when its peak in the last second's spectrum stands this many times
+# above the spectrum's median (40 dB): silence, noise and other tones stay far below it.
+TONE_OVER_MEDIAN = 100
+# The room page pings this often; the server closes a socket silent for 45 s.
+PING_SECONDS = 15
+# The room page's Opus bitrate; aiortc's encoder would send 96 kbit/s.
+OPUS_BITRATE = 32000
+
+
+class _Opus32k(OpusEncoder):
+    def __init__(self):
+        super().__init__()
+        self.codec.bit_rate = OPUS_BITRATE
+        # Unconstrained, a steady tone overshoots: 53 kbit/s for a 32 kbit/s target.
+        self.codec.options = {**self.codec.options, "vbr": "constrained"}
+
+
+def _encoder(codec, _library=rtcrtpsender.get_encoder):
+    return _Opus32k() if codec.mimeType.lower() == "audio/opus" else _library(codec)
+
+
+# aiortc has no setting for the Opus bitrate: its senders get ours.
+rtcrtpsender.get_encoder = _encoder
 
 
 class ToneTrack(MediaStreamTrack):
-    """A microphone that hums a steady tone, paced in real time."""
+    """A microphone that hums a steady tone, paced in real time; silent while `quiet`."""
 
     kind = "audio"
 
     def __init__(self, frequency: float = 440.0):
         super().__init__()
         self.frequency = frequency
+        self.quiet = False
         self.samples = 0
         self.started = None
 
@@ -37,7 +66,8 @@ class ToneTrack(MediaStreamTrack):
         if wait > 0:
             await asyncio.sleep(wait)
         t = (np.arange(FRAME_SAMPLES) + self.samples) / RATE
-        tone = (8000 * np.sin(2 * math.pi * self.frequency * t)).astype(np.int16)
+        amplitude = 0 if self.quiet else 8000
+        tone = (amplitude * np.sin(2 * math.pi * self.frequency * t)).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self.samples
@@ -56,7 +86,19 @@ class RoomClient:
         self.name = name
         self.frames: asyncio.Queue = asyncio.Queue()
         self.pc: RTCPeerConnection | None = None
-        self.loudness: list[tuple[float, float]] = []
+        self.track: ToneTrack | None = None
+        self.loudness: deque[tuple[float, float]] = deque(maxlen=LOUDNESS_FRAMES)
+        self.recent: deque[np.ndarray] = deque(maxlen=RECENT_FRAMES)
+        self.first_heard: float | None = None
+        self.heard_first = asyncio.Event()
+        # RTP packets and Opus payload bytes received (aiortc's stats have no bytesReceived).
+        self.packets = 0
+        self.payload_bytes = 0
+        # Off: packets are received and counted but not decoded (a crowd of listeners cannot
+        # afford aiortc's decoding, about 1 % of a core each, all the time).
+        self.decoding = True
+        # Every `speaking` frame: (when, user ids).
+        self.speaking: list[tuple[float, list[int]]] = []
         self.readers: list[asyncio.Task] = []
 
     async def open(self) -> dict:
@@ -67,13 +109,23 @@ class RoomClient:
             ping_interval=None,
             max_size=2**20,
         )
-        self.readers.append(asyncio.get_running_loop().create_task(self._read()))
+        loop = asyncio.get_running_loop()
+        self.readers += [loop.create_task(self._read()), loop.create_task(self._ping())]
         return await self.next_of("room.snapshot")
+
+    async def _ping(self):
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.sleep(PING_SECONDS)
+                await self.send("ping")
 
     async def _read(self):
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self.socket:
-                await self.frames.put(json.loads(raw))
+                frame = json.loads(raw)
+                if frame["type"] == "speaking":
+                    self.speaking.append((time.monotonic(), frame["user_ids"]))
+                await self.frames.put(frame)
 
     async def send(self, kind: str, **fields) -> None:
         await self.socket.send(json.dumps({"type": kind, **fields}))
@@ -103,18 +155,41 @@ class RoomClient:
         await self.send("media.listen", session=session)
         offer = await self.next_of("media.offer")
         await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+        for receiver in self.pc.getReceivers():
+            self._count(receiver)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.send("media.answer", session=session, sdp=self.pc.localDescription.sdp)
         await self.send("media.candidate", session=session, candidate=None)
 
-    async def publish(self, session: str = "publish-1") -> None:
+    async def publish(self, session: str = "publish-1", frequency: float = 440.0) -> None:
         self.pc = RTCPeerConnection()
-        self.pc.addTrack(ToneTrack())
+        self.track = ToneTrack(frequency)
+        self.pc.addTrack(self.track)
         self.pc.on("track", self._hear)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         await self.send("media.publish", session=session, sdp=self.pc.localDescription.sdp)
         answer = await self.next_of("media.answer")
         await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+
+    async def sent(self) -> tuple[int, int]:
+        """(RTP packets, Opus payload bytes) this peer has sent."""
+        packets = payload = 0
+        for report in (await self.pc.getStats()).values():
+            if report.type == "outbound-rtp":
+                packets += report.packetsSent
+                payload += report.bytesSent
+        return packets, payload
+
+    def _count(self, receiver) -> None:
+        handle = receiver._handle_rtp_packet
+
+        async def counted(packet, arrival_time_ms):
+            self.packets += 1
+            self.payload_bytes += len(packet.payload)
+            if self.decoding:
+                await handle(packet, arrival_time_ms=arrival_time_ms)
+
+        receiver._handle_rtp_packet = counted
 
     def _hear(self, track) -> None:
         self.readers.append(asyncio.get_running_loop().create_task(self._measure(track)))
@@ -123,8 +198,30 @@ class RoomClient:
         with contextlib.suppress(Exception):
             while True:
                 frame = await track.recv()
-                samples = frame.to_ndarray().astype(np.float64)
-                self.loudness.append((time.monotonic(), float(np.sqrt(np.mean(samples**2)))))
+                samples = frame.to_ndarray()
+                now = time.monotonic()
+                rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+                self.loudness.append((now, rms))
+                if self.first_heard is None and rms > HEARD_RMS:
+                    self.first_heard = now
+                    self.heard_first.set()
+                # Interleaved channels: the first one is enough for a spectrum.
+                self.recent.append(samples.reshape(-1)[:: len(frame.layout.channels)])
+
+    def tones_heard(self, frequencies) -> list[bool]:
+        """Which of these tones the last second of audio holds."""
+        if not self.recent:
+            return [False for _ in frequencies]
+        samples = np.concatenate(self.recent).astype(np.float64)
+        spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+        floor = np.median(spectrum) or 1.0
+        hertz_per_bin = RATE / len(samples)
+        heard = []
+        for frequency in frequencies:
+            centre = round(frequency / hertz_per_bin)
+            peak = spectrum[max(centre - 3, 0) : centre + 4].max()
+            heard.append(bool(peak > TONE_OVER_MEDIAN * floor))
+        return heard
 
     def heard_since(self, since: float) -> bool:
         return any(when >= since and rms > HEARD_RMS for when, rms in self.loudness)
