@@ -270,6 +270,11 @@ ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
 
+# --- Sockets ----------------------------------------------------------------------------
+# Sockets one person may open a minute, per kind (room, notifications): a browser that
+# reconnects backs off and stays far below; a script that churns is refused (4429).
+SOCKET_OPENS_PER_MINUTE = env.int("SOCKET_OPENS_PER_MINUTE", default=30)
+
 # --- Notifications ----------------------------------------------------------------------
 # A room event's audience is written in chunks of this many rows, one task each.
 NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=1000)
