@@ -119,7 +119,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis with a pool that waits and connections that retry.
+            "BACKEND": "config.redis.RedisChannelLayer",
             "CONFIG": {
                 # socket_timeout=None: redis-py's read timeout otherwise kills idle
                 # consumers (channels_redis issue 422).
@@ -139,6 +140,12 @@ else:
     }
 
 
+# Redis connections per server process for the channel layer; past it a command waits up to
+# REDIS_POOL_TIMEOUT_SECONDS for a free one (a burst of sockets opening queues, not fails).
+REDIS_POOL_SIZE = env.int("REDIS_POOL_SIZE", default=100)
+REDIS_POOL_TIMEOUT_SECONDS = env.float("REDIS_POOL_TIMEOUT_SECONDS", default=10)
+
+
 def _redis_url_with_next_db(url):
     """The cache gets its own Redis database: clearing it must not flush queues."""
     base, _, db = url.rpartition("/")
@@ -150,7 +157,8 @@ def _redis_url_with_next_db(url):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Falls back to this process's memory while Redis is unreachable.
+            "BACKEND": "config.redis.FallbackRedisCache",
             "LOCATION": env.str("CACHE_URL", default=_redis_url_with_next_db(REDIS_URL)),
             "KEY_PREFIX": "roundtable",
         }

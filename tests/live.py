@@ -25,16 +25,16 @@ class LiveSocket:
         self.server, self.path, self.cookie = server, path, cookie
         self.first: dict | None = None
 
-    async def open(self) -> "LiveSocket":
+    async def open(self, wait: float = 10) -> "LiveSocket":
         self.ws = await connect(
             f"{self.server.ws_url}{self.path}",
             origin=self.server.url,
             additional_headers={"Cookie": self.cookie},
-            open_timeout=30,
+            open_timeout=wait,
             ping_interval=None,
             max_size=None,
         )
-        self.first = await self.recv()
+        self.first = await self.recv(wait)
         return self
 
     async def __aenter__(self):
