@@ -10,6 +10,7 @@ import logging
 import time
 
 import redis.exceptions
+from autobahn.exception import Disconnected as ClientGone
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
@@ -17,6 +18,7 @@ from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
+CLOSE_NORMAL = 1000
 CLOSE_UNAUTHENTICATED = 4401  # not signed in
 CLOSE_FORBIDDEN = 4403  # not allowed here (locked out, removed, blocked)
 CLOSE_NOT_FOUND = 4404  # no such room, or it ended
@@ -44,6 +46,9 @@ class GuardedConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
+        except ClientGone:
+            # A reply raced the client's own close: nothing to tell anyone.
+            await self._fail(CLOSE_NORMAL)
         except UNAVAILABLE as error:
             logger.warning("Socket closed, a backing service is unreachable: %r", error)
             await self._fail(CLOSE_TRY_AGAIN)

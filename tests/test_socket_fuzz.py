@@ -12,6 +12,8 @@ import contextlib
 import json
 
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
@@ -21,7 +23,7 @@ from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from rooms.services.stage import REACTIONS
 from tests.factories import UserFactory
-from tests.live import NOTIFICATIONS, crashes_in, room_path, session_cookie
+from tests.live import NOTIFICATIONS, crashes_in, eventually, room_path, session_cookie
 from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -216,12 +218,15 @@ def test_random_frames_on_the_room_socket(fuzz_server, fuzz_room):
 
     try:
         fuzz()
+        # Every socket of the listener is closed: they are not shown in the room.
+        assert loop.run_until_complete(eventually(listener_gone(room, listener)))
         # The room is as its database says: live, the host on stage and connected, and the
         # roster the host is shown is the one stored.
         snapshot = loop.run_until_complete(_snapshot(host_ws))
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(host_ws.close())
+        loop.run_until_complete(database_sync_to_async(connections.close_all)())
         loop.close()
     room.refresh_from_db()
     assert room.status == Room.Status.LIVE
@@ -230,6 +235,13 @@ def test_random_frames_on_the_room_socket(fuzz_server, fuzz_room):
     assert {m["user"]["id"] for m in snapshot["members"]} == set(stored)
     assert snapshot["seq"] == room.seq
     assert not crashes_in(fuzz_server.output()), fuzz_server.output()
+
+
+def listener_gone(room, listener):
+    async def check():
+        return not await RoomMember.objects.filter(room=room, user=listener).aexists()
+
+    return check
 
 
 async def _snapshot(ws) -> dict:
