@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 
+import redis.exceptions
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
@@ -91,12 +92,21 @@ def deliver_to_groups(pushes: list[tuple[str, dict]]) -> None:
     async_to_sync(send_all)()
 
 
+def _deliver_after_commit(message: dict, **target) -> None:
+    """The change is committed; a push lost to a Redis outage must not fail the caller.
+    Clients see the gap in `seq` (or reconnect) and ask for a snapshot."""
+    try:
+        deliver(message, **target)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+        logger.warning("Push to %s lost, Redis is unreachable: %r", target, error)
+
+
 def group_send_on_commit(group: str, message: dict) -> None:
-    transaction.on_commit(lambda: deliver(message, group=group))
+    transaction.on_commit(lambda: _deliver_after_commit(message, group=group))
 
 
 def send_on_commit(channel: str, message: dict) -> None:
-    transaction.on_commit(lambda: deliver(message, channel=channel))
+    transaction.on_commit(lambda: _deliver_after_commit(message, channel=channel))
 
 
 def ensure_relay_running() -> None:

@@ -134,7 +134,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis with a pool that waits and connections that retry.
+            "BACKEND": "config.redis.RedisChannelLayer",
             "CONFIG": {
                 # socket_timeout=None: redis-py's read timeout otherwise kills idle
                 # consumers (channels_redis issue 422).
@@ -154,6 +155,12 @@ else:
     }
 
 
+# Redis connections per server process for the channel layer; past it a command waits up to
+# REDIS_POOL_TIMEOUT_SECONDS for a free one (a burst of sockets opening queues, not fails).
+REDIS_POOL_SIZE = env.int("REDIS_POOL_SIZE", default=100)
+REDIS_POOL_TIMEOUT_SECONDS = env.float("REDIS_POOL_TIMEOUT_SECONDS", default=10)
+
+
 def _redis_url_with_next_db(url):
     """The cache gets its own Redis database: clearing it must not flush queues."""
     base, _, db = url.rpartition("/")
@@ -165,7 +172,8 @@ def _redis_url_with_next_db(url):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Falls back to this process's memory while Redis is unreachable.
+            "BACKEND": "config.redis.FallbackRedisCache",
             "LOCATION": env.str("CACHE_URL", default=_redis_url_with_next_db(REDIS_URL)),
             "KEY_PREFIX": "roundtable",
         }
@@ -327,6 +335,11 @@ JANUS_ICE_ENFORCE_LIST = env.str("JANUS_ICE_ENFORCE_LIST", default="")
 JANUS_RTP_PORT_RANGE = env.str("JANUS_RTP_PORT_RANGE", default="20000-40000")
 JANUS_FORWARD_PORT_RANGE = env.str("JANUS_FORWARD_PORT_RANGE", default="40001-44000")
 JANUS_DEBUG_LEVEL = env.int("JANUS_DEBUG_LEVEL", default=3)
+
+# --- Sockets ----------------------------------------------------------------------------
+# Sockets one person may open a minute, per kind (room, notifications): a browser that
+# reconnects backs off and stays far below; a script that churns is refused (4429).
+SOCKET_OPENS_PER_MINUTE = env.int("SOCKET_OPENS_PER_MINUTE", default=30)
 
 # --- Notifications ----------------------------------------------------------------------
 # A room event's audience is written in chunks of this many rows, one task each.

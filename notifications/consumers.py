@@ -7,22 +7,27 @@ import json
 import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from config.errors import ApplicationError
+from config.frames import FrameTooBigError, frame_parse
 from config.realtime import ensure_relay_running
+from config.sockets import (
+    CLOSE_RATE_LIMITED,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    GuardedConsumer,
+    socket_open_allowed,
+)
 from notifications import services
 from rooms.limits import TokenBucket
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FLOOD = 4429
-CLOSE_TOO_BIG = 1009
 MAX_FRAME_BYTES = 4 * 1024
 
 
-class NotificationConsumer(AsyncWebsocketConsumer):
+class NotificationConsumer(GuardedConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
@@ -39,6 +44,16 @@ class NotificationConsumer(AsyncWebsocketConsumer):
                 }
             )
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await socket_open_allowed(self.user, "notifications"):
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": "You connected too often; wait a minute.",
+                }
+            )
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
         ensure_relay_running()
         self.groups_joined = [services.user_group(self.user.pk), f"user.{self.user.pk}"]
@@ -78,28 +93,20 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if not self.groups_joined:
             return
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > MAX_FRAME_BYTES:
-            await self.close(code=CLOSE_TOO_BIG)
-            return
         if not self.budget.take():
             await self._send(
                 {"type": "error", "code": "rate_limited", "message": "Too many messages."}
             )
-            await self.close(code=CLOSE_FLOOD)
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
         try:
-            frame = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._send(
-                {
-                    "type": "error",
-                    "code": "malformed",
-                    "message": "A frame is a JSON object with a `type`.",
-                }
-            )
+            frame = frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+        except FrameTooBigError as error:
+            await self._send({"type": "error", "code": error.code, "message": error.message})
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        except ApplicationError as error:
+            await self._send({"type": "error", "code": error.code, "message": error.message})
             return
         if frame["type"] == "ping":
             await self._send({"type": "pong"})

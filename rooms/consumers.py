@@ -6,17 +6,28 @@ members as events from the channel layer.
 """
 
 import asyncio
-import json
+import contextlib
 import time
 import uuid
 import weakref
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.errors import ApplicationError
+from config.frames import FrameTooBigError, frame_parse
 from config.realtime import ensure_relay_running
+from config.sockets import (
+    CLOSE_FORBIDDEN,
+    CLOSE_IDLE,
+    CLOSE_NOT_FOUND,
+    CLOSE_RATE_LIMITED,
+    CLOSE_REPLACED,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    GuardedConsumer,
+    socket_open_allowed,
+)
 from rooms import selectors, signalling
 from rooms.events import SIGNAL, dumps
 from rooms.limits import FloodGuard
@@ -25,14 +36,6 @@ from rooms.models import Room
 from rooms.services import lifecycle, presence, stage
 
 MAX_FRAME_BYTES = 64 * 1024
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_IDLE = 4408
-CLOSE_REPLACED = 4409
-CLOSE_FLOOD = 4429
-CLOSE_TOO_BIG = 1009
 
 
 def _close_code_for(error: ApplicationError) -> int:
@@ -76,7 +79,7 @@ def _user_id(frame: dict) -> int:
     return user_id
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(GuardedConsumer):
     # Client frame type → (service call, budget). Each call gets (actor, room_id, frame).
     ACTIONS = {
         "hand.raise": lambda a, r, f: stage.hand_raise(actor=a, room_id=r),
@@ -123,6 +126,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self._refuse("not_found", "There is no such room.", CLOSE_NOT_FOUND)
             return
+        if not await socket_open_allowed(self.user, "room"):
+            await self._refuse(
+                "rate_limited", "You joined too often; wait a minute.", CLOSE_RATE_LIMITED
+            )
+            return
         ensure_relay_running()
         self.group = Room(pk=uuid.UUID(self.room_id)).group_name
         self.user_group = f"user.{self.user.pk}"
@@ -155,8 +163,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.watchdog is not None:
             self.watchdog.cancel()
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            # Best effort: with Redis gone the groups expire by themselves, and leaving the
+            # room (in the database) matters more.
+            for group in (self.group, self.user_group):
+                with contextlib.suppress(Exception):
+                    await self.channel_layer.group_discard(group, self.channel_name)
         if self.media is not None:
             await self.media.close()
         if self.joined and not self.leaving:
@@ -187,23 +198,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_heard = time.monotonic()
         if not self.joined:
             return
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > MAX_FRAME_BYTES:
+        frame, refused = None, None
+        try:
+            frame = frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+        except FrameTooBigError as error:
+            await self.send_json({"type": "error", "code": error.code, "message": error.message})
             await self.close(code=CLOSE_TOO_BIG)
             return
-        frame, ref = None, None
+        except ApplicationError as error:
+            refused = error
+        # Every frame counts against the budget, malformed ones too.
+        kind = frame["type"] if frame is not None else None
+        signalling = kind is not None and (kind == "signal" or kind.startswith("media."))
+        verdict = self.flood.check(FloodGuard.SIGNAL if signalling else FloodGuard.ACTION)
+        if verdict == "close":
+            await self.send_json(
+                {"type": "error", "code": "rate_limited", "message": "Too many messages."}
+            )
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        ref = frame.get("ref") if frame is not None else None
         try:
-            frame = self._parse(text_data)
-            ref = frame.get("ref")
-            kind = frame["type"]
-            signalling = kind == "signal" or kind.startswith("media.")
-            verdict = self.flood.check(FloodGuard.SIGNAL if signalling else FloodGuard.ACTION)
-            if verdict == "close":
-                await self.send_json(
-                    {"type": "error", "code": "rate_limited", "message": "Too many messages."}
-                )
-                await self.close(code=CLOSE_FLOOD)
-                return
+            if refused is not None:
+                raise refused
             if verdict == "warn":
                 raise ApplicationError(
                     "You are sending too fast; slow down or you will be disconnected.",
@@ -216,18 +233,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if isinstance(ref, str | int) and not isinstance(ref, bool):
                 reply["ref"] = ref
             await self.send_json(reply)
-
-    @staticmethod
-    def _parse(text_data) -> dict:
-        if text_data is None:
-            raise ApplicationError("Frames are JSON text.", code="malformed")
-        try:
-            frame = json.loads(text_data)
-        except ValueError as error:
-            raise ApplicationError("That frame is not valid JSON.", code="malformed") from error
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            raise ApplicationError("A frame is a JSON object with a `type`.", code="malformed")
-        return frame
 
     async def _dispatch(self, kind: str, frame: dict) -> None:
         if kind == "ping":

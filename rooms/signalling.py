@@ -9,50 +9,33 @@ import re
 from dataclasses import dataclass
 
 from config.errors import ApplicationError
+from rooms import sdp
 from rooms.models import RoomMember
 
 DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
 CANDIDATE_FIELDS = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"}
-SENDING = {"sendrecv", "sendonly"}
-DIRECTIONS = SENDING | {"recvonly", "inactive"}
 # A client's name for one of its peer connections, so the other side can tell a peer that
 # started over (a reload, a lost connection) from the one it is talking to.
 SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def sdp_sends_media(sdp: str) -> bool:
-    """True when any media section of the description would send.
+def sdp_sends_media(text: str) -> bool:
+    """True when any media section of the description would send, as a browser reads it.
 
-    A section without its own direction takes the session's; without either it is
-    `sendrecv` (RFC 3264). Rejected sections (port 0) send nothing. Any section that is not
-    audio or video (a data channel) counts as sending: a listener has no use for one.
+    Directions resolve as RFC 3264 says (rooms.sdp); rejected sections send nothing. Any
+    section that is not audio or video (a data channel) counts as sending: a listener has
+    no use for one. A description that cannot be read unambiguously is refused.
     """
-    session_direction = "sendrecv"
-    sections: list[dict] = []
-    for raw in sdp.splitlines():
-        line = raw.strip()
-        if line.startswith("m="):
-            parts = line[2:].split()
-            sections.append(
-                {
-                    "kind": parts[0] if parts else "",
-                    "rejected": len(parts) > 1 and parts[1] == "0",
-                    "direction": None,
-                }
-            )
-        elif line.startswith("a=") and line[2:] in DIRECTIONS:
-            if sections:
-                sections[-1]["direction"] = line[2:]
-            else:
-                session_direction = line[2:]
-    for section in sections:
-        if section["rejected"]:
-            continue
-        if section["kind"] not in ("audio", "video"):
-            return True
-        if (section["direction"] or session_direction) in SENDING:
-            return True
-    return False
+    try:
+        description = sdp.parse(text)
+    except sdp.SdpError as error:
+        raise ApplicationError(
+            f"That session description cannot be read: {error}", code="invalid_sdp"
+        ) from error
+    return any(
+        not section.rejected and (section.kind not in ("audio", "video") or section.sends())
+        for section in description.media
+    )
 
 
 @dataclass

@@ -14,7 +14,6 @@ connections as `speaking` frames.
 
 import asyncio
 import logging
-import re
 import secrets
 import weakref
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from config.errors import ApplicationError
+from rooms import sdp
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
 from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
@@ -37,7 +37,6 @@ MAX_CANDIDATE_CHARS = 1024
 # between them (make-before-break).
 MAX_SESSIONS = 3
 ID_EXISTS = 490
-MEDIA_LINE = re.compile(r"^m=(\S+) ", re.MULTILINE)
 
 
 def _media_lost() -> ApplicationError:
@@ -456,5 +455,11 @@ def _sdp(frame: dict) -> str:
     return sdp
 
 
-def _one_audio_section(sdp: str) -> bool:
-    return MEDIA_LINE.findall(sdp) == ["audio"]
+def _one_audio_section(text: str) -> bool:
+    try:
+        description = sdp.parse(text)
+    except sdp.SdpError as error:
+        raise ApplicationError(
+            f"That session description cannot be read: {error}", code="invalid_sdp"
+        ) from error
+    return [section.kind for section in description.media] == ["audio"]

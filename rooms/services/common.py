@@ -5,12 +5,13 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from config.errors import ApplicationError
+from config.sockets import CLOSE_FORBIDDEN
 from rooms import events
 from rooms.media.services import media_member_gone
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 
 # The socket of someone taken out of a room closes with this ("not allowed in this room").
-CLOSE_REMOVED = 4403
+CLOSE_REMOVED = CLOSE_FORBIDDEN
 
 
 def locked_room(room_id) -> Room:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.sockets import CLOSE_NOT_FOUND
 from follows.permissions import club_leads
 from notifications.services import fan_out_create
 from rooms import events
@@ -123,7 +124,7 @@ def room_end(
     room.save(update_fields=["status", "ended_at", "unmoderated_since"])
     RoomMember.objects.filter(room=room).delete()
     media_room_ended(room)
-    events.publish_and_close(room, "room.ended", code=4404, reason=reason)
+    events.publish_and_close(room, "room.ended", code=CLOSE_NOT_FOUND, reason=reason)
     action = ModerationLog.Action.STAFF_END_ROOM if as_staff else ModerationLog.Action.END_ROOM
     log_action(action=action, actor=actor, room=room, note=note or reason)
     return room

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.sockets import CLOSE_IDLE
 from rooms import events
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
@@ -146,6 +147,13 @@ def _sweep_room(room_id, stale_before) -> None:
         for member in stale:
             if _remove(room, member).batched:
                 audience.append(member.user_id)
+            # A socket that is still open but never pings must not stay in the room's group,
+            # hearing its events, after the room let it go.
+            events.close_connection(
+                member.channel_name,
+                {"type": "error", "code": "idle", "message": "No ping for too long."},
+                CLOSE_IDLE,
+            )
         if audience:
             audience_flush(room_id=room.pk, user_ids=audience)
         note_moderators(room)

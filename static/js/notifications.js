@@ -6,6 +6,9 @@ const RECONNECT_MAX_MS = 30000;
 const PING_MS = 25000;
 const TOAST_MS = 12000;
 const TOASTED_KINDS = new Set(["room_started", "speaker_invite"]);
+// Signed out, or dropped by staff: coming back would be refused. Every other close (the
+// server busy or restarting, 4500/4503; too many sockets, 4429) is worth a later retry.
+const FINAL_CLOSES = new Set([4401, 4403]);
 
 const bell = document.querySelector("[data-notifications]");
 if (bell) {
@@ -79,8 +82,7 @@ function startNotifications(bell) {
     });
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
-      // 4xxx: signed out, dropped by staff, or too chatty; reconnecting would be refused.
-      if (event.code >= 4000) return;
+      if (FINAL_CLOSES.has(event.code)) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     });

@@ -2,6 +2,9 @@
 fan-out to a real Celery worker, and the follower's open page shows it at once."""
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from tests.factories import FollowFactory, UserFactory
 
@@ -10,6 +13,19 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("thread_connections_closed"),
 ]
+
+
+# Counts the notification sockets a page opens.
+COUNT_NOTIFICATION_SOCKETS = """
+window.notificationSockets = 0;
+const OpenSocket = window.WebSocket;
+window.WebSocket = function (url, ...rest) {
+  if (String(url).includes("/ws/notifications/")) window.notificationSockets += 1;
+  return new OpenSocket(url, ...rest);
+};
+window.WebSocket.prototype = OpenSocket.prototype;
+Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
+"""
 
 
 @pytest.fixture
@@ -49,3 +65,20 @@ async def test_a_follower_sees_room_started_live_and_joins(
     await follower.wait_for_function("window.roundtable && window.roundtable.state.seq !== null")
     await follower.wait_for_selector(f".tile[data-user-id='{maya.pk}']")
     await follower.wait_for_selector(f".tile[data-user-id='{theo.pk}']")
+
+
+@pytest.mark.skipif(
+    not settings.REDIS_URL, reason="the test reaches the server's sockets through Redis"
+)
+async def test_the_bell_comes_back_after_the_server_says_try_again(server, signed_in):
+    """4503 is what a socket closes with while Redis or the database is away: the page
+    reconnects (4401 and 4403 are the only final closes)."""
+    reader = await database_sync_to_async(UserFactory)(username="reader")
+    page = await signed_in(reader)
+    await page.add_init_script(COUNT_NOTIFICATION_SOCKETS)
+    await page.goto(f"{server.url}/")
+    await page.wait_for_function("window.notificationSockets === 1")
+    await get_channel_layer().group_send(
+        f"user.{reader.pk}", {"type": "user.disconnect", "code": 4503, "reason": "Try again."}
+    )
+    await page.wait_for_function("window.notificationSockets === 2", timeout=15000)

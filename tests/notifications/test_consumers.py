@@ -160,11 +160,11 @@ async def test_a_flood_closes_the_socket_with_4429(person):
     assert await inbox.close_code() == 4429
 
 
-async def test_a_frame_too_large_closes_with_1009(person):
+async def test_a_frame_too_large_closes_with_4413(person):
     inbox = Inbox(person)
     await inbox.open()
     await inbox.send(json.dumps({"type": "ping", "pad": "x" * 10_000}))
-    assert await inbox.close_code() == 1009
+    assert await inbox.close_code() == 4413
 
 
 async def test_nothing_arrives_for_other_peoples_notifications(person):

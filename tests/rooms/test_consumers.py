@@ -417,9 +417,9 @@ async def test_binary_frames_get_an_error(live_room, host_socket):
     assert await host_socket.still_open()
 
 
-async def test_frames_over_64_kib_close_with_1009(live_room, host_socket):
+async def test_frames_over_64_kib_close_with_4413(live_room, host_socket):
     await host_socket.comm.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 70_000}))
-    assert await host_socket.close_code() == 1009
+    assert await host_socket.close_code() == 4413
 
 
 async def test_a_flood_is_warned_then_closed_with_4429(live_room, host_socket):

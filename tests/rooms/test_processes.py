@@ -18,6 +18,7 @@ from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from rooms.services.presence import sweep_presence
 from tests.factories import PASSWORD, UserFactory
+from tests.live import LiveSocket, room_path
 from tests.rooms.factories import member
 from tests.servers import ROOT, ServerProcess, project_env
 
@@ -152,3 +153,27 @@ async def test_a_push_from_another_process_reaches_the_sockets(server, host_and_
         assert await sweep.wait() == 0
         batch = await on_server.next_of("members.batch")
         assert (batch["left"], batch["audience_count"]) == ([ghost.pk], 0)
+
+
+async def test_a_socket_the_sweep_drops_is_closed_and_hears_no_more(server, host_and_room):
+    """A client that sends frames but never pings keeps the heartbeat watchdog quiet; once
+    the sweep drops it from the room it must stop hearing the room's events (and a block,
+    which looks for member rows, could no longer find it)."""
+    host, room = host_and_room
+    mute = await database_sync_to_async(UserFactory)(username="never_pings")
+    host_cookie, mute_cookie = await database_sync_to_async(
+        lambda: (_cookie(host), _cookie(mute))
+    )()
+    async with Browser(server, host_cookie, room) as on_host:
+        silent = await LiveSocket(server, room_path(room), mute_cookie).open()
+        await on_host.next_of("members.batch")
+        long_ago = timezone.now() - timedelta(minutes=5)
+        await RoomMember.objects.filter(room=room, user=mute).aupdate(last_seen=long_ago)
+        sweep = await asyncio.create_subprocess_exec(
+            sys.executable, "manage.py", "sweep_presence", cwd=ROOT, env=project_env()
+        )
+        assert await sweep.wait() == 0
+        frames, code = await silent.until_closed()
+        assert code == 4408
+        assert frames[-1]["code"] == "idle"
+        assert (await on_host.next_of("members.batch"))["left"] == [mute.pk]

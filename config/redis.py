@@ -1,0 +1,116 @@
+"""How the project talks to Redis: a channel layer that waits for a pooled connection
+instead of failing, connections that survive a Redis restart, and a cache that keeps
+working on local memory while Redis is away.
+
+A burst of sockets opening at once sends more commands than a pool holds: redis-py's plain
+pool then raises "Too many connections" and the socket dies. After Redis restarts, every
+pooled connection is dead; without retries each one fails the command it carries. While
+Redis is down, a page that counts a throttle in the cache would answer 500.
+"""
+
+import logging
+
+import redis
+from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+# A dead pooled connection is replaced and the command sent again, a few times, within
+# about a second; a connection idle this long is checked with a PING before use.
+RETRIES = 3
+HEALTH_CHECK_SECONDS = 10
+RETRY_ERRORS = [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+UNAVAILABLE = tuple(RETRY_ERRORS)
+
+
+def _backoff() -> ExponentialBackoff:
+    return ExponentialBackoff(cap=0.5, base=0.05)
+
+
+def connection_options() -> dict:
+    """redis-py options of the cache's (synchronous) connections: they fail fast when Redis
+    is down, so the fallback answers in time."""
+    return {
+        "retry": Retry(_backoff(), RETRIES),
+        "retry_on_error": RETRY_ERRORS,
+        "health_check_interval": HEALTH_CHECK_SECONDS,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+
+
+class RedisChannelLayer(BaseRedisChannelLayer):
+    """channels-redis with a pool that makes a command wait for a free connection (up to
+    REDIS_POOL_TIMEOUT_SECONDS) rather than fail, and connections that retry."""
+
+    def create_pool(self, index):
+        host = dict(self.hosts[index])
+        address = host.pop("address")
+        return aioredis.BlockingConnectionPool.from_url(
+            address,
+            max_connections=settings.REDIS_POOL_SIZE,
+            timeout=settings.REDIS_POOL_TIMEOUT_SECONDS,
+            retry=AsyncRetry(_backoff(), RETRIES),
+            retry_on_error=RETRY_ERRORS,
+            health_check_interval=HEALTH_CHECK_SECONDS,
+            socket_connect_timeout=2,
+            **host,
+        )
+
+
+class FallbackRedisCache(RedisCache):
+    """Django's Redis cache that answers from this process's memory while Redis is
+    unreachable: throttles keep counting (per process) and pages keep working."""
+
+    def __init__(self, server, params):
+        options = {**connection_options(), **params.get("OPTIONS", {})}
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._local = LocMemCache(f"redis-fallback-{server}", params)
+
+    def _or_local(self, method: str, *args, **kwargs):
+        try:
+            return getattr(super(), method)(*args, **kwargs)
+        except UNAVAILABLE as error:
+            logger.warning("Redis cache unreachable, using local memory: %r", error)
+            return getattr(self._local, method)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._or_local("add", *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._or_local("get", *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._or_local("set", *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._or_local("touch", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._or_local("delete", *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._or_local("get_many", *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._or_local("has_key", *args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        return self._or_local("incr", *args, **kwargs)
+
+    def set_many(self, *args, **kwargs):
+        return self._or_local("set_many", *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._or_local("delete_many", *args, **kwargs)
+
+    def clear(self):
+        self._local.clear()
+        return self._or_local("clear")

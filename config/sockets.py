@@ -1,0 +1,78 @@
+"""What every socket shares: its close codes, a consumer that never dies with 1011, and the
+limit on how often one person opens sockets.
+
+daphne sends only 1000 and 3000-4999 as close codes (anything else kills the consumer), so
+every code here is in the 4000s; the last three digits echo the HTTP status they mean.
+"""
+
+import contextlib
+import logging
+import time
+
+import redis.exceptions
+from autobahn.exception import Disconnected as ClientGone
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NORMAL = 1000
+CLOSE_UNAUTHENTICATED = 4401  # not signed in
+CLOSE_FORBIDDEN = 4403  # not allowed here (locked out, removed, blocked)
+CLOSE_NOT_FOUND = 4404  # no such room, or it ended
+CLOSE_IDLE = 4408  # no ping for too long, or dropped by the presence sweep
+CLOSE_REPLACED = 4409  # a newer connection of the same person took over
+CLOSE_TOO_BIG = 4413  # a frame over the size limit
+CLOSE_RATE_LIMITED = 4429  # too many frames, or too many new sockets
+CLOSE_SERVER_ERROR = 4500  # a fault of ours; the client may reconnect
+CLOSE_TRY_AGAIN = 4503  # Redis or the database is unreachable; reconnect later
+
+# What a lost Redis or database looks like: the client should come back, nobody is at fault.
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OperationalError)
+
+
+class GuardedConsumer(AsyncWebsocketConsumer):
+    """A consumer whose failures end in a close code the client understands.
+
+    Without this, an exception in a handler (or in the channel layer's receive loop, when
+    Redis goes away) ends the application: daphne closes with 1011 and `disconnect` never
+    runs, so the person stays shown as connected until the sweep. Here the socket closes
+    with CLOSE_TRY_AGAIN (Redis or the database unreachable) or CLOSE_SERVER_ERROR, and
+    `disconnect` runs so the room hears they left.
+    """
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except ClientGone:
+            # A reply raced the client's own close: nothing to tell anyone.
+            await self._fail(CLOSE_NORMAL)
+        except UNAVAILABLE as error:
+            logger.warning("Socket closed, a backing service is unreachable: %r", error)
+            await self._fail(CLOSE_TRY_AGAIN)
+        except Exception:
+            logger.exception("Socket handler failed; closing the socket.")
+            await self._fail(CLOSE_SERVER_ERROR)
+
+    async def _fail(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.base_send({"type": "websocket.close", "code": code})
+        try:
+            await self.disconnect(code)
+        except Exception:
+            logger.exception("Cleaning up after a failed socket failed too.")
+
+
+async def socket_open_allowed(user, kind: str) -> bool:
+    """Counts one more socket of `kind` opened by `user` this minute; False past
+    SOCKET_OPENS_PER_MINUTE. A reconnecting client backs off; a script does not."""
+    key = f"socket-opens:{kind}:{user.pk}:{int(time.time() // 60)}"
+    await cache.aadd(key, 0, timeout=120)
+    try:
+        count = await cache.aincr(key)
+    except ValueError:  # the key expired between the two calls
+        await cache.aadd(key, 1, timeout=120)
+        count = 1
+    return count <= settings.SOCKET_OPENS_PER_MINUTE

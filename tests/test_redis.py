@@ -1,0 +1,146 @@
+"""The Redis deployment under a burst of sockets and across a Redis restart, through real
+server processes."""
+
+import asyncio
+import contextlib
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+import redis
+from channels.db import database_sync_to_async
+from django.conf import settings
+from websockets.exceptions import ConnectionClosed
+
+from rooms.services.lifecycle import room_create
+from tests.factories import PASSWORD, UserFactory
+from tests.live import LiveSocket, crashes_in, room_path, session_cookie
+from tests.servers import ServerProcess, free_port, session_keys
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("thread_connections_closed"),
+]
+
+BURST = 300
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis channel layer's pool")
+async def test_a_burst_of_sockets_opening_at_once_all_get_their_snapshot():
+    """More sockets at once than the Redis pool has connections: they queue for one."""
+
+    def people():
+        host = UserFactory(username="burst_host")
+        room = room_create(host=host, title="Everyone at once")
+        return room, session_keys(UserFactory.create_batch(BURST))
+
+    room, keys = await database_sync_to_async(people)()
+    server = ServerProcess(ROOM_MAX_MEMBERS=BURST + 10, SOCKET_OPENS_PER_MINUTE=5).start()
+    sockets = [LiveSocket(server, room_path(room), f"sessionid={key}") for key in keys]
+    try:
+        # One server process takes 25-40 joins a second on this machine (README).
+        opened = await asyncio.gather(*(socket.open(wait=90) for socket in sockets))
+        assert [s.first["type"] for s in opened] == ["room.snapshot"] * BURST
+    finally:
+        for socket in sockets:
+            with contextlib.suppress(Exception):
+                await socket.ws.close()
+        server.stop()
+    assert not crashes_in(server.output()), server.output()
+
+
+class RedisServer:
+    """A throw-away redis-server on a port of its own, that a test stops and starts."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        options = [
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server"), *options], stdout=subprocess.DEVNULL
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                if client.ping():
+                    return self
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+async def _close_code_of_a_new_socket(server, path, cookie) -> int | None:
+    """Opens a socket expecting the server to close it; its close code."""
+    socket = LiveSocket(server, path, cookie)
+    with contextlib.suppress(ConnectionClosed):
+        await socket.open()
+    return (await socket.until_closed())[1]
+
+
+def _sign_in(server, username) -> int:
+    """The status of a sign-in attempt through the API (throttled in the cache). The
+    server hashes passwords its own way, so the tests' password is refused: 400."""
+    request = urllib.request.Request(  # noqa: S310 - the test's own server
+        f"{server.url}/api/auth/token/",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+async def test_sockets_and_sign_in_come_through_a_redis_restart():
+    def people():
+        host = UserFactory(username="restart_host")
+        return host, room_create(host=host, title="Through a restart"), session_cookie(host)
+
+    host, room, cookie = await database_sync_to_async(people)()
+    redis_server = RedisServer().start()
+    server = ServerProcess(REDIS_URL=redis_server.url, CHANNELS_PREFIX="restart").start()
+    try:
+        socket = await LiveSocket(server, room_path(room), cookie).open()
+        assert socket.first["type"] == "room.snapshot"
+        redis_server.stop()
+        # While Redis is down: open sockets close with "try again", new ones too; signing
+        # in still answers.
+        assert (await socket.until_closed())[1] == 4503
+        assert await _close_code_of_a_new_socket(server, room_path(room), cookie) == 4503
+        assert await asyncio.to_thread(_sign_in, server, host.username) == 400
+        redis_server.start()
+        # Back: every new socket gets its snapshot, over connections of the old pool.
+        for _ in range(5):
+            async with LiveSocket(server, room_path(room), cookie) as again:
+                assert again.first["type"] == "room.snapshot"
+                assert await again.still_open()
+        assert await asyncio.to_thread(_sign_in, server, host.username) == 400
+    finally:
+        server.stop()
+        redis_server.stop()
+    assert not crashes_in(server.output()), server.output()
