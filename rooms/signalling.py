@@ -19,6 +19,16 @@ CANDIDATE_FIELDS = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"}
 SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def sdp_read(text: str) -> sdp.SessionDescription:
+    """A client's session description, or a clear error when it cannot be read."""
+    try:
+        return sdp.parse(text)
+    except sdp.SdpError as error:
+        raise ApplicationError(
+            f"That session description cannot be read: {error}", code="invalid_sdp"
+        ) from error
+
+
 def sdp_sends_media(text: str) -> bool:
     """True when any media section of the description would send, as a browser reads it.
 
@@ -26,12 +36,7 @@ def sdp_sends_media(text: str) -> bool:
     section that is not audio or video (a data channel) counts as sending: a listener has
     no use for one. A description that cannot be read unambiguously is refused.
     """
-    try:
-        description = sdp.parse(text)
-    except sdp.SdpError as error:
-        raise ApplicationError(
-            f"That session description cannot be read: {error}", code="invalid_sdp"
-        ) from error
+    description = sdp_read(text)
     return any(
         not section.rejected and (section.kind not in ("audio", "video") or section.sends())
         for section in description.media

@@ -173,31 +173,18 @@ class Control:
                     raise
 
     async def kick(self, bridge: MediaBridge, user_id: int) -> None:
-        bridges, _ = await self._handles()
-        try:
-            await bridges.request(
-                {
-                    "request": "kick",
-                    "room": bridge.janus_id,
-                    "secret": bridge.secret,
-                    "id": user_id,
-                }
-            )
-        except JanusError as error:
-            if error.code not in (NO_SUCH_ROOM, NO_SUCH_USER):
-                raise
+        await self._participant_request(bridge, "kick", user_id)
 
     async def mute(self, bridge: MediaBridge, user_id: int, muted: bool) -> None:
+        await self._participant_request(bridge, "mute" if muted else "unmute", user_id)
+
+    async def _participant_request(self, bridge: MediaBridge, request: str, user_id: int):
+        """A moderator's request about one participant; one who is not (or no longer) there
+        needs nothing."""
         bridges, _ = await self._handles()
+        body = {"request": request, "room": bridge.janus_id, "secret": bridge.secret}
         try:
-            await bridges.request(
-                {
-                    "request": "mute" if muted else "unmute",
-                    "room": bridge.janus_id,
-                    "secret": bridge.secret,
-                    "id": user_id,
-                }
-            )
+            await bridges.request({**body, "id": user_id})
         except JanusError as error:
             if error.code not in (NO_SUCH_ROOM, NO_SUCH_USER):
                 raise

@@ -22,12 +22,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from config.errors import ApplicationError
-from rooms import sdp
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
 from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
 from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
-from rooms.signalling import CANDIDATE_FIELDS, SESSION, sdp_sends_media
+from rooms.signalling import CANDIDATE_FIELDS, SESSION, sdp_read, sdp_sends_media
 
 logger = logging.getLogger(__name__)
 
@@ -456,10 +455,4 @@ def _sdp(frame: dict) -> str:
 
 
 def _one_audio_section(text: str) -> bool:
-    try:
-        description = sdp.parse(text)
-    except sdp.SdpError as error:
-        raise ApplicationError(
-            f"That session description cannot be read: {error}", code="invalid_sdp"
-        ) from error
-    return [section.kind for section in description.media] == ["audio"]
+    return [section.kind for section in sdp_read(text).media] == ["audio"]
