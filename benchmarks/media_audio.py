@@ -73,6 +73,7 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import User
+from follows.models import Follow
 from rooms.services.lifecycle import room_create
 from tests.media.crowd import CrowdProcess
 from tests.media.netns import namespaces_available
@@ -117,6 +118,8 @@ def prepare(n: int, speakers: int):
     )
     users = list(User.objects.filter(username__startswith=f"sfu{tag}_").order_by("pk"))
     keys = session_keys(users)
+    # Co-hosts follow the host.
+    Follow.objects.bulk_create(Follow(follower=u, followee=users[0]) for u in users[1:speakers])
     room = room_create(host=users[0], title=f"Media benchmark {n}", co_hosts=users[1:speakers])
     connection.close()  # the server process writes to the same database from now on
     return room, users[:speakers], keys[:speakers], keys[speakers:]
