@@ -20,10 +20,12 @@ from accounts.services.profiles import token_obtain, user_create, user_update_pr
 from accounts.services.reports import report_create
 from accounts.services.tokens import api_token_create, api_token_revoke
 from config.api import AuthRateThrottle, Pagination, ReportRateThrottle
+from config.schema import errors
 
 
 class MeOutputSerializer(UserSummarySerializer):
-    email = serializers.EmailField()
+    # Not an EmailField: an account may have no address, and "" is not an email address.
+    email = serializers.CharField(help_text="An email address, or empty when none was given.")
     bio = serializers.CharField()
     date_joined = serializers.DateTimeField()
 
@@ -73,7 +75,10 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            **errors(403),
+        },
         auth=[],
         description="A new token on every sign-in; it expires after API_TOKEN_TTL_DAYS, and a "
         "new password revokes all of them.",
@@ -100,9 +105,11 @@ class ApiTokenSerializer(serializers.Serializer):
 class ApiTokenListApi(APIView):
     """The signed-in person's API tokens that still work."""
 
+    pagination_class = Pagination
+
     @extend_schema(responses={200: ApiTokenSerializer(many=True)})
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(api_tokens_of(user=request.user), request, view=self)
         body = ApiTokenSerializer(page, many=True, context={"auth": request.auth}).data
         return paginator.get_paginated_response(body)
@@ -194,7 +201,8 @@ class ReportApi(APIView):
         created = serializers.DateTimeField()
 
     @extend_schema(
-        request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer}
+        request=InputSerializer,
+        responses={200: OutputSerializer, 201: OutputSerializer, **errors(404)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)

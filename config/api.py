@@ -57,9 +57,18 @@ def exception_handler(exc, context):
 
 
 class Pagination(pagination.PageNumberPagination):
+    """`?page=` from 1; a page past the last one is 404. `?page_size=` up to 200."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class AuthRateThrottle(throttling.SimpleRateThrottle):

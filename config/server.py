@@ -42,6 +42,11 @@ class BoundedWebRequest(http_protocol.WebRequest):
     refused = False
     received = 0
 
+    def __init__(self, *args, **kwargs):
+        # Django reads forms itself: Twisted's own parse of a POSTed form would buffer it a
+        # second time and answer a malformed multipart body with a bare 400 of its own.
+        super().__init__(*args, parsePOSTFormSubmission=False, **kwargs)
+
     def gotLength(self, length):  # noqa: N802 (Twisted's name)
         if length is not None and length > settings.REQUEST_MAX_BYTES:
             super().gotLength(0)

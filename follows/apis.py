@@ -9,6 +9,7 @@ from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
 from config.api import Pagination
 from config.errors import ApplicationError
+from config.schema import errors
 from follows import services
 from follows.models import CLUB_DESCRIPTION_MAX_LENGTH, CLUB_NAME_MAX_LENGTH, Club, ClubMembership
 from follows.permissions import club_membership_as_admin, follow_lists_visible
@@ -30,7 +31,7 @@ class PersonSerializer(UserSummarySerializer):
 
 
 def _people_page(request, view, follows, person_attr: str) -> Response:
-    paginator = Pagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(follows, request, view=view)
     people = []
     for follow in page:
@@ -56,6 +57,8 @@ class UserFollowApi(APIView):
 
 
 class UserFollowersApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: PersonSerializer(many=True)})
     def get(self, request, username):
         user = user_get(username=username)
@@ -66,6 +69,8 @@ class UserFollowersApi(APIView):
 
 
 class UserFollowingApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(responses={200: PersonSerializer(many=True)})
     def get(self, request, username):
         user = user_get(username=username)
@@ -108,6 +113,8 @@ class ClubOutputSerializer(serializers.Serializer):
 
 
 class ClubListApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=CLUB_NAME_MAX_LENGTH)
         slug = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -120,7 +127,7 @@ class ClubListApi(APIView):
 
     @extend_schema(responses={200: ClubOutputSerializer(many=True)})
     def get(self, request):
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(club_list(viewer=request.user), request, view=self)
         return paginator.get_paginated_response(ClubOutputSerializer(page, many=True).data)
 
@@ -149,12 +156,12 @@ class MembershipSerializer(serializers.Serializer):
 class ClubMembershipApi(APIView):
     """The signed-in person's own membership: join (or ask to) and leave."""
 
-    @extend_schema(request=None, responses={201: MembershipSerializer})
+    @extend_schema(request=None, responses={201: MembershipSerializer, **errors(409)})
     def post(self, request, slug):
         membership = services.club_join(user=request.user, club=club_get(slug=slug))
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **errors(409)})
     def delete(self, request, slug):
         services.club_leave(user=request.user, club=club_get(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -174,6 +181,8 @@ class ClubFollowApi(APIView):
 
 
 class ClubMembersApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -191,7 +200,7 @@ class ClubMembersApi(APIView):
             raise ApplicationError("The status filter is `active` or `pending`.")
         if wanted == ClubMembership.Status.PENDING:
             club_membership_as_admin(user=request.user, club=club)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             club_members(club=club, status=wanted), request, view=self
         )
@@ -209,7 +218,8 @@ class ClubInvitesApi(APIView):
         created = serializers.DateTimeField()
 
     @extend_schema(
-        request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer}
+        request=InputSerializer,
+        responses={200: OutputSerializer, 201: OutputSerializer, **errors(409)},
     )
     def post(self, request, slug):
         data = self.InputSerializer(data=request.data)
@@ -239,7 +249,7 @@ class ClubMemberApi(APIView):
                 raise serializers.ValidationError("Give a new role, or status `active`.")
             return attrs
 
-    @extend_schema(request=InputSerializer, responses={200: MembershipSerializer})
+    @extend_schema(request=InputSerializer, responses={200: MembershipSerializer, **errors(409)})
     def patch(self, request, slug, username):
         club, user = club_get(slug=slug), user_get(username=username)
         data = self.InputSerializer(data=request.data)
@@ -253,7 +263,7 @@ class ClubMemberApi(APIView):
             )
         return Response(MembershipSerializer(membership).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **errors(409)})
     def delete(self, request, slug, username):
         services.club_member_remove(
             actor=request.user, club=club_get(slug=slug), user=user_get(username=username)
@@ -270,11 +280,13 @@ class ClubBanSerializer(serializers.Serializer):
 class ClubBansApi(APIView):
     """People banned from the club; admins only."""
 
+    pagination_class = Pagination
+
     @extend_schema(responses={200: ClubBanSerializer(many=True)})
     def get(self, request, slug):
         club = club_get(slug=slug)
         club_membership_as_admin(user=request.user, club=club)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(club_bans(club=club), request, view=self)
         return paginator.get_paginated_response(ClubBanSerializer(page, many=True).data)
 

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
 from config.api import DATABASE_ID_MAX, Pagination
+from config.schema import errors
 from follows.selectors import club_get
 from notifications import selectors, services
 from notifications.models import Notification
@@ -16,6 +17,8 @@ from notifications.serializers import NotificationSerializer
 
 
 class NotificationListApi(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -26,7 +29,7 @@ class NotificationListApi(APIView):
     )
     def get(self, request):
         unread_only = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.notification_list(user=request.user, unread_only=unread_only),
             request,
@@ -54,7 +57,7 @@ class NotificationReadApi(APIView):
         marked = serializers.IntegerField(help_text="How many were unread and are read now.")
         unread_count = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(404)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -125,7 +128,7 @@ class PreferencesApi(APIView):
     def get(self, request):
         return Response(self.OutputSerializer(self._body(request)).data)
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(404)})
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

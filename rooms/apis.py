@@ -10,6 +10,7 @@ from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
 from config.api import Pagination
 from config.errors import ApplicationError
+from config.schema import errors
 from follows.selectors import club_get
 from rooms.ice import ice_configuration
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room, RoomMember
@@ -56,6 +57,8 @@ def _users(usernames: list[str]) -> list[User]:
 
 
 class RoomListApi(APIView):
+    pagination_class = Pagination
+
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
         description = serializers.CharField(
@@ -80,7 +83,7 @@ class RoomListApi(APIView):
             OpenApiParameter("club", description="A club's slug."),
             OpenApiParameter("host", description="A host's username."),
         ],
-        responses={200: RoomOutputSerializer(many=True)},
+        responses={200: RoomOutputSerializer(many=True), **errors(404)},
     )
     def get(self, request):
         wanted = request.query_params.get("status") or None
@@ -94,11 +97,11 @@ class RoomListApi(APIView):
             club=club_get(slug=club) if club else None,
             host=user_get(username=host) if host else None,
         )
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rooms, request, view=self)
         return paginator.get_paginated_response(RoomOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: RoomOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: RoomOutputSerializer, **errors(404)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -142,7 +145,7 @@ class FollowedBySpeakersApi(APIView):
 
 
 class RoomStartApi(APIView):
-    @extend_schema(request=None, responses={200: RoomOutputSerializer})
+    @extend_schema(request=None, responses={200: RoomOutputSerializer, **errors(409)})
     def post(self, request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.room_start(actor=request.user, room_id=room_id)
@@ -150,7 +153,7 @@ class RoomStartApi(APIView):
 
 
 class RoomEndApi(APIView):
-    @extend_schema(request=None, responses={200: RoomOutputSerializer})
+    @extend_schema(request=None, responses={200: RoomOutputSerializer, **errors(409)})
     def post(self, request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.room_end(actor=request.user, room_id=room_id)
@@ -161,7 +164,7 @@ RsvpState = inline_serializer("RsvpState", {"rsvp": serializers.BooleanField()})
 
 
 class RoomRsvpApi(APIView):
-    @extend_schema(request=None, responses={200: RsvpState, 201: RsvpState})
+    @extend_schema(request=None, responses={200: RsvpState, 201: RsvpState, **errors(409)})
     def post(self, request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         _, created = lifecycle.rsvp_create(user=request.user, room_id=room_id)

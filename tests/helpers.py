@@ -10,6 +10,8 @@ from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from PIL import Image
 
 
@@ -88,3 +90,8 @@ class ChannelListener:
             self.layer.flush() if hasattr(self.layer, "flush") else asyncio.sleep(0)
         )
         self.loop.close()
+
+
+def openapi_schema() -> dict:
+    """The OpenAPI schema `/api/schema/` serves, as JSON."""
+    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))

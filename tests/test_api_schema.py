@@ -3,6 +3,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.helpers import openapi_schema
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,3 +40,39 @@ def test_docs_page_loads_its_assets_from_this_server(client):
     assert urls, html
     assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
     assert "cdn" not in html.lower()
+
+
+def test_every_operation_documents_its_errors_in_the_error_format():
+    error = {"$ref": "#/components/schemas/Error"}
+    anonymous = {("/api/auth/signup/", "post"), ("/api/auth/token/", "post")}
+    for path, operations in openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            statuses = {int(status) for status in responses}
+            expected = {400} if (path, method) in anonymous else {400, 401, 403}
+            if "{" in path:
+                expected.add(404)
+            if "requestBody" in operation:
+                expected |= {413, 415}
+            assert expected <= statuses, (method, path, sorted(statuses))
+            for status in statuses - {200, 201, 204}:
+                content = responses[str(status)]["content"]["application/json"]
+                assert content["schema"] == error, (method, path, status)
+
+
+def test_every_list_documents_its_page():
+    page = {"count", "next", "previous", "results"}
+    schema = openapi_schema()
+    lists = 0
+    for path, operations in schema["paths"].items():
+        ok = operations.get("get", {}).get("responses", {}).get("200", {})
+        body = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        if body.get("type") == "array":
+            raise AssertionError(f"{path} is documented as a bare array")
+        name = body.get("$ref", "").rpartition("/")[2]
+        if name.startswith("Paginated"):
+            lists += 1
+            assert set(schema["components"]["schemas"][name]["properties"]) == page
+            names = {p["name"] for p in operations["get"]["parameters"]}
+            assert {"page", "page_size"} <= names, path
+    assert lists == 8

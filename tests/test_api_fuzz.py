@@ -1,0 +1,88 @@
+"""The standing API fuzz: schemathesis generates requests from the served OpenAPI schema
+(`/api/schema/`), valid and not, for every operation, and sends them to a real daphne
+process, once anonymously and once signed in with an API token.
+
+Every answer must be documented: no 5xx, a status the operation lists, a content type it
+lists, a body and headers that match its schema. Example counts are bounded so the suite
+stays well under two minutes.
+"""
+
+import secrets
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounts.services.tokens import api_token_create
+from tests.factories import UserFactory
+from tests.helpers import openapi_schema
+from tests.servers import ServerProcess
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+FUZZ = settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture(scope="module")
+def api_server(django_db_setup, django_db_blocker):
+    """A daphne process configured as in production (DEBUG off: errors under /api/ are JSON,
+    not Django's debug pages), on the test database and shared by the module; the rows the
+    fuzzing made are flushed after, as a transactional test's are."""
+    process = ServerProcess(
+        DEBUG=0,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT=0,
+    ).start()
+    yield process
+    process.stop()
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def person(api_server, django_db_blocker):
+    with django_db_blocker.unblock():
+        return UserFactory()
+
+
+@pytest.fixture
+def token_header(person, django_db_blocker):
+    """A new token per operation: a fuzzed DELETE of the person's tokens may revoke one."""
+    with django_db_blocker.unblock():
+        _, key = api_token_create(user=person, name="Fuzz")
+    return {"Authorization": f"Token {key}"}
+
+
+# Generated here rather than fetched, so that the tests exist before the server does.
+schema = schemathesis.openapi.from_dict(openapi_schema())
+
+
+@schema.parametrize()
+@FUZZ
+def test_anonymous_requests_get_documented_answers(case, api_server):
+    case.call_and_validate(base_url=api_server.url, checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_signed_in_requests_get_documented_answers(case, api_server, token_header):
+    case.call_and_validate(base_url=api_server.url, headers=token_header, checks=CHECKS)
