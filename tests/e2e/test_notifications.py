@@ -18,10 +18,15 @@ pytestmark = [
 # Counts the notification sockets a page opens.
 COUNT_NOTIFICATION_SOCKETS = """
 window.notificationSockets = 0;
+window.notificationFrames = 0;
 const OpenSocket = window.WebSocket;
 window.WebSocket = function (url, ...rest) {
-  if (String(url).includes("/ws/notifications/")) window.notificationSockets += 1;
-  return new OpenSocket(url, ...rest);
+  const socket = new OpenSocket(url, ...rest);
+  if (String(url).includes("/ws/notifications/")) {
+    window.notificationSockets += 1;
+    socket.addEventListener("message", () => { window.notificationFrames += 1; });
+  }
+  return socket;
 };
 window.WebSocket.prototype = OpenSocket.prototype;
 Object.assign(window.WebSocket, { OPEN: 1, CLOSED: 3, CONNECTING: 0, CLOSING: 2 });
@@ -77,7 +82,10 @@ async def test_the_bell_comes_back_after_the_server_says_try_again(server, signe
     page = await signed_in(reader)
     await page.add_init_script(COUNT_NOTIFICATION_SOCKETS)
     await page.goto(f"{server.url}/")
-    await page.wait_for_function("window.notificationSockets === 1")
+    # The first frame (the unread count) comes once the server has joined the user's groups.
+    await page.wait_for_function(
+        "window.notificationSockets === 1 && window.notificationFrames > 0"
+    )
     await get_channel_layer().group_send(
         f"user.{reader.pk}", {"type": "user.disconnect", "code": 4503, "reason": "Try again."}
     )
