@@ -137,10 +137,17 @@ async def test_one_person_opening_sockets_too_often_is_refused_with_4429(
 ):
     _, _, room, host_cookie, _ = people
     url = room_path(room) if path == "room" else NOTIFICATIONS
-    for _ in range(settings.SOCKET_OPENS_PER_MINUTE):
-        async with LiveSocket(server, url, host_cookie) as socket:
-            assert socket.first["type"] in ("room.snapshot", "unread.count")
-    refused = await LiveSocket(server, url, host_cookie).open()
-    assert refused.first["code"] == "rate_limited"
-    _, code = await refused.until_closed()
+    # The budget is counted per minute of the clock: a run that straddles a minute's end may
+    # get up to twice the budget in, never more.
+    limit = settings.SOCKET_OPENS_PER_MINUTE
+    accepted = 0
+    for _ in range(2 * limit + 1):
+        socket = await LiveSocket(server, url, host_cookie).open()
+        if socket.first["type"] not in ("room.snapshot", "unread.count"):
+            break
+        accepted += 1
+        await socket.ws.close()
+    assert limit <= accepted <= 2 * limit
+    assert socket.first["code"] == "rate_limited"
+    _, code = await socket.until_closed()
     assert code == 4429
