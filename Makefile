@@ -44,7 +44,7 @@ run: setup
 	@if [ -n "$$JANUS_URL" ]; then \
 	  echo "Big rooms: on (media server at $$JANUS_URL)"; processes="web worker"; \
 	elif command -v janus >/dev/null 2>&1; then \
-	  echo "Big rooms: on (a private Janus; rooms past the mesh move to it)"; \
+	  echo "Big rooms: on (a private Janus, configured under var/janus/)"; \
 	  export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; processes="web worker media"; \
 	else \
 	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; see README)"; \
