@@ -75,12 +75,17 @@ class Namespace:
         result = {}
 
         def run():
-            self.enter_this_thread()
-            result["value"] = make()
+            try:
+                self.enter_this_thread()
+                result["value"] = make()
+            except BaseException as error:  # raised again in the caller
+                result["error"] = error
 
         thread = threading.Thread(target=run)
         thread.start()
         thread.join()
+        if "error" in result:
+            raise result["error"]
         return result["value"]
 
     def forward_port(self, port: int) -> None:
