@@ -1,9 +1,10 @@
 """Who may act on people as site staff: the checks accounts services call first."""
 
+from accounts.models import User
 from config.errors import ApplicationError
 
 
-def staff_may_restrict(*, actor, user) -> None:
+def staff_may_restrict(*, actor: User, user: User) -> None:
     """Raises unless `actor` may suspend, ban or reinstate `user`.
 
     Staff need the suspend permission; only a superuser acts on another staff account, so a
@@ -19,6 +20,6 @@ def staff_may_restrict(*, actor, user) -> None:
         )
 
 
-def staff_may_handle_reports(*, actor) -> None:
+def staff_may_handle_reports(*, actor: User) -> None:
     if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.change_report")):
         raise ApplicationError.forbidden("Only site staff can handle reports.")

@@ -1,6 +1,7 @@
 """Reads about people."""
 
-from django.db.models import OuterRef, Q
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -16,7 +17,7 @@ def user_get(*, username: str) -> User:
     return user
 
 
-def user_profile_get(*, username: str, viewer) -> User:
+def user_profile_get(*, username: str, viewer: User | AnonymousUser) -> User:
     """The person with counts and how they relate to the viewer, in one query."""
     user = (
         User.objects.filter(username__iexact=username, is_active=True)
@@ -43,7 +44,7 @@ def user_profile_get(*, username: str, viewer) -> User:
     return user
 
 
-def user_suggestions(*, viewer, limit: int = 6):
+def user_suggestions(*, viewer: User, limit: int = 6) -> QuerySet[User]:
     """People the viewer does not follow yet, most followed first."""
     return (
         User.objects.filter(is_active=True, is_staff=False)
@@ -56,7 +57,7 @@ def user_suggestions(*, viewer, limit: int = 6):
     )
 
 
-def api_tokens_of(*, user):
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """A person's tokens that still work, newest first."""
     live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     return ApiToken.objects.filter(live, user=user)

@@ -30,7 +30,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def disconnect_everywhere(*, user, reason: str) -> None:
+def disconnect_everywhere(*, user: User, reason: str) -> None:
     """Closes every socket `user` has open, on every server, once the transaction commits."""
     group_send_on_commit(
         user_group(user.pk), {"type": USER_DISCONNECT, "code": CLOSE_RESTRICTED, "reason": reason}
@@ -46,12 +46,12 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _locked(user) -> User:
+def _locked(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
 @transaction.atomic
-def user_suspend(*, actor, user, duration: timedelta, reason: str) -> User:
+def user_suspend(*, actor: User, user: User, duration: timedelta, reason: str) -> User:
     """Locks `user` out for `duration`; it ends by itself. A new suspension replaces one
     that is running."""
     staff_may_restrict(actor=actor, user=user)
@@ -68,12 +68,12 @@ def user_suspend(*, actor, user, duration: timedelta, reason: str) -> User:
     log_action(
         action=Action.SUSPEND, actor=actor, room=None, target=user, note=f"until {until}: {reason}"
     )
-    disconnect_everywhere(user=user, reason=user.restriction())
+    disconnect_everywhere(user=user, reason=user.restriction() or "")
     return user
 
 
 @transaction.atomic
-def user_ban(*, actor, user, reason: str) -> User:
+def user_ban(*, actor: User, user: User, reason: str) -> User:
     """Locks `user` out until staff lift the ban."""
     staff_may_restrict(actor=actor, user=user)
     reason = _reason(reason)
@@ -85,12 +85,12 @@ def user_ban(*, actor, user, reason: str) -> User:
     user.restriction_reason = reason
     user.save(update_fields=["banned_at", "suspended_until", "restriction_reason"])
     log_action(action=Action.BAN, actor=actor, room=None, target=user, note=reason)
-    disconnect_everywhere(user=user, reason=user.restriction())
+    disconnect_everywhere(user=user, reason=user.restriction() or "")
     return user
 
 
 @transaction.atomic
-def user_reinstate(*, actor, user, note: str = "") -> User:
+def user_reinstate(*, actor: User, user: User, note: str = "") -> User:
     """Lifts a running suspension or a ban."""
     staff_may_restrict(actor=actor, user=user)
     user = _locked(user)

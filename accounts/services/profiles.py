@@ -1,8 +1,11 @@
 """Sign-up, profile edits, API tokens."""
 
+from typing import Any
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 
 from accounts.avatars import avatar_from_upload
@@ -11,7 +14,7 @@ from accounts.models import User
 from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 
-_UNSET = object()
+_UNSET: Any = object()
 
 
 @transaction.atomic
@@ -34,7 +37,7 @@ def user_update_profile(
     display_name: str | None = None,
     bio: str | None = None,
     email: str | None = None,
-    avatar=_UNSET,
+    avatar: File | None = _UNSET,
 ) -> User:
     """Changes what is given; `avatar=None` removes the picture."""
     if display_name is not None:
@@ -65,7 +68,9 @@ def token_obtain(*, username: str, password: str, name: str = "") -> str:
     try:
         user = authenticate(username=username, password=password)
     except AccountRestrictedError as restricted:
-        raise ApplicationError(restricted.message, code="account_restricted", status=403) from None
+        raise ApplicationError(
+            str(restricted.message), code="account_restricted", status=403
+        ) from None
     if user is None:
         raise ApplicationError(
             "That username and password do not match an active account.",

@@ -1,5 +1,7 @@
 """Reports: people flag a person or a room; staff resolve or dismiss them."""
 
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +15,7 @@ from rooms.services.common import log_action
 Status = Report.Status
 
 
-def _room_to_report(*, reporter, room_id) -> Room:
+def _room_to_report(*, reporter: User, room_id: UUID | str) -> Room:
     room = Room.objects.select_related("club").filter(pk=room_id).first()
     # Blocks do not hide a room here: someone who blocked the host may still report it.
     if room is None or not room_visible_to(user=reporter, room=room):
@@ -29,7 +31,12 @@ def _merged_text(old: str, new: str) -> str:
 
 @transaction.atomic
 def report_create(
-    *, reporter, reason: str, text: str = "", user=None, room_id=None
+    *,
+    reporter: User,
+    reason: str,
+    text: str = "",
+    user: User | None = None,
+    room_id: UUID | str | None = None,
 ) -> tuple[Report, bool]:
     """Reports a person, a room or a person in a room. Returns (report, created).
 
@@ -72,7 +79,7 @@ def report_create(
     return report, False
 
 
-def _handle(*, actor, report_id, status: str, action: str, note: str) -> Report:
+def _handle(*, actor: User, report_id: int, status: str, action: str, note: str) -> Report:
     staff_may_handle_reports(actor=actor)
     note = note.strip()
     if len(note) > STAFF_NOTE_MAX_LENGTH:
@@ -102,7 +109,7 @@ def _handle(*, actor, report_id, status: str, action: str, note: str) -> Report:
 
 
 @transaction.atomic
-def report_resolve(*, actor, report_id, note: str = "") -> Report:
+def report_resolve(*, actor: User, report_id: int, note: str = "") -> Report:
     """Staff acted on the report (or found it needed nothing more)."""
     return _handle(
         actor=actor,
@@ -114,7 +121,7 @@ def report_resolve(*, actor, report_id, note: str = "") -> Report:
 
 
 @transaction.atomic
-def report_dismiss(*, actor, report_id, note: str = "") -> Report:
+def report_dismiss(*, actor: User, report_id: int, note: str = "") -> Report:
     """Staff found nothing wrong."""
     return _handle(
         actor=actor,
