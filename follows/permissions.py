@@ -1,17 +1,19 @@
 """Who may do what with people and clubs: the checks services call first."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
+from accounts.models import User
 from config.errors import ApplicationError
 from follows.models import Block, Club, ClubMembership
 
 
-def users_blocked_between(a, b) -> bool:
+def users_blocked_between(a: User, b: User) -> bool:
     """True when either person blocked the other."""
     return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
 
 
-def follow_lists_visible(*, user, viewer) -> None:
+def follow_lists_visible(*, user: User, viewer: User | AnonymousUser) -> None:
     """Raises unless `viewer` may see who follows `user` and whom `user` follows: not when
     `user` blocked them (the profile pages hide the lists the same way)."""
     if viewer.is_authenticated and Block.objects.filter(blocker=user, blocked=viewer).exists():
@@ -20,7 +22,7 @@ def follow_lists_visible(*, user, viewer) -> None:
         )
 
 
-def club_membership_as_admin(*, user, club: Club) -> ClubMembership:
+def club_membership_as_admin(*, user: User, club: Club) -> ClubMembership:
     """The actor's membership, when it lets them run the club; otherwise a 403."""
     membership = ClubMembership.objects.filter(
         club=club,
@@ -33,7 +35,7 @@ def club_membership_as_admin(*, user, club: Club) -> ClubMembership:
     return membership
 
 
-def club_leads(*, user, club: Club) -> bool:
+def club_leads(*, user: User, club: Club) -> bool:
     """Admins and leaders may schedule rooms for the club."""
     return ClubMembership.objects.filter(
         club=club,

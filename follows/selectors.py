@@ -1,7 +1,9 @@
 """Reads of the follow graph and clubs, shaped for lists with a fixed number of queries."""
 
-from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
+from accounts.models import User
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
 from follows.models import Club, ClubBan, ClubFollow, ClubMembership, Follow
@@ -10,13 +12,13 @@ Status = ClubMembership.Status
 Role = ClubMembership.Role
 
 
-def _viewer_follows(viewer, person_ref: str):
+def _viewer_follows(viewer: User | AnonymousUser | None, person_ref: str) -> Exists | Value:
     return exists_for(
         viewer, lambda v: Follow.objects.filter(follower=v, followee=OuterRef(person_ref))
     )
 
 
-def followers_list(*, user, viewer):
+def followers_list(*, user: User, viewer: User | AnonymousUser | None) -> QuerySet[Follow]:
     """Follow rows pointing at `user`, newest first, each with the follower loaded."""
     return (
         Follow.objects.filter(followee=user, follower__is_active=True)
@@ -26,7 +28,7 @@ def followers_list(*, user, viewer):
     )
 
 
-def following_list(*, user, viewer):
+def following_list(*, user: User, viewer: User | AnonymousUser | None) -> QuerySet[Follow]:
     """Follow rows from `user`, newest first, each with the followee loaded."""
     return (
         Follow.objects.filter(follower=user, followee__is_active=True)
@@ -36,7 +38,7 @@ def following_list(*, user, viewer):
     )
 
 
-def _clubs_annotated(viewer):
+def _clubs_annotated(viewer: User | AnonymousUser | None) -> QuerySet[Club]:
     viewer_membership = (
         ClubMembership.objects.filter(club=OuterRef("pk"), user=viewer)
         if viewer is not None and viewer.is_authenticated
@@ -55,18 +57,18 @@ def _clubs_annotated(viewer):
     )
 
 
-def club_list(*, viewer):
+def club_list(*, viewer: User | AnonymousUser | None) -> QuerySet[Club]:
     return _clubs_annotated(viewer).order_by("-member_count", "name")
 
 
-def club_get(*, slug: str, viewer=None) -> Club:
+def club_get(*, slug: str, viewer: User | AnonymousUser | None = None) -> Club:
     club = _clubs_annotated(viewer).filter(slug=slug.lower()).first()
     if club is None:
         raise ApplicationError.not_found(f"There is no club at /clubs/{slug}/.")
     return club
 
 
-def club_members(*, club: Club, status: str = Status.ACTIVE):
+def club_members(*, club: Club, status: str = Status.ACTIVE) -> QuerySet[ClubMembership]:
     """Admins first, then leaders, then members, each group by when they joined."""
     rank = Case(
         When(role=Role.ADMIN, then=Value(0)),
@@ -82,14 +84,14 @@ def club_members(*, club: Club, status: str = Status.ACTIVE):
     )
 
 
-def clubs_of(*, user):
+def clubs_of(*, user: User) -> QuerySet[Club]:
     """Clubs where the person is an active member."""
     return Club.objects.filter(memberships__user=user, memberships__status=Status.ACTIVE).order_by(
         "name"
     )
 
 
-def club_bans(*, club: Club):
+def club_bans(*, club: Club) -> QuerySet[ClubBan]:
     """People banned from the club, newest first."""
     return (
         ClubBan.objects.filter(club=club)
@@ -98,7 +100,7 @@ def club_bans(*, club: Club):
     )
 
 
-def clubs_led_by(*, user):
+def clubs_led_by(*, user: User) -> QuerySet[Club]:
     """Clubs where the person is an active admin or leader: those they may host rooms for."""
     return Club.objects.filter(
         memberships__user=user,

@@ -1,8 +1,11 @@
 """Writes to the follow graph and clubs. Every rule about who may do what is checked here."""
 
+from typing import cast
+
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts.models import User
 from config.errors import ApplicationError
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 from follows.permissions import club_membership_as_admin, users_blocked_between
@@ -13,11 +16,12 @@ from rooms.services.moderation import members_remove_blocked, members_remove_clu
 
 Role = ClubMembership.Role
 Status = ClubMembership.Status
-CLUB_BAN_REASON_MAX_LENGTH = ClubBan._meta.get_field("reason").max_length
+# A CharField always has its max_length.
+CLUB_BAN_REASON_MAX_LENGTH = cast(int, ClubBan._meta.get_field("reason").max_length)
 
 
 @transaction.atomic
-def follow_create(*, follower, followee) -> tuple[Follow, bool]:
+def follow_create(*, follower: User, followee: User) -> tuple[Follow, bool]:
     """Follows someone; following again is harmless. Returns (follow, created)."""
     if follower.pk == followee.pk:
         raise ApplicationError("You cannot follow yourself.", code="self_follow")
@@ -34,13 +38,13 @@ def follow_create(*, follower, followee) -> tuple[Follow, bool]:
 
 
 @transaction.atomic
-def follow_delete(*, follower, followee) -> bool:
+def follow_delete(*, follower: User, followee: User) -> bool:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def block_create(*, blocker, blocked) -> tuple[Block, bool]:
+def block_create(*, blocker: User, blocked: User) -> tuple[Block, bool]:
     """Blocks someone: removes the follows between the two, both ways, and takes the
     blocked person out of the live rooms the blocker moderates."""
     if blocker.pk == blocked.pk:
@@ -53,7 +57,7 @@ def block_create(*, blocker, blocked) -> tuple[Block, bool]:
 
 
 @transaction.atomic
-def block_delete(*, blocker, blocked) -> bool:
+def block_delete(*, blocker: User, blocked: User) -> bool:
     deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
     return bool(deleted)
 
@@ -69,7 +73,7 @@ def _free_slug(name: str) -> str:
 
 @transaction.atomic
 def club_create(
-    *, creator, name: str, slug: str = "", description: str = "", join_policy: str = "open"
+    *, creator: User, name: str, slug: str = "", description: str = "", join_policy: str = "open"
 ) -> Club:
     """Creates a club with its creator as the first admin."""
     club = Club(
@@ -86,7 +90,7 @@ def club_create(
 
 
 @transaction.atomic
-def club_join(*, user, club: Club) -> ClubMembership:
+def club_join(*, user: User, club: Club) -> ClubMembership:
     """Joins at once where the club is open or an admin invited the person; otherwise asks
     the admins (pending)."""
     _not_banned(user=user, club=club)
@@ -103,13 +107,13 @@ def club_join(*, user, club: Club) -> ClubMembership:
     return ClubMembership.objects.create(club=club, user=user, role=Role.MEMBER, status=status)
 
 
-def _not_banned(*, user, club: Club) -> None:
+def _not_banned(*, user: User, club: Club) -> None:
     if ClubBan.objects.filter(club=club, user=user).exists():
         raise ApplicationError.forbidden(f"An admin of {club.name} banned you from this club.")
 
 
 @transaction.atomic
-def club_invite_create(*, actor, club: Club, user) -> tuple[ClubInvite, bool]:
+def club_invite_create(*, actor: User, club: Club, user: User) -> tuple[ClubInvite, bool]:
     """An admin invites someone; joining then skips approval. They are notified once."""
     club_membership_as_admin(user=actor, club=club)
     if user.pk == actor.pk:
@@ -145,7 +149,7 @@ def _last_admin(membership: ClubMembership) -> bool:
 
 
 @transaction.atomic
-def club_leave(*, user, club: Club) -> None:
+def club_leave(*, user: User, club: Club) -> None:
     """Leaves a club or withdraws a request. The last admin must hand over first."""
     membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
     if membership is None:
@@ -158,7 +162,7 @@ def club_leave(*, user, club: Club) -> None:
     membership.delete()
 
 
-def _membership_of(*, club: Club, user) -> ClubMembership:
+def _membership_of(*, club: Club, user: User) -> ClubMembership:
     membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
     if membership is None:
         raise ApplicationError.not_found(f"{user.username} is not a member of {club.name}.")
@@ -166,7 +170,7 @@ def _membership_of(*, club: Club, user) -> ClubMembership:
 
 
 @transaction.atomic
-def club_membership_approve(*, actor, club: Club, user) -> ClubMembership:
+def club_membership_approve(*, actor: User, club: Club, user: User) -> ClubMembership:
     club_membership_as_admin(user=actor, club=club)
     membership = _membership_of(club=club, user=user)
     if membership.is_active:
@@ -177,7 +181,7 @@ def club_membership_approve(*, actor, club: Club, user) -> ClubMembership:
 
 
 @transaction.atomic
-def club_member_remove(*, actor, club: Club, user) -> None:
+def club_member_remove(*, actor: User, club: Club, user: User) -> None:
     """An admin turns down a request or removes a member."""
     club_membership_as_admin(user=actor, club=club)
     membership = _membership_of(club=club, user=user)
@@ -187,7 +191,7 @@ def club_member_remove(*, actor, club: Club, user) -> None:
 
 
 @transaction.atomic
-def club_member_set_role(*, actor, club: Club, user, role: str) -> ClubMembership:
+def club_member_set_role(*, actor: User, club: Club, user: User, role: str) -> ClubMembership:
     club_membership_as_admin(user=actor, club=club)
     if role not in Role.values:
         raise ApplicationError(f"A role is one of: {', '.join(Role.values)}.")
@@ -202,19 +206,19 @@ def club_member_set_role(*, actor, club: Club, user, role: str) -> ClubMembershi
 
 
 @transaction.atomic
-def club_follow_create(*, user, club: Club) -> tuple[ClubFollow, bool]:
+def club_follow_create(*, user: User, club: Club) -> tuple[ClubFollow, bool]:
     _not_banned(user=user, club=club)
     return ClubFollow.objects.get_or_create(user=user, club=club)
 
 
 @transaction.atomic
-def club_follow_delete(*, user, club: Club) -> bool:
+def club_follow_delete(*, user: User, club: Club) -> bool:
     deleted, _ = ClubFollow.objects.filter(user=user, club=club).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def club_ban(*, actor, club: Club, user, reason: str = "") -> tuple[ClubBan, bool]:
+def club_ban(*, actor: User, club: Club, user: User, reason: str = "") -> tuple[ClubBan, bool]:
     """An admin bans someone from the club and all of its rooms: their membership (or
     request) and club follow go, they leave the club's live rooms, and they cannot join,
     follow or enter again until the ban is lifted. Returns (ban, created)."""
@@ -249,7 +253,7 @@ def club_ban(*, actor, club: Club, user, reason: str = "") -> tuple[ClubBan, boo
 
 
 @transaction.atomic
-def club_unban(*, actor, club: Club, user) -> None:
+def club_unban(*, actor: User, club: Club, user: User) -> None:
     club_membership_as_admin(user=actor, club=club)
     deleted, _ = ClubBan.objects.filter(club=club, user=user).delete()
     if not deleted:
