@@ -5,6 +5,7 @@ with the number of rooms.
 """
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import (
@@ -20,9 +21,10 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from accounts.models import User
 from config.db import SubqueryCount
 from config.errors import ApplicationError
-from follows.models import Block, ClubBan, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
 from rooms.events import member_payload, room_payload
 from rooms.models import Room, RoomMember, RoomRsvp
 
@@ -37,7 +39,7 @@ STAGE_RANK = Case(
 )
 
 
-def _stage(room_filter) -> QuerySet:
+def _stage(room_filter: dict[str, object]) -> QuerySet[RoomMember]:
     return (
         RoomMember.objects.filter(role__in=RoomMember.STAGE_ROLES, **room_filter)
         .select_related("user")
@@ -46,11 +48,11 @@ def _stage(room_filter) -> QuerySet:
     )
 
 
-def _listeners(room_id) -> QuerySet:
+def _listeners(room_id: UUID | str) -> QuerySet[RoomMember]:
     return RoomMember.objects.filter(room_id=room_id, role=Role.LISTENER).select_related("user")
 
 
-def room_snapshot(*, room_id, user) -> dict:
+def room_snapshot(*, room_id: UUID | str, user: User) -> dict:
     """The first frame of a connection: the room, the stage in full, raised hands in order,
     the first page of the audience and its size, the reader's own member, and which members
     the reader blocked."""
@@ -89,7 +91,7 @@ def room_snapshot(*, room_id, user) -> dict:
     }
 
 
-def audience_page(*, room_id, offset: int) -> dict:
+def audience_page(*, room_id: UUID | str, offset: int) -> dict:
     """More of the audience (without raised hands), in the order they came in."""
     size = settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
     page = list(
@@ -108,7 +110,7 @@ def audience_page(*, room_id, offset: int) -> dict:
 FOLLOWED_BY_STAGE_LIMIT = 500
 
 
-def followed_by_stage(*, room_id) -> list[int]:
+def followed_by_stage(*, room_id: UUID | str) -> list[int]:
     """Listeners whom someone on stage follows: the room's "followed by the speakers"."""
     return list(
         Follow.objects.filter(
@@ -123,7 +125,7 @@ def followed_by_stage(*, room_id) -> list[int]:
     )
 
 
-def rooms_visible_to(viewer) -> QuerySet:
+def rooms_visible_to(viewer: User) -> QuerySet[Room]:
     """Rooms the viewer may see in lists: the visibility rule, no blocks with the host, and
     none of a club that banned the viewer."""
     follows_viewer = Follow.objects.filter(followee=viewer)
@@ -160,7 +162,7 @@ def rooms_visible_to(viewer) -> QuerySet:
     ).exclude(blocked)
 
 
-def _relevance(viewer):
+def _relevance(viewer: User) -> Case:
     """0 for rooms of people and clubs the viewer follows or belongs to, else 1.
 
     A social or closed room that the viewer may see at all was opened to them (a moderator
@@ -190,7 +192,7 @@ def _relevance(viewer):
     return Case(When(close, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
-def room_list_annotated(queryset: QuerySet, viewer) -> QuerySet:
+def room_list_annotated(queryset: QuerySet[Room], viewer: User) -> QuerySet[Room]:
     """What a room card shows: stage, counts, followed people inside, the viewer's RSVP."""
     followed_ids = Follow.objects.filter(follower=viewer).values("followee")
     return (
@@ -213,7 +215,7 @@ def room_list_annotated(queryset: QuerySet, viewer) -> QuerySet:
     )
 
 
-def hallway(*, viewer) -> dict:
+def hallway(*, viewer: User) -> dict:
     """Live rooms (people and clubs the viewer follows first, then other open rooms), then
     upcoming ones in time order."""
     visible = rooms_visible_to(viewer).annotate(relevance=_relevance(viewer))
@@ -229,7 +231,9 @@ def hallway(*, viewer) -> dict:
     return {"live": list(live), "upcoming": list(upcoming)}
 
 
-def room_list(*, viewer, status=None, club=None, host=None) -> QuerySet:
+def room_list(
+    *, viewer: User, status: str | None = None, club: Club | None = None, host: User | None = None
+) -> QuerySet[Room]:
     rooms = rooms_visible_to(viewer)
     if status:
         rooms = rooms.filter(status=status)
@@ -250,7 +254,7 @@ def room_list(*, viewer, status=None, club=None, host=None) -> QuerySet:
     )
 
 
-def room_get(*, room_id, viewer) -> Room:
+def room_get(*, room_id: UUID | str, viewer: User) -> Room:
     """A room the viewer may see; others are not found (closed rooms stay private)."""
     room = room_list_annotated(rooms_visible_to(viewer).filter(pk=room_id), viewer).first()
     if room is None:
@@ -258,7 +262,13 @@ def room_get(*, room_id, viewer) -> Room:
     return room
 
 
-def room_list_current(*, viewer, club=None, host=None, limit: int = HALLWAY_UPCOMING) -> list[Room]:
+def room_list_current(
+    *,
+    viewer: User,
+    club: Club | None = None,
+    host: User | None = None,
+    limit: int = HALLWAY_UPCOMING,
+) -> list[Room]:
     """Live rooms, then upcoming ones (a late host's room among them), of one club or host."""
     stale = Q(status=Room.Status.SCHEDULED, scheduled_for__lt=timezone.now() - LATE_START_GRACE)
     rooms = room_list(viewer=viewer, club=club, host=host).exclude(status=Room.Status.ENDED)

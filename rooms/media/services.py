@@ -7,14 +7,18 @@ command to Janus goes out after the commit, from the server, without the browser
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from config.errors import ApplicationError
+from config.realtime import send_on_commit
 from rooms import events
 from rooms.media.control import (
+    Control,
     control_run,
     control_try,
     forward_host,
@@ -102,7 +106,7 @@ def media_member_gone(room: Room, member: RoomMember, reason: str) -> None:
 
 def _participant_end(bridge: MediaBridge, user_id: int, channel_name: str, reason: str) -> None:
     if channel_name:
-        events.send_on_commit(channel_name, {"type": MEDIA_REVOKE, "reason": reason})
+        send_on_commit(channel_name, {"type": MEDIA_REVOKE, "reason": reason})
     transaction.on_commit(
         lambda: control_try(lambda c: c.kick(bridge, user_id), "end a participant")
     )
@@ -124,7 +128,7 @@ def bridge_destroy(bridge: MediaBridge) -> None:
         MediaBridge.objects.filter(pk=bridge.pk).delete()
 
 
-def _live_bridge(room_id) -> MediaBridge:
+def _live_bridge(room_id: UUID | str) -> MediaBridge:
     bridge = MediaBridge.objects.select_for_update().filter(room_id=room_id).first()
     if bridge is None or not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
         raise ApplicationError.not_found("This room is not on the media server.")
@@ -132,7 +136,7 @@ def _live_bridge(room_id) -> MediaBridge:
 
 
 @transaction.atomic
-def bridge_provision(*, room_id) -> MediaBridge:
+def bridge_provision(*, room_id: UUID | str) -> MediaBridge:
     """Makes sure the room's AudioBridge exists on the stage's Janus."""
     bridge = _live_bridge(room_id)
     control_run(lambda c: c.bridge_ensure(bridge))
@@ -140,7 +144,7 @@ def bridge_provision(*, room_id) -> MediaBridge:
 
 
 @transaction.atomic
-def mountpoint_take(*, room_id, verified: frozenset = frozenset()) -> MediaMountpoint:
+def mountpoint_take(*, room_id: UUID | str, verified: frozenset = frozenset()) -> MediaMountpoint:
     """A place for one more listener: the first server (the stage's, then the edges) with
     fewer than JANUS_LISTENERS_PER_SERVER of the room's listeners, or the least loaded.
 
@@ -157,11 +161,11 @@ def mountpoint_take(*, room_id, verified: frozenset = frozenset()) -> MediaMount
     mountpoint = placed.get(server) or MediaMountpoint(bridge=bridge, server=server)
     if (bridge.janus_id, server) not in verified or mountpoint.port is None:
         host = forward_host(server)
-        mountpoint.port = control_run(
+        mountpoint.port = port = control_run(
             lambda c: c.mountpoint_ensure(bridge, host=host, port=mountpoint.port), server
         )
         control_run(lambda c: c.bridge_ensure(bridge))
-        control_run(lambda c: c.forward_ensure(bridge, host=host, port=mountpoint.port))
+        control_run(lambda c: c.forward_ensure(bridge, host=host, port=port))
     mountpoint.listeners += 1
     mountpoint.save()
     return mountpoint
@@ -196,8 +200,8 @@ def media_reconcile() -> dict:
         ).values_list("room_id", "user_id")
     )
 
-    def reconcile(server: str):
-        async def run(control):
+    def reconcile(server: str) -> Callable[[Control], Awaitable[None]]:
+        async def run(control: Control) -> None:
             for janus_id in (await control.room_ids() | await control.mountpoint_ids()) - set(live):
                 await control.destroy_unknown(janus_id)
                 done["destroyed"] += 1

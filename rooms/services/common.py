@@ -1,11 +1,16 @@
 """What the room services share: locked rooms, the moderators' grace period, the moderation
 log, and taking someone out of a room."""
 
+from typing import cast
+from uuid import UUID
+
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from accounts.models import User
 from config.errors import ApplicationError
 from config.sockets import CLOSE_FORBIDDEN
+from follows.models import Club
 from rooms import events
 from rooms.media.services import media_member_gone
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
@@ -14,7 +19,7 @@ from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 CLOSE_REMOVED = CLOSE_FORBIDDEN
 
 
-def locked_room(room_id) -> Room:
+def locked_room(room_id: UUID | str) -> Room:
     """The room row, locked for this transaction so that events are numbered in order."""
     room = Room.objects.select_for_update().filter(pk=room_id).first()
     if room is None:
@@ -22,7 +27,7 @@ def locked_room(room_id) -> Room:
     return room
 
 
-def locked_live_room(room_id) -> Room:
+def locked_live_room(room_id: UUID | str) -> Room:
     room = locked_room(room_id)
     if room.status != Room.Status.LIVE:
         raise ApplicationError.not_found("This room is not live.")
@@ -46,11 +51,17 @@ def note_moderators(room: Room) -> None:
 
 
 def log_action(
-    *, action: str, actor, room: Room | None, target=None, note: str = "", club=None
+    *,
+    action: str,
+    actor: User | None,
+    room: Room | None,
+    target: User | None = None,
+    note: str = "",
+    club: Club | None = None,
 ) -> None:
     # The note summarises (a reason, a staff note with its context); the full text stays
     # where it came from (the account, the report), so a long one is shortened here.
-    note = Truncator(note).chars(ModerationLog._meta.get_field("note").max_length)
+    note = Truncator(note).chars(cast(int, ModerationLog._meta.get_field("note").max_length))
     ModerationLog.objects.create(
         action=action, actor=actor, room=room, target=target, note=note, club=club
     )
@@ -60,7 +71,7 @@ def member_expel(
     room: Room,
     member: RoomMember,
     *,
-    actor,
+    actor: User,
     action: str,
     message: str,
     keep_out: bool,

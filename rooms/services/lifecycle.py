@@ -1,13 +1,17 @@
 """Creating, starting and ending rooms; "remind me"."""
 
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from config.errors import ApplicationError
 from config.sockets import CLOSE_NOT_FOUND
+from follows.models import Club
 from follows.permissions import club_leads
 from notifications.services import fan_out_create
 from rooms import events
@@ -29,14 +33,14 @@ SCHEDULE_HORIZON = timedelta(days=365)
 @transaction.atomic
 def room_create(
     *,
-    host,
+    host: User,
     title: str,
     description: str = "",
-    club=None,
+    club: Club | None = None,
     visibility: str = Room.Visibility.OPEN,
-    scheduled_for=None,
-    co_hosts=(),
-    invitees=(),
+    scheduled_for: datetime | None = None,
+    co_hosts: Collection[User] = (),
+    invitees: Collection[User] = (),
     speaker_cap: int | None = None,
 ) -> Room:
     """A room that starts now (no `scheduled_for`) or at a time in the future."""
@@ -90,7 +94,7 @@ def _go_live(room: Room) -> None:
 
 
 @transaction.atomic
-def room_start(*, actor, room_id) -> Room:
+def room_start(*, actor: User, room_id: UUID | str) -> Room:
     room = locked_room(room_id)
     if not room_is_host_or_co_host(user=actor, room=room):
         raise ApplicationError.forbidden("Only the host and co-hosts can start this room.")
@@ -104,7 +108,12 @@ def room_start(*, actor, room_id) -> Room:
 
 @transaction.atomic
 def room_end(
-    *, actor, room_id, reason: str = "ended", as_staff: bool = False, note: str = ""
+    *,
+    actor: User | None,
+    room_id: UUID | str,
+    reason: str = "ended",
+    as_staff: bool = False,
+    note: str = "",
 ) -> Room:
     """Ends a live room (or cancels a scheduled one); everyone inside is told and let go.
 
@@ -131,7 +140,7 @@ def room_end(
 
 
 @transaction.atomic
-def rsvp_create(*, user, room_id) -> tuple[RoomRsvp, bool]:
+def rsvp_create(*, user: User, room_id: UUID | str) -> tuple[RoomRsvp, bool]:
     room = locked_room(room_id)
     if room.status != Room.Status.SCHEDULED:
         raise ApplicationError.conflict("Reminders are for rooms that have not started yet.")
@@ -141,6 +150,6 @@ def rsvp_create(*, user, room_id) -> tuple[RoomRsvp, bool]:
 
 
 @transaction.atomic
-def rsvp_delete(*, user, room_id) -> bool:
+def rsvp_delete(*, user: User, room_id: UUID | str) -> bool:
     deleted, _ = RoomRsvp.objects.filter(room_id=room_id, user=user).delete()
     return bool(deleted)

@@ -5,7 +5,11 @@ the same way a moderator's removal does it (rooms.services.common.member_expel).
 or the ban itself is what keeps them out afterwards, so no RoomBan is written.
 """
 
+from uuid import UUID
+
+from accounts.models import User
 from config.errors import ApplicationError
+from follows.models import Club
 from rooms.models import ModerationLog, Room, RoomMember
 from rooms.permissions import room_moderator_ids
 from rooms.services.common import locked_live_room, member_expel
@@ -13,7 +17,7 @@ from rooms.services.common import locked_live_room, member_expel
 Action = ModerationLog.Action
 
 
-def _live_rooms_of(user, **room_filter) -> list:
+def _live_rooms_of(user: User, **room_filter: object) -> list[UUID]:
     return list(
         RoomMember.objects.filter(user=user, room__status=Room.Status.LIVE, **room_filter)
         .order_by("room_id")
@@ -21,7 +25,9 @@ def _live_rooms_of(user, **room_filter) -> list:
     )
 
 
-def _member_under_lock(room_id, user) -> tuple[Room, RoomMember] | tuple[None, None]:
+def _member_under_lock(
+    room_id: UUID | str, user: User
+) -> tuple[Room, RoomMember | None] | tuple[None, None]:
     try:
         room = locked_live_room(room_id)
     except ApplicationError:
@@ -30,14 +36,14 @@ def _member_under_lock(room_id, user) -> tuple[Room, RoomMember] | tuple[None, N
     return room, member
 
 
-def members_remove_blocked(*, blocker, blocked) -> int:
+def members_remove_blocked(*, blocker: User, blocked: User) -> int:
     """Takes `blocked` out of every live room `blocker` moderates, as room entry would have
     refused them. Hosts, co-hosts and moderators stay: blocks do not keep them out either.
     Returns how many rooms they left."""
     removed = 0
     for room_id in _live_rooms_of(blocked):
         room, member = _member_under_lock(room_id, blocked)
-        if member is None:
+        if room is None or member is None:
             continue
         moderators = room_moderator_ids(room)
         if blocker.pk not in moderators or blocked.pk in moderators:
@@ -55,12 +61,12 @@ def members_remove_blocked(*, blocker, blocked) -> int:
     return removed
 
 
-def members_remove_club_banned(*, actor, club, user) -> int:
+def members_remove_club_banned(*, actor: User, club: Club, user: User) -> int:
     """Takes `user` out of every live room of `club`, whatever their role there."""
     removed = 0
     for room_id in _live_rooms_of(user, room__club=club):
         room, member = _member_under_lock(room_id, user)
-        if member is None:
+        if room is None or member is None:
             continue
         member_expel(
             room,

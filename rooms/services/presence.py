@@ -5,15 +5,19 @@ the socket layer collects them per room and calls `audience_flush` at most every
 ROOM_AUDIENCE_BATCH_SECONDS, which publishes one `members.batch` for all of them.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts.models import User
 from config.errors import ApplicationError
+from config.realtime import send_on_commit
 from config.sockets import CLOSE_IDLE
 from rooms import events
 from rooms.media.services import media_member_gone, media_room_has_space
@@ -33,7 +37,7 @@ class Presence:
 
 
 @transaction.atomic
-def room_join(*, user, room_id, channel_name: str) -> Presence:
+def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
     """Comes in, or takes over from an older connection of the same person."""
     room = locked_live_room(room_id)
     now = timezone.now()
@@ -43,7 +47,7 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
         member.channel_name, member.last_seen = channel_name, now
         member.save(update_fields=["channel_name", "last_seen"])
         if old_channel and old_channel != channel_name:
-            events.send_on_commit(old_channel, {"type": events.REPLACED})
+            send_on_commit(old_channel, {"type": events.REPLACED})
         elif not old_channel and member.on_stage:
             events.publish_member(room, "member.updated", member)
         if member.role == Role.MODERATOR:
@@ -82,7 +86,7 @@ def _remove(room: Room, member: RoomMember) -> Presence:
 
 @transaction.atomic
 def room_leave(
-    *, user, room_id, channel_name: str | None = None, explicit: bool = True
+    *, user: User, room_id: UUID | str, channel_name: str | None = None, explicit: bool = True
 ) -> Presence:
     """Leaves quietly (explicit) or loses the connection.
 
@@ -104,14 +108,14 @@ def room_leave(
     return Presence(member)
 
 
-def room_heartbeat(*, user, room_id, channel_name: str) -> None:
+def room_heartbeat(*, user: User, room_id: UUID | str, channel_name: str) -> None:
     RoomMember.objects.filter(room_id=room_id, user=user, channel_name=channel_name).update(
         last_seen=timezone.now()
     )
 
 
 @transaction.atomic
-def audience_flush(*, room_id, user_ids) -> int | None:
+def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | None:
     """One `members.batch` for the audience changes of these people since the last one.
 
     Each person's state is read now, under the room lock, so the batch is consistent with
@@ -137,7 +141,7 @@ def audience_flush(*, room_id, user_ids) -> int | None:
     )
 
 
-def _sweep_room(room_id, stale_before) -> None:
+def _sweep_room(room_id: UUID | str, stale_before: datetime) -> None:
     with transaction.atomic():
         room = locked_room(room_id)
         if room.status != Room.Status.LIVE:
@@ -159,7 +163,7 @@ def _sweep_room(room_id, stale_before) -> None:
         note_moderators(room)
 
 
-def sweep_presence(*, now=None) -> dict:
+def sweep_presence(*, now: datetime | None = None) -> dict:
     """Drops members not seen for ROOM_PRESENCE_STALE_SECONDS (their server died without a
     goodbye) and ends rooms left without a moderator for ROOM_MODERATOR_GRACE_SECONDS."""
     now = now or timezone.now()

@@ -5,9 +5,12 @@ rights through rooms.permissions, changes the members and publishes one event. S
 reach in from admin through `member_remove_by_staff`.
 """
 
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
@@ -33,11 +36,11 @@ Action = ModerationLog.Action
 REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
 
 
-def _me(room, actor) -> RoomMember:
+def _me(room: Room, actor: User) -> RoomMember:
     return member_in_room(room=room, user_id=actor.pk)
 
 
-def _save(room, member: RoomMember, *fields) -> RoomMember:
+def _save(room: Room, member: RoomMember, *fields: str) -> RoomMember:
     member.save(update_fields=list(fields))
     events.publish_member(room, "member.updated", member)
     if "role" in fields or "muted" in fields:
@@ -46,7 +49,7 @@ def _save(room, member: RoomMember, *fields) -> RoomMember:
 
 
 @transaction.atomic
-def hand_raise(*, actor, room_id) -> RoomMember:
+def hand_raise(*, actor: User, room_id: UUID | str) -> RoomMember:
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if me.on_stage:
@@ -58,7 +61,7 @@ def hand_raise(*, actor, room_id) -> RoomMember:
 
 
 @transaction.atomic
-def hand_lower(*, actor, room_id) -> RoomMember:
+def hand_lower(*, actor: User, room_id: UUID | str) -> RoomMember:
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if not me.hand_raised:
@@ -68,7 +71,7 @@ def hand_lower(*, actor, room_id) -> RoomMember:
 
 
 @transaction.atomic
-def speaker_invite(*, actor, room_id, user_id) -> RoomMember:
+def speaker_invite(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     room = locked_live_room(room_id)
     moderator = member_as_moderator(room=room, user=actor)
     target = member_in_room(room=room, user_id=user_id)
@@ -86,7 +89,7 @@ def speaker_invite(*, actor, room_id, user_id) -> RoomMember:
 
 
 @transaction.atomic
-def room_invite(*, actor, room_id, user) -> str:
+def room_invite(*, actor: User, room_id: UUID | str, user: User) -> str:
     """A moderator invites someone to speak from anywhere (the API): on stage at once when
     they are in the room ("invited"), otherwise by a notification that leads them to it
     ("notified"); a closed or social room lets them in."""
@@ -115,7 +118,7 @@ def room_invite(*, actor, room_id, user) -> str:
 
 
 @transaction.atomic
-def speaker_accept(*, actor, room_id) -> RoomMember:
+def speaker_accept(*, actor: User, room_id: UUID | str) -> RoomMember:
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if me.invited_to_speak_at is None:
@@ -127,7 +130,7 @@ def speaker_accept(*, actor, room_id) -> RoomMember:
 
 
 @transaction.atomic
-def speaker_decline(*, actor, room_id) -> RoomMember:
+def speaker_decline(*, actor: User, room_id: UUID | str) -> RoomMember:
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if me.invited_to_speak_at is None:
@@ -137,7 +140,7 @@ def speaker_decline(*, actor, room_id) -> RoomMember:
 
 
 @transaction.atomic
-def speaker_leave(*, actor, room_id) -> RoomMember:
+def speaker_leave(*, actor: User, room_id: UUID | str) -> RoomMember:
     """Steps down to the audience (a moderator gives up moderating too)."""
     room = locked_live_room(room_id)
     me = _me(room, actor)
@@ -154,7 +157,7 @@ def speaker_leave(*, actor, room_id) -> RoomMember:
 
 
 @transaction.atomic
-def speaker_remove(*, actor, room_id, user_id) -> RoomMember:
+def speaker_remove(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     """A moderator moves a speaker back to the audience; peers renegotiate on the update."""
     room = locked_live_room(room_id)
     member_as_moderator(room=room, user=actor)
@@ -170,7 +173,7 @@ def speaker_remove(*, actor, room_id, user_id) -> RoomMember:
 
 
 @transaction.atomic
-def mute_set(*, actor, room_id, muted: bool) -> RoomMember:
+def mute_set(*, actor: User, room_id: UUID | str, muted: bool) -> RoomMember:
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if not me.on_stage:
@@ -182,7 +185,7 @@ def mute_set(*, actor, room_id, muted: bool) -> RoomMember:
 
 
 @transaction.atomic
-def mute_force(*, actor, room_id, user_id) -> RoomMember:
+def mute_force(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     room = locked_live_room(room_id)
     member_as_moderator(room=room, user=actor)
     target = member_in_room(room=room, user_id=user_id)
@@ -197,7 +200,7 @@ def mute_force(*, actor, room_id, user_id) -> RoomMember:
 
 
 @transaction.atomic
-def moderator_grant(*, actor, room_id, user_id) -> RoomMember:
+def moderator_grant(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     room = locked_live_room(room_id)
     member_as_moderator(room=room, user=actor)
     target = member_in_room(room=room, user_id=user_id)
@@ -214,7 +217,7 @@ def moderator_grant(*, actor, room_id, user_id) -> RoomMember:
 
 
 @transaction.atomic
-def moderator_revoke(*, actor, room_id, user_id) -> RoomMember:
+def moderator_revoke(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     room = locked_live_room(room_id)
     member_as_moderator(room=room, user=actor)
     target = member_in_room(room=room, user_id=user_id)
@@ -230,7 +233,7 @@ def moderator_revoke(*, actor, room_id, user_id) -> RoomMember:
 
 
 @transaction.atomic
-def member_remove(*, actor, room_id, user_id) -> None:
+def member_remove(*, actor: User, room_id: UUID | str, user_id: int) -> None:
     """Removes someone; they cannot come back to this room."""
     room = locked_live_room(room_id)
     member_as_moderator(room=room, user=actor)
@@ -250,7 +253,9 @@ def member_remove(*, actor, room_id, user_id) -> None:
 
 
 @transaction.atomic
-def member_remove_by_staff(*, actor, room_id, user_id, note: str = "") -> None:
+def member_remove_by_staff(
+    *, actor: User, room_id: UUID | str, user_id: int, note: str = ""
+) -> None:
     """Site staff remove someone from a room from admin; they cannot come back to it."""
     room_access_as_staff(user=actor)
     room = locked_live_room(room_id)
@@ -268,7 +273,7 @@ def member_remove_by_staff(*, actor, room_id, user_id, note: str = "") -> None:
     )
 
 
-def reaction_send(*, actor, room_id, emoji: str) -> None:
+def reaction_send(*, actor: User, room_id: UUID | str, emoji: str) -> None:
     """A passing reaction: not state, so it is neither stored nor numbered."""
     if emoji not in REACTIONS:
         raise ApplicationError(f"A reaction is one of {' '.join(REACTIONS)}.", code="invalid")
