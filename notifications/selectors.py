@@ -1,5 +1,7 @@
 """Reads: who hears about a room, the inbox, unread counts, what a notification says."""
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -32,7 +34,7 @@ def _may_enter(room: Room, moderators: list[int]) -> Q:
     return invited | Q(pk__in=members.values("user_id"))
 
 
-def _can_be_told(room: Room, moderators: list[int]) -> QuerySet:
+def _can_be_told(room: Room, moderators: list[int]) -> QuerySet[User]:
     """People whose account works (not suspended or banned) who may enter the room — not
     in it, not removed from it or banned from its club, sharing no block with its moderators:
     the rules every room notification obeys."""
@@ -55,7 +57,7 @@ def _can_be_told(room: Room, moderators: list[int]) -> QuerySet:
     return people
 
 
-def _wants(kind: str, room: Room) -> QuerySet:
+def _wants(kind: str, room: Room) -> QuerySet[User]:
     """People who turned this kind off, or muted the host or the club, are left out."""
     queryset = User.objects.exclude(
         Exists(Preferences.objects.filter(user=OuterRef("pk"), **{kind: False}))
@@ -82,25 +84,32 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
         )
         circle |= Q(pk__in=ClubFollow.objects.filter(club_id=room.club_id).values("user_id"))
     told = _can_be_told(room, moderators)
-    followers = told.filter(circle).filter(pk__in=_wants(kind, room)).order_by("pk")
-    followers = list(followers.values_list("pk", flat=True))
+    followers = list(
+        told.filter(circle)
+        .filter(pk__in=_wants(kind, room))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if kind != Kind.ROOM_REMINDER:
         return followers
-    asked = told.filter(pk__in=RoomRsvp.objects.filter(room=room).values("user_id"))
-    asked = list(asked.order_by("pk").values_list("pk", flat=True))
+    asked = list(
+        told.filter(pk__in=RoomRsvp.objects.filter(room=room).values("user_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return list(dict.fromkeys([*asked, *followers]))
 
 
-def online_user_ids(*, user_ids) -> set[int]:
+def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:
     """Which of these people have a notification socket open."""
     return set(Connection.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user: User | int) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def unread_counts(*, user_ids) -> dict[int, int]:
+def unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
     """Unread counts of many people in one query (people with none are left out)."""
     rows = (
         Notification.objects.filter(recipient_id__in=user_ids, read_at__isnull=True)
@@ -111,7 +120,7 @@ def unread_counts(*, user_ids) -> dict[int, int]:
     return dict(rows)
 
 
-def notification_list(*, user, unread_only: bool = False) -> QuerySet:
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
     """The inbox, newest first, with everything a row shows loaded in the same query."""
     queryset = Notification.objects.filter(recipient=user)
     if unread_only:
@@ -119,20 +128,20 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet:
     return queryset.select_related("actor", "room", "club").order_by("-created", "-pk")
 
 
-def preferences_of(*, user) -> Preferences:
+def preferences_of(*, user: User) -> Preferences:
     """The person's preferences, or the defaults (unsaved) when they never changed any."""
     return Preferences.objects.filter(user=user).first() or Preferences(user=user)
 
 
-def muted_people(*, user) -> QuerySet:
+def muted_people(*, user: User) -> QuerySet[PersonMute]:
     return PersonMute.objects.filter(user=user).select_related("muted").order_by("muted__username")
 
 
-def muted_clubs(*, user) -> QuerySet:
+def muted_clubs(*, user: User) -> QuerySet[ClubMute]:
     return ClubMute.objects.filter(user=user).select_related("club").order_by("club__name")
 
 
-def calendar_rooms(*, user) -> QuerySet:
+def calendar_rooms(*, user: User) -> QuerySet[Room]:
     """Upcoming rooms of the private feed: asked to be reminded of, hosted by the person or
     by people they follow, or of clubs they belong to or follow — minus what they muted."""
     asked = RoomRsvp.objects.filter(user=user).values("room_id")
@@ -155,14 +164,14 @@ def calendar_rooms(*, user) -> QuerySet:
 # --- What a notification says ------------------------------------------------------------
 
 
-def _quoted(room) -> str:
+def _quoted(room: Room | None) -> str:
     return f"“{room.title}”" if room is not None else "a room"
 
 
 def notification_text(notification: Notification) -> str:
-    actor = notification.actor.name if notification.actor_id else "Someone"
+    actor = notification.actor.name if notification.actor is not None else "Someone"
     room, club = notification.room, notification.club
-    texts = {
+    texts: dict[str, str] = {
         Kind.ROOM_STARTED: f"{actor} started {_quoted(room)}",
         Kind.ROOM_SCHEDULED: f"{actor} scheduled {_quoted(room)}",
         Kind.ROOM_REMINDER: f"{_quoted(room)} starts soon",
@@ -175,10 +184,10 @@ def notification_text(notification: Notification) -> str:
 
 def notification_url(notification: Notification) -> str:
     """Where the notification leads: the room, the club, or the person."""
-    if notification.room_id is not None:
+    if notification.room is not None:
         return notification.room.get_absolute_url()
-    if notification.club_id is not None:
+    if notification.club is not None:
         return notification.club.get_absolute_url()
-    if notification.actor_id is not None:
+    if notification.actor is not None:
         return notification.actor.get_absolute_url()
     return "/notifications/"

@@ -12,7 +12,8 @@ worker died, leave exactly one notification per person.
 
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import User
 from config.errors import ApplicationError
 from config.realtime import deliver_to_groups
 from follows.models import Club
@@ -105,7 +107,15 @@ def _push_unread_count(user_id: int) -> None:
 # --- One recipient -------------------------------------------------------------------------
 
 
-def _notify(*, recipient, kind: str, subject: str, actor, room=None, club=None) -> bool:
+def _notify(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str,
+    actor: User | None,
+    room: Room | None = None,
+    club: Club | None = None,
+) -> bool:
     """Tells one person, once per subject, unless their account is restricted, they turned
     the kind off, or a block stands between them and the actor. Runs in the caller's transaction; pushes after it commits."""
     if not recipient.is_active or recipient.restriction() is not None:
@@ -129,19 +139,19 @@ def room_subject(room: Room) -> str:
     return f"room:{room.pk}"
 
 
-def new_follower_notify(*, follower, followee) -> bool:
+def new_follower_notify(*, follower: User, followee: User) -> bool:
     return _notify(
         recipient=followee, kind=Kind.NEW_FOLLOWER, subject=f"user:{follower.pk}", actor=follower
     )
 
 
-def speaker_invite_notify(*, actor, user, room: Room) -> bool:
+def speaker_invite_notify(*, actor: User, user: User, room: Room) -> bool:
     return _notify(
         recipient=user, kind=Kind.SPEAKER_INVITE, subject=room_subject(room), actor=actor, room=room
     )
 
 
-def club_invite_notify(*, actor, user, club: Club) -> bool:
+def club_invite_notify(*, actor: User, user: User, club: Club) -> bool:
     return _notify(
         recipient=user, kind=Kind.CLUB_INVITE, subject=f"club:{club.pk}", actor=actor, club=club
     )
@@ -284,7 +294,7 @@ def _email_reminders(*, room: Room, recipient_ids: list[int]) -> int:
     return len(messages)
 
 
-def reminders_send(*, now=None) -> dict:
+def reminders_send(*, now: datetime | None = None) -> dict:
     """The minute task's work: a "starting soon" fan-out for every scheduled room within
     ROOM_REMINDER_LEAD_MINUTES of its start (once per room, however many runs overlap),
     fan-outs whose enqueuing was lost sent again, and the presence of dead servers dropped."""
@@ -320,7 +330,9 @@ def reminders_send(*, now=None) -> dict:
 
 
 @transaction.atomic
-def notifications_mark_read(*, user, ids=None, everything: bool = False) -> int:
+def notifications_mark_read(
+    *, user: User, ids: Iterable[int] | None = None, everything: bool = False
+) -> int:
     """Marks the person's notifications read: these ids, or all of them. Ids that are not
     theirs (or do not exist) change nothing and are named in the error."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
@@ -349,14 +361,14 @@ def notifications_mark_read(*, user, ids=None, everything: bool = False) -> int:
 KIND_FIELDS = tuple(Kind.values)
 
 
-def _preferences_for_update(user) -> Preferences:
+def _preferences_for_update(user: User) -> Preferences:
     preferences, _ = Preferences.objects.select_for_update().get_or_create(user=user)
     return preferences
 
 
 @transaction.atomic
 def preferences_update(
-    *, user, kinds: dict[str, bool] | None = None, email_reminders: bool | None = None
+    *, user: User, kinds: dict[str, bool] | None = None, email_reminders: bool | None = None
 ) -> Preferences:
     preferences = _preferences_for_update(user)
     for kind, on in (kinds or {}).items():
@@ -375,7 +387,7 @@ def preferences_update(
 
 
 @transaction.atomic
-def person_mute(*, user, person) -> bool:
+def person_mute(*, user: User, person: User) -> bool:
     if person.pk == user.pk:
         raise ApplicationError("Your own rooms never notify you.", code="self_mute")
     _, created = PersonMute.objects.get_or_create(user=user, muted=person)
@@ -383,25 +395,27 @@ def person_mute(*, user, person) -> bool:
 
 
 @transaction.atomic
-def person_unmute(*, user, person) -> bool:
+def person_unmute(*, user: User, person: User) -> bool:
     deleted, _ = PersonMute.objects.filter(user=user, muted=person).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def club_mute(*, user, club: Club) -> bool:
+def club_mute(*, user: User, club: Club) -> bool:
     _, created = ClubMute.objects.get_or_create(user=user, club=club)
     return created
 
 
 @transaction.atomic
-def club_unmute(*, user, club: Club) -> bool:
+def club_unmute(*, user: User, club: Club) -> bool:
     deleted, _ = ClubMute.objects.filter(user=user, club=club).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def mutes_set(*, user, people=None, clubs=None) -> None:
+def mutes_set(
+    *, user: User, people: Collection[User] | None = None, clubs: Collection[Club] | None = None
+) -> None:
     """Replaces the muted people and/or clubs with these lists."""
     if people is not None:
         if any(person.pk == user.pk for person in people):
@@ -417,7 +431,12 @@ def mutes_set(*, user, people=None, clubs=None) -> None:
 
 @transaction.atomic
 def preferences_and_mutes_update(
-    *, user, kinds=None, email_reminders=None, muted_people=None, muted_clubs=None
+    *,
+    user: User,
+    kinds: dict[str, bool] | None = None,
+    email_reminders: bool | None = None,
+    muted_people: Collection[User] | None = None,
+    muted_clubs: Collection[Club] | None = None,
 ) -> None:
     """The settings form and the API in one go: all of it is saved, or none."""
     preferences_update(user=user, kinds=kinds, email_reminders=email_reminders)
@@ -425,7 +444,7 @@ def preferences_and_mutes_update(
 
 
 @transaction.atomic
-def calendar_token_rotate(*, user) -> str:
+def calendar_token_rotate(*, user: User) -> str:
     """A new secret for the private calendar feed; the old address stops working."""
     preferences = _preferences_for_update(user)
     preferences.calendar_token = new_calendar_token()
@@ -434,7 +453,7 @@ def calendar_token_rotate(*, user) -> str:
 
 
 @transaction.atomic
-def calendar_token_revoke(*, user) -> bool:
+def calendar_token_revoke(*, user: User) -> bool:
     updated = (
         Preferences.objects.filter(user=user, calendar_token__isnull=False)
         .exclude(calendar_token="")
@@ -446,7 +465,7 @@ def calendar_token_revoke(*, user) -> bool:
 # --- Sockets -------------------------------------------------------------------------------
 
 
-def connection_open(*, user, channel_name: str) -> int:
+def connection_open(*, user: User, channel_name: str) -> int:
     """Registers an open socket and returns the person's unread count."""
     Connection.objects.update_or_create(
         channel_name=channel_name, defaults={"user": user, "last_seen": timezone.now()}

@@ -72,7 +72,7 @@ def room_access_to_enter(*, user: User, room: Room, moderators: set[int] | None 
         )
     raise ApplicationError.forbidden(
         "This room is closed: only invited people"
-        + (f" and members of {room.club.name}" if room.club_id else "")  # type: ignore[union-attr]
+        + (f" and members of {room.club.name}" if room.club is not None else "")
         + " can join."
     )
 
