@@ -158,10 +158,6 @@ function refreshFollowed() {
   }, FOLLOWED_REFRESH_MS);
 }
 
-function name(userId, fallback = "Someone") {
-  return state.members.get(userId)?.user.display_name ?? fallback;
-}
-
 // What a screen reader hears about the stage.
 function announce(frame, before) {
   if (frame.type === "member.joined" && onStage(frame.member)) {
