@@ -11,12 +11,12 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format clean bench-rooms bench-notify bench-mesh bench-media
+.PHONY: help setup run test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
-	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint   ruff, mypy on the service layer, makemigrations --check, ESLint (with Node.js)"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
@@ -58,7 +58,24 @@ test: setup
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	@if node -e "$$NODE_FOR_ESLINT" 2>/dev/null && command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory lint-js; \
+	else \
+	  echo "make lint: static/js not linted: ESLint needs Node.js 20.19 or newer with npm"; \
+	fi
+
+# ESLint from package-lock.json, installed into node_modules/ when the lock changes. It runs
+# on the Node.js versions of its package.json "engines" (checked here, so others skip).
+export NODE_FOR_ESLINT := const [a, b] = process.versions.node.split(".").map(Number); \
+  process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a >= 24 ? 0 : 1)
+lint-js: node_modules/.installed
+	npx --no-install eslint static/js
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
 
 # Needs Redis and, for figures worth comparing, Postgres: set REDIS_URL and DATABASE_URL.
 bench-rooms: setup
@@ -78,4 +95,4 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var node_modules .pytest_cache .ruff_cache .hypothesis
