@@ -342,8 +342,9 @@ JANUS_DEBUG_LEVEL = env.int("JANUS_DEBUG_LEVEL", default=3)
 SOCKET_OPENS_PER_MINUTE = env.int("SOCKET_OPENS_PER_MINUTE", default=30)
 
 # --- Notifications ----------------------------------------------------------------------
-# A room event's audience is written in chunks of this many rows, one task each.
-NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=1000)
+# A room event's audience is written in chunks of this many rows, one task and one commit each
+# (the commits, not the rows, dominate below a few thousand).
+NOTIFY_CHUNK_SIZE = env.int("NOTIFY_CHUNK_SIZE", default=5000)
 # "Starting soon" goes out this long before a scheduled room's start.
 ROOM_REMINDER_LEAD_MINUTES = env.int("ROOM_REMINDER_LEAD_MINUTES", default=10)
 # A fan-out not planned this long after its event (the broker was down when it was

@@ -43,3 +43,16 @@ class NotificationSerializer(serializers.Serializer):
 
 def notification_payload(notification: Notification) -> dict:
     return NotificationSerializer(notification).data
+
+
+def notification_payloads_of_one_event(notifications: list[Notification]) -> list[dict]:
+    """The payloads of many people's notifications of one event (a fan-out's rows share
+    kind, actor, room and club): serialized once, then only what differs per row is set."""
+    if not notifications:
+        return []
+    shared = notification_payload(notifications[0])
+    created = NotificationSerializer().fields["created"]
+    return [
+        {**shared, "id": n.pk, "created": created.to_representation(n.created), "read": n.read}
+        for n in notifications
+    ]

@@ -11,8 +11,8 @@ def fan_out_plan(fan_out_id: int) -> int | None:
 
 
 @shared_task(name="notifications.tasks.fan_out_chunk")
-def fan_out_chunk(fan_out_id: int, recipient_ids: list[int]) -> int:
-    return services.fan_out_chunk(fan_out_id=fan_out_id, recipient_ids=recipient_ids)
+def fan_out_chunk(fan_out_id: int, recipient_ids: list[int], push: bool = True) -> int:
+    return services.fan_out_chunk(fan_out_id=fan_out_id, recipient_ids=recipient_ids, push=push)
 
 
 @shared_task(name="notifications.tasks.send_room_reminders")

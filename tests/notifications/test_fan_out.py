@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from notifications import services, tasks
 from notifications.models import Connection, FanOut, Notification, Preferences
+from notifications.serializers import notification_payload
 from notifications.services import reminders_send
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end, room_start
@@ -52,9 +54,9 @@ def chunk_calls(monkeypatch):
     calls = []
     original = tasks.fan_out_chunk.delay
 
-    def record(fan_out_id, recipient_ids):
+    def record(fan_out_id, recipient_ids, push):
         calls.append(list(recipient_ids))
-        return original(fan_out_id, recipient_ids)
+        return original(fan_out_id, recipient_ids, push)
 
     monkeypatch.setattr(tasks.fan_out_chunk, "delay", record)
     return calls
@@ -145,6 +147,41 @@ def test_online_recipients_get_the_push_and_offline_ones_do_not(host, committed,
     assert notification["url"] == room.get_absolute_url()
     assert notification["text"] == f"{host.name} started “Now”"
     assert heard_offline.messages() == []
+
+
+def test_the_chunks_of_online_recipients_go_first_and_only_they_push(
+    host, committed, settings, chunk_calls, listen
+):
+    settings.NOTIFY_CHUNK_SIZE = 2
+    fans = _fans(host, 5)
+    online = [fans[1], fans[3], fans[4]]
+    for fan in online:
+        _online(fan)
+    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    with committed():
+        room_create(host=host, title="Now")
+    assert chunk_calls == [[fans[1].pk, fans[3].pk], [fans[4].pk], [fans[0].pk, fans[2].pk]]
+    assert _rows() == sorted(f.pk for f in fans)
+    pushed = [json.loads(m["text"])["notification"]["id"] for m in heard.messages()]
+    assert sorted(pushed) == sorted(
+        Notification.objects.filter(recipient__in=online).values_list("pk", flat=True)
+    )
+
+
+def test_a_pushed_notification_says_what_the_inbox_says_of_it(host, committed, listen):
+    """The push of a fan-out serializes the event once and sets each row's own fields:
+    every frame must equal the row's own payload, as the API lists it."""
+    fans = _fans(host, 3)
+    for fan in fans:
+        _online(fan)
+    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    with committed():
+        room_create(host=host, title="Now")
+    frames = [json.loads(m["text"])["notification"] for m in heard.messages()]
+    assert len({frame["id"] for frame in frames}) == 3
+    for frame in frames:
+        row = Notification.objects.select_related("actor", "room", "club").get(pk=frame["id"])
+        assert frame == json.loads(json.dumps(notification_payload(row), cls=DjangoJSONEncoder))
 
 
 @pytest.fixture
