@@ -16,6 +16,7 @@ from accounts.models import (
 )
 from accounts.selectors import api_tokens_of, user_get, user_profile_get
 from accounts.serializers import UserSummarySerializer
+from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.reports import report_create
 from accounts.services.tokens import api_token_create, api_token_revoke
@@ -138,12 +139,21 @@ class MeApi(APIView):
     def get(self, request):
         return Response(MeOutputSerializer(request.user).data)
 
-    @extend_schema(request=InputSerializer, responses={200: MeOutputSerializer})
+    class UpdateOutputSerializer(MeOutputSerializer):
+        email_confirmation_sent = serializers.BooleanField(
+            help_text="A new address was given: it becomes the account's once the link sent "
+            "to it is opened; until then `email` is the old one."
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: UpdateOutputSerializer})
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_update_profile(user=request.user, **data.validated_data)
-        return Response(MeOutputSerializer(user).data)
+        changes = dict(data.validated_data)
+        email = changes.pop("email", None)
+        user = user_update_profile(user=request.user, **changes)
+        sent = email is not None and email_change_request(user=user, email=email)
+        return Response({**MeOutputSerializer(user).data, "email_confirmation_sent": sent})
 
 
 class ProfileOutputSerializer(UserSummarySerializer):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import ProfileForm, ReportForm, SignupForm
 from accounts.selectors import api_tokens_of, user_get, user_profile_get
+from accounts.services.email_change import email_change_confirm, email_change_request
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.reports import report_create
 from accounts.services.tokens import api_token_revoke
@@ -143,7 +144,7 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes = {name: data[name] for name in ("display_name", "bio", "email")}
+        changes = {name: data[name] for name in ("display_name", "bio")}
         if data["remove_avatar"]:
             changes["avatar"] = None
         elif data["avatar"]:
@@ -154,10 +155,31 @@ def profile_edit(request):
             form.add_error(None, error)
         else:
             messages.success(request, "Your profile is saved.")
+            if email_change_request(user=user, email=data["email"]):
+                messages.info(
+                    request,
+                    f"We sent a link to {data['email']}: your address changes when you open it.",
+                )
             return redirect(user.get_absolute_url())
     status = 400 if form.is_bound and form.errors else 200
     context = {"form": form, "tokens": api_tokens_of(user=user)}
     return render(request, "accounts/profile_edit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_confirm_page(request, token):
+    """The link from the confirmation email. Opening it shows a button: mail scanners that
+    fetch links must not confirm for the person."""
+    if request.method == "GET":
+        return render(request, "accounts/email_change_confirm.html")
+    try:
+        user = email_change_confirm(token=token)
+    except ApplicationError as error:
+        return render(
+            request, "accounts/email_change_confirm.html", {"error": error.message}, status=400
+        )
+    messages.success(request, f"Your address is now {user.email}.")
+    return redirect("profile_edit" if request.user.is_authenticated else "login")
 
 
 @login_required

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from config import views
 from follows.urls import api_urlpatterns as follows_api
 from notifications.urls import api_urlpatterns as notifications_api
 from rooms.urls import api_urlpatterns as rooms_api
@@ -17,6 +18,9 @@ api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: nothing inline (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: any other /api/ address answers the JSON error, with DEBUG on too (where Django
+    # would otherwise show its HTML debug page).
+    re_path(r"", views.api_not_found),
 ]
 
 urlpatterns = [

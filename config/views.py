@@ -17,8 +17,12 @@ def bad_request(request, exception=None, message="This request is malformed."):
 
 def page_not_found(request, exception=None):
     if _wants_json(request):
-        return error_json_response("not_found", "There is nothing at this address.", 404)
+        return api_not_found(request)
     return render(request, "404.html", status=404)
+
+
+def api_not_found(request):
+    return error_json_response("not_found", "There is nothing at this address.", 404)
 
 
 def server_error(request):

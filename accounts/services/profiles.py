@@ -36,16 +36,14 @@ def user_update_profile(
     user: User,
     display_name: str | None = None,
     bio: str | None = None,
-    email: str | None = None,
     avatar: File | None = _UNSET,
 ) -> User:
-    """Changes what is given; `avatar=None` removes the picture."""
+    """Changes what is given; `avatar=None` removes the picture. The email address changes
+    through accounts.services.email_change, once the new one is confirmed."""
     if display_name is not None:
         user.display_name = display_name.strip()
     if bio is not None:
         user.bio = bio.strip()
-    if email is not None:
-        user.email = email.strip()
     old_avatar = user.avatar.name if user.avatar else ""
     if avatar is None:
         user.avatar = ""

@@ -208,8 +208,11 @@ def test_unknown_user_is_a_json_404(authed_client):
     assert error_of(response)["code"] == "not_found"
 
 
-def test_unknown_api_path_is_a_json_404(authed_client, settings):
-    settings.DEBUG = False
-    response = authed_client.get("/api/no-such-thing/")
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api/no-such-thing/", "/api/rooms/not-a-uuid/x", "/api/%ff/"])
+def test_unknown_api_path_is_a_json_404(authed_client, settings, debug, path):
+    settings.DEBUG = debug
+    response = authed_client.get(path)
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
     assert error_of(response)["code"] == "not_found"
