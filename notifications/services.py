@@ -15,6 +15,7 @@ import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
@@ -243,7 +244,7 @@ def _rows_write(fan_out: FanOut, recipient_ids: list[int]) -> None:
     (INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING): building a model instance and
     a parameter per column of every row cost several times the insert itself."""
     room = fan_out.room
-    fields = {
+    fields: dict[str, Any] = {
         "kind": fan_out.kind,
         "subject": room_subject(room),
         "actor_id": room.host_id,
