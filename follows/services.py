@@ -4,12 +4,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
+from follows import signals
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 from follows.permissions import club_membership_as_admin, users_blocked_between
-from notifications.services import club_invite_notify, new_follower_notify
-from rooms.models import ModerationLog
-from rooms.services.common import log_action
-from rooms.services.moderation import members_remove_blocked, members_remove_club_banned
 
 Role = ClubMembership.Role
 Status = ClubMembership.Status
@@ -29,7 +26,7 @@ def follow_create(*, follower, followee) -> tuple[Follow, bool]:
         )
     follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
     if created:
-        new_follower_notify(follower=follower, followee=followee)
+        signals.followed.send(Follow, follower=follower, followee=followee)
     return follow, created
 
 
@@ -48,7 +45,7 @@ def block_create(*, blocker, blocked) -> tuple[Block, bool]:
     block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     Follow.objects.filter(follower=blocker, followee=blocked).delete()
     Follow.objects.filter(follower=blocked, followee=blocker).delete()
-    members_remove_blocked(blocker=blocker, blocked=blocked)
+    signals.blocked.send(Block, blocker=blocker, blocked=blocked)
     return block, created
 
 
@@ -130,7 +127,7 @@ def club_invite_create(*, actor, club: Club, user) -> tuple[ClubInvite, bool]:
     invite, created = ClubInvite.objects.get_or_create(
         club=club, user=user, defaults={"invited_by": actor}
     )
-    club_invite_notify(actor=actor, user=user, club=club)
+    signals.club_invited.send(ClubInvite, actor=actor, user=user, club=club)
     return invite, created
 
 
@@ -236,15 +233,7 @@ def club_ban(*, actor, club: Club, user, reason: str = "") -> tuple[ClubBan, boo
         return ban, False
     ClubMembership.objects.filter(club=club, user=user).delete()
     ClubFollow.objects.filter(club=club, user=user).delete()
-    members_remove_club_banned(actor=actor, club=club, user=user)
-    log_action(
-        action=ModerationLog.Action.CLUB_BAN,
-        actor=actor,
-        room=None,
-        target=user,
-        club=club,
-        note=reason,
-    )
+    signals.club_banned.send(ClubBan, actor=actor, club=club, user=user, reason=reason)
     return ban, True
 
 
@@ -254,6 +243,4 @@ def club_unban(*, actor, club: Club, user) -> None:
     deleted, _ = ClubBan.objects.filter(club=club, user=user).delete()
     if not deleted:
         raise ApplicationError.not_found(f"{user.username} is not banned from {club.name}.")
-    log_action(
-        action=ModerationLog.Action.CLUB_UNBAN, actor=actor, room=None, target=user, club=club
-    )
+    signals.club_unbanned.send(ClubBan, actor=actor, club=club, user=user)
