@@ -16,7 +16,7 @@ export DEBUG
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
-	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint   ruff check, ruff format --check, the import layers, makemigrations --check"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
@@ -58,6 +58,7 @@ test: setup
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Needs Redis and, for figures worth comparing, Postgres: set REDIS_URL and DATABASE_URL.

@@ -1,4 +1,5 @@
-"""API views for sign-up, tokens and people. Thin: validate, call a service, shape output."""
+"""API views for sign-up, tokens and one's own account. Thin: validate, call a service, shape
+output."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -12,7 +13,7 @@ from accounts.models import (
     DISPLAY_NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
 )
-from accounts.selectors import api_tokens_of, user_profile_get
+from accounts.selectors import api_tokens_of
 from accounts.serializers import UserSummarySerializer
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.tokens import api_token_create, api_token_revoke
@@ -141,32 +142,3 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         user = user_update_profile(user=request.user, **data.validated_data)
         return Response(MeOutputSerializer(user).data)
-
-
-class ProfileOutputSerializer(UserSummarySerializer):
-    """A profile; a person who blocked the viewer shows only their name."""
-
-    bio = serializers.SerializerMethodField()
-    follower_count = serializers.SerializerMethodField()
-    following_count = serializers.SerializerMethodField()
-    date_joined = serializers.DateTimeField()
-    you_follow = serializers.BooleanField(source="viewer_follows")
-    follows_you = serializers.BooleanField(source="follows_viewer")
-    you_blocked = serializers.BooleanField(source="viewer_blocked")
-    blocked_you = serializers.BooleanField(source="blocked_viewer")
-
-    def get_bio(self, user) -> str | None:
-        return None if user.blocked_viewer else user.bio
-
-    def get_follower_count(self, user) -> int | None:
-        return None if user.blocked_viewer else user.follower_count
-
-    def get_following_count(self, user) -> int | None:
-        return None if user.blocked_viewer else user.following_count
-
-
-class UserDetailApi(APIView):
-    @extend_schema(responses={200: ProfileOutputSerializer})
-    def get(self, request, username):
-        user = user_profile_get(username=username, viewer=request.user)
-        return Response(ProfileOutputSerializer(user).data)

@@ -10,9 +10,6 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
-    path("u/<str:username>/", views.profile, name="profile"),
-    path("u/<str:username>/followers/", views.followers, name="profile_followers"),
-    path("u/<str:username>/following/", views.following, name="profile_following"),
 ]
 
 api_urlpatterns = [
@@ -21,5 +18,4 @@ api_urlpatterns = [
     path("auth/tokens/", apis.ApiTokenListApi.as_view(), name="api-tokens"),
     path("auth/tokens/<int:token_id>/", apis.ApiTokenDetailApi.as_view(), name="api-token-detail"),
     path("me/", apis.MeApi.as_view(), name="api-me"),
-    path("users/<str:username>/", apis.UserDetailApi.as_view(), name="api-user"),
 ]

@@ -1,27 +1,23 @@
-"""Pages for signing up and in, profiles and profile editing."""
+"""Pages for signing up and in, and for editing one's own profile."""
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import ProfileForm, SignupForm
-from accounts.selectors import api_tokens_of, user_profile_get
+from accounts.selectors import api_tokens_of
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.tokens import api_token_revoke
 from config.api import AuthRateThrottle
 from config.errors import ApplicationError
-from follows.selectors import clubs_of, followers_list, following_list
-from rooms.selectors import room_list_current
 
 TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
-PEOPLE_PER_PAGE = 50
 
 
 def _throttled(request) -> bool:
@@ -83,54 +79,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
-
-
-def _profile_context(request, username):
-    person = user_profile_get(username=username, viewer=request.user)
-    return {"person": person, "is_me": request.user == person}
-
-
-def profile(request, username):
-    try:
-        context = _profile_context(request, username)
-    except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    person = context["person"]
-    if not person.blocked_viewer:
-        context["clubs"] = clubs_of(user=person)
-        if request.user.is_authenticated:
-            context["rooms"] = room_list_current(viewer=request.user, host=person)
-    return render(request, "accounts/profile.html", context)
-
-
-def _people_page(request, username, list_name):
-    try:
-        context = _profile_context(request, username)
-    except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    person = context["person"]
-    if person.blocked_viewer:
-        return render(request, "accounts/profile.html", context)
-    if list_name == "followers":
-        follows, attr = followers_list(user=person, viewer=request.user), "follower"
-    else:
-        follows, attr = following_list(user=person, viewer=request.user), "followee"
-    page = Paginator(follows, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
-    people = []
-    for follow in page:
-        other = getattr(follow, attr)
-        other.you_follow = follow.viewer_follows
-        people.append(other)
-    context.update(page=page, people=people, list_name=list_name)
-    return render(request, "accounts/people.html", context)
-
-
-def followers(request, username):
-    return _people_page(request, username, "followers")
-
-
-def following(request, username):
-    return _people_page(request, username, "following")
 
 
 @login_required

@@ -31,9 +31,7 @@ def test_moving_to_moderation_keeps_reports_log_rows_and_the_moderators_permissi
     old = _migrate(BEFORE)
     user = old.get_model("accounts", "User").objects.create(username="reported")
     reporter = old.get_model("accounts", "User").objects.create(username="reporter")
-    room = old.get_model("rooms", "Room").objects.create(
-        title="Loud", host=user, speaker_cap=10
-    )
+    room = old.get_model("rooms", "Room").objects.create(title="Loud", host=user, speaker_cap=10)
     report = old.get_model("accounts", "Report").objects.create(
         reporter=reporter, reported_user=user, reported_room=room, reason="spam", text="Ads."
     )
@@ -43,6 +41,14 @@ def test_moving_to_moderation_keeps_reports_log_rows_and_the_moderators_permissi
     content_types = old.get_model("contenttypes", "ContentType").objects
     report_type = content_types.get(app_label="accounts", model="report").pk
     log_type = content_types.get(app_label="rooms", model="moderationlog").pk
+    # What accounts 0003 gave the group (a test that flushed the database took it away).
+    moderators, _ = old.get_model("auth", "Group").objects.get_or_create(name="Moderators")
+    moderators.permissions.add(
+        *old.get_model("auth", "Permission").objects.filter(
+            content_type__in=[report_type, log_type],
+            codename__in=["view_report", "change_report", "view_moderationlog"],
+        )
+    )
 
     new = _migrate(latest)
 
