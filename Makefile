@@ -16,7 +16,7 @@ export DEBUG
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
-	@echo "make lint   ruff, mypy on the service layer, makemigrations --check, ESLint (with Node.js)"
+	@echo "make lint   ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
@@ -59,6 +59,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@if node -e "$$NODE_FOR_ESLINT" 2>/dev/null && command -v npm >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory lint-js; \

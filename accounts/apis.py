@@ -1,4 +1,5 @@
-"""API views for sign-up, tokens and people. Thin: validate, call a service, shape output."""
+"""API views for sign-up, tokens and one's own account. Thin: validate, call a service, shape
+output."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -10,17 +11,14 @@ from accounts.models import (
     API_TOKEN_NAME_MAX_LENGTH,
     BIO_MAX_LENGTH,
     DISPLAY_NAME_MAX_LENGTH,
-    REPORT_TEXT_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
-    Report,
 )
-from accounts.selectors import api_tokens_of, user_get, user_profile_get
+from accounts.selectors import api_tokens_of
 from accounts.serializers import UserSummarySerializer
 from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
-from accounts.services.reports import report_create
 from accounts.services.tokens import api_token_create, api_token_revoke
-from config.api import AuthRateThrottle, Pagination, ReportRateThrottle
+from config.api import AuthRateThrottle, Pagination
 from config.schema import errors
 
 
@@ -154,76 +152,3 @@ class MeApi(APIView):
         user = user_update_profile(user=request.user, **changes)
         sent = email is not None and email_change_request(user=user, email=email)
         return Response({**MeOutputSerializer(user).data, "email_confirmation_sent": sent})
-
-
-class ProfileOutputSerializer(UserSummarySerializer):
-    """A profile; a person who blocked the viewer shows only their name."""
-
-    bio = serializers.SerializerMethodField()
-    follower_count = serializers.SerializerMethodField()
-    following_count = serializers.SerializerMethodField()
-    date_joined = serializers.DateTimeField()
-    you_follow = serializers.BooleanField(source="viewer_follows")
-    follows_you = serializers.BooleanField(source="follows_viewer")
-    you_blocked = serializers.BooleanField(source="viewer_blocked")
-    blocked_you = serializers.BooleanField(source="blocked_viewer")
-
-    def get_bio(self, user) -> str | None:
-        return None if user.blocked_viewer else user.bio
-
-    def get_follower_count(self, user) -> int | None:
-        return None if user.blocked_viewer else user.follower_count
-
-    def get_following_count(self, user) -> int | None:
-        return None if user.blocked_viewer else user.following_count
-
-
-class UserDetailApi(APIView):
-    @extend_schema(responses={200: ProfileOutputSerializer})
-    def get(self, request, username):
-        user = user_profile_get(username=username, viewer=request.user)
-        return Response(ProfileOutputSerializer(user).data)
-
-
-class ReportApi(APIView):
-    """Asks staff to look at a person, a room, or a person in a room."""
-
-    throttle_classes = [ReportRateThrottle]
-
-    class InputSerializer(serializers.Serializer):
-        user = serializers.CharField(
-            max_length=USERNAME_MAX_LENGTH, required=False, help_text="A username."
-        )
-        room = serializers.UUIDField(required=False, help_text="A room id.")
-        reason = serializers.ChoiceField(choices=Report.Reason.choices)
-        text = serializers.CharField(
-            max_length=REPORT_TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
-        )
-
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        status = serializers.ChoiceField(choices=Report.Status.choices)
-        reason = serializers.ChoiceField(choices=Report.Reason.choices)
-        text = serializers.CharField()
-        user = UserSummarySerializer(source="reported_user", allow_null=True)
-        room = serializers.UUIDField(source="reported_room_id", allow_null=True)
-        times = serializers.IntegerField(help_text="Reports of this target merged into this one.")
-        created = serializers.DateTimeField()
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={200: OutputSerializer, 201: OutputSerializer, **errors(404)},
-    )
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        report, created = report_create(
-            reporter=request.user,
-            user=user_get(username=values["user"]) if "user" in values else None,
-            room_id=values.get("room"),
-            reason=values["reason"],
-            text=values["text"],
-        )
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(self.OutputSerializer(report).data, status=code)

@@ -1,12 +1,6 @@
 from django import forms
 
-from accounts.models import (
-    BIO_MAX_LENGTH,
-    DISPLAY_NAME_MAX_LENGTH,
-    REPORT_TEXT_MAX_LENGTH,
-    USERNAME_MAX_LENGTH,
-    Report,
-)
+from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 
 class SignupForm(forms.Form):
@@ -44,16 +38,3 @@ class ProfileForm(forms.Form):
         ),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my picture")
-
-
-class ReportForm(forms.Form):
-    reason = forms.ChoiceField(
-        choices=Report.Reason.choices, widget=forms.RadioSelect, label="What is wrong?"
-    )
-    text = forms.CharField(
-        max_length=REPORT_TEXT_MAX_LENGTH,
-        required=False,
-        label="Details",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional: what happened, and where. Only site staff read reports.",
-    )

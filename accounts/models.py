@@ -14,8 +14,6 @@ USERNAME_MAX_LENGTH = 30
 DISPLAY_NAME_MAX_LENGTH = 50
 BIO_MAX_LENGTH = 300
 RESTRICTION_REASON_MAX_LENGTH = 500
-REPORT_TEXT_MAX_LENGTH = 1000
-STAFF_NOTE_MAX_LENGTH = 1000
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_]{2,30}\Z",
@@ -61,7 +59,7 @@ class User(AbstractUser):
         upload_to=avatar_upload_to, blank=True, validators=[validate_avatar_size]
     )
 
-    # Staff restrictions, set only through accounts.services.moderation (which logs them).
+    # Staff restrictions, set only through moderation.services.restrictions (which logs them).
     suspended_until = models.DateTimeField(
         null=True, blank=True, help_text="Signing in is refused until then."
     )
@@ -160,123 +158,3 @@ class ApiToken(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
-
-
-class Report(models.Model):
-    """Someone asked staff to look at a person, a room, or a person in a room.
-
-    Repeated reports of the same target by the same person, while the first is open, are
-    merged into it (`times` counts them).
-    """
-
-    class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
-        HARASSMENT = "harassment", "Harassment or bullying"
-        HATE = "hate", "Hate speech or symbols"
-        SEXUAL = "sexual", "Sexual content"
-        VIOLENCE = "violence", "Violence or threats"
-        IMPERSONATION = "impersonation", "Pretending to be someone else"
-        OTHER = "other", "Something else"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        DISMISSED = "dismissed", "Dismissed"
-
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="reports_made",
-        help_text="Empty once the reporter deleted their account.",
-    )
-    reported_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="reports_received",
-    )
-    reported_room = models.ForeignKey(
-        "rooms.Room", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
-    )
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    text = models.TextField(max_length=REPORT_TEXT_MAX_LENGTH, blank=True)
-    times = models.PositiveIntegerField(
-        default=1, help_text="How many reports by this person were merged into this one."
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reports_handled",
-    )
-    handled_at = models.DateTimeField(null=True, blank=True)
-    staff_note = models.TextField(max_length=STAFF_NOTE_MAX_LENGTH, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    last_reported = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-last_reported"]
-        indexes = [models.Index(fields=["status", "-last_reported"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(reported_user__isnull=False)
-                | models.Q(reported_room__isnull=False),
-                name="accounts_report_has_target",
-                violation_error_message="Say who or which room you are reporting.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(
-                    reason__in=[
-                        "spam",
-                        "harassment",
-                        "hate",
-                        "sexual",
-                        "violence",
-                        "impersonation",
-                        "other",
-                    ]
-                ),
-                name="accounts_report_reason_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=["open", "resolved", "dismissed"]),
-                name="accounts_report_status_valid",
-            ),
-            # One open report per reporter and target; NULLs are distinct in unique
-            # constraints, so each shape of target gets its own.
-            models.UniqueConstraint(
-                fields=["reporter", "reported_user"],
-                condition=models.Q(status="open", reported_room__isnull=True),
-                name="accounts_report_open_user_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["reporter", "reported_room"],
-                condition=models.Q(status="open", reported_user__isnull=True),
-                name="accounts_report_open_room_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["reporter", "reported_user", "reported_room"],
-                condition=models.Q(status="open"),
-                name="accounts_report_open_user_in_room_unique",
-            ),
-        ]
-
-    def __str__(self):
-        return f"Report #{self.pk}: {self.get_reason_display()} about {self.target_label}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == self.Status.OPEN
-
-    @property
-    def target_label(self) -> str:
-        parts = []
-        if self.reported_user_id:
-            parts.append(f"@{self.reported_user}")
-        if self.reported_room_id:
-            parts.append(f"room “{self.reported_room}”")
-        return " in ".join(parts)

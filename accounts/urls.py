@@ -26,10 +26,6 @@ urlpatterns = [
         name="email_change_confirm",
     ),
     path("accounts/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
-    path("u/<str:username>/", views.profile, name="profile"),
-    path("u/<str:username>/report/", views.report_user, name="report_user"),
-    path("u/<str:username>/followers/", views.followers, name="profile_followers"),
-    path("u/<str:username>/following/", views.following, name="profile_following"),
 ]
 
 api_urlpatterns = [
@@ -38,6 +34,4 @@ api_urlpatterns = [
     path("auth/tokens/", apis.ApiTokenListApi.as_view(), name="api-tokens"),
     path("auth/tokens/<int:token_id>/", apis.ApiTokenDetailApi.as_view(), name="api-token-detail"),
     path("me/", apis.MeApi.as_view(), name="api-me"),
-    path("users/<str:username>/", apis.UserDetailApi.as_view(), name="api-user"),
-    path("reports/", apis.ReportApi.as_view(), name="api-reports"),
 ]

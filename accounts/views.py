@@ -1,30 +1,24 @@
-"""Pages for signing up and in, profiles and profile editing."""
+"""Pages for signing up and in, and for editing one's own profile."""
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import ProfileForm, ReportForm, SignupForm
-from accounts.selectors import api_tokens_of, user_get, user_profile_get
+from accounts.forms import ProfileForm, SignupForm
+from accounts.selectors import api_tokens_of
 from accounts.services.email_change import email_change_confirm, email_change_request
 from accounts.services.profiles import user_create, user_update_profile
-from accounts.services.reports import report_create
 from accounts.services.tokens import api_token_revoke
-from config.api import AuthRateThrottle, ReportRateThrottle
+from config.api import AuthRateThrottle
 from config.errors import ApplicationError
-from follows.selectors import clubs_of, followers_list, following_list
-from rooms.selectors import room_list_current
 
 TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
-TOO_MANY_REPORTS = "You sent many reports lately. Wait a while and try again."
-PEOPLE_PER_PAGE = 50
 
 
 def _throttled(request) -> bool:
@@ -88,54 +82,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
-def _profile_context(request, username):
-    person = user_profile_get(username=username, viewer=request.user)
-    return {"person": person, "is_me": request.user == person}
-
-
-def profile(request, username):
-    try:
-        context = _profile_context(request, username)
-    except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    person = context["person"]
-    if not person.blocked_viewer:
-        context["clubs"] = clubs_of(user=person)
-        if request.user.is_authenticated:
-            context["rooms"] = room_list_current(viewer=request.user, host=person)
-    return render(request, "accounts/profile.html", context)
-
-
-def _people_page(request, username, list_name):
-    try:
-        context = _profile_context(request, username)
-    except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    person = context["person"]
-    if person.blocked_viewer:
-        return render(request, "accounts/profile.html", context)
-    if list_name == "followers":
-        follows, attr = followers_list(user=person, viewer=request.user), "follower"
-    else:
-        follows, attr = following_list(user=person, viewer=request.user), "followee"
-    page = Paginator(follows, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
-    people = []
-    for follow in page:
-        other = getattr(follow, attr)
-        other.you_follow = follow.viewer_follows
-        people.append(other)
-    context.update(page=page, people=people, list_name=list_name)
-    return render(request, "accounts/people.html", context)
-
-
-def followers(request, username):
-    return _people_page(request, username, "followers")
-
-
-def following(request, username):
-    return _people_page(request, username, "following")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request):
@@ -192,33 +138,3 @@ def token_revoke(request, token_id):
     else:
         messages.success(request, "The token is revoked: apps that used it must sign in again.")
     return redirect("profile_edit")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_user(request, username):
-    try:
-        person = user_get(username=username)
-    except ApplicationError as error:
-        return render(request, "404.html", {"message": error.message}, status=404)
-    if person.pk == request.user.pk:
-        messages.error(request, "You cannot report yourself.")
-        return redirect(person.get_absolute_url())
-    form = ReportForm(request.POST or None)
-    context = {"form": form, "person": person}
-    if request.method == "GET":
-        return render(request, "accounts/report.html", context)
-    if not ReportRateThrottle().allow_request(request, None):
-        form.add_error(None, TOO_MANY_REPORTS)
-        return render(request, "accounts/report.html", context, status=429)
-    if form.is_valid():
-        try:
-            report_create(reporter=request.user, user=person, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, f"Thank you. Site staff will look at your report about @{person}."
-            )
-            return redirect(person.get_absolute_url())
-    return render(request, "accounts/report.html", context, status=400)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "follows",
     "rooms",
     "notifications",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -279,8 +280,8 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "follows.models.ClubMembership.Status",
         "RoomRoleEnum": "rooms.models.RoomMember.Role",
         "RoomStatusEnum": "rooms.models.Room.Status",
-        "ReportReasonEnum": "accounts.models.Report.Reason",
-        "ReportStatusEnum": "accounts.models.Report.Status",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+        "ReportStatusEnum": "moderation.models.Report.Status",
     },
 }
 

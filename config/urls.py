@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.urls import api_urlpatterns as accounts_api
 from config import views
 from follows.urls import api_urlpatterns as follows_api
+from moderation.urls import api_urlpatterns as moderation_api
 from notifications.urls import api_urlpatterns as notifications_api
 from rooms.urls import api_urlpatterns as rooms_api
 
@@ -15,6 +16,7 @@ api_urlpatterns = [
     *follows_api,
     *rooms_api,
     *notifications_api,
+    *moderation_api,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: nothing inline (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("follows.urls")),
     path("", include("notifications.urls")),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
 ]

@@ -20,6 +20,7 @@ from follows.selectors import (
     club_members,
     followers_list,
     following_list,
+    user_profile_get,
 )
 
 FollowState = inline_serializer("FollowState", {"following": serializers.BooleanField()})
@@ -321,3 +322,32 @@ class ClubBanApi(APIView):
             actor=request.user, club=club_get(slug=slug), user=user_get(username=username)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileOutputSerializer(UserSummarySerializer):
+    """A profile; a person who blocked the viewer shows only their name."""
+
+    bio = serializers.SerializerMethodField()
+    follower_count = serializers.SerializerMethodField()
+    following_count = serializers.SerializerMethodField()
+    date_joined = serializers.DateTimeField()
+    you_follow = serializers.BooleanField(source="viewer_follows")
+    follows_you = serializers.BooleanField(source="follows_viewer")
+    you_blocked = serializers.BooleanField(source="viewer_blocked")
+    blocked_you = serializers.BooleanField(source="blocked_viewer")
+
+    def get_bio(self, user) -> str | None:
+        return None if user.blocked_viewer else user.bio
+
+    def get_follower_count(self, user) -> int | None:
+        return None if user.blocked_viewer else user.follower_count
+
+    def get_following_count(self, user) -> int | None:
+        return None if user.blocked_viewer else user.following_count
+
+
+class UserDetailApi(APIView):
+    @extend_schema(responses={200: ProfileOutputSerializer})
+    def get(self, request, username):
+        user = user_profile_get(username=username, viewer=request.user)
+        return Response(ProfileOutputSerializer(user).data)

@@ -7,12 +7,9 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from config.errors import ApplicationError
+from follows import signals
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 from follows.permissions import club_membership_as_admin, users_blocked_between
-from notifications.services import club_invite_notify, new_follower_notify
-from rooms.models import ModerationLog
-from rooms.services.common import log_action
-from rooms.services.moderation import members_remove_blocked, members_remove_club_banned
 
 Role = ClubMembership.Role
 Status = ClubMembership.Status
@@ -33,7 +30,7 @@ def follow_create(*, follower: User, followee: User) -> tuple[Follow, bool]:
         )
     follow, created = Follow.objects.get_or_create(follower=follower, followee=followee)
     if created:
-        new_follower_notify(follower=follower, followee=followee)
+        signals.followed.send(Follow, follower=follower, followee=followee)
     return follow, created
 
 
@@ -52,7 +49,7 @@ def block_create(*, blocker: User, blocked: User) -> tuple[Block, bool]:
     block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     Follow.objects.filter(follower=blocker, followee=blocked).delete()
     Follow.objects.filter(follower=blocked, followee=blocker).delete()
-    members_remove_blocked(blocker=blocker, blocked=blocked)
+    signals.blocked.send(Block, blocker=blocker, blocked=blocked)
     return block, created
 
 
@@ -134,7 +131,7 @@ def club_invite_create(*, actor: User, club: Club, user: User) -> tuple[ClubInvi
     invite, created = ClubInvite.objects.get_or_create(
         club=club, user=user, defaults={"invited_by": actor}
     )
-    club_invite_notify(actor=actor, user=user, club=club)
+    signals.club_invited.send(ClubInvite, actor=actor, user=user, club=club)
     return invite, created
 
 
@@ -240,15 +237,7 @@ def club_ban(*, actor: User, club: Club, user: User, reason: str = "") -> tuple[
         return ban, False
     ClubMembership.objects.filter(club=club, user=user).delete()
     ClubFollow.objects.filter(club=club, user=user).delete()
-    members_remove_club_banned(actor=actor, club=club, user=user)
-    log_action(
-        action=ModerationLog.Action.CLUB_BAN,
-        actor=actor,
-        room=None,
-        target=user,
-        club=club,
-        note=reason,
-    )
+    signals.club_banned.send(ClubBan, actor=actor, club=club, user=user, reason=reason)
     return ban, True
 
 
@@ -258,6 +247,4 @@ def club_unban(*, actor: User, club: Club, user: User) -> None:
     deleted, _ = ClubBan.objects.filter(club=club, user=user).delete()
     if not deleted:
         raise ApplicationError.not_found(f"{user.username} is not banned from {club.name}.")
-    log_action(
-        action=ModerationLog.Action.CLUB_UNBAN, actor=actor, room=None, target=user, club=club
-    )
+    signals.club_unbanned.send(ClubBan, actor=actor, club=club, user=user)

@@ -3,6 +3,9 @@ from django.urls import path
 from follows import apis, views
 
 urlpatterns = [
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/followers/", views.followers, name="profile_followers"),
+    path("u/<str:username>/following/", views.following, name="profile_following"),
     path("u/<str:username>/relationship/", views.relationship, name="relationship"),
     path("clubs/", views.clubs, name="clubs"),
     path("clubs/new/", views.club_new, name="club_new"),
@@ -16,6 +19,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
+    path("users/<str:username>/", apis.UserDetailApi.as_view(), name="api-user"),
     path("users/<str:username>/follow/", apis.UserFollowApi.as_view(), name="api-user-follow"),
     path(
         "users/<str:username>/followers/",

@@ -1,4 +1,4 @@
-"""Pages and form actions for following, blocking and clubs."""
+"""Pages and form actions for profiles, following, blocking and clubs."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,11 +13,66 @@ from config.errors import ApplicationError
 from follows import services
 from follows.forms import ClubForm
 from follows.models import ClubMembership
-from follows.selectors import club_bans, club_get, club_list, club_members
-from rooms.selectors import room_list_current
+from follows.selectors import (
+    club_bans,
+    club_get,
+    club_list,
+    club_members,
+    clubs_of,
+    followers_list,
+    following_list,
+    user_profile_get,
+)
 
 CLUBS_PER_PAGE = 30
 MEMBERS_PER_PAGE = 60
+PEOPLE_PER_PAGE = 50
+
+
+def _profile_context(request, username):
+    person = user_profile_get(username=username, viewer=request.user)
+    return {"person": person, "is_me": request.user == person}
+
+
+def profile(request, username):
+    try:
+        context = _profile_context(request, username)
+    except ApplicationError as error:
+        return render(request, "404.html", {"message": error.message}, status=404)
+    person = context["person"]
+    if not person.blocked_viewer:
+        context["clubs"] = clubs_of(user=person)
+    return render(request, "accounts/profile.html", context)
+
+
+def _people_page(request, username, list_name):
+    try:
+        context = _profile_context(request, username)
+    except ApplicationError as error:
+        return render(request, "404.html", {"message": error.message}, status=404)
+    person = context["person"]
+    if person.blocked_viewer:
+        return render(request, "accounts/profile.html", context)
+    if list_name == "followers":
+        follows, attr = followers_list(user=person, viewer=request.user), "follower"
+    else:
+        follows, attr = following_list(user=person, viewer=request.user), "followee"
+    page = Paginator(follows, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    people = []
+    for follow in page:
+        other = getattr(follow, attr)
+        other.you_follow = follow.viewer_follows
+        people.append(other)
+    context.update(page=page, people=people, list_name=list_name)
+    return render(request, "accounts/people.html", context)
+
+
+def followers(request, username):
+    return _people_page(request, username, "followers")
+
+
+def following(request, username):
+    return _people_page(request, username, "following")
 
 
 def _back(request, default: str):
@@ -112,8 +167,6 @@ def club(request, slug):
         "bans": bans,
         "is_admin": is_admin,
     }
-    if request.user.is_authenticated:
-        context["rooms"] = room_list_current(viewer=request.user, club=the_club)
     return render(request, "follows/club.html", context)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core import mail
 from django.core.serializers.json import DjangoJSONEncoder
@@ -29,7 +30,6 @@ from config.errors import ApplicationError
 from config.realtime import deliver_to_groups
 from follows.models import Club
 from follows.permissions import users_blocked_between
-from notifications import tasks
 from notifications.models import (
     ClubMute,
     Connection,
@@ -56,6 +56,16 @@ Kind = Notification.Kind
 # Channel-layer message types, handled by NotificationConsumer methods of the same name.
 CREATED = "notification.created"  # `text`: the frame; `count`: the unread count after it
 UNREAD = "unread.count"  # `count`
+
+
+# The tasks call these services; the services reach the tasks by name, so that the import
+# runs one way (notifications.tasks imports this module, never the reverse).
+FAN_OUT_PLAN_TASK = "notifications.tasks.fan_out_plan"
+FAN_OUT_CHUNK_TASK = "notifications.tasks.fan_out_chunk"
+
+
+def _enqueue(task_name: str, *args: object) -> None:
+    current_app.tasks[task_name].delay(*args)
 
 
 def user_group(user_id: int) -> str:
@@ -176,7 +186,7 @@ def fan_out_dispatch(*, fan_out_id: int) -> bool:
     """Enqueues the planning task. A broker that is down must not undo the room's change:
     the failure is logged and the minute task enqueues it again."""
     try:
-        tasks.fan_out_plan.delay(fan_out_id)
+        _enqueue(FAN_OUT_PLAN_TASK, fan_out_id)
     except Exception:
         logger.exception("Enqueuing fan-out %s failed; the minute task will retry.", fan_out_id)
         return False
@@ -214,7 +224,7 @@ def fan_out_plan(*, fan_out_id: int) -> int | None:
         for push in (True, False):
             part = [pk for pk in recipients if (pk in online) == push]
             for start in range(0, len(part), size):
-                tasks.fan_out_chunk.delay(fan_out_id, part[start : start + size], push)
+                _enqueue(FAN_OUT_CHUNK_TASK, fan_out_id, part[start : start + size], push)
         fan_out.planned_at = timezone.now()
         fan_out.recipients = len(recipients)
         fan_out.save(update_fields=["planned_at", "recipients"])

@@ -5,12 +5,12 @@ from celery import shared_task
 from notifications import services
 
 
-@shared_task(name="notifications.tasks.fan_out_plan")
+@shared_task(name=services.FAN_OUT_PLAN_TASK)
 def fan_out_plan(fan_out_id: int) -> int | None:
     return services.fan_out_plan(fan_out_id=fan_out_id)
 
 
-@shared_task(name="notifications.tasks.fan_out_chunk")
+@shared_task(name=services.FAN_OUT_CHUNK_TASK)
 def fan_out_chunk(fan_out_id: int, recipient_ids: list[int], push: bool = True) -> int:
     return services.fan_out_chunk(fan_out_id=fan_out_id, recipient_ids=recipient_ids, push=push)
 

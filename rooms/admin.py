@@ -4,11 +4,12 @@ from django.db.models import Count
 
 from config.admin import ObjectActionsMixin, apply_each, form_action
 from config.errors import ApplicationError
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember, RoomRsvp
+from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
 from rooms.services.lifecycle import room_end
 from rooms.services.stage import member_remove_by_staff
 
-NOTE_MAX_LENGTH = ModerationLog._meta.get_field("note").max_length
+# As much of a note as the moderation log keeps (it shortens longer ones).
+NOTE_MAX_LENGTH = 500
 
 
 class EndRoomsForm(forms.Form):
@@ -189,36 +190,3 @@ class RoomRsvpAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "room__title"]
     autocomplete_fields = ["user", "room"]
     list_select_related = ["user", "room"]
-
-
-@admin.register(ModerationLog)
-class ModerationLogAdmin(admin.ModelAdmin):
-    """Read-only: the log is history."""
-
-    list_display = ["created", "actor", "action", "target", "room", "club", "note"]
-    list_filter = [
-        "action",
-        "created",
-        ("actor", admin.RelatedOnlyFieldListFilter),
-        ("club", admin.RelatedOnlyFieldListFilter),
-    ]
-    search_fields = [
-        "actor__username",
-        "target__username",
-        "target__display_name",
-        "room__title",
-        "room__id",
-        "club__name",
-        "note",
-    ]
-    list_select_related = ["actor", "target", "room", "club"]
-    date_hierarchy = "created"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -200,62 +200,6 @@ class RoomRsvp(models.Model):
         return f"{self.user} → {self.room}"
 
 
-class ModerationLog(models.Model):
-    """One row per moderation action, by a room moderator or by site staff. Never edited."""
-
-    class Action(models.TextChoices):
-        MUTE = "mute", "Muted a speaker"
-        MOVE_TO_AUDIENCE = "move_to_audience", "Moved a speaker to the audience"
-        REMOVE = "remove", "Removed from the room"
-        END_ROOM = "end_room", "Ended the room"
-        GRANT_MODERATOR = "grant_moderator", "Made a moderator"
-        REVOKE_MODERATOR = "revoke_moderator", "Took moderator rights away"
-        INVITE_SPEAKER = "invite_speaker", "Invited to speak"
-        SUSPEND = "suspend", "Suspended an account"
-        UNSUSPEND = "unsuspend", "Lifted a suspension"
-        BAN = "ban", "Banned an account"
-        UNBAN = "unban", "Lifted a ban"
-        REPORT_RESOLVED = "report_resolved", "Resolved a report"
-        REPORT_DISMISSED = "report_dismissed", "Dismissed a report"
-        STAFF_END_ROOM = "staff_end_room", "Ended the room (staff)"
-        STAFF_REMOVE_MEMBER = "staff_remove_member", "Removed from the room (staff)"
-        CLUB_BAN = "club_ban", "Banned from a club"
-        CLUB_UNBAN = "club_unban", "Lifted a club ban"
-
-    action = models.CharField(max_length=40, choices=Action.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="moderation_actions",
-        help_text="Empty when the system acted (for example the grace period ran out).",
-    )
-    target = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="moderation_received",
-    )
-    room = models.ForeignKey(
-        Room, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_log"
-    )
-    club = models.ForeignKey(
-        Club, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation_log"
-    )
-    note = models.CharField(max_length=500, blank=True)
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self):
-        return (
-            f"{self.actor or 'system'}: {self.get_action_display()} ({self.created:%Y-%m-%d %H:%M})"
-        )
-
-
 class MediaBridge(models.Model):
     """A room's place on the media server: an AudioBridge room for the stage and a Streaming
     mountpoint, fed by the bridge's RTP forward, for the audience. The id is ours and the

@@ -8,9 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.selectors import user_suggestions
 from config.errors import ApplicationError
-from follows.selectors import club_list
+from follows.selectors import club_list, user_suggestions
 from rooms.forms import RoomForm
 from rooms.models import Room
 from rooms.permissions import room_is_host_or_co_host

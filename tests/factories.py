@@ -78,9 +78,12 @@ def moderators_group() -> Group:
     migration = importlib.import_module("accounts.migrations.0003_moderators_group")
     group, created = Group.objects.get_or_create(name=migration.GROUP)
     if created:
+        # Reports and the log moved to the moderation app since, their permissions with them.
         for label, codenames in migration.PERMISSIONS.items():
             group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
+                *Permission.objects.filter(
+                    content_type__app_label__in=[label, "moderation"], codename__in=codenames
+                )
             )
     return group
 

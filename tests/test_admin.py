@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
-from accounts.models import Report
 from follows.models import ClubBan, ClubInvite
 from follows.services import follow_create
+from moderation.models import Report
 from notifications.models import ClubMute, PersonMute, Preferences
 from rooms.models import RoomBan, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end
@@ -60,7 +60,7 @@ def _registered():
     return [
         model
         for model in admin.site._registry
-        if model._meta.app_label in {"accounts", "follows", "rooms", "notifications"}
+        if model._meta.app_label in {"accounts", "follows", "rooms", "notifications", "moderation"}
     ]
 
 

@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import Report, User
-from accounts.services.moderation import user_suspend
-from accounts.services.reports import report_create
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from accounts.models import User
+from moderation.models import ModerationLog, Report
+from moderation.services.reports import report_create
+from moderation.services.restrictions import user_suspend
+from rooms.models import Room, RoomBan, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, make_moderator, moderators_group
 from tests.rooms.factories import member
@@ -63,8 +64,8 @@ def test_the_moderators_group_holds_just_what_moderation_needs():
         ("accounts", "view_user"),
         ("accounts", "change_user"),
         ("accounts", "suspend_user"),
-        ("accounts", "view_report"),
-        ("accounts", "change_report"),
+        ("moderation", "view_report"),
+        ("moderation", "change_report"),
         ("follows", "view_follow"),
         ("follows", "view_block"),
         ("follows", "view_club"),
@@ -76,7 +77,7 @@ def test_the_moderators_group_holds_just_what_moderation_needs():
         ("rooms", "view_roommember"),
         ("rooms", "view_roomban"),
         ("rooms", "view_roomrsvp"),
-        ("rooms", "view_moderationlog"),
+        ("moderation", "view_moderationlog"),
     }
     assert not any(codename.startswith("delete_") for _, codename in codenames)
 
@@ -126,8 +127,8 @@ def test_moderators_cannot_delete_history(mod_client, troll, reporter, moderator
     log = ModerationLog.objects.get()
     for path in (
         f"/admin/accounts/user/{troll.pk}/delete/",
-        f"/admin/accounts/report/{report.pk}/delete/",
-        f"/admin/rooms/moderationlog/{log.pk}/delete/",
+        f"/admin/moderation/report/{report.pk}/delete/",
+        f"/admin/moderation/moderationlog/{log.pk}/delete/",
     ):
         assert mod_client.post(path, {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=troll.pk).exists()
@@ -142,7 +143,7 @@ def test_moderators_cannot_reach_groups(mod_client):
 def test_staff_outside_the_group_see_no_moderation(client):
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/accounts/user/").status_code == 403
-    assert client.get("/admin/accounts/report/").status_code == 403
+    assert client.get("/admin/moderation/report/").status_code == 403
     assert "Open reports" not in client.get("/admin/").content.decode()
 
 
@@ -263,7 +264,7 @@ def test_the_index_shows_the_open_report_count(mod_client, troll, reporter, room
     report_create(reporter=reporter, room_id=room.pk, reason="hate")
     page = mod_client.get("/admin/").content.decode()
     assert 'id="open-report-count">2</a>' in page
-    assert "/admin/accounts/report/?status__exact=open" in page
+    assert "/admin/moderation/report/?status__exact=open" in page
 
 
 def test_the_report_queue_filters_and_searches(mod_client, moderator, troll, reporter, room):
@@ -273,7 +274,7 @@ def test_the_report_queue_filters_and_searches(mod_client, moderator, troll, rep
     done.save()
 
     def ids(**query):
-        page = mod_client.get("/admin/accounts/report/", query)
+        page = mod_client.get("/admin/moderation/report/", query)
         assert page.status_code == 200
         return [r.pk for r in page.context["cl"].result_list]
 
@@ -285,13 +286,13 @@ def test_the_report_queue_filters_and_searches(mod_client, moderator, troll, rep
 
 def test_reading_a_report_offers_what_fits_it(mod_client, troll, reporter, room):
     about_person, _ = report_create(reporter=reporter, user=troll, reason="spam", text="Links.")
-    page = mod_client.get(f"/admin/accounts/report/{about_person.pk}/change/").content.decode()
+    page = mod_client.get(f"/admin/moderation/report/{about_person.pk}/change/").content.decode()
     assert "Links." in page
     assert "@troll (Bridge Dweller)" in page
     assert 'value="suspend_reported_users"' in page
     assert 'value="end_reported_rooms"' not in page
     about_room, _ = report_create(reporter=reporter, room_id=room.pk, reason="hate")
-    page = mod_client.get(f"/admin/accounts/report/{about_room.pk}/change/").content.decode()
+    page = mod_client.get(f"/admin/moderation/report/{about_room.pk}/change/").content.decode()
     assert 'value="end_reported_rooms"' in page
     assert 'value="suspend_reported_users"' not in page
 
@@ -299,7 +300,7 @@ def test_reading_a_report_offers_what_fits_it(mod_client, troll, reporter, room)
 def test_staff_keep_a_note_on_a_report_but_cannot_change_its_facts(mod_client, troll, reporter):
     report, _ = report_create(reporter=reporter, user=troll, reason="spam")
     response = mod_client.post(
-        f"/admin/accounts/report/{report.pk}/change/",
+        f"/admin/moderation/report/{report.pk}/change/",
         {"staff_note": "Looking into it.", "status": "dismissed", "reason": "other"},
     )
     assert response.status_code == 302
@@ -311,7 +312,7 @@ def test_resolve_and_dismiss_from_the_queue(mod_client, moderator, troll, report
     first, _ = report_create(reporter=reporter, user=troll, reason="spam")
     second, _ = report_create(reporter=reporter, room_id=room.pk, reason="hate")
     mod_client.post(
-        "/admin/accounts/report/",
+        "/admin/moderation/report/",
         {
             "action": "resolve_reports",
             "_selected_action": [first.pk],
@@ -320,7 +321,7 @@ def test_resolve_and_dismiss_from_the_queue(mod_client, moderator, troll, report
         },
     )
     mod_client.post(
-        "/admin/accounts/report/",
+        "/admin/moderation/report/",
         {"action": "dismiss_reports", "_selected_action": [second.pk], "note": "", "apply": "1"},
     )
     first.refresh_from_db()
@@ -337,7 +338,7 @@ def test_suspend_the_reported_person_from_the_report(mod_client, moderator, trol
     report, _ = report_create(reporter=reporter, user=troll, reason="spam")
     other, _ = report_create(reporter=UserFactory(), user=troll, reason="harassment")
     done = mod_client.post(
-        "/admin/accounts/report/",
+        "/admin/moderation/report/",
         {
             "action": "suspend_reported_users",
             "_selected_action": [report.pk, other.pk],
@@ -364,7 +365,7 @@ def test_end_the_reported_room_from_the_report(mod_client, moderator, reporter, 
     member(room, room.host, RoomMember.Role.MODERATOR)
     report, _ = report_create(reporter=reporter, room_id=room.pk, reason="hate")
     mod_client.post(
-        "/admin/accounts/report/",
+        "/admin/moderation/report/",
         {
             "action": "end_reported_rooms",
             "_selected_action": [report.pk],
@@ -381,7 +382,7 @@ def test_end_the_reported_room_from_the_report(mod_client, moderator, reporter, 
 
 
 def test_reports_are_not_added_by_hand(mod_client):
-    assert mod_client.get("/admin/accounts/report/add/").status_code == 403
+    assert mod_client.get("/admin/moderation/report/add/").status_code == 403
 
 
 # --- rooms ----------------------------------------------------------------------------------
@@ -469,12 +470,14 @@ def test_the_log_is_read_only_even_for_superusers(client, moderator, troll):
     user_suspend(actor=moderator, user=troll, duration=timedelta(days=1), reason="Spam.")
     log = ModerationLog.objects.get()
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    assert client.get("/admin/rooms/moderationlog/add/").status_code == 403
+    assert client.get("/admin/moderation/moderationlog/add/").status_code == 403
     assert (
-        client.post(f"/admin/rooms/moderationlog/{log.pk}/delete/", {"post": "yes"}).status_code
+        client.post(
+            f"/admin/moderation/moderationlog/{log.pk}/delete/", {"post": "yes"}
+        ).status_code
         == 403
     )
-    client.post(f"/admin/rooms/moderationlog/{log.pk}/change/", {"note": "Edited."})
+    client.post(f"/admin/moderation/moderationlog/{log.pk}/change/", {"note": "Edited."})
     log.refresh_from_db()
     assert log.note.endswith("Spam.")
 
@@ -488,7 +491,7 @@ def test_the_log_is_searchable_and_filterable(mod_client, moderator, troll, room
     )
 
     def actions(**query):
-        page = mod_client.get("/admin/rooms/moderationlog/", query)
+        page = mod_client.get("/admin/moderation/moderationlog/", query)
         return [row.action for row in page.context["cl"].result_list]
 
     assert actions(q="troll") == [Action.SUSPEND]

@@ -19,7 +19,7 @@ def test_seed_demo_makes_a_living_site(settings):
     assert moderator.is_staff
     assert not moderator.is_superuser
     assert list(moderator.groups.values_list("name", flat=True)) == ["Moderators"]
-    assert moderator.has_perm("accounts.change_report")
+    assert moderator.has_perm("moderation.change_report")
     assert Follow.objects.filter(followee=maya).count() >= 3
     assert Club.objects.count() == 2
     assert ClubMembership.objects.filter(status=ClubMembership.Status.PENDING).exists()

@@ -1,1 +1,1 @@
-"""Every write to accounts, one module per concern: profiles, moderation and reports."""
+"""Every write to accounts, one module per concern: profiles and API tokens."""

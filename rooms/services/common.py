@@ -1,19 +1,16 @@
-"""What the room services share: locked rooms, the moderators' grace period, the moderation
-log, and taking someone out of a room."""
+"""What the room services share: locked rooms, the moderators' grace period, and taking
+someone out of a room."""
 
-from typing import cast
 from uuid import UUID
 
 from django.utils import timezone
-from django.utils.text import Truncator
 
 from accounts.models import User
 from config.errors import ApplicationError
 from config.sockets import CLOSE_FORBIDDEN
-from follows.models import Club
-from rooms import events
+from rooms import events, signals
 from rooms.media.services import media_member_gone
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from rooms.models import Room, RoomBan, RoomMember
 
 # The socket of someone taken out of a room closes with this ("not allowed in this room").
 CLOSE_REMOVED = CLOSE_FORBIDDEN
@@ -50,35 +47,19 @@ def note_moderators(room: Room) -> None:
     Room.objects.filter(pk=room.pk).update(unmoderated_since=room.unmoderated_since)
 
 
-def log_action(
-    *,
-    action: str,
-    actor: User | None,
-    room: Room | None,
-    target: User | None = None,
-    note: str = "",
-    club: Club | None = None,
-) -> None:
-    # The note summarises (a reason, a staff note with its context); the full text stays
-    # where it came from (the account, the report), so a long one is shortened here.
-    note = Truncator(note).chars(cast(int, ModerationLog._meta.get_field("note").max_length))
-    ModerationLog.objects.create(
-        action=action, actor=actor, room=room, target=target, note=note, club=club
-    )
-
-
 def member_expel(
     room: Room,
     member: RoomMember,
     *,
     actor: User,
-    action: str,
+    as_staff: bool,
     message: str,
     keep_out: bool,
     note: str = "",
 ) -> None:
     """Takes someone out of a live room (locked by the caller): the room hears they were
-    removed, their socket gets `message` and closes, and the log gets a row.
+    removed, their socket gets `message` and closes, and `member_removed` is announced
+    (`as_staff`: site staff did it).
 
     `keep_out` bans them from this room for good (a RoomBan); without it another rule (a
     block, a club ban) is what keeps them out.
@@ -93,4 +74,6 @@ def member_expel(
     )
     if member.role == RoomMember.Role.MODERATOR:
         note_moderators(room)
-    log_action(action=action, actor=actor, room=room, target=member.user, note=note)
+    signals.member_removed.send(
+        RoomMember, room=room, actor=actor, user=member.user, as_staff=as_staff, note=note
+    )

@@ -13,10 +13,9 @@ from config.errors import ApplicationError
 from config.sockets import CLOSE_NOT_FOUND
 from follows.models import Club
 from follows.permissions import club_leads
-from notifications.services import fan_out_create
-from rooms import events
+from rooms import events, signals
 from rooms.media.services import media_room_ended, media_room_started
-from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
+from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
@@ -25,7 +24,7 @@ from rooms.permissions import (
     room_is_host_or_co_host,
     room_visible_to,
 )
-from rooms.services.common import locked_room, log_action
+from rooms.services.common import locked_room
 
 SCHEDULE_HORIZON = timedelta(days=365)
 
@@ -78,7 +77,7 @@ def room_create(
     if scheduled_for is None:
         _go_live(room)
     else:
-        fan_out_create(room=room, kind="room_scheduled")
+        signals.room_scheduled.send(Room, room=room)
     return room
 
 
@@ -90,7 +89,7 @@ def _go_live(room: Room) -> None:
     room.unmoderated_since = now
     room.save(update_fields=["status", "started_at", "unmoderated_since"])
     media_room_started(room)
-    fan_out_create(room=room, kind="room_started")
+    signals.room_started.send(Room, room=room)
 
 
 @transaction.atomic
@@ -134,8 +133,7 @@ def room_end(
     RoomMember.objects.filter(room=room).delete()
     media_room_ended(room)
     events.publish_and_close(room, "room.ended", code=CLOSE_NOT_FOUND, reason=reason)
-    action = ModerationLog.Action.STAFF_END_ROOM if as_staff else ModerationLog.Action.END_ROOM
-    log_action(action=action, actor=actor, room=room, note=note or reason)
+    signals.room_ended.send(Room, room=room, actor=actor, as_staff=as_staff, note=note or reason)
     return room
 
 

@@ -14,10 +14,9 @@ from accounts.models import User
 from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
-from notifications.services import speaker_invite_notify
-from rooms import events
+from rooms import events, signals
 from rooms.media.services import media_member_changed
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from rooms.models import Room, RoomBan, RoomMember
 from rooms.permissions import (
     blocked_by,
     member_as_moderator,
@@ -28,10 +27,9 @@ from rooms.permissions import (
     room_stage_has_space,
     room_visible_to,
 )
-from rooms.services.common import locked_live_room, log_action, member_expel, note_moderators
+from rooms.services.common import locked_live_room, member_expel, note_moderators
 
 Role = RoomMember.Role
-Action = ModerationLog.Action
 
 REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
 
@@ -84,7 +82,7 @@ def speaker_invite(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMem
     target.invited_to_speak_at = timezone.now()
     _save(room, target, "invited_to_speak_at")
     events.tell(target, {"type": "speaker.invited", "by": user_summary(actor)})
-    log_action(action=Action.INVITE_SPEAKER, actor=actor, room=room, target=target.user)
+    signals.speaker_invited.send(RoomMember, room=room, actor=actor, user=target.user, in_room=True)
     return target
 
 
@@ -113,7 +111,7 @@ def room_invite(*, actor: User, room_id: UUID | str, user: User) -> str:
         raise ApplicationError.forbidden(f"{user.username} cannot join this room.")
     if not room_visible_to(user=user, room=room, moderators=moderators):
         room.invitees.add(user)
-    speaker_invite_notify(actor=actor, user=user, room=room)
+    signals.speaker_invited.send(RoomMember, room=room, actor=actor, user=user, in_room=False)
     return "notified"
 
 
@@ -166,9 +164,10 @@ def speaker_remove(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMem
         raise ApplicationError.forbidden("Take their moderator rights away first.")
     if target.role != Role.SPEAKER:
         raise ApplicationError(f"{target.user.name} is not on stage.", code="not_on_stage")
+    previous = target.role
     target.role, target.muted = Role.LISTENER, True
     _save(room, target, "role", "muted")
-    log_action(action=Action.MOVE_TO_AUDIENCE, actor=actor, room=room, target=target.user)
+    signals.role_changed.send(RoomMember, room=room, actor=actor, member=target, previous=previous)
     return target
 
 
@@ -195,7 +194,7 @@ def mute_force(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
         return target
     target.muted = True
     _save(room, target, "muted")
-    log_action(action=Action.MUTE, actor=actor, room=room, target=target.user)
+    signals.member_muted.send(RoomMember, room=room, actor=actor, member=target)
     return target
 
 
@@ -208,11 +207,12 @@ def moderator_grant(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMe
         return target
     if not target.on_stage:
         room_stage_has_space(room=room)
+    previous = target.role
     target.role = Role.MODERATOR
     target.hand_raised_at = target.invited_to_speak_at = None
     _save(room, target, "role", "hand_raised_at", "invited_to_speak_at")
     note_moderators(room)
-    log_action(action=Action.GRANT_MODERATOR, actor=actor, room=room, target=target.user)
+    signals.role_changed.send(RoomMember, room=room, actor=actor, member=target, previous=previous)
     return target
 
 
@@ -228,7 +228,9 @@ def moderator_revoke(*, actor: User, room_id: UUID | str, user_id: int) -> RoomM
     target.role = Role.SPEAKER
     _save(room, target, "role")
     note_moderators(room)
-    log_action(action=Action.REVOKE_MODERATOR, actor=actor, room=room, target=target.user)
+    signals.role_changed.send(
+        RoomMember, room=room, actor=actor, member=target, previous=Role.MODERATOR
+    )
     return target
 
 
@@ -246,7 +248,7 @@ def member_remove(*, actor: User, room_id: UUID | str, user_id: int) -> None:
         room,
         target,
         actor=actor,
-        action=Action.REMOVE,
+        as_staff=False,
         message="A moderator removed you from this room.",
         keep_out=True,
     )
@@ -266,7 +268,7 @@ def member_remove_by_staff(
         room,
         target,
         actor=actor,
-        action=Action.STAFF_REMOVE_MEMBER,
+        as_staff=True,
         message="Site staff removed you from this room.",
         keep_out=True,
         note=note.strip(),

@@ -6,8 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from accounts.services.reports import report_create
-from rooms.models import ModerationLog, Room, RoomMember
+from moderation.models import ModerationLog
+from moderation.services.reports import report_create
+from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
 
@@ -133,7 +134,7 @@ async def test_staff_suspend_a_reported_person_and_end_the_room(scene, server, b
     assert await _status(room) == Room.Status.ENDED
 
     # The log tells the story.
-    await page.goto(f"{base}/admin/rooms/moderationlog/")
+    await page.goto(f"{base}/admin/moderation/moderationlog/")
     await page.screenshot(path=tmp_path / "6-log.png", full_page=True)
     text = await page.inner_text("#result_list")
     for label in ("Suspended an account", "Resolved a report", "Ended the room (staff)"):

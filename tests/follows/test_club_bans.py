@@ -5,7 +5,7 @@ import pytest
 from config.errors import ApplicationError
 from follows import services
 from follows.models import Club, ClubBan, ClubFollow, ClubMembership
-from rooms.models import ModerationLog
+from moderation.models import ModerationLog
 from tests.factories import ClubFactory, ClubFollowFactory, MembershipFactory, UserFactory
 from tests.helpers import error_of
 

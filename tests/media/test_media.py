@@ -191,7 +191,7 @@ def suspend_from_another_process(staff, user) -> None:
     closes their sockets travels the way it does in production)."""
     code = (
         "from datetime import timedelta; from accounts.models import User; "
-        "from accounts.services.moderation import user_suspend; "
+        "from moderation.services.restrictions import user_suspend; "
         f"user_suspend(actor=User.objects.get(pk={staff.pk}), user=User.objects.get(pk={user.pk}), "
         "duration=timedelta(days=1), reason='spam')"
     )

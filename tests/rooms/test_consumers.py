@@ -8,7 +8,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from moderation.models import ModerationLog
+from rooms.models import Room, RoomBan, RoomMember
 from rooms.services import lifecycle
 from tests.factories import PASSWORD, UserFactory
 from tests.rooms.sockets import Socket

@@ -16,7 +16,7 @@ from django.test import Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from accounts.services.moderation import user_ban, user_suspend
+from moderation.services.restrictions import user_ban, user_suspend
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.services import lifecycle
 from tests.factories import PASSWORD, UserFactory, make_moderator

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from follows.models import ClubMembership
-from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
+from moderation.models import ModerationLog
+from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.services import lifecycle
 from tests.factories import ClubFactory, MembershipFactory, UserFactory, follower_of
 from tests.rooms.factories import member

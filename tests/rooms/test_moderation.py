@@ -7,7 +7,8 @@ import pytest
 from config.errors import ApplicationError
 from follows import services as follows_services
 from follows.models import ClubMembership
-from rooms.models import ModerationLog, Room, RoomBan, RoomMember
+from moderation.models import ModerationLog
+from rooms.models import Room, RoomBan, RoomMember
 from rooms.permissions import room_access_to_enter
 from rooms.selectors import hallway, room_snapshot
 from rooms.services import lifecycle, stage

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from rooms.models import ModerationLog, Room, RoomMember
+from moderation.models import ModerationLog
+from rooms.models import Room, RoomMember
 from rooms.services import presence
 from rooms.tasks import sweep_presence as sweep_task
 from tests.factories import UserFactory

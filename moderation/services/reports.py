@@ -5,12 +5,18 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import REPORT_TEXT_MAX_LENGTH, STAFF_NOTE_MAX_LENGTH, Report, User
-from accounts.permissions import staff_may_handle_reports
+from accounts.models import User
 from config.errors import ApplicationError
-from rooms.models import ModerationLog, Room
+from moderation.models import (
+    REPORT_TEXT_MAX_LENGTH,
+    STAFF_NOTE_MAX_LENGTH,
+    ModerationLog,
+    Report,
+)
+from moderation.permissions import staff_may_handle_reports
+from moderation.services.log import log_action
+from rooms.models import Room
 from rooms.permissions import room_visible_to
-from rooms.services.common import log_action
 
 Status = Report.Status
 

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
-from accounts.permissions import staff_may_restrict
 from config.errors import ApplicationError
 from config.realtime import group_send_on_commit
-from rooms.models import ModerationLog
-from rooms.services.common import log_action
+from moderation.models import ModerationLog
+from moderation.permissions import staff_may_restrict
+from moderation.services.log import log_action
 
 Action = ModerationLog.Action
 

@@ -8,10 +8,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.services.moderation import user_ban, user_reinstate, user_suspend
 from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
-from rooms.models import ModerationLog
+from moderation.models import ModerationLog
+from moderation.services.restrictions import user_ban, user_reinstate, user_suspend
 from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.helpers import error_of
 

@@ -1,8 +1,9 @@
 """Removals that start outside a room: a block, a club ban.
 
-The people they concern are taken out of live rooms at once, in the caller's transaction,
-the same way a moderator's removal does it (rooms.services.common.member_expel). The block
-or the ban itself is what keeps them out afterwards, so no RoomBan is written.
+The follow graph announces them (follows.signals); the people they concern are taken out of
+live rooms at once, in the block's or the ban's transaction, the same way a moderator's
+removal does it (rooms.services.common.member_expel). The block or the ban itself is what
+keeps them out afterwards, so no RoomBan is written.
 """
 
 from uuid import UUID
@@ -10,11 +11,9 @@ from uuid import UUID
 from accounts.models import User
 from config.errors import ApplicationError
 from follows.models import Club
-from rooms.models import ModerationLog, Room, RoomMember
+from rooms.models import Room, RoomMember
 from rooms.permissions import room_moderator_ids
 from rooms.services.common import locked_live_room, member_expel
-
-Action = ModerationLog.Action
 
 
 def _live_rooms_of(user: User, **room_filter: object) -> list[UUID]:
@@ -52,7 +51,7 @@ def members_remove_blocked(*, blocker: User, blocked: User) -> int:
             room,
             member,
             actor=blocker,
-            action=Action.REMOVE,
+            as_staff=False,
             message="You cannot stay in this room.",
             keep_out=False,
             note="blocked by a moderator",
@@ -72,7 +71,7 @@ def members_remove_club_banned(*, actor: User, club: Club, user: User) -> int:
             room,
             member,
             actor=actor,
-            action=Action.REMOVE,
+            as_staff=False,
             message=f"An admin of {club.name} banned you from its rooms.",
             keep_out=False,
             note="banned from the club",

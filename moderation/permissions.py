@@ -1,4 +1,4 @@
-"""Who may act on people as site staff: the checks accounts services call first."""
+"""Who may act on people as site staff: the checks the moderation services call first."""
 
 from accounts.models import User
 from config.errors import ApplicationError
@@ -21,5 +21,5 @@ def staff_may_restrict(*, actor: User, user: User) -> None:
 
 
 def staff_may_handle_reports(*, actor: User) -> None:
-    if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.change_report")):
+    if not (actor.is_active and actor.is_staff and actor.has_perm("moderation.change_report")):
         raise ApplicationError.forbidden("Only site staff can handle reports.")

@@ -2,11 +2,11 @@
 
 from django import template
 
-from accounts.models import Report
+from moderation.selectors import report_open_count
 
 register = template.Library()
 
 
 @register.simple_tag
 def open_report_count() -> int:
-    return Report.objects.filter(status=Report.Status.OPEN).count()
+    return report_open_count()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from accounts.models import Report
-from accounts.services.reports import report_create, report_dismiss, report_resolve
 from config.errors import ApplicationError
-from rooms.models import ModerationLog, Room
+from moderation.models import ModerationLog, Report
+from moderation.services.reports import report_create, report_dismiss, report_resolve
+from rooms.models import Room
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, make_moderator
 from tests.helpers import error_of

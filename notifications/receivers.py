@@ -1,0 +1,44 @@
+"""What notifications do when rooms and follows announce a change: fan a room's news out to
+its audience, or tell one person. Connected in NotificationsConfig.ready; each runs inside
+the announcing service's transaction, and pushes or enqueues only once it commits."""
+
+from django.dispatch import receiver
+
+from follows import signals as follows_signals
+from notifications.models import Notification
+from notifications.services import (
+    club_invite_notify,
+    fan_out_create,
+    new_follower_notify,
+    speaker_invite_notify,
+)
+from rooms import signals as rooms_signals
+
+Kind = Notification.Kind
+
+
+@receiver(rooms_signals.room_scheduled)
+def fan_out_room_scheduled(sender, *, room, **kwargs):
+    fan_out_create(room=room, kind=Kind.ROOM_SCHEDULED)
+
+
+@receiver(rooms_signals.room_started)
+def fan_out_room_started(sender, *, room, **kwargs):
+    fan_out_create(room=room, kind=Kind.ROOM_STARTED)
+
+
+@receiver(rooms_signals.speaker_invited)
+def notify_speaker_invited(sender, *, room, actor, user, in_room, **kwargs):
+    # Someone in the room sees the invitation on stage; only those elsewhere are told.
+    if not in_room:
+        speaker_invite_notify(actor=actor, user=user, room=room)
+
+
+@receiver(follows_signals.followed)
+def notify_followed(sender, *, follower, followee, **kwargs):
+    new_follower_notify(follower=follower, followee=followee)
+
+
+@receiver(follows_signals.club_invited)
+def notify_club_invited(sender, *, actor, user, club, **kwargs):
+    club_invite_notify(actor=actor, user=user, club=club)

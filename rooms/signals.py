@@ -1,0 +1,31 @@
+"""What the room services announce to the apps above rooms.
+
+Rooms imports neither notifications nor moderation; they connect receivers to these signals
+in their `AppConfig.ready`. Each signal is sent synchronously, inside the service's
+transaction, where the service used to call the other app: a receiver's writes commit or
+roll back with the room's change, and its own `on_commit` work runs after that commit.
+
+The keyword arguments each one sends:
+
+- `room_scheduled`: `room` — a room was created to start later.
+- `room_started`: `room` — a room went live (created live or started).
+- `room_ended`: `room`, `actor` (None: the system), `as_staff`, `note` — a room ended or a
+  scheduled one was cancelled.
+- `role_changed`: `room`, `actor`, `member`, `previous` — a moderator changed someone's role
+  (`member.role` is the new one, `previous` the old).
+- `speaker_invited`: `room`, `actor`, `user`, `in_room` — a moderator invited someone to
+  speak: on stage at once when they are in the room, otherwise by a message to them.
+- `member_muted`: `room`, `actor`, `member` — a moderator muted a speaker.
+- `member_removed`: `room`, `actor`, `user`, `as_staff`, `note` — someone was taken out of a
+  live room by a moderator, by site staff, or by a rule that starts outside it.
+"""
+
+from django.dispatch import Signal
+
+room_scheduled = Signal()
+room_started = Signal()
+room_ended = Signal()
+role_changed = Signal()
+speaker_invited = Signal()
+member_muted = Signal()
+member_removed = Signal()
