@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "follows",
     "rooms",
+    "chat",
     "notifications",
     "moderation",
 ]

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from chat.urls import api_urlpatterns as chat_api
 from config import views
 from follows.urls import api_urlpatterns as follows_api
 from moderation.urls import api_urlpatterns as moderation_api
@@ -15,6 +16,7 @@ api_urlpatterns = [
     *accounts_api,
     *follows_api,
     *rooms_api,
+    *chat_api,
     *notifications_api,
     *moderation_api,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

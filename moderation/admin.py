@@ -11,11 +11,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import RestrictionFilter
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
+from chat.models import Message
 from config.admin import ObjectActionsMixin, apply_each, form_action
 from config.errors import ApplicationError
 from moderation.models import STAFF_NOTE_MAX_LENGTH, ModerationLog, Report
@@ -25,6 +26,8 @@ from rooms.models import Room
 from rooms.services.lifecycle import room_end
 
 PEOPLE, REPORTS, ROOMS = ("person", "people"), ("report", "reports"), ("room", "rooms")
+# Messages shown on each side of a reported one, so staff read it in its conversation.
+MESSAGE_CONTEXT = 5
 SUSPENSIONS = {
     "1h": ("1 hour", timedelta(hours=1)),
     "1d": ("1 day", timedelta(days=1)),
@@ -237,7 +240,13 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "text",
         "staff_note",
     ]
-    list_select_related = ["reporter", "reported_user", "reported_room", "handled_by"]
+    list_select_related = [
+        "reporter",
+        "reported_user",
+        "reported_room",
+        "handled_by",
+        "message__author",
+    ]
     date_hierarchy = "created"
     fields = [
         "status",
@@ -245,6 +254,7 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "text",
         "reported_user_link",
         "reported_room_link",
+        "reported_message",
         "reporter",
         "times",
         "created",
@@ -317,6 +327,36 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
             room.title,
             room.get_status_display(),
             room.host.username,
+        )
+
+    @admin.display(description="Reported message")
+    def reported_message(self, report):
+        """The message among the ones around it (deleted ones too: staff see what was
+        said), and a link to the room's whole chat."""
+        message = report.message
+        if message is None:
+            return "—"
+        around = Message.objects.filter(room_id=message.room_id).select_related("author")
+        earlier = around.filter(pk__lt=message.pk).order_by("-pk")[:MESSAGE_CONTEXT]
+        later = around.filter(pk__gt=message.pk).order_by("pk")[:MESSAGE_CONTEXT]
+        rows = format_html_join(
+            "",
+            '<li class="{}"><time datetime="{}">{}</time> <b>@{}</b>{}: {}</li>',
+            (
+                (
+                    "reported-message" if each.pk == message.pk else "",
+                    each.created.isoformat(),
+                    f"{each.created:%H:%M:%S}",
+                    each.author.username,
+                    " (deleted)" if each.is_deleted else "",
+                    each.text,
+                )
+                for each in [*reversed(earlier), message, *later]
+            ),
+        )
+        url = reverse("admin:chat_message_changelist") + f"?room__id__exact={message.room_id}"
+        return format_html(
+            '<ol class="chat-context">{}</ol><a href="{}">The room\'s whole chat</a>', rows, url
         )
 
     def _handle(self, request, queryset, *, service, title, submit, done):
@@ -449,6 +489,46 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 report_resolve(actor=request.user, report_id=report.pk, note=note)
             except ApplicationError as error:
                 messages.error(request, f"Report #{report.pk}: {error.message}")
+
+
+class ReportedRoomFilter(admin.SimpleListFilter):
+    title = "room"
+    parameter_name = "room__id__exact"
+
+    def lookups(self, request, model_admin):
+        rooms = Room.objects.filter(reports__isnull=False).distinct().order_by("-created")[:50]
+        return [(str(room.pk), room.title) for room in rooms]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(room_id=self.value())
+        return queryset
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Chat history, read-only, and only of rooms someone reported: staff look at a
+    conversation because of a report, not to read every room's chat."""
+
+    list_display = ["created", "room", "author", "text", "deleted_at", "deleted_by"]
+    list_filter = [ReportedRoomFilter, "created"]
+    search_fields = ["author__username", "text", "room__title"]
+    list_select_related = ["room", "author", "deleted_by"]
+    fields = ["room", "author", "text", "reply_to", "created", "deleted_at", "deleted_by"]
+    readonly_fields = fields
+    ordering = ["-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(room__reports__isnull=False).distinct()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ModerationLog)

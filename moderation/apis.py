@@ -8,14 +8,14 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_MAX_LENGTH
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import ReportRateThrottle
+from config.api import DATABASE_ID_MAX, ReportRateThrottle
 from config.schema import errors
 from moderation.models import REPORT_TEXT_MAX_LENGTH, Report
 from moderation.services.reports import report_create
 
 
 class ReportApi(APIView):
-    """Asks staff to look at a person, a room, or a person in a room."""
+    """Asks staff to look at a person, a room, a person in a room, or a chat message."""
 
     throttle_classes = [ReportRateThrottle]
 
@@ -24,6 +24,12 @@ class ReportApi(APIView):
             max_length=USERNAME_MAX_LENGTH, required=False, help_text="A username."
         )
         room = serializers.UUIDField(required=False, help_text="A room id.")
+        message = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=DATABASE_ID_MAX,
+            help_text="A chat message's id; reported alone, it names its author and room.",
+        )
         reason = serializers.ChoiceField(choices=Report.Reason.choices)
         text = serializers.CharField(
             max_length=REPORT_TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
@@ -36,6 +42,7 @@ class ReportApi(APIView):
         text = serializers.CharField()
         user = UserSummarySerializer(source="reported_user", allow_null=True)
         room = serializers.UUIDField(source="reported_room_id", allow_null=True)
+        message = serializers.IntegerField(source="message_id", allow_null=True)
         times = serializers.IntegerField(help_text="Reports of this target merged into this one.")
         created = serializers.DateTimeField()
 
@@ -51,6 +58,7 @@ class ReportApi(APIView):
             reporter=request.user,
             user=user_get(username=values["user"]) if "user" in values else None,
             room_id=values.get("room"),
+            message_id=values.get("message"),
             reason=values["reason"],
             text=values["text"],
         )

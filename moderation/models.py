@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chat.models import Message
 from follows.models import Club
 from rooms.models import Room
 
@@ -48,6 +49,10 @@ class Report(models.Model):
     )
     reported_room = models.ForeignKey(
         Room, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    # A report of a chat message also names its author and its room.
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     text = models.TextField(max_length=REPORT_TEXT_MAX_LENGTH, blank=True)
@@ -111,8 +116,13 @@ class Report(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["reporter", "reported_user", "reported_room"],
-                condition=models.Q(status="open"),
+                condition=models.Q(status="open", message__isnull=True),
                 name="moderation_report_open_user_in_room_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "message"],
+                condition=models.Q(status="open"),
+                name="moderation_report_open_message_unique",
             ),
         ]
 
@@ -130,7 +140,8 @@ class Report(models.Model):
             parts.append(f"@{self.reported_user}")
         if self.reported_room_id:
             parts.append(f"room “{self.reported_room}”")
-        return " in ".join(parts)
+        label = " in ".join(parts)
+        return f"a chat message by {label}" if self.message_id else label
 
 
 class ModerationLog(models.Model):
@@ -154,6 +165,10 @@ class ModerationLog(models.Model):
         STAFF_REMOVE_MEMBER = "staff_remove_member", "Removed from the room (staff)"
         CLUB_BAN = "club_ban", "Banned from a club"
         CLUB_UNBAN = "club_unban", "Lifted a club ban"
+        CHAT_DELETE = "chat_delete", "Deleted a chat message"
+        CHAT_MUTE = "chat_mute", "Muted in the chat"
+        CHAT_UNMUTE = "chat_unmute", "Lifted a mute in the chat"
+        CHAT_SETTINGS = "chat_settings", "Changed the chat's settings"
 
     action = models.CharField(max_length=40, choices=Action.choices)
     actor = models.ForeignKey(

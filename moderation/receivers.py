@@ -1,4 +1,4 @@
-"""Moderation's answers to what rooms and follows announce: a row in the log for each
+"""Moderation's answers to what rooms, chat and follows announce: a row in the log for each
 moderator's action, and the removals from rooms that a block or a club ban brings.
 
 Connected in ModerationConfig.ready; each runs inside the announcing service's transaction.
@@ -6,6 +6,7 @@ Connected in ModerationConfig.ready; each runs inside the announcing service's t
 
 from django.dispatch import receiver
 
+from chat import signals as chat_signals
 from follows import signals as follows_signals
 from moderation.models import ModerationLog
 from moderation.services.expulsions import members_remove_blocked, members_remove_club_banned
@@ -50,6 +51,34 @@ def log_member_muted(sender, *, room, actor, member, **kwargs):
 def log_member_removed(sender, *, room, actor, user, as_staff, note, **kwargs):
     action = Action.STAFF_REMOVE_MEMBER if as_staff else Action.REMOVE
     log_action(action=action, actor=actor, room=room, target=user, note=note)
+
+
+@receiver(chat_signals.message_deleted)
+def log_chat_message_deleted(sender, *, room, actor, message, **kwargs):
+    log_action(
+        action=Action.CHAT_DELETE,
+        actor=actor,
+        room=room,
+        target=message.author,
+        note=f"Message #{message.pk}: {message.text}",
+    )
+
+
+@receiver(chat_signals.chat_muted)
+def log_chat_muted(sender, *, room, actor, user, muted, **kwargs):
+    action = Action.CHAT_MUTE if muted else Action.CHAT_UNMUTE
+    log_action(action=action, actor=actor, room=room, target=user)
+
+
+@receiver(chat_signals.settings_changed)
+def log_chat_settings_changed(sender, *, room, actor, **kwargs):
+    slow = f"slow mode {room.chat_slow_seconds} s" if room.chat_slow_seconds else "no slow mode"
+    log_action(
+        action=Action.CHAT_SETTINGS,
+        actor=actor,
+        room=room,
+        note=f"{room.get_chat_mode_display()}; {slow}",
+    )
 
 
 @receiver(follows_signals.blocked)

@@ -19,6 +19,7 @@ class Notification(models.Model):
         NEW_FOLLOWER = "new_follower", "Someone followed you"
         SPEAKER_INVITE = "speaker_invite", "Someone invited you to speak"
         CLUB_INVITE = "club_invite", "Someone invited you to a club"
+        CHAT_MENTION = "chat_mention", "Someone mentioned you in a room's chat"
 
     ROOM_KINDS = (Kind.ROOM_STARTED, Kind.ROOM_SCHEDULED, Kind.ROOM_REMINDER)
 
@@ -61,6 +62,7 @@ class Notification(models.Model):
                         "new_follower",
                         "speaker_invite",
                         "club_invite",
+                        "chat_mention",
                     ]
                 ),
                 name="notifications_kind_valid",
@@ -134,6 +136,7 @@ class Preferences(models.Model):
     new_follower = models.BooleanField(default=True)
     speaker_invite = models.BooleanField(default=True)
     club_invite = models.BooleanField(default=True)
+    chat_mention = models.BooleanField(default=True)
     email_reminders = models.BooleanField(
         default=False, help_text="Also send 'starting soon' reminders by email."
     )

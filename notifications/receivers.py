@@ -1,12 +1,14 @@
-"""What notifications do when rooms and follows announce a change: fan a room's news out to
+"""What notifications do when rooms, chat and follows announce a change: fan a room's news out to
 its audience, or tell one person. Connected in NotificationsConfig.ready; each runs inside
 the announcing service's transaction, and pushes or enqueues only once it commits."""
 
 from django.dispatch import receiver
 
+from chat import signals as chat_signals
 from follows import signals as follows_signals
 from notifications.models import Notification
 from notifications.services import (
+    chat_mention_notify,
     club_invite_notify,
     fan_out_create,
     new_follower_notify,
@@ -32,6 +34,13 @@ def notify_speaker_invited(sender, *, room, actor, user, in_room, **kwargs):
     # Someone in the room sees the invitation on stage; only those elsewhere are told.
     if not in_room:
         speaker_invite_notify(actor=actor, user=user, room=room)
+
+
+@receiver(chat_signals.message_posted)
+def notify_mentioned(sender, *, message, absent_mentions, **kwargs):
+    # People in the room see the mention highlighted; only those elsewhere are told.
+    for user in absent_mentions:
+        chat_mention_notify(actor=message.author, user=user, room=message.room)
 
 
 @receiver(follows_signals.followed)

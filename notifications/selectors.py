@@ -178,6 +178,7 @@ def notification_text(notification: Notification) -> str:
         Kind.NEW_FOLLOWER: f"{actor} followed you",
         Kind.SPEAKER_INVITE: f"{actor} invites you to speak in {_quoted(room)}",
         Kind.CLUB_INVITE: f"{actor} invited you to join {club.name if club else 'a club'}",
+        Kind.CHAT_MENTION: f"{actor} mentioned you in the chat of {_quoted(room)}",
     }
     return texts[notification.kind]
 

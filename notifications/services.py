@@ -164,6 +164,13 @@ def speaker_invite_notify(*, actor: User, user: User, room: Room) -> bool:
     )
 
 
+def chat_mention_notify(*, actor: User, user: User, room: Room) -> bool:
+    """Once per room: more mentions there while the first is unread add nothing."""
+    return _notify(
+        recipient=user, kind=Kind.CHAT_MENTION, subject=room_subject(room), actor=actor, room=room
+    )
+
+
 def club_invite_notify(*, actor: User, user: User, club: Club) -> bool:
     return _notify(
         recipient=user, kind=Kind.CLUB_INVITE, subject=f"club:{club.pk}", actor=actor, club=club

@@ -46,7 +46,12 @@ def room_payload(room: Room) -> dict:
         "club": {"slug": room.club.slug, "name": room.club.name} if room.club_id else None,
         "speaker_cap": room.speaker_cap,
         "started_at": room.started_at,
+        "chat": chat_settings_payload(room),
     }
+
+
+def chat_settings_payload(room: Room) -> dict:
+    return {"mode": room.chat_mode, "slow_seconds": room.chat_slow_seconds}
 
 
 def _numbered(room: Room, frame_type: str, payload: dict) -> dict:

@@ -10,6 +10,8 @@ from follows.models import Club
 
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 1000
+# Slow mode: at most one chat message per person every this many seconds, at most.
+CHAT_SLOW_SECONDS_MAX = 3600
 
 
 class Room(models.Model):
@@ -26,6 +28,11 @@ class Room(models.Model):
     class Media(models.TextChoices):
         MESH = "mesh", "Browser mesh"
         SFU = "sfu", "Media server"
+
+    class ChatMode(models.TextChoices):
+        ON = "on", "Everyone may write"
+        STAGE = "stage", "Only people on stage may write"
+        OFF = "off", "Chat is off"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
@@ -60,6 +67,11 @@ class Room(models.Model):
     )
     # How its audio travels; a room moves from the mesh to the media server, never back.
     media = models.CharField(max_length=4, choices=Media.choices, default=Media.MESH)
+    # The room's chat settings, changed live by its moderators (the chat app).
+    chat_mode = models.CharField(max_length=5, choices=ChatMode.choices, default=ChatMode.ON)
+    chat_slow_seconds = models.PositiveSmallIntegerField(
+        default=0, help_text="Seconds between two messages of one person; 0 turns slow mode off."
+    )
     # The number of the last event sent to the room's members; grows by one per event.
     seq = models.PositiveBigIntegerField(default=0)
     # Set while no moderator is connected; the sweep ends the room after the grace period.
@@ -94,6 +106,14 @@ class Room(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(media__in=["mesh", "sfu"]), name="rooms_room_media_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(chat_mode__in=["on", "stage", "off"]),
+                name="rooms_room_chat_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(chat_slow_seconds__lte=CHAT_SLOW_SECONDS_MAX),
+                name="rooms_room_chat_slow_seconds_range",
             ),
         ]
 

@@ -85,6 +85,10 @@ def moderators_group() -> Group:
                     content_type__app_label__in=[label, "moderation"], codename__in=codenames
                 )
             )
+        chat = importlib.import_module("chat.migrations.0002_moderators_read_chat")
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="chat", codename__in=chat.CODENAMES)
+        )
     return group
 
 

@@ -78,6 +78,8 @@ def test_the_moderators_group_holds_just_what_moderation_needs():
         ("rooms", "view_roomban"),
         ("rooms", "view_roomrsvp"),
         ("moderation", "view_moderationlog"),
+        ("chat", "view_message"),
+        ("chat", "view_chatmute"),
     }
     assert not any(codename.startswith("delete_") for _, codename in codenames)
 

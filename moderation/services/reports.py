@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from chat.models import Message
+from chat.permissions import chat_access_to_read
 from config.errors import ApplicationError
 from moderation.models import (
     REPORT_TEXT_MAX_LENGTH,
@@ -29,6 +31,22 @@ def _room_to_report(*, reporter: User, room_id: UUID | str) -> Room:
     return room
 
 
+def _message_to_report(*, reporter: User, message_id: int) -> Message:
+    message = (
+        Message.objects.select_related("author", "room", "room__club").filter(pk=message_id).first()
+    )
+    if message is None or message.deleted_at is not None:
+        raise ApplicationError.not_found("There is no such message, or it is not open to you.")
+    # Only someone who may read the chat now saw the message.
+    try:
+        chat_access_to_read(user=reporter, room=message.room)
+    except ApplicationError as error:
+        raise ApplicationError.not_found(
+            "There is no such message, or it is not open to you."
+        ) from error
+    return message
+
+
 def _merged_text(old: str, new: str) -> str:
     if not new or new in old:
         return old
@@ -43,19 +61,29 @@ def report_create(
     text: str = "",
     user: User | None = None,
     room_id: UUID | str | None = None,
+    message_id: int | None = None,
 ) -> tuple[Report, bool]:
-    """Reports a person, a room or a person in a room. Returns (report, created).
+    """Reports a person, a room, a person in a room or a chat message (which names its
+    author and its room). Returns (report, created).
 
     While the reporter's earlier report of the same target is open, a new one is merged
     into it: the latest reason counts, new text is added, `times` goes up.
     """
-    if user is None and room_id is None:
+    if user is None and room_id is None and message_id is None:
         raise ApplicationError("Say who or which room you are reporting.", code="no_target")
+    if message_id is not None and (user is not None or room_id is not None):
+        raise ApplicationError(
+            "A message is reported alone: it names its author and its room.", code="invalid"
+        )
     if reason not in Report.Reason.values:
         raise ApplicationError(f"A reason is one of: {', '.join(Report.Reason.values)}.")
     text = text.strip()
     if len(text) > REPORT_TEXT_MAX_LENGTH:
         raise ApplicationError(f"Keep the details under {REPORT_TEXT_MAX_LENGTH} characters.")
+    message = None
+    if message_id is not None:
+        message = _message_to_report(reporter=reporter, message_id=message_id)
+        user, room_id = message.author, message.room_id
     if user is not None and user.pk == reporter.pk:
         raise ApplicationError("You cannot report yourself.", code="self_report")
     room = _room_to_report(reporter=reporter, room_id=room_id) if room_id is not None else None
@@ -63,7 +91,13 @@ def report_create(
     User.objects.select_for_update().filter(pk=reporter.pk).exists()
     report = (
         Report.objects.select_for_update()
-        .filter(reporter=reporter, reported_user=user, reported_room=room, status=Status.OPEN)
+        .filter(
+            reporter=reporter,
+            reported_user=user,
+            reported_room=room,
+            message=message,
+            status=Status.OPEN,
+        )
         .first()
     )
     now = timezone.now()
@@ -72,6 +106,7 @@ def report_create(
             reporter=reporter,
             reported_user=user,
             reported_room=room,
+            message=message,
             reason=reason,
             text=text,
             last_reported=now,
