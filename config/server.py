@@ -17,9 +17,10 @@ from daphne.cli import CommandLineInterface
 from django.conf import settings
 
 
-def _too_large_response() -> bytes:
+def too_large_body() -> bytes:
+    """The JSON error of a body over REQUEST_MAX_BYTES (nginx in front answers the same)."""
     limit = settings.REQUEST_MAX_BYTES
-    body = json.dumps(
+    return json.dumps(
         {
             "error": {
                 "code": "too_large",
@@ -27,6 +28,10 @@ def _too_large_response() -> bytes:
             }
         }
     ).encode()
+
+
+def _too_large_response() -> bytes:
+    body = too_large_body()
     head = (
         "HTTP/1.1 413 Content Too Large\r\n"
         "Content-Type: application/json\r\n"
