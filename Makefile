@@ -11,7 +11,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run serve-prod test lint format clean bench-rooms bench-notify bench-mesh bench-media
+.PHONY: help setup run serve-prod test lint format clean bench-rooms bench-notify bench-mesh bench-media bench-burst
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, makemigrations --check"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
+	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
 	@echo "make bench-media   media server benchmark (needs Janus and root; see README)"
 
@@ -91,6 +92,9 @@ bench-rooms: setup
 
 bench-notify: setup
 	$(BIN)/python benchmarks/notify_fanout.py $(BENCH_ARGS)
+
+bench-burst: setup
+	$(BIN)/python benchmarks/socket_burst.py $(BENCH_ARGS)
 
 bench-mesh: setup
 	$(BIN)/python benchmarks/mesh_audio.py $(BENCH_ARGS)
