@@ -5,6 +5,7 @@ but over plain HTTP.
 Everything goes through nginx's one port: pages, the API, static files, uploads, sockets.
 """
 
+import contextlib
 import datetime
 import http.client
 import json
@@ -50,38 +51,43 @@ SECRET_KEY = secrets.token_urlsafe(50)
 REQUEST_MAX_BYTES = 256 * 1024
 
 
-@pytest.fixture
-def production(settings):
-    """The processes' settings; sessions the test signs are signed with their key."""
-    settings.SECRET_KEY = SECRET_KEY
-    return {
-        "DEBUG": 0,
-        "SECRET_KEY": SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # Plain HTTP here: no redirect to HTTPS, cookies sent without TLS, and therefore the
-        # deployment checks waived.
-        "SECURE_SSL_REDIRECT": 0,
-        "SECURE_COOKIES": 0,
-        "SERVE_INSECURE": 1,
-        "THROTTLE_AUTH": "2/min",
-        "REQUEST_MAX_BYTES": REQUEST_MAX_BYTES,
-    }
+# The processes' settings: production, but over plain HTTP (no redirect to HTTPS, cookies
+# sent without TLS), and therefore with the deployment checks waived.
+PRODUCTION = {
+    "DEBUG": 0,
+    "SECRET_KEY": SECRET_KEY,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": 0,
+    "SECURE_COOKIES": 0,
+    "SERVE_INSECURE": 1,
+    "THROTTLE_AUTH": "2/min",
+    "REQUEST_MAX_BYTES": REQUEST_MAX_BYTES,
+}
 
 
-@pytest.fixture
-def start_layout(tmp_path, production):
-    started = []
-
-    def start(web_processes: int) -> ProductionLayout:
-        started.append(
-            ProductionLayout(tmp_path, web_processes=web_processes, **production).start()
-        )
-        return started[-1]
-
-    yield start
-    for layout in started:
+@contextlib.contextmanager
+def _layout(folder, web_processes: int):
+    layout = ProductionLayout(folder, web_processes=web_processes, **PRODUCTION).start()
+    try:
+        yield layout
+    finally:
         layout.stop()
-        assert not crashes_in(layout.output()), layout.output()
+    assert not crashes_in(layout.output()), layout.output()
+
+
+@pytest.fixture(scope="module")
+def one_process(django_db_setup, tmp_path_factory):
+    """nginx and one web process, shared by the tests that hold no state in them."""
+    with _layout(tmp_path_factory.mktemp("layout"), web_processes=1) as layout:
+        yield layout
+
+
+@pytest.fixture
+def two_processes(tmp_path, settings):
+    """nginx and two web processes; sessions the test signs are signed with their key."""
+    settings.SECRET_KEY = SECRET_KEY
+    with _layout(tmp_path, web_processes=2) as layout:
+        yield layout
 
 
 def _access_log(layout) -> list[tuple[str, str]]:
@@ -111,10 +117,10 @@ def _sign_in_status(layout, *, client: str, forwarded_for: str | None = None) ->
         connection.close()
 
 
-def test_one_port_serves_pages_api_static_files_and_uploads(start_layout):
+def test_one_port_serves_pages_api_static_files_and_uploads(one_process):
+    layout = one_process
     person = UserFactory(username="behind_nginx")
     _, token = api_token_create(user=person, name="layout")
-    layout = start_layout(web_processes=1)
     auth = {"Authorization": f"Token {token}"}
 
     page = requests.get(f"{layout.url}/", timeout=30)
@@ -161,10 +167,10 @@ def test_one_port_serves_pages_api_static_files_and_uploads(start_layout):
     assert served[f"GET {uploaded.json()['avatar_url']} HTTP/1.1"] == "-"
 
 
-def test_each_client_is_known_by_its_own_address_not_nginx_s(start_layout):
+def test_each_client_is_known_by_its_own_address_not_nginx_s(one_process):
     """Sign-ins are throttled per client address (2 a minute here): the web process must see
     each client's address, which nginx passes on, and never one a client claims."""
-    layout = start_layout(web_processes=1)
+    layout = one_process
     assert [_sign_in_status(layout, client="127.0.0.5") for _ in range(3)] == [400, 400, 429]
     # Claiming another address does not leave the bucket...
     assert _sign_in_status(layout, client="127.0.0.5", forwarded_for="10.1.2.3") == 429
@@ -183,7 +189,7 @@ async def _next_role(socket, user_id: int, role: str) -> dict:
 @pytest.mark.skipif(
     not settings.REDIS_URL, reason="several web processes share rooms through Redis only"
 )
-async def test_two_web_processes_behind_one_port_share_a_room(start_layout):
+async def test_two_web_processes_behind_one_port_share_a_room(two_processes):
     def people():
         host = UserFactory(username="layout_host")
         guest = UserFactory(username="layout_guest")
@@ -191,7 +197,7 @@ async def test_two_web_processes_behind_one_port_share_a_room(start_layout):
         return guest, room, session_cookie(host), session_cookie(guest)
 
     guest, room, host_cookie, guest_cookie = await database_sync_to_async(people)()
-    layout = await database_sync_to_async(start_layout)(web_processes=2)
+    layout = two_processes
 
     async with (
         LiveSocket(layout, room_path(room), host_cookie) as on_host,
