@@ -13,6 +13,7 @@ import grp
 import os
 import pwd
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     if binary is None:
         sys.exit(f"nginx is not installed (apt-get install nginx), looked for {NGINX}.")
     test = [binary, "-q", "-t", "-p", str(folder), "-c", str(config), "-e", "stderr"]
-    if os.spawnv(os.P_WAIT, binary, test) != 0:  # noqa: S606
+    if subprocess.run(test, check=False).returncode != 0:  # noqa: S603
         sys.exit(f"nginx refused the configuration written to {config}.")
     if args.action == "check":
         sys.stdout.write(f"nginx configuration written to {config} for {len(upstreams())} web ")
