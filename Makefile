@@ -11,14 +11,16 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media
+.PHONY: help setup run serve-prod test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
+	@echo "make serve-prod  the production layout: nginx in front of WEB_PROCESSES daphne processes (see README)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
 	@echo "make lint   ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
+	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; see README)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
 	@echo "make bench-media   media server benchmark (needs Janus and root; see README)"
 
@@ -52,6 +54,30 @@ run: setup
 	fi; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start $$processes
 
+# The production layout (README, "Production layout"): nginx on $(HOST):$(PORT) in front of
+# WEB_PROCESSES daphne processes (127.0.0.1, ports from WEB_PORT up), the Celery worker and
+# beat, and a private Janus when `janus` is installed and JANUS_URL is not set. It serves with
+# DEBUG off unless DEBUG is set where make is called, and refuses settings unfit to serve.
+ifeq ($(origin DEBUG),file)
+serve-prod: DEBUG = 0
+endif
+WEB_PROCESSES ?= $(shell nproc 2>/dev/null || echo 1)
+WEB_PORT ?= 8001
+WORKER_PROCESSES ?= 1
+TRUSTED_PROXIES ?= 127.0.0.1
+serve-prod: export WEB_PROCESSES := $(WEB_PROCESSES)
+serve-prod: export WEB_PORT := $(WEB_PORT)
+serve-prod: export TRUSTED_PROXIES := $(TRUSTED_PROXIES)
+serve-prod: export PROXY_LISTEN := $(HOST):$(PORT)
+serve-prod: setup
+	$(BIN)/python -m config.nginx check
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@if [ -n "$$JANUS_URL" ] || ! command -v janus >/dev/null 2>&1; then processes="proxy web worker beat"; \
+	else export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; processes="proxy web worker beat media"; fi; \
+	echo "Serving on http://$(HOST):$(PORT) with $(WEB_PROCESSES) web process(es)"; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile.prod -d . start \
+	  -c web=$(WEB_PROCESSES),worker=$(WORKER_PROCESSES) $$processes
+
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -84,6 +110,9 @@ bench-rooms: setup
 
 bench-notify: setup
 	$(BIN)/python benchmarks/notify_fanout.py $(BENCH_ARGS)
+
+bench-burst: setup
+	$(BIN)/python benchmarks/socket_burst.py $(BENCH_ARGS)
 
 bench-mesh: setup
 	$(BIN)/python benchmarks/mesh_audio.py $(BENCH_ARGS)

@@ -36,6 +36,11 @@ def _trusted(address: Address | None, networks) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
+def is_trusted_proxy(address: str) -> bool:
+    """Whether a peer at this address is one of TRUSTED_PROXIES."""
+    return _trusted(_address(address), _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_address(request) -> str:
     """The client's address as text, for throttles and anything else keyed on it."""
     remote = request.META.get("REMOTE_ADDR", "")

@@ -9,6 +9,7 @@ Redis is down, a page that counts a throttle in the cache would answer 500.
 """
 
 import logging
+import threading
 
 import redis
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
@@ -69,10 +70,25 @@ class FallbackRedisCache(RedisCache):
     """Django's Redis cache that answers from this process's memory while Redis is
     unreachable: throttles keep counting (per process) and pages keep working."""
 
+    # Django makes a cache object, and with it a connection pool, per thread and per
+    # asynchronous task; every socket runs in a task of its own, so a burst of 1,000 sockets
+    # opened 1,000 pools and as many Redis connections. One client a process serves them all
+    # (redis-py's pool is thread-safe and starts afresh in a forked child).
+    _clients: dict = {}
+    _clients_lock = threading.Lock()
+
     def __init__(self, server, params):
         options = {**connection_options(), **params.get("OPTIONS", {})}
         super().__init__(server, {**params, "OPTIONS": options})
         self._local = LocMemCache(f"redis-fallback-{server}", params)
+
+    @property
+    def _cache(self):
+        key = tuple(self._servers)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = self._class(self._servers, **self._options)
+            return self._clients[key]
 
     def _or_local(self, method: str, *args, **kwargs):
         try:

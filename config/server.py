@@ -6,6 +6,11 @@ setting to prevent that. Here each request counts its body as it arrives: a Cont
 over REQUEST_MAX_BYTES is refused as soon as the headers are in, a chunked body as soon as it
 passes the limit, with 413 and a closed connection (as Twisted answers a malformed request).
 
+A socket also gets longer to be accepted: daphne drops one that the application has not
+accepted within 5 s, and a burst of sockets opening at once queues ahead of the accept (each
+one's session and user are read in the process's few database threads, behind the joins of
+those that came first), so a burst of a few hundred lost every socket past the fifth second.
+
 Run it as daphne: `python -m config.server -b 0.0.0.0 -p 8000 config.asgi:application`.
 """
 
@@ -16,10 +21,15 @@ from daphne import server as daphne_server
 from daphne.cli import CommandLineInterface
 from django.conf import settings
 
+# How long a socket may wait to be accepted (daphne's --websocket_connect_timeout, still
+# settable): long enough for a burst of a thousand to be served in turn.
+SOCKET_ACCEPT_SECONDS = 120
 
-def _too_large_response() -> bytes:
+
+def too_large_body() -> bytes:
+    """The JSON error of a body over REQUEST_MAX_BYTES (nginx in front answers the same)."""
     limit = settings.REQUEST_MAX_BYTES
-    body = json.dumps(
+    return json.dumps(
         {
             "error": {
                 "code": "too_large",
@@ -27,6 +37,10 @@ def _too_large_response() -> bytes:
             }
         }
     ).encode()
+
+
+def _too_large_response() -> bytes:
+    body = too_large_body()
     head = (
         "HTTP/1.1 413 Content Too Large\r\n"
         "Content-Type: application/json\r\n"
@@ -82,11 +96,17 @@ class BoundedHTTPFactory(http_protocol.HTTPFactory):
         return protocol
 
 
+class CommandLine(CommandLineInterface):
+    def __init__(self):
+        super().__init__()
+        self.parser.set_defaults(websocket_connect_timeout=SOCKET_ACCEPT_SECONDS)
+
+
 def main():
     # daphne's server builds its HTTP factory from this module-level name and offers no
-    # option for another; everything else is daphne as it ships.
+    # option for another; everything else is daphne as it ships, with a longer accept.
     daphne_server.HTTPFactory = BoundedHTTPFactory
-    CommandLineInterface.entrypoint()
+    CommandLine.entrypoint()
 
 
 if __name__ == "__main__":

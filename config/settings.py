@@ -6,6 +6,7 @@ needs nothing but Python; DATABASE_URL and REDIS_URL switch to Postgres and Redi
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import environ
@@ -367,6 +368,16 @@ TURN_CREDENTIAL_TTL_SECONDS = env.int("TURN_CREDENTIAL_TTL_SECONDS", default=360
 ICE_TRANSPORT_POLICY = env.str("ICE_TRANSPORT_POLICY", default="all")
 if ICE_TRANSPORT_POLICY not in ("all", "relay"):
     raise ImproperlyConfigured("ICE_TRANSPORT_POLICY is 'all' or 'relay'.")
+
+# --- Production layout (`make serve-prod`: nginx in front of several daphne processes) ----
+# Web processes on 127.0.0.1, from WEB_PORT up; more than one shares rooms through Redis.
+WEB_PROCESSES = env.int("WEB_PROCESSES", default=os.cpu_count() or 1)
+WEB_PORT = env.int("WEB_PORT", default=8001)
+# Where nginx listens (address:port); with a certificate and key it ends TLS itself, without
+# them TLS ends in front of it.
+PROXY_LISTEN = env.str("PROXY_LISTEN", default="127.0.0.1:8000")
+TLS_CERTIFICATE = env.str("TLS_CERTIFICATE", default="")
+TLS_CERTIFICATE_KEY = env.str("TLS_CERTIFICATE_KEY", default="")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

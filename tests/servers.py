@@ -1,6 +1,7 @@
 """Real server processes for tests: daphne serving the project on the test database; and
 what benchmarks read of processes (CPU from /proc)."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -231,6 +232,120 @@ class JanusProcess(ChildProcess):
                 return True
         except OSError:
             return False
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports of 127.0.0.1."""
+    while True:
+        first = free_port()
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(first, first + count):
+                    probe = held.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
+class ProcfileProcess(ChildProcess):
+    """One line of config/Procfile.prod, run as honcho runs it (`sh -c`, with the process's
+    name), on this run's database and Redis; ready once something listens on `port`."""
+
+    procfile = ROOT / "config" / "Procfile.prod"
+
+    def __init__(self, name: str, *, port: int, **env):
+        self.name = name
+        self.port = port
+        kind = name.split(".", maxsplit=1)[0]
+        self.line = next(
+            line.split(":", 1)[1].strip()
+            for line in self.procfile.read_text().splitlines()
+            if line.startswith(f"{kind}:")
+        )
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        super().__init__(HONCHO_PROCESS_NAME=name, PATH=path, **env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def argv(self) -> list[str]:
+        # exec: the shell becomes the process, so that stopping it stops the server.
+        return ["/bin/sh", "-c", f"exec {self.line}"]
+
+    def ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+
+class ProductionLayout:
+    """What `make serve-prod` starts, minus Celery and Janus: nginx on one port in front of
+    `web_processes` daphne processes, all from config/Procfile.prod, with their own VAR_DIR
+    (nginx's files, static files, uploads). `url`/`ws_url` are nginx's."""
+
+    def __init__(self, folder: Path, *, web_processes: int, **env):
+        self.folder = folder
+        self.port = free_port()
+        web_port = free_ports(web_processes)
+        self.env = {
+            "VAR_DIR": folder,
+            "WEB_PROCESSES": web_processes,
+            "WEB_PORT": web_port,
+            "PROXY_LISTEN": f"127.0.0.1:{self.port}",
+            "TRUSTED_PROXIES": "127.0.0.1",
+            **env,
+        }
+        self.webs = [
+            ProcfileProcess(f"web.{index + 1}", port=web_port + index, **self.env)
+            for index in range(web_processes)
+        ]
+        self.proxy = ProcfileProcess("proxy.1", port=self.port, **self.env)
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.proxy.ws_url
+
+    @property
+    def access_log(self) -> Path:
+        return self.folder / "nginx" / "access.log"
+
+    def start(self) -> "ProductionLayout":
+        collect = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=project_env(**self.env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if collect.returncode != 0:
+            raise RuntimeError(f"collectstatic failed: {collect.stderr}")
+        try:
+            for process in [*self.webs, self.proxy]:
+                process.start()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for process in [self.proxy, *self.webs]:
+            process.stop()
+
+    def output(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.output()}" for p in [self.proxy, *self.webs])
 
 
 # --- CPU of processes, from /proc (benchmarks) ------------------------------------------

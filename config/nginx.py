@@ -1,0 +1,145 @@
+"""The production layout's front: nginx, configured from settings, in front of the daphne
+processes.
+
+`python -m config.nginx check` refuses settings unfit to serve (what `manage.py check
+--deploy` finds, several processes without Redis, nginx not trusted for client addresses)
+and writes the configuration; `python -m config.nginx run` does the same, then becomes
+nginx in the foreground, everything it writes (pid, logs, buffers) under VAR_DIR/nginx, so
+it runs as any user. `make serve-prod` runs both (config/Procfile.prod).
+"""
+
+import argparse
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.template import Context, Engine
+
+from config.client_address import is_trusted_proxy
+from config.server import too_large_body
+
+# The descriptors an nginx worker may hold: two per proxied socket.
+WORKER_CONNECTIONS = 8192
+# How long nginx lets a proxied connection go without a byte either way. Sockets carry a ping
+# far more often (browsers every 15-25 s, daphne every 20 s); the server closes a silent
+# room socket itself after ROOM_HEARTBEAT_TIMEOUT_SECONDS.
+SOCKET_IDLE_SECONDS = 120
+NGINX = os.environ.get("NGINX_BINARY", "/usr/sbin/nginx")
+
+
+def upstreams() -> list[str]:
+    """The daphne processes' addresses: 127.0.0.1, WEB_PORT and the ports after it."""
+    return [f"127.0.0.1:{settings.WEB_PORT + index}" for index in range(settings.WEB_PROCESSES)]
+
+
+def refusals(*, insecure: bool) -> list[str]:
+    """What stands between these settings and serving: empty when it may start."""
+    problems = []
+    if settings.WEB_PROCESSES < 1:
+        problems.append("WEB_PROCESSES must be 1 or more.")
+    if settings.WEB_PROCESSES > 1 and not settings.REDIS_URL:
+        problems.append(
+            "Several web processes share rooms through Redis only: set REDIS_URL, "
+            "or WEB_PROCESSES=1."
+        )
+    if bool(settings.TLS_CERTIFICATE) != bool(settings.TLS_CERTIFICATE_KEY):
+        problems.append("TLS_CERTIFICATE and TLS_CERTIFICATE_KEY go together.")
+    if not is_trusted_proxy("127.0.0.1"):
+        problems.append(
+            "TRUSTED_PROXIES must include 127.0.0.1 (nginx, as the web processes see it); "
+            "otherwise every client has nginx's address and shares its throttles."
+        )
+    if not insecure:
+        try:
+            call_command("check", deploy=True, fail_level="WARNING")
+        except SystemCheckError as error:
+            problems.append(
+                f"{error}\nFix these, or set SERVE_INSECURE=1 to try the layout locally "
+                "without TLS."
+            )
+    return problems
+
+
+def _worker_user(folder: Path) -> str | None:
+    """nginx started by root hands its workers to another user (`nobody`) that cannot use
+    our folders; they run as the folder's owner instead."""
+    if os.geteuid() != 0:
+        return None
+    stat = folder.stat()
+    return f"{pwd.getpwuid(stat.st_uid).pw_name} {grp.getgrgid(stat.st_gid).gr_name}"
+
+
+def render(folder: Path) -> Path:
+    """Writes folder/nginx.conf from settings (and the folders nginx writes into)."""
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    tls = None
+    if settings.TLS_CERTIFICATE:
+        tls = {"certificate": settings.TLS_CERTIFICATE, "key": settings.TLS_CERTIFICATE_KEY}
+    engine = Engine(dirs=[Path(__file__).parent], autoescape=False)
+    text = engine.get_template("nginx.conf").render(
+        Context(
+            {
+                "folder": folder,
+                "user": _worker_user(folder),
+                "listen": settings.PROXY_LISTEN,
+                "tls": tls,
+                "upstreams": upstreams(),
+                "worker_connections": WORKER_CONNECTIONS,
+                "socket_timeout": SOCKET_IDLE_SECONDS,
+                "request_max_bytes": settings.REQUEST_MAX_BYTES,
+                "too_large_body": too_large_body().decode(),
+                "static_root": Path(settings.STATIC_ROOT).resolve(),
+                "media_root": Path(settings.MEDIA_ROOT).resolve(),
+            },
+            autoescape=False,
+        )
+    )
+    path = folder / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m config.nginx", description=__doc__)
+    parser.add_argument("action", choices=["check", "run"])
+    parser.add_argument(
+        "--folder", help="Where nginx's configuration and files go (default: VAR_DIR/nginx)."
+    )
+    args = parser.parse_args(argv)
+    insecure = os.environ.get("SERVE_INSECURE") == "1"
+    problems = refusals(insecure=insecure)
+    if problems:
+        sys.exit("Refusing to serve:\n- " + "\n- ".join(problems))
+    if insecure:
+        sys.stderr.write("SERVE_INSECURE=1: serving without the deployment checks.\n")
+    folder = Path(args.folder or settings.VAR_DIR / "nginx").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = render(folder)
+    binary = shutil.which(NGINX)
+    if binary is None:
+        sys.exit(f"nginx is not installed (apt-get install nginx), looked for {NGINX}.")
+    test = [binary, "-q", "-t", "-p", str(folder), "-c", str(config), "-e", "stderr"]
+    if subprocess.run(test, check=False).returncode != 0:  # noqa: S603
+        sys.exit(f"nginx refused the configuration written to {config}.")
+    if args.action == "check":
+        sys.stdout.write(f"nginx configuration written to {config} for {len(upstreams())} web ")
+        sys.stdout.write("process.\n" if len(upstreams()) == 1 else "processes.\n")
+        return
+    run = [binary, "-p", str(folder), "-c", str(config), "-e", "stderr", "-g", "daemon off;"]
+    os.execv(binary, run)  # noqa: S606
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    main()
