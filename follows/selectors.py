@@ -18,6 +18,11 @@ def _viewer_follows(viewer: User | AnonymousUser | None, person_ref: str) -> Exi
     )
 
 
+def blocked_ids(*, blocker: User) -> set[int]:
+    """The people `blocker` blocked."""
+    return set(Block.objects.filter(blocker=blocker).values_list("blocked_id", flat=True))
+
+
 def followers_list(*, user: User, viewer: User | AnonymousUser | None) -> QuerySet[Follow]:
     """Follow rows pointing at `user`, newest first, each with the follower loaded."""
     return (

@@ -10,6 +10,7 @@ import contextlib
 import time
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -28,6 +29,7 @@ from config.sockets import (
     GuardedConsumer,
     socket_open_allowed,
 )
+from follows.selectors import blocked_ids
 from rooms import selectors, signalling
 from rooms.events import SIGNAL, dumps
 from rooms.limits import FloodGuard
@@ -36,6 +38,18 @@ from rooms.models import Room
 from rooms.services import lifecycle, presence, stage
 
 MAX_FRAME_BYTES = 64 * 1024
+
+# Frame types answered by an app above rooms (the chat), by prefix: registered from that
+# app's AppConfig.ready, called with the consumer and the frame.
+FRAME_HOOKS: dict[str, Callable[["RoomConsumer", dict], Awaitable[None]]] = {}
+# The rate budget of each hooked prefix (rooms.limits.FloodGuard).
+HOOK_BUDGETS: dict[str, str] = {}
+
+
+def _hook_prefix(kind: str | None) -> str | None:
+    if kind is None:
+        return None
+    return next((prefix for prefix in FRAME_HOOKS if kind.startswith(prefix)), None)
 
 
 def _close_code_for(error: ApplicationError) -> int:
@@ -117,6 +131,8 @@ class RoomConsumer(GuardedConsumer):
         self.flood = FloodGuard()
         self.watchdog = None
         self.media = None
+        # Frames by people this reader blocked (chat messages) are not delivered to them.
+        self.hidden_authors: set[int] = set()
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self._refuse("not_authenticated", "Sign in to join rooms.", CLOSE_UNAUTHENTICATED)
@@ -148,6 +164,7 @@ class RoomConsumer(GuardedConsumer):
             await self._refuse(error.code, error.message, _close_code_for(error))
             return
         self.joined = True
+        self.hidden_authors = await database_sync_to_async(blocked_ids)(blocker=self.user)
         self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_json)
         if joined.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
@@ -210,7 +227,12 @@ class RoomConsumer(GuardedConsumer):
         # Every frame counts against the budget, malformed ones too.
         kind = frame["type"] if frame is not None else None
         signalling = kind is not None and (kind == "signal" or kind.startswith("media."))
-        verdict = self.flood.check(FloodGuard.SIGNAL if signalling else FloodGuard.ACTION)
+        hook = _hook_prefix(kind)
+        if hook is not None:
+            budget = HOOK_BUDGETS[hook]
+        else:
+            budget = FloodGuard.SIGNAL if signalling else FloodGuard.ACTION
+        verdict = self.flood.check(budget)
         if verdict == "close":
             await self.send_json(
                 {"type": "error", "code": "rate_limited", "message": "Too many messages."}
@@ -261,6 +283,8 @@ class RoomConsumer(GuardedConsumer):
             self.leaving = True
             await self._leave(explicit=True)
             await self.close(code=1000)
+        elif (hook := _hook_prefix(kind)) is not None:
+            await FRAME_HOOKS[hook](self, frame)
         elif kind in self.ACTIONS:
             call = self.ACTIONS[kind]
             await database_sync_to_async(call)(self.user, self.room_id, frame)
@@ -279,6 +303,8 @@ class RoomConsumer(GuardedConsumer):
     # --- messages from the channel layer -------------------------------------------------
 
     async def room_frame(self, message):
+        if message.get("author_id") in self.hidden_authors:
+            return
         await self.send(text_data=message["text"])
 
     async def room_close(self, message):

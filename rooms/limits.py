@@ -22,19 +22,21 @@ class TokenBucket:
 
 
 class FloodGuard:
-    """Two budgets — signalling (ICE bursts) and everything else — and one warning.
+    """Three budgets — signalling (ICE bursts), the chat, and everything else — and one warning.
 
     Going over the budget once earns an `error` frame; going over again within
     `warning_seconds` of that warning means the connection is closed (4429).
     """
 
-    SIGNAL, ACTION = "signal", "action"
+    SIGNAL, CHAT, ACTION = "signal", "chat", "action"
 
     def __init__(self, *, warning_seconds: float = 10.0, clock=time.monotonic):
         self.clock = clock
         self.warning_seconds = warning_seconds
         self.buckets = {
             self.SIGNAL: TokenBucket(rate=50, burst=200, clock=clock),
+            # Typing is slower than clicking: a burst of a few quick lines, then one a second.
+            self.CHAT: TokenBucket(rate=1, burst=8, clock=clock),
             self.ACTION: TokenBucket(rate=5, burst=20, clock=clock),
         }
         self.warned_at: float | None = None
