@@ -1,5 +1,6 @@
 // The live room page: the socket, the room's state, the media transport and the view, wired.
 
+import { ChatPanel } from "./chat.js";
 import { Mesh } from "./mesh.js";
 import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
@@ -44,9 +45,16 @@ const view = new RoomView(root, {
   actions: { send: (frame) => socket?.send(frame), block, report },
 });
 
+const chat = new ChatPanel(root.querySelector("[data-chat]"), {
+  state,
+  myId,
+  actions: { send: (frame) => socket?.send(frame), report },
+});
+
 // For the console, the browser tests and the benchmarks: what the page knows, as plain data.
 window.roundtable = {
   state,
+  chat,
   receive: (frame) => onFrame(frame),
   get socket() {
     return socket;
@@ -143,6 +151,7 @@ function afterChange() {
   }
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
+  chat.render();
 }
 
 function refreshFollowed() {
@@ -187,11 +196,15 @@ function announce(frame, before) {
 
 function onFrame(frame) {
   if (over) return;
-  if (frame.type === "room.snapshot") {
+  if (frame.type.startsWith("chat.")) {
+    chat.receive(frame);
+  } else if (frame.type === "room.snapshot") {
     awaitingSnapshot = false;
     state.load(frame);
     view.status("");
     afterChange();
+    chat.root.hidden = false;
+    chat.start();
     if (reconnected) {
       reconnected = false;
       for (const transport of transports()) transport.rejoin();
@@ -227,6 +240,8 @@ function onFrame(frame) {
     view.react(frame.user_id, frame.emoji);
   } else if (["signal", "speaking"].includes(frame.type) || frame.type.startsWith("media.")) {
     for (const transport of transports()) transport.receive(frame);
+  } else if (frame.type === "error" && frame.ref === "chat") {
+    chat.showError(frame.message);
   } else if (frame.type === "error") {
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
@@ -261,6 +276,7 @@ function finish(kind, text = OVER[kind]) {
   socket?.stop();
   for (const transport of transports()) transport.leave();
   playback.clear();
+  chat.root.hidden = true;
   view.showOver(...text);
 }
 
@@ -281,11 +297,16 @@ async function block(user) {
 const reportDialog = root.querySelector("[data-report-dialog]");
 let reportTarget = null;
 
-function report(user) {
-  reportTarget = user ? { user: user.username } : { room: roomId };
-  root.querySelector("[data-report-heading]").textContent = user
-    ? `Report ${user.display_name}`
-    : "Report this room";
+// A person (`user`), a chat message (`{ message }`), or the room (nothing).
+function report(target) {
+  const message = target?.message;
+  const user = message ? null : target;
+  reportTarget = message ? { message: message.id } : user ? { user: user.username } : { room: roomId };
+  root.querySelector("[data-report-heading]").textContent = message
+    ? `Report this message by ${message.user.display_name}`
+    : user
+      ? `Report ${user.display_name}`
+      : "Report this room";
   root.querySelector("[data-report-error]").hidden = true;
   reportDialog.querySelector("form").reset();
   reportDialog.showModal();
@@ -330,6 +351,8 @@ const ACTIONS = {
   },
   "report-room": () => report(null),
   "report-cancel": () => reportDialog.close(),
+  "chat-open": () => root.classList.add("room--chat-open"),
+  "chat-close": () => root.classList.remove("room--chat-open"),
 };
 
 root.addEventListener("click", (event) => {

@@ -47,6 +47,8 @@ export class RoomState {
       this.audienceCount = frame.audience_count;
     } else if (frame.type === "media.mode") {
       this.media = { mode: frame.mode };
+    } else if (frame.type === "room.updated") {
+      this.room = { ...this.room, chat: frame.chat };
     }
     return "applied";
   }

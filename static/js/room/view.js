@@ -39,14 +39,14 @@ function crc32(text) {
   return (crc ^ -1) >>> 0;
 }
 
-function element(tag, className, text) {
+export function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function avatar(user, size) {
+export function avatar(user, size) {
   if (user.avatar_url) {
     const image = element("img", `avatar avatar-${size}`);
     image.src = user.avatar_url;
