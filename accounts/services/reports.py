@@ -6,8 +6,8 @@ from django.utils import timezone
 from accounts.models import REPORT_TEXT_MAX_LENGTH, STAFF_NOTE_MAX_LENGTH, Report, User
 from accounts.permissions import staff_may_handle_reports
 from config.errors import ApplicationError
+from rooms.access import room_visible_to
 from rooms.models import ModerationLog, Room
-from rooms.permissions import room_visible_to
 from rooms.services.common import log_action
 
 Status = Report.Status

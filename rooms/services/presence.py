@@ -49,9 +49,8 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
         if member.role == Role.MODERATOR:
             note_moderators(room)
         return Presence(member)
-    moderators = room_moderator_ids(room)
-    room_access_to_enter(user=user, room=room, moderators=moderators)
-    moderator = user.pk in moderators
+    room_access_to_enter(user=user, room=room)
+    moderator = user.pk in room_moderator_ids(room)
     if not moderator:
         media_room_has_space(room, RoomMember.objects.filter(room=room).count())
     member = RoomMember.objects.create(
