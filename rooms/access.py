@@ -14,13 +14,19 @@ line that holds decides:
    moderator follows them, a closed room of a club they are an active member of.  yes
 8. Nobody else.                                                                    no
 
-"May see" (the hallway, room lists, search, the room page and API, reminders) is the rule.
-"May enter" is the rule on a live room. "Is told the room started" is the rule over people,
-which the notifications narrow further (followers and the club, preferences, mutes).
+"May see" (the hallway, the room lists of people and clubs, the calendar feed, the room
+page and API, "remind me") is the rule. "May enter" is the rule on a live room. "Is told
+the room started" is the rule over people, which the notifications narrow further
+(followers and the club, preferences, mutes).
 
-The same lines make the query over rooms for one person (`rooms_open_to`), the query over
-people for one room (`people_let_into`) and the answer with its reason for one person and
-one room (`room_refusal`), so the three cannot say different things.
+Each line is a condition built from three kinds of facts: a relation between a person and a
+room (a row that names both, such as a room ban or a follow of one of its moderators), a
+fact about the room (its visibility) and a fact about the person (their account). Each fact
+turns into SQL both ways: over rooms for one person (correlated `EXISTS`) and over people for
+one room (`IN` a list the database computes once). So the same lines make the query over
+rooms for one person (`rooms_open_to`), the query over people for one room
+(`people_let_into`) and the answer with its reason for one person and one room
+(`room_refusal`), and the three cannot say different things.
 
 Where earlier copies of this rule disagreed, it now says:
 
@@ -40,9 +46,17 @@ Where earlier copies of this rule disagreed, it now says:
   as for a closed room); lists used to show them a room whose door is shut to them.
 - The account's state is part of the rule, as it was for the audience: signing in already
   refuses such accounts, so this matters only for a session that outlives a suspension.
+- "Remind me" follows the rule; it used to look at the visibility alone. Inviting someone
+  to speak from the API is refused when any line but the visibility keeps them out; it used
+  to look only at removals and at blocks a moderator made.
+
+Reports still look at the visibility alone (`room_visible_to`): someone who blocked the
+host, or was removed, may still report the room.
 """
 
 import operator
+import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
@@ -55,9 +69,9 @@ from config.errors import ApplicationError
 from follows.models import ClubBan, ClubMembership
 from rooms.models import Room, RoomBan, RoomMember
 
-# A person: their id, or a reference to the people of an outer query over users.
-PersonRef = int | OuterRef
 Visibility = Room.Visibility
+# Conditions over people that always and never hold.
+EVERYONE, NOBODY = Q(pk__isnull=False), Q(pk__isnull=True)
 
 
 class AccessError(ApplicationError):
@@ -68,76 +82,150 @@ class AccessError(ApplicationError):
         self.line = line
 
 
-def _inner(person: PersonRef) -> PersonRef:
-    """`person` as seen from a subquery of the query over rooms."""
-    return OuterRef(person) if isinstance(person, OuterRef) else person
+class _Fact(ABC):
+    """A condition about one person and one room, written once, turned into SQL over rooms
+    (for one person) or over people (for one room)."""
+
+    @abstractmethod
+    def over_rooms(self, person_id: int) -> Q: ...
+
+    @abstractmethod
+    def over_people(self, room: Room) -> Q: ...
+
+    def __or__(self, other: "_Fact") -> "_Fact":
+        return _Either(self, other)
+
+    def __and__(self, other: "_Fact") -> "_Fact":
+        return _Both(self, other)
+
+    def __invert__(self) -> "_Fact":
+        return _Not(self)
 
 
-def _moderator_rows(room) -> list[tuple[QuerySet, str]]:
-    """Where a room's moderators are written, each as rows and the field naming the person:
-    the host, the co-hosts, and the members holding the moderator role. `room` is a room's
-    id or a reference to it."""
+@dataclass(frozen=True)
+class _Related(_Fact):
+    """Some row of `rows` names the person at `person` and, at `field`, what the room names
+    at `room_field` (the room itself at "id", or its club)."""
+
+    rows: QuerySet
+    field: str
+    room_field: str
+    person: str
+
+    def over_rooms(self, person_id: int) -> Q:
+        related = self.rows.filter(
+            **{self.field: OuterRef(self.room_field), self.person: person_id}
+        )
+        return Q(Exists(related))
+
+    def over_people(self, room: Room) -> Q:
+        value = getattr(room, Room._meta.get_field(self.room_field).attname)
+        # Never a null among the ids: `NOT IN` a list holding one holds for nobody.
+        related = self.rows.filter(**{self.field: value, f"{self.person}__isnull": False})
+        return Q(pk__in=related.values(self.person))
+
+
+# Where a room's moderators are written: the host, the co-hosts and the members holding the
+# moderator role, as rows, the field naming the room and the field naming the person.
+_MODERATOR_ROWS = (
+    (Room.objects.all(), "id", "host"),
+    (Room.co_hosts.through.objects.all(), "room", "user"),
+    (RoomMember.objects.filter(role=RoomMember.Role.MODERATOR), "room", "user"),
+)
+
+
+def _moderator_ids(room) -> list[QuerySet]:
+    """The ids of the moderators of `room` (a room's id or a reference to one), by source."""
     return [
-        (Room.objects.filter(pk=room), "host"),
-        (Room.co_hosts.through.objects.filter(room=room), "user"),
-        (RoomMember.objects.filter(room=room, role=RoomMember.Role.MODERATOR), "user"),
+        rows.filter(**{field: room}).values_list(person, flat=True)
+        for rows, field, person in _MODERATOR_ROWS
     ]
 
 
-def _a_moderator(condition: Callable[[str], Q]) -> Q:
-    """Some moderator of the room of the outer query meets `condition`, which is given the
-    path from the moderator's row to them."""
-    rows = _moderator_rows(OuterRef("pk"))
-    return reduce(operator.or_, (Q(Exists(qs.filter(condition(field)))) for qs, field in rows))
-
-
-# --- The lines of the rule, each a condition over rooms about one person -----------------
-
-
-def _restricted(person: PersonRef) -> Q:
-    working = User.objects.filter(pk=_inner(person), is_active=True, banned_at__isnull=True)
-    return ~Q(Exists(working.exclude(suspended_until__gt=timezone.now())))
-
-
-def _club_banned(person: PersonRef) -> Q:
-    return Q(Exists(ClubBan.objects.filter(club=OuterRef("club"), user=_inner(person))))
-
-
-def _host(person: PersonRef) -> Q:
-    return Q(host=person)
-
-
-def _removed(person: PersonRef) -> Q:
-    return Q(Exists(RoomBan.objects.filter(room=OuterRef("pk"), user=_inner(person))))
-
-
-def _moderator(person: PersonRef) -> Q:
-    return _a_moderator(lambda moderator: Q(**{moderator: _inner(person)}))
-
-
-def _blocked(person: PersonRef) -> Q:
-    return _a_moderator(
-        lambda moderator: (
-            Q(**{f"{moderator}__blocks_made__blocked": _inner(person)})
-            | Q(**{f"{moderator}__blocks_received__blocker": _inner(person)})
-        )
+def _moderators(then: str = "") -> _Fact:
+    """The person is one of the room's moderators, or with `then` is reached by that path
+    from one of them (whom they follow, whom they blocked)."""
+    sources = (
+        _Related(rows, field, "id", f"{person}{then}") for rows, field, person in _MODERATOR_ROWS
     )
+    return reduce(operator.or_, sources)
 
 
-def _visibility(person: PersonRef) -> Q:
-    followed = _a_moderator(
-        lambda moderator: Q(**{f"{moderator}__following_set__followee": _inner(person)})
-    )
-    member = ClubMembership.objects.filter(
-        club=OuterRef("club"), user=_inner(person), status=ClubMembership.Status.ACTIVE
-    )
-    invited = Room.invitees.through.objects.filter(room=OuterRef("pk"), user=_inner(person))
-    return (
-        Q(visibility=Visibility.OPEN)
-        | Q(Exists(invited))
-        | Q(visibility=Visibility.SOCIAL) & followed
-        | Q(visibility=Visibility.CLOSED) & Q(Exists(member))
-    )
+@dataclass(frozen=True)
+class _RoomIs(_Fact):
+    """The room's `field` is `value`."""
+
+    field: str
+    value: str
+
+    def over_rooms(self, person_id: int) -> Q:
+        return Q(**{self.field: self.value})
+
+    def over_people(self, room: Room) -> Q:
+        return EVERYONE if getattr(room, self.field) == self.value else NOBODY
+
+
+@dataclass(frozen=True)
+class _PersonIs(_Fact):
+    """The person meets `condition`, a condition over people made when the query is."""
+
+    condition: Callable[[], Q]
+
+    def over_rooms(self, person_id: int) -> Q:
+        return Q(Exists(User.objects.filter(self.condition(), pk=person_id)))
+
+    def over_people(self, room: Room) -> Q:
+        return self.condition()
+
+
+@dataclass(frozen=True)
+class _Either(_Fact):
+    first: _Fact
+    second: _Fact
+
+    def over_rooms(self, person_id: int) -> Q:
+        return self.first.over_rooms(person_id) | self.second.over_rooms(person_id)
+
+    def over_people(self, room: Room) -> Q:
+        return self.first.over_people(room) | self.second.over_people(room)
+
+
+@dataclass(frozen=True)
+class _Both(_Fact):
+    first: _Fact
+    second: _Fact
+
+    def over_rooms(self, person_id: int) -> Q:
+        return self.first.over_rooms(person_id) & self.second.over_rooms(person_id)
+
+    def over_people(self, room: Room) -> Q:
+        return self.first.over_people(room) & self.second.over_people(room)
+
+
+@dataclass(frozen=True)
+class _Not(_Fact):
+    fact: _Fact
+
+    def over_rooms(self, person_id: int) -> Q:
+        return ~self.fact.over_rooms(person_id)
+
+    def over_people(self, room: Room) -> Q:
+        return ~self.fact.over_people(room)
+
+
+def _account_works() -> Q:
+    return Q(is_active=True, banned_at__isnull=True) & ~Q(suspended_until__gt=timezone.now())
+
+
+_A_MODERATOR = _moderators()
+_FOLLOWED_BY_A_MODERATOR = _moderators("__following_set__followee")
+_BLOCKED_WITH_A_MODERATOR = _moderators("__blocks_made__blocked") | _moderators(
+    "__blocks_received__blocker"
+)
+_ACTIVE_CLUB_MEMBER = _Related(
+    ClubMembership.objects.filter(status=ClubMembership.Status.ACTIVE), "club", "club", "user"
+)
+_INVITED = _Related(Room.invitees.through.objects.all(), "room", "id", "user")
 
 
 def _not_let_in(user: User, room: Room) -> str:
@@ -150,7 +238,7 @@ def _not_let_in(user: User, room: Room) -> str:
 @dataclass(frozen=True)
 class _Line:
     name: str
-    holds: Callable[[PersonRef], Q]
+    holds: _Fact
     # What the person is told when this line keeps them out; None for a line that lets
     # them in.
     says: Callable[[User, Room], str] | None = None
@@ -159,46 +247,68 @@ class _Line:
 RULE = (
     _Line(
         "account",
-        _restricted,
+        ~_PersonIs(_account_works),
         says=lambda user, room: user.restriction() or "This account is deactivated.",
     ),
     _Line(
         "club_ban",
-        _club_banned,
+        _Related(ClubBan.objects.all(), "club", "club", "user"),
         says=lambda user, room: f"An admin of {room.club.name} banned you from its rooms.",
     ),
-    _Line("host", _host),
-    _Line("removed", _removed, says=lambda user, room: "A moderator removed you from this room."),
-    _Line("moderator", _moderator),
-    _Line("block", _blocked, says=lambda user, room: "You cannot join this room."),
+    _Line("host", _Related(Room.objects.all(), "id", "id", "host")),
+    _Line(
+        "removed",
+        _Related(RoomBan.objects.all(), "room", "id", "user"),
+        says=lambda user, room: "A moderator removed you from this room.",
+    ),
+    _Line("moderator", _A_MODERATOR),
+    _Line(
+        "block",
+        _BLOCKED_WITH_A_MODERATOR,
+        says=lambda user, room: "You cannot join this room.",
+    ),
     # The last line lets people in; below it, nobody is.
-    _Line("visibility", _visibility),
+    _Line(
+        "visibility",
+        _RoomIs("visibility", Visibility.OPEN)
+        | _INVITED
+        | _RoomIs("visibility", Visibility.SOCIAL) & _FOLLOWED_BY_A_MODERATOR
+        | _RoomIs("visibility", Visibility.CLOSED) & _ACTIVE_CLUB_MEMBER,
+    ),
 )
 
 
-def rooms_open_to(person: PersonRef) -> Q:
-    """Over rooms: those `person` may see (and enter, when live)."""
+def _rule() -> _Fact:
+    """The lines folded into one condition: the first line that holds decides."""
     *above, last = RULE
-    rule = last.holds(person)
+    rule = last.holds
     for line in reversed(above):
-        rule = ~line.holds(person) & rule if line.says else line.holds(person) | rule
+        rule = ~line.holds & rule if line.says else line.holds | rule
     return rule
+
+
+RULE_AS_ONE = _rule()
+
+
+def rooms_open_to(person_id: int) -> Q:
+    """Over rooms: those the person may see (and enter, when live)."""
+    return RULE_AS_ONE.over_rooms(person_id)
 
 
 def people_let_into(room: Room) -> Q:
     """Over people: those who may see `room` (and enter it, when live)."""
-    return Q(Exists(Room.objects.filter(pk=room.pk).filter(rooms_open_to(OuterRef("pk")))))
+    return RULE_AS_ONE.over_people(room)
 
 
 def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def room_refusals(*, user: User, rooms: QuerySet) -> dict:
+def room_refusals(*, user: User, rooms: QuerySet) -> dict[uuid.UUID, AccessError | None]:
     """Why `user` may not see each of `rooms`, by room id (None where they may). One query:
     each line of the rule evaluated on each room, read from the top as `rooms_open_to`
     reads them."""
-    flags = {f"holds_{line.name}": _flag(line.holds(user.pk)) for line in RULE}
+    flags = {f"holds_{line.name}": _flag(line.holds.over_rooms(user.pk)) for line in RULE}
     return {
         room.pk: _refusal(user, room, [getattr(room, flag) for flag in flags])
         for room in rooms.select_related("club").annotate(**flags)
@@ -230,11 +340,11 @@ def room_entry_refusal(*, user: User, room: Room) -> AccessError | None:
 
 def room_visible_to(*, user: User, room: Room) -> bool:
     """The room's visibility alone (no bans, no blocks), moderators included."""
-    alone = _moderator(user.pk) | _visibility(user.pk)
-    return Room.objects.filter(pk=room.pk).filter(alone).exists()
+    alone = _A_MODERATOR | RULE[-1].holds
+    return Room.objects.filter(pk=room.pk).filter(alone.over_rooms(user.pk)).exists()
 
 
 def room_moderator_ids(room: Room) -> set[int]:
     """The host, the co-hosts and whoever holds the moderator role now. One query."""
-    ids = [qs.values_list(field, flat=True) for qs, field in _moderator_rows(room.pk)]
-    return set(ids[0].union(*ids[1:]))
+    first, *rest = _moderator_ids(room.pk)
+    return set(first.union(*rest))

@@ -82,30 +82,23 @@ def _build() -> World:
     )
     club = Club.objects.create(slug="owls", name="Owls")
     ClubMembership.objects.create(club=club, user=host, role=ClubMembership.Role.ADMIN)
-    rooms = []
-    for visibility in Visibility.values:
-        for with_club in (None, club):
-            rooms.append(
-                Room.objects.create(
-                    host=host,
-                    club=with_club,
-                    title=f"{visibility} live",
-                    visibility=visibility,
-                    status=Room.Status.LIVE,
-                    started_at=now,
-                    speaker_cap=8,
-                )
-            )
-            rooms.append(
-                Room.objects.create(
-                    host=host,
-                    club=with_club,
-                    title=f"{visibility} later",
-                    visibility=visibility,
-                    scheduled_for=now + timedelta(days=1),
-                    speaker_cap=8,
-                )
-            )
+    when = {
+        "live": {"status": Room.Status.LIVE, "started_at": now},
+        "later": {"scheduled_for": now + timedelta(days=1)},
+    }
+    rooms = [
+        Room.objects.create(
+            host=host,
+            club=of_club,
+            title=f"{visibility}{' club' if of_club else ''} {name}",
+            visibility=visibility,
+            speaker_cap=8,
+            **fields,
+        )
+        for visibility in Visibility.values
+        for of_club in (None, club)
+        for name, fields in when.items()
+    ]
     live = [room for room in rooms if room.is_live]
     for room in rooms:
         room.co_hosts.add(co_host)
