@@ -6,9 +6,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from follows.models import Block, ClubBan, ClubFollow, ClubMembership, Follow
+from follows.models import ClubFollow, ClubMembership, Follow
 from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
-from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
+from rooms.access import people_let_into
+from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.selectors import rooms_visible_to
 
 Kind = Notification.Kind
@@ -16,45 +17,14 @@ ACTIVE = ClubMembership.Status.ACTIVE
 CALENDAR_FEED_LIMIT = 200
 
 
-def _room_moderator_ids(room: Room) -> list[int]:
-    return [room.host_id, *room.co_hosts.values_list("pk", flat=True)]
-
-
-def _may_enter(room: Room, moderators: list[int]) -> Q:
-    """The room's visibility rule, for people (rooms.permissions.room_visible_to, as SQL)."""
-    if room.visibility == Room.Visibility.OPEN:
-        return Q()
-    invited = Q(pk__in=room.invitees.values("pk")) | Q(pk__in=moderators)
-    if room.visibility == Room.Visibility.SOCIAL:
-        followed = Follow.objects.filter(follower_id__in=moderators).values("followee_id")
-        return invited | Q(pk__in=followed)
-    if room.club_id is None:
-        return invited
-    members = ClubMembership.objects.filter(club_id=room.club_id, status=ACTIVE)
-    return invited | Q(pk__in=members.values("user_id"))
-
-
-def _can_be_told(room: Room, moderators: list[int]) -> QuerySet[User]:
-    """People whose account works (not suspended or banned) who may enter the room — not
-    in it, not removed from it or banned from its club, sharing no block with its moderators:
-    the rules every room notification obeys."""
-    blocks = Block.objects.filter(
-        Q(blocker_id__in=moderators, blocked=OuterRef("pk"))
-        | Q(blocker=OuterRef("pk"), blocked_id__in=moderators)
-    )
-    people = (
-        User.objects.filter(is_active=True, banned_at__isnull=True)
-        .exclude(suspended_until__gt=timezone.now())
-        .filter(_may_enter(room, moderators))
+def _can_be_told(room: Room) -> QuerySet[User]:
+    """People who may see the room (rooms.access: its visibility, bans, blocks, their
+    account) and are not in it already: the rules every room notification obeys."""
+    return (
+        User.objects.filter(people_let_into(room))
         .exclude(pk=room.host_id)
         .exclude(Exists(RoomMember.objects.filter(room=room, user=OuterRef("pk"))))
-        .exclude(Exists(RoomBan.objects.filter(room=room, user=OuterRef("pk"))))
-        .exclude(Exists(blocks))
     )
-    if room.club_id is not None:
-        banned = ClubBan.objects.filter(club_id=room.club_id, user=OuterRef("pk"))
-        people = people.exclude(Exists(banned))
-    return people
 
 
 def _wants(kind: str, room: Room) -> QuerySet[User]:
@@ -74,8 +44,10 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
     told: followers of the host and co-hosts, members and followers of its club — without
     the people the rules or their own preferences leave out. A reminder goes first to those
     who asked for one ("remind me" wins over a muted kind, person or club)."""
-    moderators = _room_moderator_ids(room)
-    circle = Q(pk__in=Follow.objects.filter(followee_id__in=moderators).values("follower_id"))
+    follows = Follow.objects.values("follower_id")
+    circle = Q(pk__in=follows.filter(followee_id=room.host_id)) | Q(
+        pk__in=follows.filter(followee__co_hosted_rooms=room)
+    )
     if room.club_id is not None:
         circle |= Q(
             pk__in=ClubMembership.objects.filter(club_id=room.club_id, status=ACTIVE).values(
@@ -83,7 +55,7 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
             )
         )
         circle |= Q(pk__in=ClubFollow.objects.filter(club_id=room.club_id).values("user_id"))
-    told = _can_be_told(room, moderators)
+    told = _can_be_told(room)
     followers = list(
         told.filter(circle)
         .filter(pk__in=_wants(kind, room))

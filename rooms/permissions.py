@@ -4,21 +4,12 @@ from collections.abc import Iterable
 
 from accounts.models import User
 from config.errors import ApplicationError
-from follows.models import Block, ClubBan, ClubMembership, Follow
+from follows.models import Block, Follow
 from follows.permissions import users_blocked_between
-from rooms.models import Room, RoomBan, RoomMember
+from rooms.access import room_entry_refusal, room_moderator_ids, room_refusal
+from rooms.models import Room, RoomMember
 
 Role = RoomMember.Role
-
-
-def room_moderator_ids(room: Room) -> set[int]:
-    """The host, the co-hosts and whoever holds the moderator role now."""
-    ids = {room.host_id}
-    ids.update(room.co_hosts.values_list("pk", flat=True))
-    ids.update(
-        RoomMember.objects.filter(room=room, role=Role.MODERATOR).values_list("user_id", flat=True)
-    )
-    return ids
 
 
 def room_is_host_or_co_host(*, user: User, room: Room) -> bool:
@@ -45,54 +36,18 @@ def room_invitees_allowed(*, host: User, invitees: Iterable[User]) -> None:
             raise ApplicationError.forbidden(f"You cannot invite @{person.username}.")
 
 
-def room_access_to_enter(*, user: User, room: Room, moderators: set[int] | None = None) -> None:
-    """Raises unless `user` may come into the live `room` now."""
-    if room.status == Room.Status.ENDED:
-        raise ApplicationError.not_found("This room has ended.")
-    if room.status == Room.Status.SCHEDULED:
-        raise ApplicationError.not_found("This room has not started yet.")
-    # Before the host check: a club ban reaches every room of the club, even one they host.
-    if room.club_id and ClubBan.objects.filter(club_id=room.club_id, user=user).exists():
-        raise ApplicationError.forbidden(f"An admin of {room.club.name} banned you from its rooms.")  # type: ignore[union-attr]  # club_id is set
-    if user.pk == room.host_id:
-        return
-    if RoomBan.objects.filter(room=room, user=user).exists():
-        raise ApplicationError.forbidden("A moderator removed you from this room.")
-    if moderators is None:
-        moderators = room_moderator_ids(room)
-    if user.pk in moderators:
-        return
-    if Block.objects.filter(blocker_id__in=moderators, blocked=user).exists():
-        raise ApplicationError.forbidden("You cannot join this room.")
-    if room_visible_to(user=user, room=room, moderators=moderators):
-        return
-    if room.visibility == Room.Visibility.SOCIAL:
-        raise ApplicationError.forbidden(
-            "This is a social room: only people the moderators follow can join."
-        )
-    raise ApplicationError.forbidden(
-        "This room is closed: only invited people"
-        + (f" and members of {room.club.name}" if room.club is not None else "")
-        + " can join."
-    )
+def room_access_to_enter(*, user: User, room: Room) -> None:
+    """Raises unless `user` may come into the live `room` now (rooms.access has the rule)."""
+    refusal = room_entry_refusal(user=user, room=room)
+    if refusal is not None:
+        raise refusal
 
 
-def room_visible_to(*, user: User, room: Room, moderators: set[int] | None = None) -> bool:
-    """The visibility rule alone (no bans, no blocks)."""
-    if room.visibility == Room.Visibility.OPEN:
-        return True
-    if moderators is None:
-        moderators = room_moderator_ids(room)
-    if user.pk in moderators or room.invitees.filter(pk=user.pk).exists():
-        return True
-    if room.visibility == Room.Visibility.SOCIAL:
-        return Follow.objects.filter(follower_id__in=moderators, followee=user).exists()
-    return (
-        room.club_id is not None
-        and ClubMembership.objects.filter(
-            club_id=room.club_id, user=user, status=ClubMembership.Status.ACTIVE
-        ).exists()
-    )
+def room_access_to_see(*, user: User, room: Room) -> None:
+    """Raises unless `user` may see `room`, live or not (rooms.access has the rule)."""
+    refusal = room_refusal(user=user, room=room)
+    if refusal is not None:
+        raise refusal
 
 
 def room_stage_has_space(*, room: Room) -> None:

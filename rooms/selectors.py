@@ -24,7 +24,8 @@ from django.utils import timezone
 from accounts.models import User
 from config.db import SubqueryCount
 from config.errors import ApplicationError
-from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from rooms.access import rooms_open_to
 from rooms.events import member_payload, room_payload
 from rooms.models import Room, RoomMember, RoomRsvp
 
@@ -126,40 +127,8 @@ def followed_by_stage(*, room_id: UUID | str) -> list[int]:
 
 
 def rooms_visible_to(viewer: User) -> QuerySet[Room]:
-    """Rooms the viewer may see in lists: the visibility rule, no blocks with the host, and
-    none of a club that banned the viewer."""
-    follows_viewer = Follow.objects.filter(followee=viewer)
-    moderator_follows = (
-        Exists(follows_viewer.filter(follower=OuterRef("host")))
-        | Exists(follows_viewer.filter(follower__co_hosted_rooms=OuterRef("pk")))
-        | Exists(
-            follows_viewer.filter(
-                follower__room_presences__room=OuterRef("pk"),
-                follower__room_presences__role=Role.MODERATOR,
-            )
-        )
-    )
-    invited = Exists(Room.invitees.through.objects.filter(room=OuterRef("pk"), user=viewer))
-    hosting = Q(host=viewer) | Exists(
-        Room.co_hosts.through.objects.filter(room=OuterRef("pk"), user=viewer)
-    )
-    club_member = Exists(
-        ClubMembership.objects.filter(
-            club=OuterRef("club"), user=viewer, status=ClubMembership.Status.ACTIVE
-        )
-    )
-    blocked = (
-        Exists(Block.objects.filter(blocker=OuterRef("host"), blocked=viewer))
-        | Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("host")))
-        | Exists(ClubBan.objects.filter(club=OuterRef("club"), user=viewer))
-    )
-    return Room.objects.filter(
-        Q(visibility=Room.Visibility.OPEN)
-        | hosting
-        | invited
-        | Q(visibility=Room.Visibility.SOCIAL) & moderator_follows
-        | Q(visibility=Room.Visibility.CLOSED) & club_member
-    ).exclude(blocked)
+    """Rooms the viewer may see in lists (rooms.access has the rule)."""
+    return Room.objects.filter(rooms_open_to(viewer.pk))
 
 
 def _relevance(viewer: User) -> Case:

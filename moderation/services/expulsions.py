@@ -11,8 +11,8 @@ from uuid import UUID
 from accounts.models import User
 from config.errors import ApplicationError
 from follows.models import Club
+from rooms.access import room_moderator_ids
 from rooms.models import Room, RoomMember
-from rooms.permissions import room_moderator_ids
 from rooms.services.common import locked_live_room, member_expel
 
 

@@ -17,8 +17,8 @@ from moderation.models import (
 )
 from moderation.permissions import staff_may_handle_reports
 from moderation.services.log import log_action
+from rooms.access import room_visible_to
 from rooms.models import Room
-from rooms.permissions import room_visible_to
 
 Status = Report.Status
 

@@ -19,10 +19,10 @@ from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
+    room_access_to_see,
     room_co_hosts_allowed,
     room_invitees_allowed,
     room_is_host_or_co_host,
-    room_visible_to,
 )
 from rooms.services.common import locked_room
 
@@ -142,8 +142,7 @@ def rsvp_create(*, user: User, room_id: UUID | str) -> tuple[RoomRsvp, bool]:
     room = locked_room(room_id)
     if room.status != Room.Status.SCHEDULED:
         raise ApplicationError.conflict("Reminders are for rooms that have not started yet.")
-    if not room_visible_to(user=user, room=room):
-        raise ApplicationError.forbidden("You cannot join this room.")
+    room_access_to_see(user=user, room=room)
     return RoomRsvp.objects.get_or_create(room=room, user=user)
 
 

@@ -20,9 +20,10 @@ from config.errors import ApplicationError
 from config.realtime import send_on_commit
 from config.sockets import CLOSE_IDLE
 from rooms import events
+from rooms.access import room_moderator_ids
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
-from rooms.permissions import room_access_to_enter, room_moderator_ids
+from rooms.permissions import room_access_to_enter
 from rooms.services.common import locked_live_room, locked_room, note_moderators
 from rooms.services.lifecycle import room_end
 
@@ -53,9 +54,8 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
         if member.role == Role.MODERATOR:
             note_moderators(room)
         return Presence(member)
-    moderators = room_moderator_ids(room)
-    room_access_to_enter(user=user, room=room, moderators=moderators)
-    moderator = user.pk in moderators
+    room_access_to_enter(user=user, room=room)
+    moderator = user.pk in room_moderator_ids(room)
     if not moderator:
         media_room_has_space(room, RoomMember.objects.filter(room=room).count())
     member = RoomMember.objects.create(

@@ -15,17 +15,16 @@ from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
 from rooms import events, signals
+from rooms.access import room_refusal
 from rooms.media.services import media_member_changed
-from rooms.models import Room, RoomBan, RoomMember
+from rooms.models import Room, RoomMember
 from rooms.permissions import (
     blocked_by,
     member_as_moderator,
     member_in_room,
     room_access_as_moderator,
     room_access_as_staff,
-    room_moderator_ids,
     room_stage_has_space,
-    room_visible_to,
 )
 from rooms.services.common import locked_live_room, member_expel, note_moderators
 
@@ -104,12 +103,13 @@ def room_invite(*, actor: User, room_id: UUID | str, user: User) -> str:
             )
         speaker_invite(actor=actor, room_id=room.pk, user_id=user.pk)
         return "invited"
-    if RoomBan.objects.filter(room=room, user=user).exists():
+    refusal = room_refusal(user=user, room=room)
+    if refusal is not None and refusal.line == "removed":
         raise ApplicationError.forbidden(f"A moderator removed {user.username} from this room.")
-    moderators = room_moderator_ids(room)
-    if any(blocked_by(blocker_id=pk, user=user) for pk in moderators):
+    if refusal is not None and refusal.line != "visibility":
         raise ApplicationError.forbidden(f"{user.username} cannot join this room.")
-    if not room_visible_to(user=user, room=room, moderators=moderators):
+    # Only the room's visibility keeps them out: the invitation opens it to them.
+    if refusal is not None:
         room.invitees.add(user)
     signals.speaker_invited.send(RoomMember, room=room, actor=actor, user=user, in_room=False)
     return "notified"
