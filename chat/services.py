@@ -20,8 +20,9 @@ from chat.permissions import chat_access_as_moderator, chat_access_to_post
 from chat.selectors import message_in_room
 from config.errors import ApplicationError
 from rooms import events as room_events
+from rooms.access import room_moderator_ids
 from rooms.models import CHAT_SLOW_SECONDS_MAX, Room, RoomMember
-from rooms.permissions import member_in_room, room_access_to_enter, room_moderator_ids
+from rooms.permissions import member_in_room, room_access_to_enter
 from rooms.services.common import locked_live_room
 
 # `@name` not inside a word or an address; names as accounts.models.username_validator.
@@ -85,13 +86,12 @@ def _mentioned(*, room: Room, author: User, text: str) -> tuple[list[User], list
         RoomMember.objects.filter(room=room, user__in=people).values_list("user_id", flat=True)
     )
     present, absent = [], []
-    moderators = room_moderator_ids(room)
     for person in people:
         if person.pk in inside:
             present.append(person)
             continue
         try:
-            room_access_to_enter(user=person, room=room, moderators=moderators)
+            room_access_to_enter(user=person, room=room)
         except ApplicationError:
             continue
         absent.append(person)
