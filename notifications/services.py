@@ -10,20 +10,20 @@ at most once per (recipient, kind, subject) — so tasks that run twice, or run 
 worker died, leave exactly one notification per person.
 """
 
-import json
 import logging
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core import mail
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.protocol import encode
 from config.realtime import deliver_to_groups
+from config.sockets import NOTIFICATION_CREATED, UNREAD_COUNT
 from follows.models import Club
 from follows.permissions import users_blocked_between
 from notifications import tasks
@@ -36,6 +36,7 @@ from notifications.models import (
     Preferences,
     new_calendar_token,
 )
+from notifications.protocol import NotificationCreated
 from notifications.selectors import (
     online_user_ids,
     preferences_of,
@@ -50,18 +51,10 @@ logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
 
-# Channel-layer message types, handled by NotificationConsumer methods of the same name.
-CREATED = "notification.created"  # `text`: the frame; `count`: the unread count after it
-UNREAD = "unread.count"  # `count`
-
 
 def user_group(user_id: int) -> str:
     """The group every notification socket of one person joins."""
     return f"notifications.{user_id}"
-
-
-def _dumps(frame: dict) -> str:
-    return json.dumps(frame, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 # --- Pushes --------------------------------------------------------------------------------
@@ -77,8 +70,8 @@ def _push(notifications: list[Notification]) -> None:
         (
             user_group(n.recipient_id),
             {
-                "type": CREATED,
-                "text": _dumps({"type": CREATED, "notification": notification_payload(n)}),
+                "type": NOTIFICATION_CREATED,
+                "text": encode(NotificationCreated(notification=notification_payload(n))),
                 "count": counts.get(n.recipient_id, 0),
             },
         )
@@ -97,7 +90,7 @@ def _push(notifications: list[Notification]) -> None:
 def _push_unread_count(user_id: int) -> None:
     try:
         count = unread_count(user=user_id)
-        deliver_to_groups([(user_group(user_id), {"type": UNREAD, "count": count})])
+        deliver_to_groups([(user_group(user_id), {"type": UNREAD_COUNT, "count": count})])
     except Exception:
         logger.exception("Pushing an unread count failed.")
 

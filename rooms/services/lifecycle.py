@@ -10,7 +10,7 @@ from config.errors import ApplicationError
 from config.sockets import CLOSE_NOT_FOUND
 from follows.permissions import club_leads
 from notifications.services import fan_out_create
-from rooms import events
+from rooms import events, protocol
 from rooms.media.services import media_room_ended, media_room_started
 from rooms.models import ModerationLog, Room, RoomMember, RoomRsvp
 from rooms.permissions import (
@@ -124,7 +124,7 @@ def room_end(
     room.save(update_fields=["status", "ended_at", "unmoderated_since"])
     RoomMember.objects.filter(room=room).delete()
     media_room_ended(room)
-    events.publish_and_close(room, "room.ended", code=CLOSE_NOT_FOUND, reason=reason)
+    events.publish_and_close(room, protocol.RoomEnded, code=CLOSE_NOT_FOUND, reason=reason)
     action = ModerationLog.Action.STAFF_END_ROOM if as_staff else ModerationLog.Action.END_ROOM
     log_action(action=action, actor=actor, room=room, note=note or reason)
     return room

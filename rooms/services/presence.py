@@ -14,8 +14,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from config.sockets import CLOSE_IDLE
-from rooms import events
+from config.protocol import Error
+from config.realtime import send_on_commit
+from config.sockets import CLOSE_IDLE, ROOM_REPLACED
+from rooms import events, protocol
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter, room_moderator_ids
@@ -43,9 +45,9 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
         member.channel_name, member.last_seen = channel_name, now
         member.save(update_fields=["channel_name", "last_seen"])
         if old_channel and old_channel != channel_name:
-            events.send_on_commit(old_channel, {"type": events.REPLACED})
+            send_on_commit(old_channel, {"type": ROOM_REPLACED})
         elif not old_channel and member.on_stage:
-            events.publish_member(room, "member.updated", member)
+            events.publish_member(room, protocol.MemberUpdated, member)
         if member.role == Role.MODERATOR:
             note_moderators(room)
         return Presence(member)
@@ -63,7 +65,7 @@ def room_join(*, user, room_id, channel_name: str) -> Presence:
         channel_name=channel_name,
     )
     if member.on_stage:
-        events.publish_member(room, "member.joined", member)
+        events.publish_member(room, protocol.MemberJoined, member)
         note_moderators(room)
         return Presence(member)
     return Presence(member, batched=True)
@@ -74,7 +76,7 @@ def _remove(room: Room, member: RoomMember) -> Presence:
     media_member_gone(room, member, "left")
     if not member.on_stage:
         return Presence(member, batched=True)
-    events.publish(room, "member.left", user_id=member.user_id)
+    events.publish(room, protocol.MemberLeft, user_id=member.user_id)
     if member.role == Role.MODERATOR:
         note_moderators(room)
     return Presence(member)
@@ -98,7 +100,7 @@ def room_leave(
         return _remove(room, member)
     member.channel_name = ""
     member.save(update_fields=["channel_name"])
-    events.publish_member(room, "member.updated", member)
+    events.publish_member(room, protocol.MemberUpdated, member)
     if member.role == Role.MODERATOR:
         note_moderators(room)
     return Presence(member)
@@ -130,7 +132,7 @@ def audience_flush(*, room_id, user_ids) -> int | None:
         return None
     return events.publish(
         room,
-        "members.batch",
+        protocol.MembersBatch,
         joined=[events.member_payload(m) for m in present],
         left=left,
         audience_count=RoomMember.objects.filter(room=room, role=Role.LISTENER).count(),
@@ -151,7 +153,7 @@ def _sweep_room(room_id, stale_before) -> None:
             # hearing its events, after the room let it go.
             events.close_connection(
                 member.channel_name,
-                {"type": "error", "code": "idle", "message": "No ping for too long."},
+                Error(code="idle", message="No ping for too long."),
                 CLOSE_IDLE,
             )
         if audience:

@@ -8,11 +8,10 @@ reach in from admin through `member_remove_by_staff`.
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
 from notifications.services import speaker_invite_notify
-from rooms import events
+from rooms import events, protocol
 from rooms.media.services import media_member_changed
 from rooms.models import ModerationLog, Room, RoomBan, RoomMember
 from rooms.permissions import (
@@ -30,8 +29,6 @@ from rooms.services.common import locked_live_room, log_action, member_expel, no
 Role = RoomMember.Role
 Action = ModerationLog.Action
 
-REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
-
 
 def _me(room, actor) -> RoomMember:
     return member_in_room(room=room, user_id=actor.pk)
@@ -39,7 +36,7 @@ def _me(room, actor) -> RoomMember:
 
 def _save(room, member: RoomMember, *fields) -> RoomMember:
     member.save(update_fields=list(fields))
-    events.publish_member(room, "member.updated", member)
+    events.publish_member(room, protocol.MemberUpdated, member)
     if "role" in fields or "muted" in fields:
         media_member_changed(room, member)
     return member
@@ -80,7 +77,7 @@ def speaker_invite(*, actor, room_id, user_id) -> RoomMember:
         return target
     target.invited_to_speak_at = timezone.now()
     _save(room, target, "invited_to_speak_at")
-    events.tell(target, {"type": "speaker.invited", "by": user_summary(actor)})
+    events.tell(target, protocol.SpeakerInvited(by=events.user_payload(actor)))
     log_action(action=Action.INVITE_SPEAKER, actor=actor, room=room, target=target.user)
     return target
 
@@ -270,10 +267,12 @@ def member_remove_by_staff(*, actor, room_id, user_id, note: str = "") -> None:
 
 def reaction_send(*, actor, room_id, emoji: str) -> None:
     """A passing reaction: not state, so it is neither stored nor numbered."""
-    if emoji not in REACTIONS:
-        raise ApplicationError(f"A reaction is one of {' '.join(REACTIONS)}.", code="invalid")
+    if emoji not in protocol.REACTIONS:
+        raise ApplicationError(
+            f"A reaction is one of {' '.join(protocol.REACTIONS)}.", code="invalid"
+        )
     room = Room.objects.filter(pk=room_id, status=Room.Status.LIVE).first()
     if room is None:
         raise ApplicationError.not_found("This room is not live.")
     _me(room, actor)
-    events.broadcast(room, {"type": "reaction", "user_id": actor.pk, "emoji": emoji})
+    events.broadcast(room, protocol.Reaction(user_id=actor.pk, emoji=emoji))

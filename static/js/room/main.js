@@ -201,8 +201,8 @@ function onFrame(frame) {
       for (const transport of transports()) transport.rejoin();
     }
     refreshFollowed();
-  } else if ("seq" in frame) {
-    // A numbered state event (ephemeral frames carry no `seq`).
+  } else if (state.numbered.has(frame.type)) {
+    // A state event, applied in `seq` order.
     if (awaitingSnapshot) return;
     const before = frame.member
       ? state.members.get(frame.member.user.id)
