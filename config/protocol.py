@@ -31,6 +31,15 @@ Id = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
 
 
+class UserSummary(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A person, as every frame shows one (accounts.serializers.user_summary)."""
+
+    id: Id
+    username: str
+    display_name: str
+    avatar_url: str | None
+
+
 class ClientFrame(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
     """A frame a browser sends. Fields that are not declared (`ref`, say) are ignored."""
 
@@ -84,10 +93,12 @@ class Protocol:
         self,
         name: str,
         *,
+        path: str,
+        about: str,
         client: Iterable[type[ClientFrame]],
         server: Iterable[type[ServerFrame]],
     ):
-        self.name = name
+        self.name, self.path, self.about = name, path, about
         self.client = {frame_type(declared): declared for declared in client}
         self.server = {frame_type(declared): declared for declared in server}
         self.numbered = sorted(

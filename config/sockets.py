@@ -29,6 +29,19 @@ CLOSE_TOO_BIG = 4413  # a frame over the size limit
 CLOSE_RATE_LIMITED = 4429  # too many frames, or too many new sockets
 CLOSE_SERVER_ERROR = 4500  # a fault of ours; the client may reconnect
 CLOSE_TRY_AGAIN = 4503  # Redis or the database is unreachable; reconnect later
+# What each code means, for the protocol page (docs/protocol.md).
+CLOSE_MEANINGS = {
+    CLOSE_NORMAL: "The client left (`room.leave`), or a reply raced its own close.",
+    CLOSE_UNAUTHENTICATED: "Not signed in.",
+    CLOSE_FORBIDDEN: "Not allowed here: removed from the room, blocked, locked out.",
+    CLOSE_NOT_FOUND: "No such room, or it ended.",
+    CLOSE_IDLE: "No ping for too long, or dropped by the presence sweep.",
+    CLOSE_REPLACED: "Replaced by a newer connection of the same person.",
+    CLOSE_TOO_BIG: "A frame over the socket's size limit.",
+    CLOSE_RATE_LIMITED: "Too many frames, or too many sockets opened this minute.",
+    CLOSE_SERVER_ERROR: "A fault of the server's (logged); reconnect.",
+    CLOSE_TRY_AGAIN: "Redis or the database is unreachable; reconnect later.",
+}
 
 # Channel-layer message types. Channels hands each to the consumer method of the same name,
 # dots as underscores (`room.frame` → `room_frame`).

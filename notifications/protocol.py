@@ -7,15 +7,8 @@ from typing import Literal
 
 import msgspec
 
-from config.protocol import Count, Error, Id, Ping, Pong, Protocol, ServerFrame
+from config.protocol import Count, Error, Id, Ping, Pong, Protocol, ServerFrame, UserSummary
 from notifications.models import Notification
-
-
-class Person(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    id: Id
-    username: str
-    display_name: str
-    avatar_url: str | None
 
 
 class NotificationRoom(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -41,7 +34,7 @@ class NotificationInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     url: str
     created: datetime
     read: bool
-    actor: Person | None
+    actor: UserSummary | None
     room: NotificationRoom | None
     club: NotificationClub | None
 
@@ -59,5 +52,14 @@ class UnreadCount(ServerFrame, tag="unread.count"):
 
 
 NOTIFICATIONS = Protocol(
-    "notification", client=[Ping], server=[NotificationCreated, UnreadCount, Error, Pong]
+    "notification",
+    path="/ws/notifications/",
+    about=(
+        "A signed-in person's live notifications: the unread count first, then every new "
+        "notification as it is written. Notification kinds: "
+        + ", ".join(f"`{kind}`" for kind in Notification.Kind.values)
+        + "."
+    ),
+    client=[Ping],
+    server=[NotificationCreated, UnreadCount, Error, Pong],
 )

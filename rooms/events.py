@@ -6,15 +6,15 @@ invitations, errors) do not, so a client can tell a gap in state from noise.
 """
 
 from accounts.serializers import user_summary
-from config.protocol import ServerFrame, encode
+from config.protocol import ServerFrame, UserSummary, encode
 from config.realtime import group_send_on_commit, send_on_commit
 from config.sockets import ROOM_CLOSE, ROOM_FRAME
 from rooms import protocol
 from rooms.models import Room, RoomMember
 
 
-def user_payload(user) -> protocol.UserSummary:
-    return protocol.UserSummary(**user_summary(user))
+def user_payload(user) -> UserSummary:
+    return UserSummary(**user_summary(user))
 
 
 def member_payload(member: RoomMember) -> protocol.Member:

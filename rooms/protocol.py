@@ -14,7 +14,17 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from config.protocol import ClientFrame, Count, Error, Id, Ping, Pong, Protocol, ServerFrame
+from config.protocol import (
+    ClientFrame,
+    Count,
+    Error,
+    Id,
+    Ping,
+    Pong,
+    Protocol,
+    ServerFrame,
+    UserSummary,
+)
 from rooms.models import Room, RoomMember
 
 REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
@@ -33,29 +43,30 @@ HangupReason = Literal["ended", "removed", "left", "moved_to_audience", "media_l
 # --- shapes inside frames ----------------------------------------------------------------
 
 
-class UserSummary(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    id: Id
-    username: str
-    display_name: str
-    avatar_url: str | None
-
-
 class Member(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Someone in the room. `invited`: a moderator invited them on stage and they have not
+    answered. `connected` is false while someone on stage keeps their place after a lost
+    connection."""
+
     user: UserSummary
     role: Role
     hand_raised: bool
     hand_raised_at: datetime | None
     muted: bool
-    invited: bool  # a moderator invited them on stage and they have not answered
-    connected: bool  # false while someone on stage keeps their place after a lost connection
+    invited: bool
+    connected: bool
 
 
 class ClubRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The club a room belongs to."""
+
     slug: str
     name: str
 
 
 class RoomInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The room itself; `speaker_cap` is how many people the stage holds."""
+
     id: str
     title: str
     description: str
@@ -68,6 +79,9 @@ class RoomInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class MediaInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the room's audio travels: browser to browser (`mesh`) or through the media
+    server (`sfu`)."""
+
     mode: MediaMode
 
 
@@ -142,10 +156,14 @@ class MuteForce(ClientFrame, tag="mute.force"):
 
 
 class ModeratorGrant(ClientFrame, tag="moderator.grant"):
+    """A moderator makes someone on stage a moderator."""
+
     user_id: Id
 
 
 class ModeratorRevoke(ClientFrame, tag="moderator.revoke"):
+    """A moderator takes another's moderator rights away (never the host's)."""
+
     user_id: Id
 
 
@@ -160,6 +178,8 @@ class RoomEnd(ClientFrame, tag="room.end"):
 
 
 class ReactionSend(ClientFrame, tag="reaction"):
+    """A passing reaction, shown to everyone (neither stored nor numbered)."""
+
     emoji: Literal[REACTIONS]
 
 
@@ -267,12 +287,16 @@ class MemberJoined(Numbered, tag="member.joined"):
 
 
 class MemberUpdated(Numbered, tag="member.updated"):
+    """A member changed: a hand, an invitation, a role, a mute, a lost connection."""
+
     member: Member
 
 
 class MemberLeft(Numbered, tag="member.left"):
+    """Someone on stage left; `removed` when a moderator or staff took them out."""
+
     user_id: Id
-    removed: Literal[True] | UnsetType = UNSET  # a moderator or staff took them out
+    removed: Literal[True] | UnsetType = UNSET
 
 
 class MembersBatch(Numbered, tag="members.batch"):
@@ -302,17 +326,19 @@ class SpeakerInvited(ServerFrame, tag="speaker.invited"):
 
 
 class Reaction(ServerFrame, tag="reaction"):
+    """Someone's reaction, to everyone."""
+
     user_id: Id
     emoji: Literal[REACTIONS]
 
 
-class SignalRelay(ServerFrame, tag="signal", omit_defaults=True):
-    """A member's `signal`, to the member it names."""
+class SignalRelay(ServerFrame, tag="signal"):
+    """A member's `signal`, to the member it names, with the sender in `from`."""
 
     from_: Id = msgspec.field(name="from")
     session: Session | UnsetType = UNSET
-    description: Description | None = None
-    candidate: IceCandidate | None = None
+    description: Description | UnsetType = UNSET
+    candidate: IceCandidate | UnsetType = UNSET
 
 
 class Speaking(ServerFrame, tag="speaking"):
@@ -322,11 +348,15 @@ class Speaking(ServerFrame, tag="speaking"):
 
 
 class MediaOffer(ServerFrame, tag="media.offer"):
+    """The media server's offer for a `media.listen` session (it only sends)."""
+
     session: Session
     sdp: str
 
 
 class MediaAnswerSent(ServerFrame, tag="media.answer"):
+    """The media server's answer to a `media.publish` offer."""
+
     session: Session
     sdp: str
 
@@ -340,6 +370,20 @@ class MediaHangup(ServerFrame, tag="media.hangup"):
 
 ROOM = Protocol(
     "room",
+    path="/ws/rooms/<room_id>/",
+    about=(
+        "A member's connection to a live room. The first frame is `room.snapshot`; after it, "
+        "numbered frames carry the room's `seq`, one more than the last, and a client that "
+        "sees a gap sends `snapshot.request`. Numbered frames carry whole members, so "
+        "applying one twice is harmless; the others (reactions, invitations, signals, media "
+        "frames, errors, pongs) are ephemeral. In a mesh room audio goes browser to browser "
+        "and `signal` carries WebRTC descriptions and candidates, relayed only along the "
+        "mesh's edges; once `media.mode` says `sfu`, the `media.*` frames connect the browser "
+        "to the media server through this socket instead, one session per connection "
+        "(`session`, chosen by the client). The media server's own candidates come inside "
+        "its descriptions, so the server sends no `media.candidate`. A client pings every "
+        "15 seconds; a silent socket is closed (4408)."
+    ),
     client=[
         Ping,
         HandRaise,

@@ -2,6 +2,7 @@
 signalling."""
 
 from channels.db import database_sync_to_async
+from msgspec import UNSET
 
 from config.protocol import Pong, encode
 from config.sockets import ROOM_FRAME
@@ -50,7 +51,7 @@ async def signal(connection, frame: protocol.SignalSend) -> None:
     relayed = protocol.SignalRelay(
         from_=connection.user.pk,
         session=frame.session,
-        description=frame.description,
-        candidate=frame.candidate,
+        description=frame.description or UNSET,
+        candidate=frame.candidate or UNSET,
     )
     await connection.channel_layer.send(channel, {"type": ROOM_FRAME, "text": encode(relayed)})

@@ -79,8 +79,8 @@ def _relayed(frame: dict) -> dict:
     relay = SignalRelay(
         from_=3,
         session=signal.session,
-        description=signal.description,
-        candidate=signal.candidate,
+        description=signal.description or msgspec.UNSET,
+        candidate=signal.candidate or msgspec.UNSET,
     )
     return msgspec.to_builtins(relay)
 
