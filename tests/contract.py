@@ -1,28 +1,37 @@
 """The socket contract, checked on every frame the server sends during the suite (as Zulip
-checks each event against its schema): consumers' sends are wrapped, each frame is checked
-against its declaration, and the types seen are kept for the test that every declared frame
-is sent somewhere."""
+checks each event against its schema): each frame is checked against its declaration
+wherever a test meets it — as a consumer in this process sends it, as the channel layer
+carries it (ChannelListener), or as a real server process's socket delivers it (LiveSocket,
+the media tests' RoomClient) — and the types seen are kept for the test that every declared
+frame is sent somewhere. A test during which a frame breaks its declaration fails."""
 
 import pytest
 
-from config.protocol import ProtocolViolationError
+from config.protocol import Protocol, ProtocolViolationError
 from notifications.consumers import NotificationConsumer
 from notifications.protocol import NOTIFICATIONS
 from rooms.consumers import RoomConsumer
 from rooms.protocol import ROOM
 
 CHECKED = ((RoomConsumer, ROOM), (NotificationConsumer, NOTIFICATIONS))
-# The frame types each protocol's consumer sent in this test session.
+# The frame types of each protocol sent in this test session.
 SENT: dict[str, set[str]] = {protocol.name: set() for _, protocol in CHECKED}
+# What the running test's frames broke (tests may read frames in threads of their own).
+VIOLATIONS: list[str] = []
 
 
-def _checked_send(original, protocol, violations: list[str]):
+def check_frame(protocol: Protocol, text: str) -> None:
+    """A frame the server sent, however the test got it: checked, and its type counted."""
+    try:
+        SENT[protocol.name].add(protocol.check_sent(text))
+    except ProtocolViolationError as violation:
+        VIOLATIONS.append(str(violation))
+
+
+def _checked_send(original, protocol: Protocol):
     async def send(self, text_data=None, bytes_data=None, close=False):
         if text_data is not None:
-            try:
-                SENT[protocol.name].add(protocol.check_sent(text_data))
-            except ProtocolViolationError as violation:
-                violations.append(str(violation))
+            check_frame(protocol, text_data)
         await original(self, text_data=text_data, bytes_data=bytes_data, close=close)
 
     return send
@@ -30,11 +39,12 @@ def _checked_send(original, protocol, violations: list[str]):
 
 @pytest.fixture(autouse=True)
 def _sent_frames_match_their_declarations(monkeypatch):
-    violations: list[str] = []
+    VIOLATIONS.clear()
     for consumer, protocol in CHECKED:
-        monkeypatch.setattr(consumer, "send", _checked_send(consumer.send, protocol, violations))
-    yield violations
-    assert not violations, "\n".join(violations)
+        monkeypatch.setattr(consumer, "send", _checked_send(consumer.send, protocol))
+    yield
+    broken, VIOLATIONS[:] = list(VIOLATIONS), []
+    assert not broken, "\n".join(broken)
 
 
 # --- every declared frame is sent somewhere -----------------------------------------------

@@ -9,8 +9,9 @@ and rooms.media.handlers (`media.*`). A new feature adds a module; the consumer 
 change.
 
 A handler is `async def handle(connection, frame)`: `connection` is the RoomConsumer (its
-`user`, `room_id`, `send_frame`, `media`), `frame` the validated Struct. An
-ApplicationError it raises is answered with an `error` frame.
+`user`, `room_id`, `channel_name`, `channel_layer`, `media`, `send_frame` and
+`leave_for_good`), `frame` the validated Struct. An ApplicationError it raises is answered
+with an `error` frame that echoes the frame's `ref`.
 """
 
 from config.protocol import HandlerRegistry
