@@ -74,8 +74,9 @@ class RoomObserver:
                 talking.discard(data[gone])
         if talking != self.talking:
             self.talking = talking
+            frame = protocol.Speaking(user_ids=sorted(talking))
             for connection in list(self.connections):
-                connection.tell(protocol.Speaking(user_ids=sorted(talking)))
+                connection.tell(frame)
 
 
 class MediaLink:
