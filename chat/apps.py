@@ -6,10 +6,6 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self):
-        # The room socket hands `chat.*` frames to the chat, on the chat's own rate budget.
-        from chat.handlers import handle  # noqa: PLC0415
-        from rooms.consumers import FRAME_HOOKS, HOOK_BUDGETS  # noqa: PLC0415
-        from rooms.limits import FloodGuard  # noqa: PLC0415
-
-        FRAME_HOOKS["chat."] = handle
-        HOOK_BUDGETS["chat."] = FloodGuard.CHAT
+        # The chat's frames ride on the room socket: declared in chat.protocol (added to the
+        # room's protocol), answered by chat.handlers (added to the room's registry).
+        from chat import handlers  # noqa: F401, PLC0415

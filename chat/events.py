@@ -1,57 +1,59 @@
-"""Chat frames out: their shape, and their delivery to a room after commit.
+"""Chat frames out: built from their declarations (chat.protocol) and delivered to a room
+after commit.
 
 A message goes to the room's channel-layer group in one send, whatever the number of
 members; it carries no room `seq` (the message id is the chat's own cursor), so posting
 never takes the room's row lock.
 """
 
-from accounts.serializers import user_summary
+from chat import protocol
 from chat.models import Message
+from config.protocol import ServerFrame, encode
 from config.realtime import group_send_on_commit
-from rooms.events import FRAME, dumps
+from config.sockets import ROOM_FRAME
+from rooms.events import user_payload
 from rooms.models import Room
 
 REPLY_PREVIEW_CHARS = 120
 
 
-def _reply_payload(parent: Message) -> dict:
-    return {
-        "id": parent.pk,
-        "user": user_summary(parent.author),
-        "text": "" if parent.is_deleted else parent.text[:REPLY_PREVIEW_CHARS],
-        "deleted": parent.is_deleted,
-    }
+def _reply_payload(parent: Message) -> protocol.Reply:
+    return protocol.Reply(
+        id=parent.pk,
+        user=user_payload(parent.author),
+        text="" if parent.is_deleted else parent.text[:REPLY_PREVIEW_CHARS],
+        deleted=parent.is_deleted,
+    )
 
 
-def message_payload(message: Message) -> dict:
-    return {
-        "id": message.pk,
-        "user": user_summary(message.author),
-        "text": message.text,
-        "created": message.created,
-        "reply_to": _reply_payload(message.reply_to) if message.reply_to else None,
-        "mentions": sorted(user.pk for user in message.mentions.all()),
-    }
+def message_payload(message: Message) -> protocol.Message:
+    return protocol.Message(
+        id=message.pk,
+        user=user_payload(message.author),
+        text=message.text,
+        created=message.created,
+        reply_to=_reply_payload(message.reply_to) if message.reply_to else None,
+        mentions=sorted(user.pk for user in message.mentions.all()),
+    )
 
 
-def page_frame(*, messages: list[Message], has_more: bool, muted: list[int]) -> dict:
-    return {
-        "type": "chat.page",
-        "messages": [message_payload(message) for message in messages],
-        "has_more": has_more,
-        "muted": muted,
-    }
+def page_frame(*, messages: list[Message], has_more: bool, muted: list[int]) -> protocol.ChatPage:
+    return protocol.ChatPage(
+        messages=[message_payload(message) for message in messages],
+        has_more=has_more,
+        muted=muted,
+    )
 
 
 def message_broadcast(message: Message) -> None:
     """`chat.message` to the room. `author_id` lets each connection leave out the messages of
     people its reader blocked."""
-    frame = {"type": "chat.message", "message": message_payload(message)}
+    frame = protocol.ChatMessage(message=message_payload(message))
     group_send_on_commit(
         message.room.group_name,
-        {"type": FRAME, "text": dumps(frame), "author_id": message.author_id},
+        {"type": ROOM_FRAME, "text": encode(frame), "author_id": message.author_id},
     )
 
 
-def room_broadcast(room: Room, frame: dict) -> None:
-    group_send_on_commit(room.group_name, {"type": FRAME, "text": dumps(frame)})
+def room_broadcast(room: Room, frame: ServerFrame) -> None:
+    group_send_on_commit(room.group_name, {"type": ROOM_FRAME, "text": encode(frame)})

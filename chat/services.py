@@ -14,12 +14,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, signals
+from chat import events, protocol, signals
 from chat.models import MESSAGE_MAX_LENGTH, ChatMute, Message
 from chat.permissions import chat_access_as_moderator, chat_access_to_post
 from chat.selectors import message_in_room
 from config.errors import ApplicationError
 from rooms import events as room_events
+from rooms import protocol as room_protocol
 from rooms.access import room_moderator_ids
 from rooms.models import CHAT_SLOW_SECONDS_MAX, Room, RoomMember
 from rooms.permissions import member_in_room, room_access_to_enter
@@ -148,7 +149,7 @@ def message_delete(*, actor: User, room_id: UUID | str, message_id: int) -> Mess
     message.deleted_at = timezone.now()
     message.deleted_by = actor
     message.save(update_fields=["deleted_at", "deleted_by"])
-    events.room_broadcast(room, {"type": "chat.deleted", "id": message.pk})
+    events.room_broadcast(room, protocol.ChatDeleted(id=message.pk))
     if by_moderator:
         signals.message_deleted.send(Message, room=room, actor=actor, message=message)
     return message
@@ -170,9 +171,7 @@ def chat_mute_set(*, actor: User, room_id: UUID | str, user_id: int, muted: bool
     else:
         changed = ChatMute.objects.filter(room=room, user=member.user).delete()[0] > 0
     if changed:
-        events.room_broadcast(
-            room, {"type": "chat.muted", "user_id": member.user_id, "muted": muted}
-        )
+        events.room_broadcast(room, protocol.ChatMuted(user_id=member.user_id, muted=muted))
         signals.chat_muted.send(ChatMute, room=room, actor=actor, user=member.user, muted=muted)
     return changed
 
@@ -191,6 +190,8 @@ def chat_settings_set(*, actor: User, room_id: UUID | str, mode: str, slow_secon
         return room
     room.chat_mode, room.chat_slow_seconds = mode, slow_seconds
     room.save(update_fields=["chat_mode", "chat_slow_seconds"])
-    room_events.publish(room, "room.updated", chat=room_events.chat_settings_payload(room))
+    room_events.publish(
+        room, room_protocol.RoomUpdated, chat=room_events.chat_settings_payload(room)
+    )
     signals.settings_changed.send(Room, room=room, actor=actor)
     return room

@@ -1,5 +1,6 @@
-"""What every socket shares: its close codes, a consumer that never dies with 1011, and the
-limit on how often one person opens sockets.
+"""What every socket shares: its close codes, the channel-layer messages its consumers
+handle, a consumer that never dies with 1011, and the limit on how often one person opens
+sockets.
 
 daphne sends only 1000 and 3000-4999 as close codes (anything else kills the consumer), so
 every code here is in the 4000s; the last three digits echo the HTTP status they mean.
@@ -28,6 +29,29 @@ CLOSE_TOO_BIG = 4413  # a frame over the size limit
 CLOSE_RATE_LIMITED = 4429  # too many frames, or too many new sockets
 CLOSE_SERVER_ERROR = 4500  # a fault of ours; the client may reconnect
 CLOSE_TRY_AGAIN = 4503  # Redis or the database is unreachable; reconnect later
+# What each code means, for the protocol page (docs/protocol.md).
+CLOSE_MEANINGS = {
+    CLOSE_NORMAL: "The client left (`room.leave`), or a reply raced its own close.",
+    CLOSE_UNAUTHENTICATED: "Not signed in.",
+    CLOSE_FORBIDDEN: "Not allowed here: removed from the room, blocked, locked out.",
+    CLOSE_NOT_FOUND: "No such room, or it ended.",
+    CLOSE_IDLE: "No ping for too long, or dropped by the presence sweep.",
+    CLOSE_REPLACED: "Replaced by a newer connection of the same person.",
+    CLOSE_TOO_BIG: "A frame over the socket's size limit.",
+    CLOSE_RATE_LIMITED: "Too many frames, or too many sockets opened this minute.",
+    CLOSE_SERVER_ERROR: "A fault of the server's (logged); reconnect.",
+    CLOSE_TRY_AGAIN: "Redis or the database is unreachable; reconnect later.",
+}
+
+# Channel-layer message types. Channels hands each to the consumer method of the same name,
+# dots as underscores (`room.frame` → `room_frame`).
+ROOM_FRAME = "room.frame"  # `text`: a frame to send on
+ROOM_CLOSE = "room.close"  # `text`: a last frame to send on, then close with `code`
+ROOM_REPLACED = "room.replaced"  # a newer connection of the same person took over
+ROOM_MEDIA_REVOKE = "room.media_revoke"  # `reason`: their right to send audio ended
+USER_DISCONNECT = "user.disconnect"  # `code`, `reason`: every socket of a person closes
+NOTIFICATION_CREATED = "notification.created"  # `text`: the frame; `count`: unread after it
+UNREAD_COUNT = "unread.count"  # `count`
 
 # What a lost Redis or database looks like: the client should come back, nobody is at fault.
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OperationalError)

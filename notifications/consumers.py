@@ -1,9 +1,9 @@
 """The per-user notification socket: the unread count on connect, then every new
-notification as it is written, and staff disconnects."""
+notification as it is written, and staff disconnects. Its frames are declared in
+notifications.protocol."""
 
 import asyncio
 import contextlib
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -11,6 +11,7 @@ from django.conf import settings
 
 from config.errors import ApplicationError
 from config.frames import FrameTooBigError, frame_parse
+from config.protocol import Error, Pong, ServerFrame, encode
 from config.realtime import ensure_relay_running
 from config.sockets import (
     CLOSE_RATE_LIMITED,
@@ -20,6 +21,7 @@ from config.sockets import (
     socket_open_allowed,
 )
 from notifications import services
+from notifications.protocol import NOTIFICATIONS, UnreadCount
 from rooms.limits import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -37,21 +39,13 @@ class NotificationConsumer(GuardedConsumer):
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             await self._send(
-                {
-                    "type": "error",
-                    "code": "not_authenticated",
-                    "message": "Sign in to get notifications.",
-                }
+                Error(code="not_authenticated", message="Sign in to get notifications.")
             )
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not await socket_open_allowed(self.user, "notifications"):
             await self._send(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "message": "You connected too often; wait a minute.",
-                }
+                Error(code="rate_limited", message="You connected too often; wait a minute.")
             )
             await self.close(code=CLOSE_RATE_LIMITED)
             return
@@ -61,7 +55,7 @@ class NotificationConsumer(GuardedConsumer):
         count = await database_sync_to_async(services.connection_open)(
             user=self.user, channel_name=self.channel_name
         )
-        await self._send({"type": "unread.count", "count": count})
+        await self._send(UnreadCount(count=count))
         self.refresher = asyncio.get_running_loop().create_task(self._refresh_presence())
 
     async def _join_groups(self) -> None:
@@ -94,50 +88,36 @@ class NotificationConsumer(GuardedConsumer):
         if not self.groups_joined:
             return
         if not self.budget.take():
-            await self._send(
-                {"type": "error", "code": "rate_limited", "message": "Too many messages."}
-            )
+            await self._send(Error(code="rate_limited", message="Too many messages."))
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         try:
-            frame = frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+            NOTIFICATIONS.parse(frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES))
         except FrameTooBigError as error:
-            await self._send({"type": "error", "code": error.code, "message": error.message})
+            await self._send(Error(code=error.code, message=error.message))
             await self.close(code=CLOSE_TOO_BIG)
             return
         except ApplicationError as error:
-            await self._send({"type": "error", "code": error.code, "message": error.message})
+            await self._send(Error(code=error.code, message=error.message))
             return
-        if frame["type"] == "ping":
-            await self._send({"type": "pong"})
-        else:
-            await self._send(
-                {
-                    "type": "error",
-                    "code": "unknown_type",
-                    "message": f"Unknown message type `{frame['type'][:40]}`; this socket only answers `ping`.",
-                }
-            )
+        # `ping` is the only frame a browser sends here.
+        await self._send(Pong())
 
     # --- messages from the channel layer -------------------------------------------------
 
     async def notification_created(self, message):
         await self.send(text_data=message["text"])
-        await self._send({"type": "unread.count", "count": message["count"]})
+        await self._send(UnreadCount(count=message["count"]))
 
     async def unread_count(self, message):
-        await self._send({"type": "unread.count", "count": message["count"]})
+        await self._send(UnreadCount(count=message["count"]))
 
     async def user_disconnect(self, message):
         """Staff dropped every socket of this person (a suspension, for instance)."""
         await self._send(
-            {
-                "type": "error",
-                "code": "disconnected",
-                "message": message.get("reason") or "You were signed out.",
-            }
+            Error(code="disconnected", message=message.get("reason") or "You were signed out.")
         )
         await self.close(code=message["code"])
 
-    async def _send(self, frame: dict) -> None:
-        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+    async def _send(self, frame: ServerFrame) -> None:
+        await self.send(text_data=encode(frame))

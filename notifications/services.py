@@ -10,24 +10,24 @@ at most once per (recipient, kind, subject) — so tasks that run twice, or run 
 worker died, leave exactly one notification per person.
 """
 
-import json
 import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core import mail
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.protocol import encode
 from config.realtime import deliver_to_groups
+from config.sockets import NOTIFICATION_CREATED, UNREAD_COUNT
 from follows.models import Club
 from follows.permissions import users_blocked_between
 from notifications.models import (
@@ -39,6 +39,7 @@ from notifications.models import (
     Preferences,
     new_calendar_token,
 )
+from notifications.protocol import NotificationCreated, NotificationInfo
 from notifications.selectors import (
     online_user_ids,
     preferences_of,
@@ -52,10 +53,6 @@ from rooms.models import Room
 logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
-
-# Channel-layer message types, handled by NotificationConsumer methods of the same name.
-CREATED = "notification.created"  # `text`: the frame; `count`: the unread count after it
-UNREAD = "unread.count"  # `count`
 
 
 # The tasks call these services; the services reach the tasks by name, so that the import
@@ -73,10 +70,6 @@ def user_group(user_id: int) -> str:
     return f"notifications.{user_id}"
 
 
-def _dumps(frame: dict) -> str:
-    return json.dumps(frame, cls=DjangoJSONEncoder, separators=(",", ":"))
-
-
 # --- Pushes --------------------------------------------------------------------------------
 
 
@@ -92,8 +85,10 @@ def _push(notifications: list[Notification], payloads: list[dict] | None = None)
         (
             user_group(n.recipient_id),
             {
-                "type": CREATED,
-                "text": _dumps({"type": CREATED, "notification": payload}),
+                "type": NOTIFICATION_CREATED,
+                # The API's own serialization, which has the declared shape (the contract
+                # tests check it): a push says exactly what the inbox lists.
+                "text": encode(NotificationCreated(notification=cast(NotificationInfo, payload))),
                 "count": counts.get(n.recipient_id, 0),
             },
         )
@@ -112,7 +107,7 @@ def _push(notifications: list[Notification], payloads: list[dict] | None = None)
 def _push_unread_count(user_id: int) -> None:
     try:
         count = unread_count(user=user_id)
-        deliver_to_groups([(user_group(user_id), {"type": UNREAD, "count": count})])
+        deliver_to_groups([(user_group(user_id), {"type": UNREAD_COUNT, "count": count})])
     except Exception:
         logger.exception("Pushing an unread count failed.")
 

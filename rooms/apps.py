@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RoomsConfig(AppConfig):
     name = "rooms"
     verbose_name = "Rooms"
+
+    def ready(self):
+        # Each feature registers the room socket frames it answers (rooms.handlers).
+        from rooms.handlers import connection, stage  # noqa: F401, PLC0415
+        from rooms.media import handlers  # noqa: F401, PLC0415

@@ -1,8 +1,10 @@
-"""The room socket: authenticate, check access, join, then relay frames to services.
+"""The room socket: authenticate, check access, join, then hand each frame to its handler.
 
-The consumer holds no room state of its own beyond its connection: every change goes
-through rooms.services (in a thread, via database_sync_to_async) and comes back to all
-members as events from the channel layer.
+The consumer holds no room state of its own beyond its connection: frames pass the gate
+(config.frames) and the rate budgets, are validated against their declarations
+(rooms.protocol) and go to the handler registered for their type (rooms.handlers); every
+change goes through rooms.services and comes back to all members as events from the
+channel layer.
 """
 
 import asyncio
@@ -10,17 +12,18 @@ import contextlib
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from config.errors import ApplicationError
 from config.frames import FrameTooBigError, frame_parse
+from config.protocol import Error, ServerFrame, encode
 from config.realtime import ensure_relay_running
 from config.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_IDLE,
+    CLOSE_NORMAL,
     CLOSE_NOT_FOUND,
     CLOSE_RATE_LIMITED,
     CLOSE_REPLACED,
@@ -30,26 +33,14 @@ from config.sockets import (
     socket_open_allowed,
 )
 from follows.selectors import blocked_ids
-from rooms import selectors, signalling
-from rooms.events import SIGNAL, dumps
+from rooms import selectors
+from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard
 from rooms.media.sessions import MediaSessions
 from rooms.models import Room
-from rooms.services import lifecycle, presence, stage
+from rooms.services import presence
 
 MAX_FRAME_BYTES = 64 * 1024
-
-# Frame types answered by an app above rooms (the chat), by prefix: registered from that
-# app's AppConfig.ready, called with the consumer and the frame.
-FRAME_HOOKS: dict[str, Callable[["RoomConsumer", dict], Awaitable[None]]] = {}
-# The rate budget of each hooked prefix (rooms.limits.FloodGuard).
-HOOK_BUDGETS: dict[str, str] = {}
-
-
-def _hook_prefix(kind: str | None) -> str | None:
-    if kind is None:
-        return None
-    return next((prefix for prefix in FRAME_HOOKS if kind.startswith(prefix)), None)
 
 
 def _close_code_for(error: ApplicationError) -> int:
@@ -86,42 +77,7 @@ class AudienceBatcher:
         await database_sync_to_async(presence.audience_flush)(room_id=room_id, user_ids=user_ids)
 
 
-def _user_id(frame: dict) -> int:
-    user_id = frame.get("user_id")
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise ApplicationError("`user_id` is the id of a member of this room.", code="invalid")
-    return user_id
-
-
 class RoomConsumer(GuardedConsumer):
-    # Client frame type → (service call, budget). Each call gets (actor, room_id, frame).
-    ACTIONS = {
-        "hand.raise": lambda a, r, f: stage.hand_raise(actor=a, room_id=r),
-        "hand.lower": lambda a, r, f: stage.hand_lower(actor=a, room_id=r),
-        "speaker.invite": lambda a, r, f: stage.speaker_invite(
-            actor=a, room_id=r, user_id=_user_id(f)
-        ),
-        "speaker.accept": lambda a, r, f: stage.speaker_accept(actor=a, room_id=r),
-        "speaker.decline": lambda a, r, f: stage.speaker_decline(actor=a, room_id=r),
-        "speaker.leave": lambda a, r, f: stage.speaker_leave(actor=a, room_id=r),
-        "speaker.remove": lambda a, r, f: stage.speaker_remove(
-            actor=a, room_id=r, user_id=_user_id(f)
-        ),
-        "mute.set": lambda a, r, f: stage.mute_set(actor=a, room_id=r, muted=_muted(f)),
-        "mute.force": lambda a, r, f: stage.mute_force(actor=a, room_id=r, user_id=_user_id(f)),
-        "moderator.grant": lambda a, r, f: stage.moderator_grant(
-            actor=a, room_id=r, user_id=_user_id(f)
-        ),
-        "moderator.revoke": lambda a, r, f: stage.moderator_revoke(
-            actor=a, room_id=r, user_id=_user_id(f)
-        ),
-        "member.remove": lambda a, r, f: stage.member_remove(
-            actor=a, room_id=r, user_id=_user_id(f)
-        ),
-        "room.end": lambda a, r, f: lifecycle.room_end(actor=a, room_id=r),
-        "reaction": lambda a, r, f: stage.reaction_send(actor=a, room_id=r, emoji=f.get("emoji")),
-    }
-
     async def connect(self):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.user = self.scope.get("user")
@@ -165,15 +121,15 @@ class RoomConsumer(GuardedConsumer):
             return
         self.joined = True
         self.hidden_authors = await database_sync_to_async(blocked_ids)(blocker=self.user)
-        self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_json)
+        self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_frame)
         if joined.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
-        await self.send(text_data=dumps(snapshot))
+        await self.send_frame(snapshot)
         self.watchdog = asyncio.get_running_loop().create_task(self._watch_heartbeat())
 
     async def _refuse(self, code: str, message: str, close_code: int) -> None:
         self.leaving = True
-        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.send_frame(Error(code=code, message=message))
         await self.close(code=close_code)
 
     async def disconnect(self, code):
@@ -203,9 +159,7 @@ class RoomConsumer(GuardedConsumer):
         while True:
             await asyncio.sleep(max(timeout / 3, 0.05))
             if time.monotonic() - self.last_heard > timeout:
-                await self.send_json(
-                    {"type": "error", "code": "idle", "message": "No ping for too long."}
-                )
+                await self.send_frame(Error(code="idle", message="No ping for too long."))
                 await self.close(code=CLOSE_IDLE)
                 return
 
@@ -219,24 +173,16 @@ class RoomConsumer(GuardedConsumer):
         try:
             frame = frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
         except FrameTooBigError as error:
-            await self.send_json({"type": "error", "code": error.code, "message": error.message})
+            await self.send_frame(Error(code=error.code, message=error.message))
             await self.close(code=CLOSE_TOO_BIG)
             return
         except ApplicationError as error:
             refused = error
         # Every frame counts against the budget, malformed ones too.
         kind = frame["type"] if frame is not None else None
-        signalling = kind is not None and (kind == "signal" or kind.startswith("media."))
-        hook = _hook_prefix(kind)
-        if hook is not None:
-            budget = HOOK_BUDGETS[hook]
-        else:
-            budget = FloodGuard.SIGNAL if signalling else FloodGuard.ACTION
-        verdict = self.flood.check(budget)
+        verdict = self.flood.check(room_handlers.budget_of(kind))
         if verdict == "close":
-            await self.send_json(
-                {"type": "error", "code": "rate_limited", "message": "Too many messages."}
-            )
+            await self.send_frame(Error(code="rate_limited", message="Too many messages."))
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         ref = frame.get("ref") if frame is not None else None
@@ -249,60 +195,23 @@ class RoomConsumer(GuardedConsumer):
                     code="rate_limited",
                     status=429,
                 )
-            await self._dispatch(kind, frame)
+            await room_handlers.dispatch(self, frame)
         except ApplicationError as error:
-            reply = {"type": "error", "code": error.code, "message": error.message}
+            reply = Error(code=error.code, message=error.message)
             if isinstance(ref, str | int) and not isinstance(ref, bool):
-                reply["ref"] = ref
-            await self.send_json(reply)
+                reply.ref = ref
+            await self.send_frame(reply)
 
-    async def _dispatch(self, kind: str, frame: dict) -> None:
-        if kind == "ping":
-            await database_sync_to_async(presence.room_heartbeat)(
-                user=self.user, room_id=self.room_id, channel_name=self.channel_name
-            )
-            await self.send_json({"type": "pong"})
-        elif kind == "snapshot.request":
-            snapshot = await database_sync_to_async(selectors.room_snapshot)(
-                room_id=self.room_id, user=self.user
-            )
-            await self.send(text_data=dumps(snapshot))
-        elif kind == "audience.more":
-            offset = frame.get("offset")
-            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-                raise ApplicationError("`offset` is a whole number of members.", code="invalid")
-            page = await database_sync_to_async(selectors.audience_page)(
-                room_id=self.room_id, offset=offset
-            )
-            await self.send(text_data=dumps(page))
-        elif kind == "signal":
-            await self._relay_signal(frame)
-        elif kind.startswith("media."):
-            await self.media.receive(kind, frame)
-        elif kind == "room.leave":
-            self.leaving = True
-            await self._leave(explicit=True)
-            await self.close(code=1000)
-        elif (hook := _hook_prefix(kind)) is not None:
-            await FRAME_HOOKS[hook](self, frame)
-        elif kind in self.ACTIONS:
-            call = self.ACTIONS[kind]
-            await database_sync_to_async(call)(self.user, self.room_id, frame)
-        else:
-            raise ApplicationError(f"Unknown message type `{kind}`.", code="unknown_type")
-
-    async def _relay_signal(self, frame: dict) -> None:
-        signal = signalling.signal_parse(frame)
-        channel = await database_sync_to_async(signalling.signal_route)(
-            room_id=self.room_id, sender_id=self.user.pk, signal=signal
-        )
-        await self.channel_layer.send(
-            channel, {"type": SIGNAL, "from": self.user.pk, **signal.frame_fields()}
-        )
+    async def leave_for_good(self) -> None:
+        """`room.leave`: out of the room, even from the stage, and the socket closes."""
+        self.leaving = True
+        await self._leave(explicit=True)
+        await self.close(code=CLOSE_NORMAL)
 
     # --- messages from the channel layer -------------------------------------------------
 
     async def room_frame(self, message):
+        # A chat message carries its author: people the reader blocked are not heard.
         if message.get("author_id") in self.hidden_authors:
             return
         await self.send(text_data=message["text"])
@@ -316,9 +225,7 @@ class RoomConsumer(GuardedConsumer):
     async def room_replaced(self, message):
         self.leaving = True
         self.joined = False
-        await self.send_json(
-            {"type": "error", "code": "replaced", "message": "You joined from somewhere else."}
-        )
+        await self.send_frame(Error(code="replaced", message="You joined from somewhere else."))
         await self.close(code=CLOSE_REPLACED)
 
     async def user_disconnect(self, message):
@@ -332,9 +239,7 @@ class RoomConsumer(GuardedConsumer):
         """
         was_in_room = self.joined and not self.leaving
         self.leaving = True
-        await self.send_json(
-            {"type": "error", "code": "disconnected", "message": message["reason"]}
-        )
+        await self.send_frame(Error(code="disconnected", message=message["reason"]))
         await self.close(code=message["code"])
         if was_in_room:
             await self._leave(explicit=True)
@@ -343,16 +248,5 @@ class RoomConsumer(GuardedConsumer):
         if self.media is not None:
             await self.media.revoke(message["reason"])
 
-    async def room_signal(self, message):
-        frame = {key: value for key, value in message.items() if key != "type"}
-        await self.send_json({"type": "signal", **frame})
-
-    async def send_json(self, content):
-        await self.send(text_data=dumps(content))
-
-
-def _muted(frame: dict) -> bool:
-    muted = frame.get("muted")
-    if not isinstance(muted, bool):
-        raise ApplicationError("`muted` is true or false.", code="invalid")
-    return muted
+    async def send_frame(self, frame: ServerFrame) -> None:
+        await self.send(text_data=encode(frame))

@@ -25,6 +25,7 @@ from accounts.models import User
 from config.db import SubqueryCount
 from config.errors import ApplicationError
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from rooms import protocol
 from rooms.access import rooms_open_to
 from rooms.events import member_payload, room_payload
 from rooms.models import Room, RoomMember, RoomRsvp
@@ -53,7 +54,7 @@ def _listeners(room_id: UUID | str) -> QuerySet[RoomMember]:
     return RoomMember.objects.filter(room_id=room_id, role=Role.LISTENER).select_related("user")
 
 
-def room_snapshot(*, room_id: UUID | str, user: User) -> dict:
+def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
     """The first frame of a connection: the room, the stage in full, raised hands in order,
     the first page of the audience and its size, the reader's own member, and which members
     the reader blocked."""
@@ -75,24 +76,23 @@ def room_snapshot(*, room_id: UUID | str, user: User) -> dict:
     me = next((m for m in members if m.user_id == user.pk), None)
     if me is None:
         me = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
-    return {
-        "type": "room.snapshot",
-        "seq": room.seq,
-        "room": room_payload(room),
-        "media": {"mode": room.media},
-        "members": [member_payload(m) for m in members],
-        "audience_count": _listeners(room_id).count(),
-        "me": member_payload(me) if me else None,
-        # Members the reader blocked, so their client can mark them.
-        "you_blocked": list(
+    return protocol.RoomSnapshot(
+        seq=room.seq,
+        room=room_payload(room),
+        media=protocol.MediaInfo(mode=room.media),
+        members=[member_payload(m) for m in members],
+        audience_count=_listeners(room_id).count(),
+        me=member_payload(me) if me else None,
+        you_blocked=list(
             Block.objects.filter(blocker=user, blocked__room_presences__room_id=room_id)
             .order_by("blocked_id")
             .values_list("blocked_id", flat=True)
         ),
-    }
+        numbered=protocol.ROOM.numbered,
+    )
 
 
-def audience_page(*, room_id: UUID | str, offset: int) -> dict:
+def audience_page(*, room_id: UUID | str, offset: int) -> protocol.AudiencePage:
     """More of the audience (without raised hands), in the order they came in."""
     size = settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
     page = list(
@@ -100,12 +100,11 @@ def audience_page(*, room_id: UUID | str, offset: int) -> dict:
         .filter(hand_raised_at__isnull=True)
         .order_by("joined_at", "pk")[offset : offset + size]
     )
-    return {
-        "type": "audience.page",
-        "offset": offset,
-        "members": [member_payload(m) for m in page],
-        "audience_count": _listeners(room_id).count(),
-    }
+    return protocol.AudiencePage(
+        offset=offset,
+        members=[member_payload(m) for m in page],
+        audience_count=_listeners(room_id).count(),
+    )
 
 
 FOLLOWED_BY_STAGE_LIMIT = 500

@@ -13,6 +13,9 @@ from tests.factories import UserFactory
 from tests.helpers import ChannelListener
 from tests.servers import ServerProcess, WorkerProcess
 
+# Every frame a consumer sends is checked against its declaration (tests/contract.py).
+pytest_plugins = ["tests.contract"]
+
 # The tests talk to sockets in this process, as the web server does.
 serve_sockets_here()
 

@@ -14,6 +14,11 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from PIL import Image
 
+from config.sockets import NOTIFICATION_CREATED
+from notifications.protocol import NOTIFICATIONS
+from rooms.protocol import ROOM
+from tests.contract import check_frame
+
 
 def error_of(response) -> dict:
     """The `error` object of an API error response, after checking its shape."""
@@ -82,8 +87,13 @@ class ChannelListener:
         return self.loop.run_until_complete(drain())
 
     def frames(self, wait: float = 0.3) -> list[dict]:
-        """The JSON frames carried by the messages, in order."""
-        return [json.loads(m["text"]) for m in self.messages(wait) if "text" in m]
+        """The JSON frames carried by the messages, in order, each checked against its
+        declaration."""
+        carried = [m for m in self.messages(wait) if "text" in m]
+        for message in carried:
+            protocol = NOTIFICATIONS if message["type"] == NOTIFICATION_CREATED else ROOM
+            check_frame(protocol, message["text"])
+        return [json.loads(m["text"]) for m in carried]
 
     def close(self) -> None:
         self.loop.run_until_complete(

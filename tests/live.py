@@ -9,6 +9,9 @@ from django.test import Client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from notifications.protocol import NOTIFICATIONS as NOTIFICATIONS_PROTOCOL
+from rooms.protocol import ROOM
+from tests.contract import check_frame
 from tests.factories import PASSWORD
 
 
@@ -50,7 +53,9 @@ class LiveSocket:
         await self.ws.send(json.dumps({"type": kind, **fields}))
 
     async def recv(self, wait: float = 10) -> dict:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), wait))
+        text = await asyncio.wait_for(self.ws.recv(), wait)
+        check_frame(NOTIFICATIONS_PROTOCOL if self.path == NOTIFICATIONS else ROOM, text)
+        return json.loads(text)
 
     async def next_of(self, kind: str, wait: float = 10) -> dict:
         while True:

@@ -20,8 +20,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from rooms.models import Room, RoomMember
+from rooms.protocol import REACTIONS
 from rooms.services.lifecycle import room_create
-from rooms.services.stage import REACTIONS
 from tests.factories import UserFactory
 from tests.live import NOTIFICATIONS, crashes_in, eventually, room_path, session_cookie
 from tests.servers import ServerProcess

@@ -13,15 +13,13 @@ from django.utils import timezone
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
 from config.errors import ApplicationError
 from config.realtime import group_send_on_commit
+from config.sockets import CLOSE_FORBIDDEN, USER_DISCONNECT
 from moderation.models import ModerationLog
 from moderation.permissions import staff_may_restrict
 from moderation.services.log import log_action
 
 Action = ModerationLog.Action
 
-USER_DISCONNECT = "user.disconnect"
-# The same code as "not allowed in this room": the person may not be here at all now.
-CLOSE_RESTRICTED = 4403
 SUSPENSION_MAX = timedelta(days=366)
 
 
@@ -31,9 +29,10 @@ def user_group(user_id: int) -> str:
 
 
 def disconnect_everywhere(*, user: User, reason: str) -> None:
-    """Closes every socket `user` has open, on every server, once the transaction commits."""
+    """Closes every socket `user` has open, on every server, once the transaction commits,
+    with "not allowed here": the person may not be here at all now."""
     group_send_on_commit(
-        user_group(user.pk), {"type": USER_DISCONNECT, "code": CLOSE_RESTRICTED, "reason": reason}
+        user_group(user.pk), {"type": USER_DISCONNECT, "code": CLOSE_FORBIDDEN, "reason": reason}
     )
 
 

@@ -16,7 +16,8 @@ from django.db.models import F
 
 from config.errors import ApplicationError
 from config.realtime import send_on_commit
-from rooms import events
+from config.sockets import ROOM_MEDIA_REVOKE
+from rooms import events, protocol
 from rooms.media.control import (
     Control,
     control_run,
@@ -28,9 +29,6 @@ from rooms.media.control import (
 from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
 
 logger = logging.getLogger(__name__)
-
-# Channel-layer message to the connection of someone whose right to send audio ended.
-MEDIA_REVOKE = "room.media_revoke"
 
 
 def media_can_move() -> bool:
@@ -64,7 +62,7 @@ def media_room_has_space(room: Room, members: int) -> None:
         return
     if media_can_move() and members >= settings.ROOM_MESH_MAX_MEMBERS:
         _bridge_create(room)
-        events.publish(room, "media.mode", mode=Room.Media.SFU)
+        events.publish(room, protocol.MediaModeChanged, mode=Room.Media.SFU)
         return
     cap = settings.ROOM_MAX_MEMBERS
     if members >= cap:
@@ -106,7 +104,7 @@ def media_member_gone(room: Room, member: RoomMember, reason: str) -> None:
 
 def _participant_end(bridge: MediaBridge, user_id: int, channel_name: str, reason: str) -> None:
     if channel_name:
-        send_on_commit(channel_name, {"type": MEDIA_REVOKE, "reason": reason})
+        send_on_commit(channel_name, {"type": ROOM_MEDIA_REVOKE, "reason": reason})
     transaction.on_commit(
         lambda: control_try(lambda c: c.kick(bridge, user_id), "end a participant")
     )

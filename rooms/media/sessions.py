@@ -18,32 +18,25 @@ import secrets
 import weakref
 from dataclasses import dataclass
 
+import msgspec
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from config.errors import ApplicationError
+from config.protocol import ServerFrame
+from rooms import protocol
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
 from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
 from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
-from rooms.signalling import CANDIDATE_FIELDS, SESSION, sdp_read, sdp_sends_media
+from rooms.signalling import sdp_read, sdp_sends_media
 
 logger = logging.getLogger(__name__)
 
-MAX_SDP_CHARS = 16 * 1024
-MAX_CANDIDATE_CHARS = 1024
 # A connection holds at most a listen and a publish session, and a third while it moves
 # between them (make-before-break).
 MAX_SESSIONS = 3
 ID_EXISTS = 490
-
-
-def _media_lost() -> ApplicationError:
-    return ApplicationError(
-        "The media server is not reachable; trying again shortly.",
-        code="media_unavailable",
-        status=503,
-    )
 
 
 class RoomObserver:
@@ -81,8 +74,9 @@ class RoomObserver:
                 talking.discard(data[gone])
         if talking != self.talking:
             self.talking = talking
+            frame = protocol.Speaking(user_ids=sorted(talking))
             for connection in list(self.connections):
-                connection.tell({"type": "speaking", "user_ids": sorted(talking)})
+                connection.tell(frame)
 
 
 class MediaLink:
@@ -179,34 +173,13 @@ class MediaSessions:
         self.observer: RoomObserver | None = None
         self.link: MediaLink | None = None
 
-    def tell(self, frame: dict) -> None:
+    def tell(self, frame: ServerFrame) -> None:
         asyncio.get_running_loop().create_task(self.send(frame))
 
-    async def receive(self, kind: str, frame: dict) -> None:
-        handlers = {
-            "media.listen": self._listen,
-            "media.publish": self._publish,
-            "media.answer": self._answer,
-            "media.candidate": self._candidate,
-            "media.leave": self._leave,
-        }
-        if kind not in handlers:
-            raise ApplicationError(f"Unknown message type `{kind}`.", code="unknown_type")
-        try:
-            await handlers[kind](frame)
-        except JanusLostError as error:
-            raise _media_lost() from error
-        except JanusError as error:
-            logger.info("Janus refused a media request: %s", error)
-            raise ApplicationError(
-                "The media server refused that; start the connection again.",
-                code="media_refused",
-            ) from error
+    # --- frames (rooms.media.handlers) ---------------------------------------------------
 
-    # --- frames ------------------------------------------------------------------------
-
-    async def _listen(self, frame: dict) -> None:
-        session_id = _session_id(frame)
+    async def listen(self, frame: protocol.MediaListen) -> None:
+        session_id = frame.session
         await self._role()
         self._check_free(session_id)
         await self._join_room()
@@ -227,11 +200,10 @@ class MediaSessions:
         except (JanusError, JanusLostError):
             await self._end(session)
             raise
-        await self.send({"type": "media.offer", "session": session_id, "sdp": jsep["sdp"]})
+        await self.send(protocol.MediaOffer(session=session_id, sdp=jsep["sdp"]))
 
-    async def _publish(self, frame: dict) -> None:
-        session_id = _session_id(frame)
-        sdp = _sdp(frame)
+    async def publish(self, frame: protocol.MediaPublish) -> None:
+        session_id, sdp = frame.session, frame.sdp
         if not _one_audio_section(sdp):
             raise ApplicationError(
                 "A publish offer has exactly one audio section and nothing else.",
@@ -278,11 +250,11 @@ class MediaSessions:
         if (await self._role())["role"] not in RoomMember.STAGE_ROLES:
             await self.hangup(session, "moved_to_audience")
             return
-        await self.send({"type": "media.answer", "session": session_id, "sdp": jsep["sdp"]})
+        await self.send(protocol.MediaAnswerSent(session=session_id, sdp=jsep["sdp"]))
 
-    async def _answer(self, frame: dict) -> None:
-        session = self._session(frame)
-        sdp = _sdp(frame)
+    async def answer(self, frame: protocol.MediaAnswer) -> None:
+        session = self._session(frame.session)
+        sdp = frame.sdp
         if session.kind != "listen" or session.answered:
             raise ApplicationError("That session expects no answer.", code="invalid_state")
         if sdp_sends_media(sdp):
@@ -294,26 +266,19 @@ class MediaSessions:
         session.answered = True
         await session.handle.message({"request": "start"}, {"type": "answer", "sdp": sdp})
 
-    async def _candidate(self, frame: dict) -> None:
-        session = self._session(frame)
-        candidate = frame.get("candidate")
-        if candidate is not None and not (
-            isinstance(candidate, dict)
-            and set(candidate) <= CANDIDATE_FIELDS
-            and isinstance(candidate.get("candidate"), str)
-            and len(candidate["candidate"]) <= MAX_CANDIDATE_CHARS
-        ):
-            raise ApplicationError("`candidate` is an RTCIceCandidateInit or null.", "invalid")
-        if candidate is not None:
+    async def candidate(self, frame: protocol.MediaCandidate) -> None:
+        session = self._session(frame.session)
+        candidate = None
+        if frame.candidate is not None:
+            # Janus takes what identifies the candidate; the fragment is the session's.
+            given = msgspec.to_builtins(frame.candidate)
             candidate = {
-                key: value
-                for key, value in candidate.items()
-                if key in ("candidate", "sdpMid", "sdpMLineIndex")
+                key: given[key] for key in ("candidate", "sdpMid", "sdpMLineIndex") if key in given
             }
         await session.handle.trickle(candidate)
 
-    async def _leave(self, frame: dict) -> None:
-        await self._end(self._session(frame))
+    async def leave(self, frame: protocol.MediaLeave) -> None:
+        await self._end(self._session(frame.session))
 
     # --- the server's side -------------------------------------------------------------
 
@@ -327,7 +292,7 @@ class MediaSessions:
         if self.sessions.get(session.id) is not session:
             return
         await self._end(session)
-        await self.send({"type": "media.hangup", "session": session.id, "reason": reason})
+        await self.send(protocol.MediaHangup(session=session.id, reason=reason))
 
     async def hangup_all(self, reason: str, server: str | None = None) -> None:
         for session in list(self.sessions.values()):
@@ -367,7 +332,7 @@ class MediaSessions:
             # Who is talking as they arrive; changes follow as they happen.
             self.observer = observer
             observer.connections.add(self)
-            await self.send({"type": "speaking", "user_ids": sorted(observer.talking)})
+            await self.send(protocol.Speaking(user_ids=sorted(observer.talking)))
         return observer
 
     def _check_free(self, session_id: str) -> None:
@@ -399,8 +364,8 @@ class MediaSessions:
         )
         await self.hangup(session, reason)
 
-    def _session(self, frame: dict) -> MediaSession:
-        session = self.sessions.get(_session_id(frame))
+    def _session(self, session_id: str) -> MediaSession:
+        session = self.sessions.get(session_id)
         if session is None:
             raise ApplicationError(
                 "No such media session on this connection.", code="unknown_session"
@@ -432,26 +397,6 @@ def _hangup_reason(*, room_id, user_id, kind: str) -> str:
     if kind == "publish" and member["role"] not in RoomMember.STAGE_ROLES:
         return "moved_to_audience"
     return "media_lost"
-
-
-def _session_id(frame: dict) -> str:
-    session = frame.get("session")
-    if not (isinstance(session, str) and SESSION.fullmatch(session)):
-        raise ApplicationError(
-            "`session` names a peer connection: 1 to 64 letters, digits, - or _.",
-            code="invalid",
-        )
-    return session
-
-
-def _sdp(frame: dict) -> str:
-    sdp = frame.get("sdp")
-    if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP_CHARS:
-        raise ApplicationError(
-            f"`sdp` is a session description of at most {MAX_SDP_CHARS} characters.",
-            code="invalid",
-        )
-    return sdp
 
 
 def _one_audio_section(text: str) -> bool:

@@ -7,13 +7,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.protocol import Error
 from config.sockets import CLOSE_FORBIDDEN
-from rooms import events, signals
+from rooms import events, protocol, signals
 from rooms.media.services import media_member_gone
 from rooms.models import Room, RoomBan, RoomMember
-
-# The socket of someone taken out of a room closes with this ("not allowed in this room").
-CLOSE_REMOVED = CLOSE_FORBIDDEN
 
 
 def locked_room(room_id: UUID | str) -> Room:
@@ -67,10 +65,10 @@ def member_expel(
     if keep_out:
         RoomBan.objects.get_or_create(room=room, user=member.user, defaults={"banned_by": actor})
     member.delete()
-    events.publish(room, "member.left", user_id=member.user_id, removed=True)
+    events.publish(room, protocol.MemberLeft, user_id=member.user_id, removed=True)
     media_member_gone(room, member, "removed")
     events.close_connection(
-        member.channel_name, {"type": "error", "code": "removed", "message": message}, CLOSE_REMOVED
+        member.channel_name, Error(code="removed", message=message), CLOSE_FORBIDDEN
     )
     if member.role == RoomMember.Role.MODERATOR:
         note_moderators(room)

@@ -13,7 +13,7 @@ from config.errors import ApplicationError
 from config.sockets import CLOSE_NOT_FOUND
 from follows.models import Club
 from follows.permissions import club_leads
-from rooms import events, signals
+from rooms import events, protocol, signals
 from rooms.media.services import media_room_ended, media_room_started
 from rooms.models import Room, RoomMember, RoomRsvp
 from rooms.permissions import (
@@ -132,7 +132,7 @@ def room_end(
     room.save(update_fields=["status", "ended_at", "unmoderated_since"])
     RoomMember.objects.filter(room=room).delete()
     media_room_ended(room)
-    events.publish_and_close(room, "room.ended", code=CLOSE_NOT_FOUND, reason=reason)
+    events.publish_and_close(room, protocol.RoomEnded, code=CLOSE_NOT_FOUND, reason=reason)
     signals.room_ended.send(Room, room=room, actor=actor, as_staff=as_staff, note=note or reason)
     return room
 

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.protocol import Error
 from config.realtime import send_on_commit
-from config.sockets import CLOSE_IDLE
-from rooms import events
+from config.sockets import CLOSE_IDLE, ROOM_REPLACED
+from rooms import events, protocol
 from rooms.access import room_moderator_ids
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
@@ -48,9 +49,9 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
         member.channel_name, member.last_seen = channel_name, now
         member.save(update_fields=["channel_name", "last_seen"])
         if old_channel and old_channel != channel_name:
-            send_on_commit(old_channel, {"type": events.REPLACED})
+            send_on_commit(old_channel, {"type": ROOM_REPLACED})
         elif not old_channel and member.on_stage:
-            events.publish_member(room, "member.updated", member)
+            events.publish_member(room, protocol.MemberUpdated, member)
         if member.role == Role.MODERATOR:
             note_moderators(room)
         return Presence(member)
@@ -67,7 +68,7 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
         channel_name=channel_name,
     )
     if member.on_stage:
-        events.publish_member(room, "member.joined", member)
+        events.publish_member(room, protocol.MemberJoined, member)
         note_moderators(room)
         return Presence(member)
     return Presence(member, batched=True)
@@ -78,7 +79,7 @@ def _remove(room: Room, member: RoomMember) -> Presence:
     media_member_gone(room, member, "left")
     if not member.on_stage:
         return Presence(member, batched=True)
-    events.publish(room, "member.left", user_id=member.user_id)
+    events.publish(room, protocol.MemberLeft, user_id=member.user_id)
     if member.role == Role.MODERATOR:
         note_moderators(room)
     return Presence(member)
@@ -102,7 +103,7 @@ def room_leave(
         return _remove(room, member)
     member.channel_name = ""
     member.save(update_fields=["channel_name"])
-    events.publish_member(room, "member.updated", member)
+    events.publish_member(room, protocol.MemberUpdated, member)
     if member.role == Role.MODERATOR:
         note_moderators(room)
     return Presence(member)
@@ -134,7 +135,7 @@ def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | N
         return None
     return events.publish(
         room,
-        "members.batch",
+        protocol.MembersBatch,
         joined=[events.member_payload(m) for m in present],
         left=left,
         audience_count=RoomMember.objects.filter(room=room, role=Role.LISTENER).count(),
@@ -155,7 +156,7 @@ def _sweep_room(room_id: UUID | str, stale_before: datetime) -> None:
             # hearing its events, after the room let it go.
             events.close_connection(
                 member.channel_name,
-                {"type": "error", "code": "idle", "message": "No ping for too long."},
+                Error(code="idle", message="No ping for too long."),
                 CLOSE_IDLE,
             )
         if audience:

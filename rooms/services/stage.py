@@ -11,10 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.serializers import user_summary
 from config.errors import ApplicationError
 from follows.permissions import users_blocked_between
-from rooms import events, signals
+from rooms import events, protocol, signals
 from rooms.access import room_refusal
 from rooms.media.services import media_member_changed
 from rooms.models import Room, RoomMember
@@ -30,8 +29,6 @@ from rooms.services.common import locked_live_room, member_expel, note_moderator
 
 Role = RoomMember.Role
 
-REACTIONS = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "👍", "🎉", "😮", "🤔")
-
 
 def _me(room: Room, actor: User) -> RoomMember:
     return member_in_room(room=room, user_id=actor.pk)
@@ -39,7 +36,7 @@ def _me(room: Room, actor: User) -> RoomMember:
 
 def _save(room: Room, member: RoomMember, *fields: str) -> RoomMember:
     member.save(update_fields=list(fields))
-    events.publish_member(room, "member.updated", member)
+    events.publish_member(room, protocol.MemberUpdated, member)
     if "role" in fields or "muted" in fields:
         media_member_changed(room, member)
     return member
@@ -80,7 +77,7 @@ def speaker_invite(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMem
         return target
     target.invited_to_speak_at = timezone.now()
     _save(room, target, "invited_to_speak_at")
-    events.tell(target, {"type": "speaker.invited", "by": user_summary(actor)})
+    events.tell(target, protocol.SpeakerInvited(by=events.user_payload(actor)))
     signals.speaker_invited.send(RoomMember, room=room, actor=actor, user=target.user, in_room=True)
     return target
 
@@ -277,10 +274,12 @@ def member_remove_by_staff(
 
 def reaction_send(*, actor: User, room_id: UUID | str, emoji: str) -> None:
     """A passing reaction: not state, so it is neither stored nor numbered."""
-    if emoji not in REACTIONS:
-        raise ApplicationError(f"A reaction is one of {' '.join(REACTIONS)}.", code="invalid")
+    if emoji not in protocol.REACTIONS:
+        raise ApplicationError(
+            f"A reaction is one of {' '.join(protocol.REACTIONS)}.", code="invalid"
+        )
     room = Room.objects.filter(pk=room_id, status=Room.Status.LIVE).first()
     if room is None:
         raise ApplicationError.not_found("This room is not live.")
     _me(room, actor)
-    events.broadcast(room, {"type": "reaction", "user_id": actor.pk, "emoji": emoji})
+    events.broadcast(room, protocol.Reaction(user_id=actor.pk, emoji=emoji))

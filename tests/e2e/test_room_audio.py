@@ -103,8 +103,11 @@ async def test_a_cut_socket_reconnects_resyncs_and_keeps_the_sound(server, signe
     await listener.wait_for_function("window.roundtable.state.snapshots === 3")
     await hears(listener, host.pk)
 
-    # An event of a type the page does not know counts in the numbering all the same (a
-    # frame that carries `seq` is numbered): no gap, no snapshot after the next one.
+    # The page numbers the types the server's snapshot lists as numbered.
+    assert "members.batch" in await listener.evaluate("[...window.roundtable.state.numbered]")
+    # An event of a type the page has no code for counts in the numbering all the same when
+    # the server lists it (as a newer server would): no gap, no snapshot after the next one.
+    await listener.evaluate("window.roundtable.state.numbered.add('room.retitled')")
     seq = await listener.evaluate("window.roundtable.state.seq")
     await listener.evaluate(f"window.roundtable.receive({{type: 'room.retitled', seq: {seq + 1}}})")
     await listener.evaluate(

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from rooms.protocol import ROOM
+from tests.contract import check_frame
+from tests.media.peers import RoomClient
 from tests.servers import JanusProcess
 
 # CI installs Janus and sets this: the media tests must run there, not skip.
@@ -16,6 +19,13 @@ def janus_or_skip() -> None:
         if REQUIRE_MEDIA:
             pytest.fail("Janus is not installed (apt-get install janus) and REQUIRE_MEDIA=1.")
         pytest.skip("Janus is not installed (apt-get install janus).")
+
+
+@pytest.fixture(autouse=True)
+def _frames_from_media_peers_are_checked(monkeypatch):
+    """The media tests' peers talk to a real server process: what it sends is checked where
+    they receive it."""
+    monkeypatch.setattr(RoomClient, "received", staticmethod(lambda raw: check_frame(ROOM, raw)))
 
 
 @pytest.fixture

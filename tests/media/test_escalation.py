@@ -47,7 +47,7 @@ def test_a_room_that_outgrows_the_mesh_moves_to_the_media_server_once_and_says_s
     fill(room, 4)  # past ROOM_MAX_MEMBERS: the media server carries it; no second move
     assert RoomMember.objects.filter(room=room).count() == 8
     assert len([f for f in members.frames() if f["type"] == "media.mode"]) == 0
-    assert room_snapshot(room_id=room.pk, user=room.host)["media"] == {"mode": "sfu"}
+    assert room_snapshot(room_id=room.pk, user=room.host).media.mode == "sfu"
 
 
 def test_without_a_media_server_a_full_room_says_why(small_mesh, settings):

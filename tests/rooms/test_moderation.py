@@ -250,9 +250,9 @@ def test_the_snapshot_marks_members_the_reader_blocked(live_room, host, user):
     BlockFactory(blocker=host, blocked=user)
     BlockFactory(blocker=host, blocked=outside)
     BlockFactory(blocker=other, blocked=host)
-    assert room_snapshot(room_id=live_room.pk, user=host)["you_blocked"] == [user.pk]
-    assert room_snapshot(room_id=live_room.pk, user=other)["you_blocked"] == [host.pk]
-    assert room_snapshot(room_id=live_room.pk, user=user)["you_blocked"] == []
+    assert room_snapshot(room_id=live_room.pk, user=host).you_blocked == [user.pk]
+    assert room_snapshot(room_id=live_room.pk, user=other).you_blocked == [host.pk]
+    assert room_snapshot(room_id=live_room.pk, user=user).you_blocked == []
 
 
 def test_the_hallway_hides_rooms_of_hosts_you_blocked_or_who_blocked_you(host, user):

@@ -128,12 +128,12 @@ def test_snapshot_is_bounded_for_big_rooms(host, settings):
     raised = UserFactory()
     member(room, raised, hand_raised_at=timezone.now())
     snapshot = room_snapshot(room_id=room.pk, user=host)
-    roles = [m["role"] for m in snapshot["members"]]
+    roles = [m.role for m in snapshot.members]
     assert roles[:3] == ["moderator", "speaker", "speaker"]
-    assert snapshot["members"][3]["user"]["id"] == raised.pk
-    assert len(snapshot["members"]) == 3 + 1 + 10
-    assert snapshot["audience_count"] == 41
-    assert snapshot["me"]["user"]["id"] == host.pk
+    assert snapshot.members[3].user.id == raised.pk
+    assert len(snapshot.members) == 3 + 1 + 10
+    assert snapshot.audience_count == 41
+    assert snapshot.me.user.id == host.pk
 
 
 def test_current_rooms_of_a_host_leave_out_ended_and_long_overdue_ones(user):

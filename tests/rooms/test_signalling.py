@@ -1,8 +1,10 @@
+import msgspec
 import pytest
 
 from config.errors import ApplicationError
 from rooms.models import RoomMember
-from rooms.signalling import Signal, sdp_sends_media, signal_parse, signal_route
+from rooms.protocol import ROOM, SignalRelay
+from rooms.signalling import sdp_sends_media, signal_route
 from tests.factories import UserFactory
 from tests.rooms.factories import member
 
@@ -55,6 +57,10 @@ def test_which_descriptions_send_media(description, sends):
         {"to": 7, "description": "v=0"},
         {"to": 7, "candidate": {"candidate": "x", "evil": 1}},
         {"to": 7, "candidate": "candidate:1"},
+        {"to": 7, "candidate": {"candidate": 5}},
+        {"to": 7, "candidate": {"candidate": "c", "sdpMLineIndex": "0"}},
+        {"to": 0, "candidate": {}},
+        {"to": 7, "description": {"type": "offer", "sdp": "x" * (16 * 1024 + 1)}},
         {"to": 7, "candidate": {}, "session": ""},
         {"to": 7, "candidate": {}, "session": 12},
         {"to": 7, "candidate": {}, "session": "a b"},
@@ -63,18 +69,41 @@ def test_which_descriptions_send_media(description, sends):
 )
 def test_malformed_signals_are_refused(frame):
     with pytest.raises(ApplicationError) as raised:
-        signal_parse(frame)
+        ROOM.parse({"type": "signal", **frame})
     assert raised.value.code == "invalid"
 
 
-def test_a_well_formed_signal():
-    signal = signal_parse({"to": 7, "candidate": {"candidate": "c", "sdpMid": "0"}, "x": 1})
-    assert signal.frame_fields() == {"candidate": {"candidate": "c", "sdpMid": "0"}}
+def _relayed(frame: dict) -> dict:
+    """What the member named in `to` receives for this `signal` from user 3."""
+    signal = ROOM.parse({"type": "signal", **frame})
+    relay = SignalRelay(
+        from_=3,
+        session=signal.session,
+        description=signal.description or msgspec.UNSET,
+        candidate=signal.candidate or msgspec.UNSET,
+    )
+    return msgspec.to_builtins(relay)
+
+
+def test_a_well_formed_signal_is_relayed_as_it_came():
+    relayed = _relayed({"to": 7, "candidate": {"candidate": "c", "sdpMid": "0"}, "x": 1})
+    assert relayed == {"type": "signal", "from": 3, "candidate": {"candidate": "c", "sdpMid": "0"}}
+
+
+def test_a_description_is_relayed_without_fields_of_its_own():
+    description = {"type": "offer", "sdp": "v=0", "extra": 1}
+    relayed = _relayed({"to": 7, "description": description})
+    assert relayed == {"type": "signal", "from": 3, "description": {"type": "offer", "sdp": "v=0"}}
 
 
 def test_a_signal_names_its_peer_connection():
-    signal = signal_parse({"to": 7, "candidate": {"candidate": "c"}, "session": "pc-4f_Z"})
-    assert signal.frame_fields() == {"session": "pc-4f_Z", "candidate": {"candidate": "c"}}
+    relayed = _relayed({"to": 7, "candidate": {"candidate": "c"}, "session": "pc-4f_Z"})
+    assert relayed == {
+        "type": "signal",
+        "from": 3,
+        "session": "pc-4f_Z",
+        "candidate": {"candidate": "c"},
+    }
 
 
 @pytest.fixture
@@ -93,8 +122,8 @@ def mesh(live_room, host):
 
 
 def _route(room, sender, target, description=None):
-    candidate = None if description else {"candidate": "c"}
-    signal = Signal(to=target.pk, description=description, candidate=candidate)
+    content = {"description": description} if description else {"candidate": {"candidate": "c"}}
+    signal = ROOM.parse({"type": "signal", "to": target.pk, **content})
     return signal_route(room_id=room.pk, sender_id=sender.pk, signal=signal)
 
 

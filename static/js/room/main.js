@@ -4,7 +4,7 @@ import { ChatPanel } from "./chat.js";
 import { Mesh } from "./mesh.js";
 import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
-import { RoomSocket } from "./socket.js";
+import { CLOSE, RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
@@ -210,8 +210,8 @@ function onFrame(frame) {
       for (const transport of transports()) transport.rejoin();
     }
     refreshFollowed();
-  } else if ("seq" in frame) {
-    // A numbered state event (ephemeral frames carry no `seq`).
+  } else if (state.numbered.has(frame.type)) {
+    // A state event, applied in `seq` order.
     if (awaitingSnapshot) return;
     const before = frame.member
       ? state.members.get(frame.member.user.id)
@@ -255,15 +255,15 @@ function onClose(code, final) {
     view.status("Connection lost. Reconnecting…");
     return;
   }
-  if (code === 4401) {
+  if (code === CLOSE.unauthenticated) {
     location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
     return;
   }
-  if (code === 4409) {
+  if (code === CLOSE.replaced) {
     finish("replaced");
   } else if (lastError?.code === "removed") {
     finish("removed");
-  } else if (code === 4404) {
+  } else if (code === CLOSE.notFound) {
     finish("ended");
   } else {
     const message = lastError?.message ?? "You cannot be in this room.";

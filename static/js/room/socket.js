@@ -5,9 +5,12 @@ const PING_MS = 15000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
 
+// The server's close codes that the page acts on (docs/protocol.md lists them all).
+export const CLOSE = { unauthenticated: 4401, forbidden: 4403, notFound: 4404, replaced: 4409 };
+
 // Closes after which coming back would not help: not signed in, not allowed, no such room
 // (or it ended), replaced by a newer tab. Leaving on purpose stops the socket first.
-export const FINAL_CLOSES = new Set([4401, 4403, 4404, 4409]);
+export const FINAL_CLOSES = new Set([CLOSE.unauthenticated, CLOSE.forbidden, CLOSE.notFound, CLOSE.replaced]);
 
 export class RoomSocket {
   constructor(url, { onFrame, onOpen, onClose }) {

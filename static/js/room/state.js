@@ -18,6 +18,8 @@ export class RoomState {
     this.youBlocked = new Set();
     this.followedByStage = new Set();
     this.media = { mode: "mesh" }; // how the room's audio travels: "mesh" or "sfu"
+    // The frame types that carry `seq`, as the server's snapshot lists them.
+    this.numbered = new Set();
     this.snapshots = 0;
   }
 
@@ -30,6 +32,7 @@ export class RoomState {
     this.audienceCount = snapshot.audience_count;
     this.youBlocked = new Set(snapshot.you_blocked);
     this.media = snapshot.media ?? { mode: "mesh" };
+    this.numbered = new Set(snapshot.numbered);
   }
 
   // "applied", "stale" (seen already) or "gap" (something was missed).

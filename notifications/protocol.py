@@ -1,0 +1,65 @@
+"""The notification socket's protocol (`/ws/notifications/`): every frame type, both ways,
+declared once (see config.protocol). The socket pushes; the only thing a browser sends is
+`ping`."""
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from config.protocol import Count, Error, Id, Ping, Pong, Protocol, ServerFrame, UserSummary
+from notifications.models import Notification
+
+
+class NotificationRoom(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    title: str
+    status: str
+    scheduled_for: datetime | None
+    url: str
+
+
+class NotificationClub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    slug: str
+    name: str
+    url: str
+
+
+class NotificationInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The same shape as the API's notifications (notifications.serializers)."""
+
+    id: Id
+    kind: Literal[tuple(Notification.Kind.values)]
+    text: str
+    url: str
+    created: datetime
+    read: bool
+    actor: UserSummary | None
+    room: NotificationRoom | None
+    club: NotificationClub | None
+
+
+class NotificationCreated(ServerFrame, tag="notification.created"):
+    """A new notification; an `unread.count` follows."""
+
+    notification: NotificationInfo
+
+
+class UnreadCount(ServerFrame, tag="unread.count"):
+    """The first frame after connecting, and after every change of the count."""
+
+    count: Count
+
+
+NOTIFICATIONS = Protocol(
+    "notification",
+    path="/ws/notifications/",
+    about=(
+        "A signed-in person's live notifications: the unread count first, then every new "
+        "notification as it is written. Notification kinds: "
+        + ", ".join(f"`{kind}`" for kind in Notification.Kind.values)
+        + "."
+    ),
+    client=[Ping],
+    server=[NotificationCreated, UnreadCount, Error, Pong],
+)
