@@ -298,6 +298,9 @@ ROOM_MODERATOR_GRACE_SECONDS = env.int("ROOM_MODERATOR_GRACE_SECONDS", default=6
 # (their server died without a goodbye) is dropped by the sweep.
 ROOM_HEARTBEAT_TIMEOUT_SECONDS = env.int("ROOM_HEARTBEAT_TIMEOUT_SECONDS", default=45)
 ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
+# A process writes the pings it heard in one UPDATE this often, not one per ping: with pings
+# every 15 s a live member is at most 30 s unseen, inside the stale limit.
+ROOM_PRESENCE_REFRESH_SECONDS = env.float("ROOM_PRESENCE_REFRESH_SECONDS", default=15)
 # Audience joins and leaves are coalesced into one members.batch frame per window.
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-import weakref
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -34,6 +33,7 @@ from config.sockets import (
 )
 from follows.selectors import blocked_ids
 from rooms import selectors
+from rooms.batching import AudienceBatcher, PresenceRefresher
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard
 from rooms.media.sessions import MediaSessions
@@ -45,36 +45,6 @@ MAX_FRAME_BYTES = 64 * 1024
 
 def _close_code_for(error: ApplicationError) -> int:
     return CLOSE_NOT_FOUND if error.status == 404 else CLOSE_FORBIDDEN
-
-
-class AudienceBatcher:
-    """Coalesces one process's audience joins and leaves, per room, into one `members.batch`
-    every ROOM_AUDIENCE_BATCH_SECONDS. One per event loop."""
-
-    _per_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AudienceBatcher]" = (
-        weakref.WeakKeyDictionary()
-    )
-
-    def __init__(self):
-        self.pending: dict[str, set[int]] = {}
-
-    @classmethod
-    def current(cls) -> "AudienceBatcher":
-        loop = asyncio.get_running_loop()
-        if loop not in cls._per_loop:
-            cls._per_loop[loop] = cls()
-        return cls._per_loop[loop]
-
-    def touched(self, room_id: str, user_id: int) -> None:
-        if room_id not in self.pending:
-            self.pending[room_id] = set()
-            asyncio.get_running_loop().create_task(self._flush_later(room_id))
-        self.pending[room_id].add(user_id)
-
-    async def _flush_later(self, room_id: str) -> None:
-        await asyncio.sleep(settings.ROOM_AUDIENCE_BATCH_SECONDS)
-        user_ids = self.pending.pop(room_id)
-        await database_sync_to_async(presence.audience_flush)(room_id=room_id, user_ids=user_ids)
 
 
 class RoomConsumer(GuardedConsumer):
@@ -135,6 +105,7 @@ class RoomConsumer(GuardedConsumer):
     async def disconnect(self, code):
         if self.watchdog is not None:
             self.watchdog.cancel()
+        PresenceRefresher.current().forget(self.channel_name)
         if hasattr(self, "group"):
             # Best effort: with Redis gone the groups expire by themselves, and leaving the
             # room (in the database) matters more.

@@ -7,18 +7,16 @@ from msgspec import UNSET
 from config.protocol import Pong, encode
 from config.sockets import ROOM_FRAME
 from rooms import protocol, selectors, signalling
+from rooms.batching import PresenceRefresher
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard
-from rooms.services import presence
 
 ACTION, SIGNAL = FloodGuard.ACTION, FloodGuard.SIGNAL
 
 
 @room_handlers.register(protocol.Ping, budget=ACTION)
 async def ping(connection, frame: protocol.Ping) -> None:
-    await database_sync_to_async(presence.room_heartbeat)(
-        user=connection.user, room_id=connection.room_id, channel_name=connection.channel_name
-    )
+    PresenceRefresher.current().heard(connection.channel_name)
     await connection.send_frame(Pong())
 
 

@@ -109,10 +109,17 @@ def room_leave(
     return Presence(member)
 
 
-def room_heartbeat(*, user: User, room_id: UUID | str, channel_name: str) -> None:
-    RoomMember.objects.filter(room_id=room_id, user=user, channel_name=channel_name).update(
-        last_seen=timezone.now()
-    )
+PRESENCE_REFRESH_CHUNK = 1000
+
+
+def presence_refresh(*, channel_names: Collection[str]) -> int:
+    """Marks the members behind these connections as seen now (a connection another one
+    replaced matches nobody): one UPDATE per PRESENCE_REFRESH_CHUNK connections."""
+    now, names, refreshed = timezone.now(), sorted(channel_names), 0
+    for start in range(0, len(names), PRESENCE_REFRESH_CHUNK):
+        chunk = names[start : start + PRESENCE_REFRESH_CHUNK]
+        refreshed += RoomMember.objects.filter(channel_name__in=chunk).update(last_seen=now)
+    return refreshed
 
 
 @transaction.atomic

@@ -9,8 +9,9 @@ from django.test import Client
 
 from config.asgi import application
 from moderation.models import ModerationLog
+from rooms.batching import PresenceRefresher
 from rooms.models import Room, RoomBan, RoomMember
-from rooms.services import lifecycle
+from rooms.services import lifecycle, presence
 from tests.factories import PASSWORD, UserFactory
 from tests.rooms.sockets import Socket
 
@@ -316,10 +317,26 @@ async def test_audience_pages(live_room, host_socket, people, settings):
         await socket.close()
 
 
-async def test_ping_pong_refreshes_presence(live_room, host_socket, host):
+async def test_pings_refresh_presence_in_one_write_per_process_and_window(
+    live_room, host_socket, host, settings, monkeypatch
+):
+    settings.ROOM_PRESENCE_REFRESH_SECONDS = 3600  # written below, when the test says
+    writes = []
+    refresh = presence.presence_refresh
+
+    def counted(**kwargs):
+        writes.append(set(kwargs["channel_names"]))
+        return refresh(**kwargs)
+
+    monkeypatch.setattr(presence, "presence_refresh", counted)
     before = (await _member(live_room, host)).last_seen
-    await host_socket.send("ping")
-    assert await host_socket.next_of("pong") == {"type": "pong"}
+    for _ in range(5):
+        await host_socket.send("ping")
+        assert await host_socket.next_of("pong") == {"type": "pong"}
+    assert writes == []  # a ping writes nothing by itself
+    await PresenceRefresher.current().write()
+    assert len(writes) == 1
+    assert len(writes[0]) == 1  # the host's one connection, however many pings
     assert (await _member(live_room, host)).last_seen > before
 
 

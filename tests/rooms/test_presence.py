@@ -190,10 +190,22 @@ def test_every_state_event_takes_the_next_number(live_room, host, events, commit
 def test_heartbeat_refreshes_only_the_current_connection(live_room, user):
     old = timezone.now() - timedelta(minutes=5)
     member(live_room, user, channel="c!1", last_seen=old)
-    presence.room_heartbeat(user=user, room_id=live_room.pk, channel_name="c!other")
+    assert presence.presence_refresh(channel_names=["c!other"]) == 0
     assert RoomMember.objects.get(user=user).last_seen == old
-    presence.room_heartbeat(user=user, room_id=live_room.pk, channel_name="c!1")
+    assert presence.presence_refresh(channel_names=["c!1"]) == 1
     assert RoomMember.objects.get(user=user).last_seen > old
+
+
+def test_heartbeats_of_many_connections_are_written_in_chunked_updates(
+    live_room, monkeypatch, django_assert_num_queries
+):
+    old = timezone.now() - timedelta(minutes=5)
+    people = [member(live_room, UserFactory(), channel=f"c!{i}", last_seen=old) for i in range(5)]
+    monkeypatch.setattr(presence, "PRESENCE_REFRESH_CHUNK", 2)
+    with django_assert_num_queries(3):
+        refreshed = presence.presence_refresh(channel_names=[f"c!{i}" for i in range(5)])
+    assert refreshed == 5
+    assert all(m.last_seen > old for m in RoomMember.objects.filter(pk__in=[p.pk for p in people]))
 
 
 def test_room_ended_frame_is_numbered_after_the_last_event(live_room, host, events, commit):

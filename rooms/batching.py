@@ -1,0 +1,79 @@
+"""What one server process gathers before it writes: audience joins and leaves, and the
+heartbeats of its connections. One of each per event loop (a daphne process has one).
+
+Both keep the database's work per member bounded however busy a room is: a join storm costs
+every member one `members.batch` per ROOM_AUDIENCE_BATCH_SECONDS, and pings, however often
+clients send them, cost one UPDATE per process and ROOM_PRESENCE_REFRESH_SECONDS.
+"""
+
+import asyncio
+import weakref
+from typing import ClassVar, Self
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from rooms.services import presence
+
+
+class _PerLoop:
+    _per_loop: ClassVar[weakref.WeakKeyDictionary]
+
+    def __init_subclass__(cls) -> None:
+        cls._per_loop = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def current(cls) -> Self:
+        loop = asyncio.get_running_loop()
+        if loop not in cls._per_loop:
+            cls._per_loop[loop] = cls()
+        return cls._per_loop[loop]
+
+
+class AudienceBatcher(_PerLoop):
+    """Coalesces the process's audience joins and leaves, per room, into one `members.batch`
+    every ROOM_AUDIENCE_BATCH_SECONDS."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, set[int]] = {}
+
+    def touched(self, room_id: str, user_id: int) -> None:
+        if room_id not in self.pending:
+            self.pending[room_id] = set()
+            asyncio.get_running_loop().create_task(self._flush_later(room_id))
+        self.pending[room_id].add(user_id)
+
+    async def _flush_later(self, room_id: str) -> None:
+        await asyncio.sleep(settings.ROOM_AUDIENCE_BATCH_SECONDS)
+        user_ids = self.pending.pop(room_id)
+        await database_sync_to_async(presence.audience_flush)(room_id=room_id, user_ids=user_ids)
+
+
+class PresenceRefresher(_PerLoop):
+    """Marks the members behind the connections that pinged as seen, all of them in one
+    write every ROOM_PRESENCE_REFRESH_SECONDS, rather than one write per ping."""
+
+    def __init__(self) -> None:
+        self.heard_from: set[str] = set()
+        self.flush: asyncio.Task | None = None
+
+    def heard(self, channel_name: str) -> None:
+        self.heard_from.add(channel_name)
+        if self.flush is None:
+            self.flush = asyncio.get_running_loop().create_task(self._flush_later())
+
+    def forget(self, channel_name: str) -> None:
+        self.heard_from.discard(channel_name)
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(settings.ROOM_PRESENCE_REFRESH_SECONDS)
+        await self.write()
+
+    async def write(self) -> None:
+        """Writes what was heard now (the pending timed write is then dropped)."""
+        channel_names, self.heard_from = self.heard_from, set()
+        if self.flush is not None and self.flush is not asyncio.current_task():
+            self.flush.cancel()
+        self.flush = None
+        if channel_names:
+            await database_sync_to_async(presence.presence_refresh)(channel_names=channel_names)
