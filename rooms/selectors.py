@@ -54,6 +54,43 @@ def _listeners(room_id: UUID | str) -> QuerySet[RoomMember]:
     return RoomMember.objects.filter(room_id=room_id, role=Role.LISTENER).select_related("user")
 
 
+# Per process, the shared part of each room's latest snapshot (its members, the audience's
+# size) and the `seq` it was read at. In a room whose audience fills the first page, joiners
+# arriving between two numbered events (a join storm's, often hundreds) share one read: a
+# newcomer is past that page anyway (it lists the audience in order of arrival), and the
+# `members.batch` that announces them brings the new count. Smaller rooms read afresh, so
+# their snapshot lists the newcomer at once.
+_SHARED_SNAPSHOTS: dict[str, tuple[int, list[protocol.Member], int]] = {}
+SHARED_SNAPSHOT_ROOMS = 1000
+
+
+def _shared_snapshot(room: Room) -> tuple[list[protocol.Member], int]:
+    shared = _SHARED_SNAPSHOTS.get(str(room.pk))
+    if (
+        shared is not None
+        and shared[0] == room.seq
+        and shared[2] >= settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
+    ):
+        return shared[1], shared[2]
+    stage = list(_stage({"room_id": room.pk}))
+    hands = list(
+        _listeners(room.pk)
+        .filter(hand_raised_at__isnull=False)
+        .order_by("hand_raised_at")[:SNAPSHOT_HANDS]
+    )
+    audience = list(
+        _listeners(room.pk)
+        .filter(hand_raised_at__isnull=True)
+        .order_by("joined_at", "pk")[: settings.ROOM_SNAPSHOT_AUDIENCE_PAGE]
+    )
+    members = [member_payload(m) for m in stage + hands + audience]
+    audience_count = _listeners(room.pk).count()
+    if len(_SHARED_SNAPSHOTS) >= SHARED_SNAPSHOT_ROOMS:
+        _SHARED_SNAPSHOTS.clear()
+    _SHARED_SNAPSHOTS[str(room.pk)] = (room.seq, members, audience_count)
+    return members, audience_count
+
+
 def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
     """The first frame of a connection: the room, the stage in full, raised hands in order,
     the first page of the audience and its size, the reader's own member, and which members
@@ -61,28 +98,18 @@ def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
     # The number is read before the members: any event after it is applied on top, and
     # every event is safe to apply twice.
     room = Room.objects.select_related("club").get(pk=room_id)
-    stage = list(_stage({"room_id": room_id}))
-    hands = list(
-        _listeners(room_id)
-        .filter(hand_raised_at__isnull=False)
-        .order_by("hand_raised_at")[:SNAPSHOT_HANDS]
-    )
-    audience = list(
-        _listeners(room_id)
-        .filter(hand_raised_at__isnull=True)
-        .order_by("joined_at", "pk")[: settings.ROOM_SNAPSHOT_AUDIENCE_PAGE]
-    )
-    members = stage + hands + audience
-    me = next((m for m in members if m.user_id == user.pk), None)
+    members, audience_count = _shared_snapshot(room)
+    me = next((m for m in members if m.user.id == user.pk), None)
     if me is None:
-        me = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
+        mine = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
+        me = member_payload(mine) if mine else None
     return protocol.RoomSnapshot(
         seq=room.seq,
         room=room_payload(room),
         media=protocol.MediaInfo(mode=room.media),
-        members=[member_payload(m) for m in members],
-        audience_count=_listeners(room_id).count(),
-        me=member_payload(me) if me else None,
+        members=members,
+        audience_count=audience_count,
+        me=me,
         you_blocked=list(
             Block.objects.filter(blocker=user, blocked__room_presences__room_id=room_id)
             .order_by("blocked_id")

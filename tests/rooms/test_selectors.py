@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from rooms.models import Room, RoomMember
@@ -120,6 +121,35 @@ def test_snapshot_query_count_does_not_grow_with_the_room(host, settings):
         member(room, UserFactory(), hand_raised_at=timezone.now())
     large = count_queries(lambda: room_snapshot(room_id=room.pk, user=host))
     assert small == large
+
+
+def test_joiners_of_a_big_room_share_a_snapshot_until_the_next_numbered_event(host, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 10
+    room = _room_with_people(host, speakers=1, listeners=12)
+    first_reader, second_reader = UserFactory(), UserFactory()
+    first = count_queries(lambda: room_snapshot(room_id=room.pk, user=first_reader))
+    shared = count_queries(lambda: room_snapshot(room_id=room.pk, user=second_reader))
+    assert shared < first
+    newcomer = UserFactory()
+    member(room, newcomer, hand_raised_at=timezone.now())
+    # Not numbered yet: the shared read stands (the event that announces it brings it).
+    assert newcomer.pk not in [m.user.id for m in room_snapshot(room_id=room.pk, user=host).members]
+    Room.objects.filter(pk=room.pk).update(seq=F("seq") + 1)
+    again = room_snapshot(room_id=room.pk, user=second_reader)
+    assert newcomer.pk in [m.user.id for m in again.members]
+    assert again.me is None  # the reader is not in the room
+
+
+def test_a_small_room_is_read_afresh_for_every_joiner(host, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 10
+    room = _room_with_people(host, speakers=1, listeners=2)
+    room_snapshot(room_id=room.pk, user=host)
+    newcomer = UserFactory()
+    member(room, newcomer)
+    snapshot = room_snapshot(room_id=room.pk, user=newcomer)
+    assert newcomer.pk in [m.user.id for m in snapshot.members]
+    assert snapshot.audience_count == 3
+    assert snapshot.me.user.id == newcomer.pk
 
 
 def test_snapshot_is_bounded_for_big_rooms(host, settings):
