@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The server runs with DEBUG off, which refuses a weak key; the sessions are signed with it.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 import django
 
