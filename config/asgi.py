@@ -1,7 +1,8 @@
 """ASGI entry point: Django for HTTP, Channels for the sockets.
 
 Django is set up before anything imports models; the socket routes sit behind origin
-validation (ALLOWED_HOSTS) and session authentication.
+validation (ALLOWED_HOSTS) and the session; each consumer finds the person behind its
+session in the one trip to a worker thread it makes on connect (config.sockets.socket_user).
 """
 
 import os
@@ -11,9 +12,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from config.realtime import serve_sockets_here  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
@@ -24,7 +25,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

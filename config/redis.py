@@ -14,6 +14,8 @@ import threading
 import redis
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis import asyncio as aioredis
@@ -127,6 +129,36 @@ class FallbackRedisCache(RedisCache):
     def delete_many(self, *args, **kwargs):
         return self._or_local("delete_many", *args, **kwargs)
 
+    def count(self, key: str, *, timeout: int) -> int:
+        """`cache_count` in one trip to Redis."""
+        try:
+            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+            key = self.make_and_validate_key(key)
+            pipe.set(key, 0, ex=timeout, nx=True)
+            pipe.incr(key)
+            return pipe.execute()[1]
+        except UNAVAILABLE as error:
+            logger.warning("Redis cache unreachable, using local memory: %r", error)
+            return _count_in(self._local, key, timeout)
+
     def clear(self):
         self._local.clear()
         return self._or_local("clear")
+
+
+def _count_in(store: BaseCache, key: str, timeout: int) -> int:
+    store.add(key, 0, timeout=timeout)
+    try:
+        return store.incr(key)
+    except ValueError:  # the key expired between the two calls
+        store.add(key, 1, timeout=timeout)
+        return 1
+
+
+def cache_count(key: str, *, timeout: int) -> int:
+    """Adds one to a counter in the default cache that lives `timeout` seconds from its
+    first count, and returns it."""
+    store = caches["default"]
+    if isinstance(store, FallbackRedisCache):
+        return store.count(key, timeout=timeout)
+    return _count_in(store, key, timeout)

@@ -460,6 +460,9 @@ CONTENT_SECURITY_POLICY = {
 }
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SAMESITE = "Lax"
+# Sessions are read from the cache (Redis when set) and written through to the database:
+# opening a socket or a page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

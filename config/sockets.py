@@ -9,13 +9,18 @@ every code here is in the 4000s; the last three digits echo the HTTP status they
 import contextlib
 import logging
 import time
+from types import SimpleNamespace
 
 import redis.exceptions
 from autobahn.exception import Disconnected as ClientGone
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib import auth
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError
+
+from config.redis import cache_count
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +94,24 @@ class GuardedConsumer(AsyncWebsocketConsumer):
             logger.exception("Cleaning up after a failed socket failed too.")
 
 
-async def socket_open_allowed(user, kind: str) -> bool:
-    """Counts one more socket of `kind` opened by `user` this minute; False past
-    SOCKET_OPENS_PER_MINUTE. A reconnecting client backs off; a script does not."""
-    key = f"socket-opens:{kind}:{user.pk}:{int(time.time() // 60)}"
-    await cache.aadd(key, 0, timeout=120)
-    try:
-        count = await cache.aincr(key)
-    except ValueError:  # the key expired between the two calls
-        await cache.aadd(key, 1, timeout=120)
-        count = 1
+def socket_open_allowed(user_id: int, kind: str) -> bool:
+    """Counts one more socket of `kind` opened by this person this minute; False past
+    SOCKET_OPENS_PER_MINUTE. A reconnecting client backs off; a script does not.
+
+    Synchronous, like `socket_user`: a consumer calls both in the one trip to a worker
+    thread it makes when a socket opens."""
+    key = f"socket-opens:{kind}:{user_id}:{int(time.time() // 60)}"
+    count = cache_count(key, timeout=120)
     return count <= settings.SOCKET_OPENS_PER_MINUTE
+
+
+def socket_user(scope: dict) -> AbstractBaseUser | AnonymousUser:
+    """The person behind a socket, from its session cookie, resolved once per connection.
+
+    The socket stack reads the session lazily and does not look the user up (as Channels'
+    `AuthMiddleware` does, in a trip of its own to a worker thread): the consumer calls this
+    in the trip it makes anyway. Sessions are cached (`cached_db`), so this is one query for
+    the user. Tests may put a user in the scope; it is used as it is."""
+    if "user" not in scope:
+        scope["user"] = auth.get_user(SimpleNamespace(session=scope["session"]))
+    return scope["user"]

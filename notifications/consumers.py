@@ -19,6 +19,7 @@ from config.sockets import (
     CLOSE_UNAUTHENTICATED,
     GuardedConsumer,
     socket_open_allowed,
+    socket_user,
 )
 from notifications import services
 from notifications.protocol import NOTIFICATIONS, UnreadCount
@@ -29,21 +30,27 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4 * 1024
 
 
+def _opening(scope: dict) -> tuple:
+    """The person behind the socket, and whether they may open one more this minute."""
+    user = socket_user(scope)
+    return user, user.is_authenticated and socket_open_allowed(user.pk, "notifications")
+
+
 class NotificationConsumer(GuardedConsumer):
     async def connect(self):
-        self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
         self.refresher = None
         # A browser only pings; anything faster than this is a misbehaving client.
         self.budget = TokenBucket(rate=1, burst=10)
         await self.accept()
-        if self.user is None or not self.user.is_authenticated:
+        self.user, allowed = await database_sync_to_async(_opening)(self.scope)
+        if not self.user.is_authenticated:
             await self._send(
                 Error(code="not_authenticated", message="Sign in to get notifications.")
             )
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await socket_open_allowed(self.user, "notifications"):
+        if not allowed:
             await self._send(
                 Error(code="rate_limited", message="You connected too often; wait a minute.")
             )

@@ -347,11 +347,13 @@ _compiled_refusals: dict[str, tuple[str, list]] = {}
 
 
 def _refusal_query() -> tuple[str, list]:
+    """Each line's flag, then whether the person is one of the room's moderators."""
     alias = Room.objects.db
     if alias not in _compiled_refusals:
         flags = {
             f"holds_{line.name}": _flag(line.holds.over_rooms(_STAND_IN_PERSON)) for line in RULE
         }
+        flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(_STAND_IN_PERSON))
         query = Room.objects.filter(pk=_STAND_IN_ROOM).annotate(**flags).values_list(*flags)
         sql, params = query.query.sql_with_params()
         _compiled_refusals[alias] = (sql, list(params))
@@ -371,24 +373,46 @@ def _filled(params: list, *, person_id: int, room_id: uuid.UUID) -> list:
     return [now if isinstance(param, datetime) else real.get(param, param) for param in params]
 
 
-def room_refusal(*, user: User, room: Room) -> AccessError | None:
-    """Why `user` may not see `room`, or None when they may. One query, compiled once."""
+@dataclass(frozen=True)
+class Verdict:
+    """What the rule says of one person and one room."""
+
+    refusal: AccessError | None  # why they may not see it, or None
+    moderator: bool  # the host, a co-host or holding the moderator role
+
+
+def room_verdict(*, user: User, room: Room) -> Verdict:
+    """The rule for `user` and `room`, and whether they moderate it. One query, compiled
+    once."""
     sql, params = _refusal_query()
     with connections[Room.objects.db].cursor() as cursor:
         cursor.execute(sql, _filled(params, person_id=user.pk, room_id=uuid.UUID(str(room.pk))))
         row = cursor.fetchone()
     if row is None:
         raise Room.DoesNotExist(f"No room {room.pk}.")
-    return _refusal(user, room, [bool(held) for held in row])
+    *holds, moderator = (bool(held) for held in row)
+    return Verdict(_refusal(user, room, holds), moderator)
+
+
+def room_refusal(*, user: User, room: Room) -> AccessError | None:
+    """Why `user` may not see `room`, or None when they may."""
+    return room_verdict(user=user, room=room).refusal
+
+
+def room_entry_verdict(*, user: User, room: Room) -> Verdict:
+    """The rule for coming into `room` now: only a live room lets anyone in."""
+    if room.status == Room.Status.ENDED:
+        refusal = AccessError("This room has ended.", line="status", status=404)
+    elif room.status == Room.Status.SCHEDULED:
+        refusal = AccessError("This room has not started yet.", line="status", status=404)
+    else:
+        return room_verdict(user=user, room=room)
+    return Verdict(refusal, moderator=False)
 
 
 def room_entry_refusal(*, user: User, room: Room) -> AccessError | None:
     """Why `user` may not come into `room` now, or None when they may."""
-    if room.status == Room.Status.ENDED:
-        return AccessError("This room has ended.", line="status", status=404)
-    if room.status == Room.Status.SCHEDULED:
-        return AccessError("This room has not started yet.", line="status", status=404)
-    return room_refusal(user=user, room=room)
+    return room_entry_verdict(user=user, room=room).refusal
 
 
 def room_visible_to(*, user: User, room: Room) -> bool:

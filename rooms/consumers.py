@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from accounts.models import User
 from config.errors import ApplicationError
 from config.frames import FrameTooBigError, frame_parse
 from config.protocol import Error, ServerFrame, encode
@@ -30,9 +32,10 @@ from config.sockets import (
     CLOSE_UNAUTHENTICATED,
     GuardedConsumer,
     socket_open_allowed,
+    socket_user,
 )
 from follows.selectors import blocked_ids
-from rooms import selectors
+from rooms import protocol, selectors
 from rooms.batching import AudienceBatcher, PresenceRefresher
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard
@@ -43,14 +46,48 @@ from rooms.services import presence
 MAX_FRAME_BYTES = 64 * 1024
 
 
+_CLOSE_CODES = {401: CLOSE_UNAUTHENTICATED, 404: CLOSE_NOT_FOUND, 429: CLOSE_RATE_LIMITED}
+
+
 def _close_code_for(error: ApplicationError) -> int:
-    return CLOSE_NOT_FOUND if error.status == 404 else CLOSE_FORBIDDEN
+    return _CLOSE_CODES.get(error.status, CLOSE_FORBIDDEN)
+
+
+@dataclass
+class _Arrival:
+    user: User
+    presence: presence.Presence
+    snapshot: protocol.RoomSnapshot
+    blocked: set[int]
+
+
+def _arrive(scope: dict, room_id: str, channel_name: str) -> _Arrival:
+    """Everything a socket needs the database for when it opens, in one trip to a worker
+    thread: who it is, whether they may open one more, coming into the room, the people
+    they blocked and the snapshot."""
+    user = socket_user(scope)
+    if not user.is_authenticated:
+        raise ApplicationError("Sign in to join rooms.", code="not_authenticated", status=401)
+    try:
+        room_id = str(uuid.UUID(room_id))
+    except ValueError:
+        raise ApplicationError.not_found("There is no such room.") from None
+    if not socket_open_allowed(user.pk, "room"):
+        raise ApplicationError(
+            "You joined too often; wait a minute.", code="rate_limited", status=429
+        )
+    joined = presence.room_join(user=user, room_id=room_id, channel_name=channel_name)
+    blocked = blocked_ids(blocker=user)
+    snapshot = selectors.room_snapshot_of(
+        room=joined.room, user=user, me=joined.member, blocked=blocked
+    )
+    return _Arrival(user, joined, snapshot, blocked)
 
 
 class RoomConsumer(GuardedConsumer):
     async def connect(self):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        self.user = self.scope.get("user")
+        self.user = None
         self.joined = False
         self.leaving = False  # set when this connection must not leave the room on close
         self.last_heard = time.monotonic()
@@ -60,41 +97,27 @@ class RoomConsumer(GuardedConsumer):
         # Frames by people this reader blocked (chat messages) are not delivered to them.
         self.hidden_authors: set[int] = set()
         await self.accept()
-        if self.user is None or not self.user.is_authenticated:
-            await self._refuse("not_authenticated", "Sign in to join rooms.", CLOSE_UNAUTHENTICATED)
-            return
-        try:
-            self.room_id = str(uuid.UUID(self.room_id))
-        except ValueError:
-            await self._refuse("not_found", "There is no such room.", CLOSE_NOT_FOUND)
-            return
-        if not await socket_open_allowed(self.user, "room"):
-            await self._refuse(
-                "rate_limited", "You joined too often; wait a minute.", CLOSE_RATE_LIMITED
-            )
-            return
         ensure_relay_running()
-        self.group = Room(pk=uuid.UUID(self.room_id)).group_name
-        self.user_group = f"user.{self.user.pk}"
-        # Join the group first: every event after the snapshot's number reaches us.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(self.user_group, self.channel_name)
+        with contextlib.suppress(ValueError):
+            # Join the group first: every event after the snapshot's number reaches us.
+            self.group = Room(pk=uuid.UUID(self.room_id)).group_name
+            await self.channel_layer.group_add(self.group, self.channel_name)
         try:
-            joined = await database_sync_to_async(presence.room_join)(
-                user=self.user, room_id=self.room_id, channel_name=self.channel_name
-            )
-            snapshot = await database_sync_to_async(selectors.room_snapshot)(
-                room_id=self.room_id, user=self.user
+            arrival = await database_sync_to_async(_arrive)(
+                self.scope, self.room_id, self.channel_name
             )
         except ApplicationError as error:
             await self._refuse(error.code, error.message, _close_code_for(error))
             return
+        self.user, self.room_id = arrival.user, str(arrival.snapshot.room.id)
         self.joined = True
-        self.hidden_authors = await database_sync_to_async(blocked_ids)(blocker=self.user)
+        self.user_group = f"user.{self.user.pk}"
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
+        self.hidden_authors = arrival.blocked
         self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_frame)
-        if joined.batched:
+        if arrival.presence.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
-        await self.send_frame(snapshot)
+        await self.send_frame(arrival.snapshot)
         self.watchdog = asyncio.get_running_loop().create_task(self._watch_heartbeat())
 
     async def _refuse(self, code: str, message: str, close_code: int) -> None:
@@ -106,10 +129,10 @@ class RoomConsumer(GuardedConsumer):
         if self.watchdog is not None:
             self.watchdog.cancel()
         PresenceRefresher.current().forget(self.channel_name)
-        if hasattr(self, "group"):
-            # Best effort: with Redis gone the groups expire by themselves, and leaving the
-            # room (in the database) matters more.
-            for group in (self.group, self.user_group):
+        # Best effort: with Redis gone the groups expire by themselves, and leaving the
+        # room (in the database) matters more.
+        for group in (getattr(self, "group", None), getattr(self, "user_group", None)):
+            if group is not None:
                 with contextlib.suppress(Exception):
                     await self.channel_layer.group_discard(group, self.channel_name)
         if self.media is not None:

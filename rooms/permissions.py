@@ -6,7 +6,7 @@ from accounts.models import User
 from config.errors import ApplicationError
 from follows.models import Block, Follow
 from follows.permissions import users_blocked_between
-from rooms.access import room_entry_refusal, room_moderator_ids, room_refusal
+from rooms.access import room_entry_verdict, room_moderator_ids, room_refusal
 from rooms.models import Room, RoomMember
 
 Role = RoomMember.Role
@@ -36,11 +36,13 @@ def room_invitees_allowed(*, host: User, invitees: Iterable[User]) -> None:
             raise ApplicationError.forbidden(f"You cannot invite @{person.username}.")
 
 
-def room_access_to_enter(*, user: User, room: Room) -> None:
-    """Raises unless `user` may come into the live `room` now (rooms.access has the rule)."""
-    refusal = room_entry_refusal(user=user, room=room)
-    if refusal is not None:
-        raise refusal
+def room_access_to_enter(*, user: User, room: Room) -> bool:
+    """Raises unless `user` may come into the live `room` now (rooms.access has the rule);
+    True when they come in as one of its moderators."""
+    verdict = room_entry_verdict(user=user, room=room)
+    if verdict.refusal is not None:
+        raise verdict.refusal
+    return verdict.moderator
 
 
 def room_access_to_see(*, user: User, room: Room) -> None:

@@ -309,7 +309,9 @@ class MemberLeft(Numbered, tag="member.left"):
 
 
 class MembersBatch(Numbered, tag="members.batch"):
-    """The audience's comings and goings, coalesced every ROOM_AUDIENCE_BATCH_SECONDS."""
+    """The audience's comings and goings, coalesced every ROOM_AUDIENCE_BATCH_SECONDS.
+    `joined` lists only the newcomers who fall on the first page of the audience (it is in
+    order of arrival); the others are in `audience_count` and the pages of `audience.more`."""
 
     joined: list[Member]
     left: list[Id]

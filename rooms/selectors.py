@@ -98,23 +98,29 @@ def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
     # The number is read before the members: any event after it is applied on top, and
     # every event is safe to apply twice.
     room = Room.objects.select_related("club").get(pk=room_id)
+    mine = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
+    return room_snapshot_of(room=room, user=user, me=mine)
+
+
+def room_snapshot_of(
+    *, room: Room, user: User, me: RoomMember | None, blocked: set[int] | None = None
+) -> protocol.RoomSnapshot:
+    """`room_snapshot` for a room read already (with its club), the reader's member, and,
+    when known, everyone the reader blocked: a join has all three at hand."""
     members, audience_count = _shared_snapshot(room)
-    me = next((m for m in members if m.user.id == user.pk), None)
-    if me is None:
-        mine = RoomMember.objects.select_related("user").filter(room_id=room_id, user=user).first()
-        me = member_payload(mine) if mine else None
+    you_blocked = Block.objects.filter(blocker=user, blocked__room_presences__room_id=room.pk)
+    if blocked is not None:
+        you_blocked = you_blocked.filter(blocked_id__in=blocked)
     return protocol.RoomSnapshot(
         seq=room.seq,
         room=room_payload(room),
         media=protocol.MediaInfo(mode=room.media),
         members=members,
         audience_count=audience_count,
-        me=me,
-        you_blocked=list(
-            Block.objects.filter(blocker=user, blocked__room_presences__room_id=room_id)
-            .order_by("blocked_id")
-            .values_list("blocked_id", flat=True)
-        ),
+        me=member_payload(me) if me is not None else None,
+        you_blocked=[]
+        if blocked == set()
+        else list(you_blocked.order_by("blocked_id").values_list("blocked_id", flat=True)),
         numbered=protocol.ROOM.numbered,
     )
 

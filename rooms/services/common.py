@@ -3,6 +3,7 @@ someone out of a room."""
 
 from uuid import UUID
 
+from django.db.models import Expression
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,16 +15,23 @@ from rooms.media.services import media_member_gone
 from rooms.models import Room, RoomBan, RoomMember
 
 
-def locked_room(room_id: UUID | str) -> Room:
-    """The room row, locked for this transaction so that events are numbered in order."""
-    room = Room.objects.select_for_update().filter(pk=room_id).first()
+def locked_room(room_id: UUID | str, **annotations: Expression) -> Room:
+    """The room row (with its club and any `annotations`), locked for this transaction so
+    that events are numbered in order."""
+    room = (
+        Room.objects.select_for_update(of=("self",))
+        .select_related("club")
+        .annotate(**annotations)
+        .filter(pk=room_id)
+        .first()
+    )
     if room is None:
         raise ApplicationError.not_found("There is no such room.")
     return room
 
 
-def locked_live_room(room_id: UUID | str) -> Room:
-    room = locked_room(room_id)
+def locked_live_room(room_id: UUID | str, **annotations: Expression) -> Room:
+    room = locked_room(room_id, **annotations)
     if room.status != Room.Status.LIVE:
         raise ApplicationError.not_found("This room is not live.")
     return room

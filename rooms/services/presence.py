@@ -12,16 +12,16 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
+from config.db import SubqueryCount
 from config.errors import ApplicationError
 from config.protocol import Error
 from config.realtime import send_on_commit
 from config.sockets import CLOSE_IDLE, ROOM_REPLACED
 from rooms import events, protocol
-from rooms.access import room_moderator_ids
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter
@@ -36,15 +36,22 @@ class Presence:
     member: RoomMember | None
     # True when the change is an audience one, left for the next members.batch.
     batched: bool = False
+    # The room as the change found it (a join's, with its club), for the snapshot after.
+    room: Room | None = None
 
 
 @transaction.atomic
 def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
     """Comes in, or takes over from an older connection of the same person."""
-    room = locked_live_room(room_id)
+    # One query locks the room and tells whether they are in it and how full it is.
+    room = locked_live_room(
+        room_id,
+        present=SubqueryCount(RoomMember.objects.filter(room=OuterRef("pk"))),
+        mine=Subquery(RoomMember.objects.filter(room=OuterRef("pk"), user=user).values("pk")),
+    )
     now = timezone.now()
-    member = RoomMember.objects.select_related("user").filter(room=room, user=user).first()
-    if member is not None:
+    if room.mine is not None:
+        member = RoomMember.objects.select_related("user").get(pk=room.mine)
         old_channel = member.channel_name
         member.channel_name, member.last_seen = channel_name, now
         member.save(update_fields=["channel_name", "last_seen"])
@@ -54,11 +61,10 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
             events.publish_member(room, protocol.MemberUpdated, member)
         if member.role == Role.MODERATOR:
             note_moderators(room)
-        return Presence(member)
-    room_access_to_enter(user=user, room=room)
-    moderator = user.pk in room_moderator_ids(room)
+        return Presence(member, room=room)
+    moderator = room_access_to_enter(user=user, room=room)
     if not moderator:
-        media_room_has_space(room, RoomMember.objects.filter(room=room).count())
+        media_room_has_space(room, room.present)
     member = RoomMember.objects.create(
         room=room,
         user=user,
@@ -70,8 +76,8 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
     if member.on_stage:
         events.publish_member(room, protocol.MemberJoined, member)
         note_moderators(room)
-        return Presence(member)
-    return Presence(member, batched=True)
+        return Presence(member, room=room)
+    return Presence(member, batched=True, room=room)
 
 
 def _remove(room: Room, member: RoomMember) -> Presence:
@@ -134,18 +140,29 @@ def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | N
     except ApplicationError:
         return None
     present = list(
-        RoomMember.objects.select_related("user").filter(room=room, user_id__in=user_ids)
+        RoomMember.objects.select_related("user")
+        .filter(room=room, user_id__in=user_ids)
+        .order_by("joined_at", "pk")
     )
     present_ids = {m.user_id for m in present}
     left = sorted(set(user_ids) - present_ids)
     if not present and not left:
         return None
+    audience_count = RoomMember.objects.filter(room=room, role=Role.LISTENER).count()
+    # The audience is listed in order of arrival, a page at a time: newcomers past the
+    # first page are counted, not listed, so a batch does not grow with the audience
+    # (everyone else in it reaches the page through `audience.more`, or their own events).
+    listeners = [m for m in present if m.role == Role.LISTENER]
+    on_first_page = max(0, settings.ROOM_SNAPSHOT_AUDIENCE_PAGE - audience_count + len(listeners))
+    listed = {m.pk for m in listeners[:on_first_page]}
     return events.publish(
         room,
         protocol.MembersBatch,
-        joined=[events.member_payload(m) for m in present],
+        joined=[
+            events.member_payload(m) for m in present if m.pk in listed or m.role != Role.LISTENER
+        ],
         left=left,
-        audience_count=RoomMember.objects.filter(room=room, role=Role.LISTENER).count(),
+        audience_count=audience_count,
     )
 
 

@@ -229,3 +229,26 @@ def test_a_full_stage_turns_the_next_speaker_away(live_room, host):
         stage.speaker_accept(actor=invited, room_id=live_room.pk)
     assert (raised.value.code, raised.value.status) == ("stage_full", 409)
     assert RoomMember.objects.get(user=invited).role == Role.LISTENER
+
+
+def test_a_batch_lists_only_newcomers_on_the_audience_first_page(
+    live_room, events, commit, settings
+):
+    """In a big room the batch counts newcomers past the first page instead of listing
+    them: it does not grow with the audience."""
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 3
+    earlier = [UserFactory() for _ in range(2)]
+    for person in earlier:
+        member(live_room, person)
+    newcomers = [UserFactory() for _ in range(4)]
+    for person in newcomers:
+        member(live_room, person)
+    raised = UserFactory()
+    member(live_room, raised, Role.SPEAKER)
+    with commit():
+        presence.audience_flush(room_id=live_room.pk, user_ids={p.pk for p in [*newcomers, raised]})
+    (frame,) = events.frames()
+    # One place was left on the first page: the first newcomer takes it.
+    listed = [m["user"]["id"] for m in frame["joined"]]
+    assert listed == [newcomers[0].pk, raised.pk]
+    assert frame["audience_count"] == 6
