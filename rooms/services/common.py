@@ -3,7 +3,7 @@ someone out of a room."""
 
 from uuid import UUID
 
-from django.db.models import Expression
+from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,7 +15,7 @@ from rooms.media.services import media_member_gone
 from rooms.models import Room, RoomBan, RoomMember
 
 
-def locked_room(room_id: UUID | str, **annotations: Expression) -> Room:
+def locked_room(room_id: UUID | str, **annotations: BaseExpression) -> Room:
     """The room row (with its club and any `annotations`), locked for this transaction so
     that events are numbered in order."""
     room = (
@@ -30,7 +30,7 @@ def locked_room(room_id: UUID | str, **annotations: Expression) -> Room:
     return room
 
 
-def locked_live_room(room_id: UUID | str, **annotations: Expression) -> Room:
+def locked_live_room(room_id: UUID | str, **annotations: BaseExpression) -> Room:
     room = locked_room(room_id, **annotations)
     if room.status != Room.Status.LIVE:
         raise ApplicationError.not_found("This room is not live.")

@@ -50,8 +50,9 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
         mine=Subquery(RoomMember.objects.filter(room=OuterRef("pk"), user=user).values("pk")),
     )
     now = timezone.now()
-    if room.mine is not None:
-        member = RoomMember.objects.select_related("user").get(pk=room.mine)
+    mine, present = vars(room)["mine"], vars(room)["present"]
+    if mine is not None:
+        member = RoomMember.objects.select_related("user").get(pk=mine)
         old_channel = member.channel_name
         member.channel_name, member.last_seen = channel_name, now
         member.save(update_fields=["channel_name", "last_seen"])
@@ -64,7 +65,7 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
         return Presence(member, room=room)
     moderator = room_access_to_enter(user=user, room=room)
     if not moderator:
-        media_room_has_space(room, room.present)
+        media_room_has_space(room, present)
     member = RoomMember.objects.create(
         room=room,
         user=user,
