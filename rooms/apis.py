@@ -265,9 +265,13 @@ class HallwayApi(APIView):
 class TopicListApi(APIView):
     """The curated topics a room may carry (up to three) and the hallway filters by."""
 
+    pagination_class = Pagination
+
     @extend_schema(responses={200: TopicSerializer(many=True)})
     def get(self, request):
-        return Response(TopicSerializer(topic_list(), many=True).data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(topic_list(), request, view=self)
+        return paginator.get_paginated_response(TopicSerializer(page, many=True).data)
 
 
 class SearchApi(APIView):

@@ -21,6 +21,7 @@ function startSearch(form) {
   function close() {
     list.hidden = true;
     list.replaceChildren();
+    options = [];
     active = -1;
     input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
