@@ -87,3 +87,9 @@ class ReportRateThrottle(throttling.UserRateThrottle):
     """Reports per person, shared by the profile's report form and the API."""
 
     scope = "reports"
+
+
+class SearchRateThrottle(throttling.UserRateThrottle):
+    """Searches per person: the header's type-ahead asks once per pause in typing."""
+
+    scope = "search"

@@ -263,6 +263,8 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         # Reports per person, API and pages together; repeats of one target are merged.
         "reports": env.str("THROTTLE_REPORTS", default="20/hour"),
+        # Searches per person; the type-ahead asks once per pause in typing.
+        "search": env.str("THROTTLE_SEARCH", default="60/min"),
     },
 }
 

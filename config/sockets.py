@@ -57,6 +57,7 @@ ROOM_MEDIA_REVOKE = "room.media_revoke"  # `reason`: their right to send audio e
 USER_DISCONNECT = "user.disconnect"  # `code`, `reason`: every socket of a person closes
 NOTIFICATION_CREATED = "notification.created"  # `text`: the frame; `count`: unread after it
 UNREAD_COUNT = "unread.count"  # `count`
+HALLWAY_CHANGED = "hallway.changed"  # nothing: an open room started or ended
 
 # What a lost Redis or database looks like: the client should come back, nobody is at fault.
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OperationalError)

@@ -141,14 +141,35 @@ def user_profile_get(*, username: str, viewer: User | AnonymousUser) -> User:
     return user
 
 
-def user_suggestions(*, viewer: User, limit: int = 6) -> QuerySet[User]:
-    """People the viewer does not follow yet, most followed first."""
+def people_visible_to(viewer: User) -> QuerySet[User]:
+    """People the viewer may find: active accounts, none blocked either way. Each carries
+    `you_follow`."""
     return (
-        User.objects.filter(is_active=True, is_staff=False)
-        .exclude(pk=viewer.pk)
-        .exclude(follower_set__follower=viewer)
+        User.objects.filter(is_active=True, banned_at__isnull=True)
         .exclude(blocks_made__blocked=viewer)
         .exclude(blocks_received__blocker=viewer)
-        .annotate(follower_count=SubqueryCount(Follow.objects.filter(followee=OuterRef("pk"))))
-        .order_by("-follower_count", "username")[:limit]
+        .annotate(you_follow=_viewer_follows(viewer, "pk"))
+    )
+
+
+def user_suggestions(*, viewer: User, limit: int = 6) -> QuerySet[User]:
+    """People to follow: those followed by the most people the viewer follows, then the most
+    followed overall; never the viewer, people they follow, staff, or anyone blocked either
+    way. One query.
+
+    Each carries `followed_by_yours` (how many of the people the viewer follows follow them)
+    and `follower_count`."""
+    yours = Follow.objects.filter(follower=viewer).values("followee")
+    return (
+        people_visible_to(viewer)
+        .filter(is_staff=False)
+        .exclude(pk=viewer.pk)
+        .exclude(follower_set__follower=viewer)
+        .annotate(
+            followed_by_yours=SubqueryCount(
+                Follow.objects.filter(followee=OuterRef("pk"), follower__in=yours)
+            ),
+            follower_count=SubqueryCount(Follow.objects.filter(followee=OuterRef("pk"))),
+        )
+        .order_by("-followed_by_yours", "-follower_count", "username")[:limit]
     )

@@ -22,7 +22,7 @@ from config.sockets import (
     socket_user,
 )
 from notifications import services
-from notifications.protocol import NOTIFICATIONS, UnreadCount
+from notifications.protocol import NOTIFICATIONS, HallwayChanged, HallwayWatch, UnreadCount
 from rooms.limits import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ class NotificationConsumer(GuardedConsumer):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         try:
-            NOTIFICATIONS.parse(frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES))
+            frame = NOTIFICATIONS.parse(
+                frame_parse(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES)
+            )
         except FrameTooBigError as error:
             await self._send(Error(code=error.code, message=error.message))
             await self.close(code=CLOSE_TOO_BIG)
@@ -107,7 +109,11 @@ class NotificationConsumer(GuardedConsumer):
         except ApplicationError as error:
             await self._send(Error(code=error.code, message=error.message))
             return
-        # `ping` is the only frame a browser sends here.
+        if isinstance(frame, HallwayWatch):
+            if services.HALLWAY_GROUP not in self.groups_joined:
+                self.groups_joined.append(services.HALLWAY_GROUP)
+                await self.channel_layer.group_add(services.HALLWAY_GROUP, self.channel_name)
+            return
         await self._send(Pong())
 
     # --- messages from the channel layer -------------------------------------------------
@@ -118,6 +124,9 @@ class NotificationConsumer(GuardedConsumer):
 
     async def unread_count(self, message):
         await self._send(UnreadCount(count=message["count"]))
+
+    async def hallway_changed(self, message):
+        await self._send(HallwayChanged())
 
     async def user_disconnect(self, message):
         """Staff dropped every socket of this person (a suspension, for instance)."""

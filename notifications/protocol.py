@@ -1,13 +1,23 @@
 """The notification socket's protocol (`/ws/notifications/`): every frame type, both ways,
-declared once (see config.protocol). The socket pushes; the only thing a browser sends is
-`ping`."""
+declared once (see config.protocol). The socket pushes; a browser sends `ping`, and
+`hallway.watch` from the hallway page."""
 
 from datetime import datetime
 from typing import Literal
 
 import msgspec
 
-from config.protocol import Count, Error, Id, Ping, Pong, Protocol, ServerFrame, UserSummary
+from config.protocol import (
+    ClientFrame,
+    Count,
+    Error,
+    Id,
+    Ping,
+    Pong,
+    Protocol,
+    ServerFrame,
+    UserSummary,
+)
 from notifications.models import Notification
 
 
@@ -51,6 +61,18 @@ class UnreadCount(ServerFrame, tag="unread.count"):
     count: Count
 
 
+class HallwayWatch(ClientFrame, tag="hallway.watch"):
+    """Sent by the hallway page: tell this socket when an open room starts or ends
+    (`hallway.changed`). Nothing answers it."""
+
+
+class HallwayChanged(ServerFrame, tag="hallway.changed"):
+    """An open room started or ended: fetch the hallway's lists again. It says nothing
+    about the room; what the lists show passes the access rule. Only sockets that sent
+    `hallway.watch` get it; rooms that are not open reach the people let in through
+    their `room_started` notification instead."""
+
+
 NOTIFICATIONS = Protocol(
     "notification",
     path="/ws/notifications/",
@@ -60,6 +82,6 @@ NOTIFICATIONS = Protocol(
         + ", ".join(f"`{kind}`" for kind in Notification.Kind.values)
         + "."
     ),
-    client=[Ping],
-    server=[NotificationCreated, UnreadCount, Error, Pong],
+    client=[Ping, HallwayWatch],
+    server=[NotificationCreated, UnreadCount, HallwayChanged, Error, Pong],
 )

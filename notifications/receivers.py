@@ -11,6 +11,7 @@ from notifications.services import (
     chat_mention_notify,
     club_invite_notify,
     fan_out_create,
+    hallway_changed_announce,
     new_follower_notify,
     speaker_invite_notify,
 )
@@ -27,6 +28,12 @@ def fan_out_room_scheduled(sender, *, room, **kwargs):
 @receiver(rooms_signals.room_started)
 def fan_out_room_started(sender, *, room, **kwargs):
     fan_out_create(room=room, kind=Kind.ROOM_STARTED)
+    hallway_changed_announce(room=room)
+
+
+@receiver(rooms_signals.room_ended)
+def announce_room_ended(sender, *, room, **kwargs):
+    hallway_changed_announce(room=room)
 
 
 @receiver(rooms_signals.speaker_invited)

@@ -26,8 +26,8 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import ApplicationError
 from config.protocol import encode
-from config.realtime import deliver_to_groups
-from config.sockets import NOTIFICATION_CREATED, UNREAD_COUNT
+from config.realtime import deliver_to_groups, group_send_on_commit
+from config.sockets import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT
 from follows.models import Club
 from follows.permissions import users_blocked_between
 from notifications.models import (
@@ -68,6 +68,19 @@ def _enqueue(task_name: str, *args: object) -> None:
 def user_group(user_id: int) -> str:
     """The group every notification socket of one person joins."""
     return f"notifications.{user_id}"
+
+
+# The notification sockets of open hallway pages (they send `hallway.watch`).
+HALLWAY_GROUP = "notifications.hallway"
+
+
+def hallway_changed_announce(*, room: Room) -> None:
+    """Once the change commits, tells open hallway pages that an open room started or ended,
+    in one message to one group: the channel layer fans it out, and each page fetches its
+    lists through the access rule. Rooms that are not open reach the people let in through
+    their `room_started` notification (a fan-out to that audience alone)."""
+    if room.visibility == Room.Visibility.OPEN:
+        group_send_on_commit(HALLWAY_GROUP, {"type": HALLWAY_CHANGED})
 
 
 # --- Pushes --------------------------------------------------------------------------------

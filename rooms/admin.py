@@ -4,7 +4,7 @@ from django.db.models import Count
 
 from config.admin import ObjectActionsMixin, apply_each, form_action
 from config.errors import ApplicationError
-from rooms.models import Room, RoomBan, RoomMember, RoomRsvp
+from rooms.models import Room, RoomBan, RoomMember, RoomRsvp, Topic
 from rooms.services.lifecycle import room_end
 from rooms.services.stage import member_remove_by_staff
 
@@ -72,9 +72,9 @@ class RoomAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "scheduled_for",
         "started_at",
     ]
-    list_filter = ["status", "visibility", "club"]
+    list_filter = ["status", "visibility", "language", "topics", "club"]
     search_fields = ["id", "title", "description", "host__username", "club__name"]
-    autocomplete_fields = ["host", "club", "co_hosts", "invitees"]
+    autocomplete_fields = ["host", "club", "co_hosts", "invitees", "topics"]
     list_select_related = ["host", "club"]
     # The status changes only through the services (start, end), which tell the members.
     readonly_fields = [
@@ -190,3 +190,19 @@ class RoomRsvpAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "room__title"]
     autocomplete_fields = ["user", "room"]
     list_select_related = ["user", "room"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    """The curated list of topics rooms choose from (up to three each)."""
+
+    list_display = ["name", "slug", "room_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(room_count=Count("rooms"))
+
+    @admin.display(description="Rooms", ordering="room_count")
+    def room_count(self, topic):
+        return topic.room_count

@@ -8,17 +8,32 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination
+from config.api import Pagination, SearchRateThrottle
 from config.errors import ApplicationError
 from config.schema import errors
+from follows.apis import ClubOutputSerializer, PersonSerializer
 from follows.selectors import club_get
 from rooms.ice import ice_configuration
-from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room, RoomMember
-from rooms.selectors import followed_by_stage, hallway, room_get, room_list
+from rooms.languages import LANGUAGES, language_from_accept
+from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, TOPICS_MAX, Room, RoomMember
+from rooms.search import KINDS, QUERY_MAX_LENGTH, search
+from rooms.selectors import (
+    followed_by_stage,
+    hallway,
+    room_get,
+    room_list,
+    topic_list,
+    topics_get,
+)
 from rooms.services import lifecycle, stage
 
 
 class ClubRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class TopicSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
 
@@ -36,6 +51,8 @@ class RoomOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     visibility = serializers.ChoiceField(choices=Room.Visibility.choices)
     status = serializers.ChoiceField(choices=Room.Status.choices)
+    topics = TopicSerializer(many=True, source="topics.all")
+    language = serializers.ChoiceField(choices=LANGUAGES, help_text="An ISO 639-1 code.")
     host = UserSummarySerializer()
     club = ClubRefSerializer(allow_null=True)
     scheduled_for = serializers.DateTimeField(allow_null=True)
@@ -76,6 +93,19 @@ class RoomListApi(APIView):
             child=serializers.CharField(max_length=30), required=False, default=list, max_length=500
         )
         speaker_cap = serializers.IntegerField(required=False, allow_null=True, default=None)
+        topics = serializers.ListField(
+            child=serializers.SlugField(max_length=40),
+            required=False,
+            default=list,
+            max_length=TOPICS_MAX,
+            help_text="Slugs of topics (GET /api/topics/).",
+        )
+        language = serializers.ChoiceField(
+            choices=LANGUAGES,
+            required=False,
+            help_text="An ISO 639-1 code; by default the first of Accept-Language we know, "
+            "or `en`.",
+        )
 
     @extend_schema(
         parameters=[
@@ -116,6 +146,9 @@ class RoomListApi(APIView):
             co_hosts=_users(values["co_hosts"]),
             invitees=_users(values["invitees"]),
             speaker_cap=values["speaker_cap"],
+            topics=topics_get(slugs=values["topics"]),
+            language=values.get("language")
+            or language_from_accept(request.headers.get("Accept-Language", "")),
         )
         body = RoomOutputSerializer(room_get(room_id=room.pk, viewer=request.user)).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -204,13 +237,71 @@ class RoomInviteApi(APIView):
 
 
 class HallwayApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        topic = serializers.SlugField(
+            max_length=40, required=False, help_text="A topic's slug (GET /api/topics/)."
+        )
+        language = serializers.ChoiceField(
+            choices=LANGUAGES, required=False, help_text="An ISO 639-1 code."
+        )
+
     class OutputSerializer(serializers.Serializer):
         live = RoomOutputSerializer(many=True)
         upcoming = RoomOutputSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
     def get(self, request):
-        return Response(self.OutputSerializer(hallway(viewer=request.user)).data)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        slug = filters.validated_data.get("topic")
+        rooms = hallway(
+            viewer=request.user,
+            topic=topics_get(slugs=[slug])[0] if slug else None,
+            language=filters.validated_data.get("language"),
+        )
+        return Response(self.OutputSerializer(rooms).data)
+
+
+class TopicListApi(APIView):
+    """The curated topics a room may carry (up to three) and the hallway filters by."""
+
+    pagination_class = Pagination
+
+    @extend_schema(responses={200: TopicSerializer(many=True)})
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(topic_list(), request, view=self)
+        return paginator.get_paginated_response(TopicSerializer(page, many=True).data)
+
+
+class SearchApi(APIView):
+    """People, clubs and live or upcoming rooms matching a query, best first: five of each,
+    or twenty of one kind with `type`. People blocked either way and rooms the access rule
+    keeps from you are left out."""
+
+    throttle_classes = [SearchRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            max_length=QUERY_MAX_LENGTH, help_text="What to look for; words match as prefixes."
+        )
+        type = serializers.ChoiceField(choices=KINDS, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        people = PersonSerializer(many=True)
+        clubs = ClubOutputSerializer(many=True)
+        rooms = RoomOutputSerializer(many=True)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
+    def get(self, request):
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        results = search(
+            viewer=request.user,
+            text=data.validated_data["q"],
+            kind=data.validated_data.get("type"),
+        )
+        return Response(self.OutputSerializer(results).data)
 
 
 class IceServersApi(APIView):

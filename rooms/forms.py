@@ -6,7 +6,10 @@ from django import forms
 from accounts.selectors import user_get
 from config.errors import ApplicationError
 from follows.selectors import clubs_led_by
-from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room
+from rooms.languages import DEFAULT_LANGUAGE, LANGUAGES
+from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, TOPICS_MAX, Room
+from rooms.search import KINDS, QUERY_MAX_LENGTH
+from rooms.selectors import topic_list
 
 MAX_CO_HOSTS = 10
 
@@ -54,6 +57,16 @@ class RoomForm(forms.Form):
         widget=forms.RadioSelect,
         label="Who can join",
     )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=None,
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Up to {TOPICS_MAX}: the hallway filters by them.",
+    )
+    language = forms.ChoiceField(
+        choices=LANGUAGES, required=False, help_text="What people will speak in the room."
+    )
     start = forms.ChoiceField(
         choices=[(START_NOW, "Start now"), (START_LATER, "Schedule for later")],
         initial=START_NOW,
@@ -78,10 +91,21 @@ class RoomForm(forms.Form):
 
     def __init__(self, *args, host, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = topic_list()
         club = self.fields["club"]
         club.queryset = clubs_led_by(user=host)
         if not club.queryset.exists():
             club.help_text = "You lead no club yet: a club's admins and leaders host its rooms."
+
+    def clean_topics(self) -> list:
+        topics = list(self.cleaned_data["topics"])
+        if len(topics) > TOPICS_MAX:
+            raise forms.ValidationError(f"Pick at most {TOPICS_MAX} topics.")
+        return topics
+
+    def clean_language(self) -> str:
+        # Left out, it is the page's default (from the browser's languages).
+        return self.cleaned_data["language"] or self.initial.get("language", DEFAULT_LANGUAGE)
 
     def clean_time_zone(self) -> str:
         return self.cleaned_data["time_zone"].strip() or "UTC"
@@ -127,4 +151,33 @@ class RoomForm(forms.Form):
             "visibility": data["visibility"],
             "scheduled_for": data["scheduled_for"],
             "co_hosts": data["co_hosts"],
+            "topics": data["topics"],
+            "language": data["language"],
         }
+
+
+class HallwayFilterForm(forms.Form):
+    """The hallway's filters, from its query string."""
+
+    topic = forms.ModelChoiceField(
+        queryset=None, to_field_name="slug", required=False, empty_label="All topics"
+    )
+    language = forms.ChoiceField(
+        choices=[("", "All languages"), *LANGUAGES], required=False, label="Language"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = topic_list()
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        max_length=QUERY_MAX_LENGTH,
+        label="Search",
+        error_messages={"required": "Type what to look for."},
+    )
+    type = forms.ChoiceField(
+        choices=[("", "Everything"), *((kind, kind.capitalize()) for kind in KINDS)],
+        required=False,
+    )

@@ -7,11 +7,28 @@ from django.db import models
 from django.urls import reverse
 
 from follows.models import Club
+from rooms.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 1000
 # Slow mode: at most one chat message per person every this many seconds, at most.
 CHAT_SLOW_SECONDS_MAX = 3600
+# Most topics one room carries.
+TOPICS_MAX = 3
+
+
+class Topic(models.Model):
+    """A subject rooms are about, from a curated list (seeded by a migration, kept in admin):
+    a room carries up to TOPICS_MAX, and the hallway filters by them."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Room(models.Model):
@@ -58,6 +75,9 @@ class Room(models.Model):
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.OPEN
     )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="rooms")
+    # What the room is held in: an ISO 639-1 code from rooms.languages.
+    language = models.CharField(max_length=2, choices=LANGUAGES, default=DEFAULT_LANGUAGE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -83,6 +103,7 @@ class Room(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_for"]),
             models.Index(fields=["status", "started_at"]),
+            models.Index(fields=["language", "status"]),
         ]
         constraints = [
             models.CheckConstraint(

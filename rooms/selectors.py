@@ -28,7 +28,7 @@ from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
 from rooms import protocol
 from rooms.access import rooms_open_to
 from rooms.events import member_payload, room_payload
-from rooms.models import Room, RoomMember, RoomRsvp
+from rooms.models import Room, RoomMember, RoomRsvp, Topic
 
 Role = RoomMember.Role
 SNAPSHOT_HANDS = 200
@@ -206,6 +206,7 @@ def room_list_annotated(queryset: QuerySet[Room], viewer: User) -> QuerySet[Room
             you_rsvp=Exists(RoomRsvp.objects.filter(room=OuterRef("pk"), user=viewer)),
         )
         .prefetch_related(
+            "topics",
             Prefetch("members", queryset=_stage({}), to_attr="stage_members"),
             Prefetch(
                 "members",
@@ -216,10 +217,14 @@ def room_list_annotated(queryset: QuerySet[Room], viewer: User) -> QuerySet[Room
     )
 
 
-def hallway(*, viewer: User) -> dict:
+def hallway(*, viewer: User, topic: Topic | None = None, language: str | None = None) -> dict:
     """Live rooms (people and clubs the viewer follows first, then other open rooms), then
-    upcoming ones in time order."""
+    upcoming ones in time order; only those about `topic` and held in `language` when given."""
     visible = rooms_visible_to(viewer).annotate(relevance=_relevance(viewer))
+    if topic is not None:
+        visible = visible.filter(topics=topic)
+    if language:
+        visible = visible.filter(language=language)
     live = room_list_annotated(visible.filter(status=Room.Status.LIVE), viewer).order_by(
         "relevance", "-listener_count", "-started_at"
     )[:HALLWAY_LIVE]
@@ -228,8 +233,22 @@ def hallway(*, viewer: User) -> dict:
             status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now() - LATE_START_GRACE
         ),
         viewer,
-    ).order_by("relevance", "scheduled_for")[:HALLWAY_UPCOMING]
+    ).order_by("scheduled_for", "pk")[:HALLWAY_UPCOMING]
     return {"live": list(live), "upcoming": list(upcoming)}
+
+
+def topic_list() -> QuerySet[Topic]:
+    """The curated topics, by name."""
+    return Topic.objects.order_by("name")
+
+
+def topics_get(*, slugs: list[str]) -> list[Topic]:
+    """The topics with these slugs, in the order given; an unknown one is not found."""
+    found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=slugs)}
+    unknown = [slug for slug in dict.fromkeys(slugs) if slug not in found]
+    if unknown:
+        raise ApplicationError.not_found(f"There is no topic {', '.join(unknown)}.")
+    return [found[slug] for slug in dict.fromkeys(slugs)]
 
 
 def room_list(
@@ -271,6 +290,13 @@ def room_list_current(
     limit: int = HALLWAY_UPCOMING,
 ) -> list[Room]:
     """Live rooms, then upcoming ones (a late host's room among them), of one club or host."""
-    stale = Q(status=Room.Status.SCHEDULED, scheduled_for__lt=timezone.now() - LATE_START_GRACE)
-    rooms = room_list(viewer=viewer, club=club, host=host).exclude(status=Room.Status.ENDED)
-    return list(rooms.exclude(stale)[:limit])
+    rooms = room_list(viewer=viewer, club=club, host=host).filter(current_rooms())
+    return list(rooms[:limit])
+
+
+def current_rooms() -> Q:
+    """Over rooms: live ones and upcoming ones, a late host's among them (not ended, not
+    scheduled and long past)."""
+    return Q(status=Room.Status.LIVE) | Q(
+        status=Room.Status.SCHEDULED, scheduled_for__gte=timezone.now() - LATE_START_GRACE
+    )

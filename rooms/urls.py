@@ -5,6 +5,7 @@ from rooms import apis, views
 urlpatterns = [
     path("", views.hallway, name="hallway"),
     path("hallway/rooms/", views.hallway_rooms, name="hallway_rooms"),
+    path("search/", views.search_page, name="search"),
     path("rooms/new/", views.room_new, name="room_new"),
     path("rooms/<uuid:room_id>/", views.room, name="room"),
     path("rooms/<uuid:room_id>/start/", views.room_start, name="room_start"),
@@ -24,5 +25,7 @@ api_urlpatterns = [
     path("rooms/<uuid:room_id>/rsvp/", apis.RoomRsvpApi.as_view(), name="api-room-rsvp"),
     path("rooms/<uuid:room_id>/invite/", apis.RoomInviteApi.as_view(), name="api-room-invite"),
     path("hallway/", apis.HallwayApi.as_view(), name="api-hallway"),
+    path("topics/", apis.TopicListApi.as_view(), name="api-topics"),
+    path("search/", apis.SearchApi.as_view(), name="api-search"),
     path("rtc/ice-servers/", apis.IceServersApi.as_view(), name="api-ice-servers"),
 ]

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import ApplicationError
 from follows.selectors import club_list, user_suggestions
-from rooms.forms import RoomForm
+from rooms.forms import HallwayFilterForm, RoomForm, SearchForm
+from rooms.languages import language_from_accept
 from rooms.models import Room
 from rooms.permissions import room_is_host_or_co_host
+from rooms.search import search
 from rooms.selectors import hallway as hallway_rooms_get
-from rooms.selectors import room_get
+from rooms.selectors import room_get, topic_list
 from rooms.services import lifecycle
 
 SUGGESTED_CLUBS = 4
@@ -49,7 +51,8 @@ def room(request, room_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_new(request):
-    form = RoomForm(request.POST or None, host=request.user)
+    language = language_from_accept(request.headers.get("Accept-Language", ""))
+    form = RoomForm(request.POST or None, host=request.user, initial={"language": language})
     if request.method == "POST" and form.is_valid():
         try:
             the_room = lifecycle.room_create(host=request.user, **form.room_fields())
@@ -102,22 +105,53 @@ def room_remind(request, room_id):
     return redirect("room", room_id=room_id)
 
 
+def _hallway_rooms(request) -> tuple[dict, HallwayFilterForm]:
+    """The hallway's lists under the filters of the query string (none when they are not
+    valid; the page says why)."""
+    filters = HallwayFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    rooms = hallway_rooms_get(
+        viewer=request.user, topic=chosen.get("topic"), language=chosen.get("language")
+    )
+    return rooms, filters
+
+
 @require_GET
 def hallway(request):
     if not request.user.is_authenticated:
         return render(request, "rooms/landing.html")
+    rooms, filters = _hallway_rooms(request)
     context = {
-        "rooms": hallway_rooms_get(viewer=request.user),
+        "rooms": rooms,
+        "filters": filters,
+        "topics": topic_list(),
         "suggested_people": user_suggestions(viewer=request.user),
         "suggested_clubs": club_list(viewer=request.user)[:SUGGESTED_CLUBS],
     }
-    return render(request, "rooms/hallway.html", context)
+    return render(request, "rooms/hallway.html", context, status=400 if filters.errors else 200)
 
 
 @login_required
 @require_GET
 def hallway_rooms(request):
-    """The hallway's room lists alone, which the page polls to follow rooms starting and
-    ending."""
-    context = {"rooms": hallway_rooms_get(viewer=request.user)}
+    """The hallway's room lists alone (under the same filters), which the page fetches to
+    follow rooms starting and ending."""
+    rooms, filters = _hallway_rooms(request)
+    context = {"rooms": rooms, "filters": filters}
     return render(request, "rooms/_hallway_rooms.html", context)
+
+
+@login_required
+@require_GET
+def search_page(request):
+    """Search results; the header's form submits here without script."""
+    form = SearchForm(request.GET if "q" in request.GET else None)
+    results = None
+    if form.is_valid():
+        results = search(
+            viewer=request.user,
+            text=form.cleaned_data["q"],
+            kind=form.cleaned_data["type"] or None,
+        )
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "rooms/search.html", {"form": form, "results": results}, status=status)

@@ -14,8 +14,9 @@ from config.sockets import CLOSE_NOT_FOUND
 from follows.models import Club
 from follows.permissions import club_leads
 from rooms import events, protocol, signals
+from rooms.languages import DEFAULT_LANGUAGE
 from rooms.media.services import media_room_ended, media_room_started
-from rooms.models import Room, RoomMember, RoomRsvp
+from rooms.models import TOPICS_MAX, Room, RoomMember, RoomRsvp, Topic
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
@@ -41,6 +42,8 @@ def room_create(
     co_hosts: Collection[User] = (),
     invitees: Collection[User] = (),
     speaker_cap: int | None = None,
+    topics: Collection[Topic] = (),
+    language: str = DEFAULT_LANGUAGE,
 ) -> Room:
     """A room that starts now (no `scheduled_for`) or at a time in the future."""
     if club is not None and not club_leads(user=host, club=club):
@@ -59,6 +62,9 @@ def room_create(
     co_hosts = [user for user in co_hosts if user.pk != host.pk]
     if len(co_hosts) + 1 > cap:
         raise ApplicationError("More co-hosts than the stage holds.", code="invalid")
+    topics = list(dict.fromkeys(topics))
+    if len(topics) > TOPICS_MAX:
+        raise ApplicationError(f"A room has at most {TOPICS_MAX} topics.", code="invalid")
     room_co_hosts_allowed(host=host, co_hosts=co_hosts)
     room_invitees_allowed(host=host, invitees=invitees)
     room = Room(
@@ -69,9 +75,11 @@ def room_create(
         visibility=visibility,
         scheduled_for=scheduled_for,
         speaker_cap=cap,
+        language=language,
     )
     room.full_clean()
     room.save()
+    room.topics.set(topics)
     room.co_hosts.set(co_hosts)
     room.invitees.set(invitees)
     if scheduled_for is None:

@@ -1,9 +1,13 @@
-// Keeps the hallway's room lists current: every little while, while the tab is visible, it
-// fetches the lists alone (GET /hallway/rooms/) and swaps them in when they changed.
+// Keeps the hallway's room lists current: it fetches the lists alone (GET /hallway/rooms/,
+// under the page's filters) and swaps them in when they changed — at once when the
+// notification socket says an open room started or ended, or a room someone follows started
+// (its notification), and every little while anyway while the tab is visible.
 
 import { localizeTimes } from "./local-time.js";
 
 const POLL_MS = 20000;
+// Pages told together fetch spread over this long, not all in the same instant.
+const SPREAD_MS = 1000;
 const lists = document.querySelector("[data-hallway-rooms]");
 if (lists) {
   followRooms(lists);
@@ -41,6 +45,19 @@ function followRooms(lists) {
     clearInterval(timer);
     timer = document.hidden ? null : setInterval(refresh, POLL_MS);
   }
+
+  let soon = null;
+  function refreshSoon() {
+    if (soon) return;
+    soon = setTimeout(() => {
+      soon = null;
+      refresh();
+    }, Math.random() * SPREAD_MS);
+  }
+  document.addEventListener("roundtable:hallway-changed", refreshSoon);
+  document.addEventListener("roundtable:notification", (event) => {
+    if (event.detail.kind === "room_started") refreshSoon();
+  });
 
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) refresh();

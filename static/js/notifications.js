@@ -63,6 +63,8 @@ function startNotifications(bell) {
       if (TOASTED_KINDS.has(notification.kind)) toast(notification);
       prependToInbox(notification);
       document.dispatchEvent(new CustomEvent("roundtable:notification", { detail: notification }));
+    } else if (frame.type === "hallway.changed") {
+      document.dispatchEvent(new CustomEvent("roundtable:hallway-changed"));
     }
   }
 
@@ -72,6 +74,10 @@ function startNotifications(bell) {
     socket.addEventListener("open", () => {
       delay = RECONNECT_MIN_MS;
       pinger = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_MS);
+      // The hallway wants to hear the moment an open room starts or ends.
+      if (document.querySelector("[data-hallway-rooms]")) {
+        socket.send(JSON.stringify({ type: "hallway.watch" }));
+      }
     });
     socket.addEventListener("message", (event) => {
       try {

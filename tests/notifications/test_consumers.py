@@ -13,7 +13,8 @@ from follows.services import follow_create
 from notifications.models import Connection, Notification
 from notifications.routing import websocket_urlpatterns
 from notifications.services import notifications_mark_read
-from rooms.services.lifecycle import room_create
+from rooms.models import Room
+from rooms.services.lifecycle import room_create, room_end
 from tests.factories import FollowFactory, UserFactory
 
 pytestmark = [
@@ -102,6 +103,41 @@ async def test_a_room_start_reaches_a_followers_socket_through_the_fan_out(perso
     assert created["notification"]["room"]["url"] == f"/rooms/{room.pk}/"
     assert await inbox.recv() == {"type": "unread.count", "count": 1}
     await inbox.close()
+
+
+async def test_a_watching_hallway_hears_an_open_room_start_and_end_at_once(person):
+    host = await database_sync_to_async(UserFactory)()
+    hallway, elsewhere = Inbox(person), Inbox(await database_sync_to_async(UserFactory)())
+    await hallway.open()
+    await elsewhere.open()
+    await hallway.send('{"type": "hallway.watch"}')
+    await hallway.send('{"type": "hallway.watch"}')  # twice is once
+    assert await hallway.quiet()
+    room = await database_sync_to_async(room_create)(host=host, title="Open jazz")
+    assert await hallway.recv() == {"type": "hallway.changed"}
+    await database_sync_to_async(room_end)(actor=host, room_id=room.pk)
+    assert await hallway.recv() == {"type": "hallway.changed"}
+    assert await hallway.quiet()
+    # A page that is not the hallway asked for nothing and hears nothing.
+    assert await elsewhere.quiet()
+    await hallway.close()
+    await elsewhere.close()
+
+
+async def test_a_room_that_is_not_open_is_not_announced_to_the_hallway(person):
+    host = await database_sync_to_async(UserFactory)()
+    hallway = Inbox(person)
+    await hallway.open()
+    await hallway.send('{"type": "hallway.watch"}')
+    await database_sync_to_async(room_create)(
+        host=host, title="Closed jazz", visibility=Room.Visibility.CLOSED
+    )
+    await database_sync_to_async(room_create)(
+        host=host, title="Social jazz", visibility=Room.Visibility.SOCIAL
+    )
+    # Those let in who follow the host hear it through their notification instead.
+    assert await hallway.quiet()
+    await hallway.close()
 
 
 async def test_reading_elsewhere_updates_the_count(person):

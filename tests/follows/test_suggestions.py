@@ -1,0 +1,78 @@
+"""People to follow: ranked by how many of the people you follow follow them, then by
+popularity; never yourself, people you follow, or anyone blocked either way."""
+
+import pytest
+
+from follows.selectors import user_suggestions
+from tests.factories import BlockFactory, FollowFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(viewer, **kwargs):
+    return [person.username for person in user_suggestions(viewer=viewer, **kwargs)]
+
+
+def _followed_by(person, count):
+    for _ in range(count):
+        FollowFactory(follower=UserFactory(username=f"fan{UserFactory().pk}"), followee=person)
+
+
+def test_people_followed_by_those_you_follow_come_first():
+    me = UserFactory(username="me")
+    friends = [UserFactory(username=f"friend{i}") for i in range(3)]
+    for friend in friends:
+        FollowFactory(follower=me, followee=friend)
+    two_friends = UserFactory(username="two")
+    one_friend = UserFactory(username="one")
+    popular = UserFactory(username="popular")
+    _followed_by(popular, 5)
+    FollowFactory(follower=friends[0], followee=two_friends)
+    FollowFactory(follower=friends[1], followee=two_friends)
+    FollowFactory(follower=friends[2], followee=one_friend)
+    assert _names(me, limit=3) == ["two", "one", "popular"]
+    assert user_suggestions(viewer=me)[0].followed_by_yours == 2
+
+
+def test_without_a_graph_it_falls_back_to_popular_people():
+    me = UserFactory(username="me")
+    quiet, loud = UserFactory(username="quiet"), UserFactory(username="loud")
+    _followed_by(loud, 3)
+    _followed_by(quiet, 1)
+    assert _names(me)[:2] == ["loud", "quiet"]
+
+
+def test_leaves_out_yourself_people_you_follow_and_blocks_either_way():
+    me = UserFactory(username="me")
+    friend = UserFactory(username="friend")
+    FollowFactory(follower=me, followee=friend)
+    blocked, blocker = UserFactory(username="blocked"), UserFactory(username="blocker")
+    BlockFactory(blocker=me, blocked=blocked)
+    BlockFactory(blocker=blocker, blocked=me)
+    for person in (me, blocked, blocker):
+        FollowFactory(follower=friend, followee=person)
+    UserFactory(username="staff", is_staff=True)
+    names = _names(me, limit=50)
+    assert not {"me", "friend", "blocked", "blocker", "staff"} & set(names)
+
+
+def test_one_query_however_many_people(django_assert_num_queries):
+    me = UserFactory()
+    friend = UserFactory()
+    FollowFactory(follower=me, followee=friend)
+    for _ in range(8):
+        FollowFactory(follower=friend, followee=UserFactory())
+    with django_assert_num_queries(1):
+        people = list(user_suggestions(viewer=me))
+        _ = [(p.username, p.followed_by_yours, p.follower_count, p.you_follow) for p in people]
+    assert len(people) == 6
+
+
+def test_the_hallway_says_why(client):
+    me = UserFactory()
+    friend = UserFactory()
+    FollowFactory(follower=me, followee=friend)
+    FollowFactory(follower=friend, followee=UserFactory(username="suggested"))
+    client.force_login(me)
+    html = client.get("/").content.decode()
+    assert "Followed by 1 person you follow" in html
