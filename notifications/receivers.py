@@ -12,6 +12,7 @@ from notifications.services import (
     club_invite_notify,
     fan_out_create,
     new_follower_notify,
+    room_rescheduled_fan_out,
     speaker_invite_notify,
 )
 from rooms import signals as rooms_signals
@@ -27,6 +28,16 @@ def fan_out_room_scheduled(sender, *, room, **kwargs):
 @receiver(rooms_signals.room_started)
 def fan_out_room_started(sender, *, room, **kwargs):
     fan_out_create(room=room, kind=Kind.ROOM_STARTED)
+
+
+@receiver(rooms_signals.room_rescheduled)
+def fan_out_room_rescheduled(sender, *, room, **kwargs):
+    room_rescheduled_fan_out(room=room)
+
+
+@receiver(rooms_signals.room_cancelled)
+def fan_out_room_cancelled(sender, *, room, **kwargs):
+    fan_out_create(room=room, kind=Kind.ROOM_CANCELLED)
 
 
 @receiver(rooms_signals.speaker_invited)
