@@ -3,8 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 
-from accounts.selectors import user_get
-from config.errors import ApplicationError
+from accounts.forms import UsernamesField
 from follows.selectors import clubs_led_by
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Room
 
@@ -28,41 +27,10 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     return moment
 
 
-class UsernamesField(forms.CharField):
-    """People named by username (with or without @), separated by commas, spaces or lines:
-    the list without script; the people picker (static/js/people-picker.js) fills it."""
-
-    def __init__(self, *, most: int, noun: str, **kwargs):
-        self.most, self.noun = most, noun
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, value) -> list:
-        text = super().clean(value) or ""
-        names = [name.lstrip("@") for name in text.replace(",", " ").split()]
-        names = list(dict.fromkeys(name for name in names if name))
-        if len(names) > self.most:
-            raise forms.ValidationError(f"A room has at most {self.most} {self.noun}.")
-        people, unknown = [], []
-        for name in names:
-            try:
-                people.append(user_get(username=name))
-            except ApplicationError:
-                unknown.append(f"@{name}")
-        if unknown:
-            raise forms.ValidationError(f"There is no one called {', '.join(unknown)} here.")
-        return people
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(getattr(person, "username", str(person)) for person in value)
-        return value
-
-
 def co_hosts_field() -> UsernamesField:
     return UsernamesField(
         most=MAX_CO_HOSTS,
-        noun="co-hosts",
+        too_many=f"A room has at most {MAX_CO_HOSTS} co-hosts.",
         label="Co-hosts",
         help_text="Usernames of people who follow you, separated by commas. They moderate with you.",
         widget=forms.TextInput(
@@ -74,7 +42,7 @@ def co_hosts_field() -> UsernamesField:
 def invitees_field() -> UsernamesField:
     return UsernamesField(
         most=MAX_INVITEES,
-        noun="invitees",
+        too_many=f"Invite at most {MAX_INVITEES} people.",
         label="Invite people",
         help_text="Usernames, separated by commas. Invited people may enter a closed room "
         "and hear if it moves or is cancelled.",

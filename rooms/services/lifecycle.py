@@ -158,7 +158,7 @@ def room_update(
 def room_cancel(*, actor: User, room_id: UUID | str) -> Room:
     """The host or a co-host calls off a scheduled room; those waiting for it are told."""
     _locked_scheduled_room(actor=actor, room_id=room_id)
-    return room_end(actor=actor, room_id=room_id, reason="cancelled")
+    return room_end(actor=actor, room_id=room_id, note="cancelled")
 
 
 def _go_live(room: Room) -> None:
