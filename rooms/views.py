@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ApplicationError
-from follows.selectors import club_list, user_suggestions
+from follows.selectors import club_list, people_to_pick, user_suggestions
 from rooms.forms import RoomEditForm, RoomForm
 from rooms.models import Room
 from rooms.permissions import room_access_to_manage, room_is_host_or_co_host
@@ -62,7 +62,8 @@ def room_new(request):
                 messages.success(request, "Your room is scheduled. Followers hear about it.")
             return redirect(the_room)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "rooms/room_new.html", {"form": form}, status=status)
+    context = {"form": form, "suggestions": people_to_pick(viewer=request.user)}
+    return render(request, "rooms/room_new.html", context, status=status)
 
 
 def _refused(request, error: ApplicationError, room_id):
@@ -105,7 +106,8 @@ def room_edit(request, room_id):
             messages.success(request, "Your changes are saved.")
             return redirect("room", room_id=room_id)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "rooms/room_edit.html", {"form": form, "room": the_room}, status=status)
+    context = {"form": form, "room": the_room, "suggestions": people_to_pick(viewer=request.user)}
+    return render(request, "rooms/room_edit.html", context, status=status)
 
 
 @login_required

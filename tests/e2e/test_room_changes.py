@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
-from tests.factories import UserFactory
+from tests.factories import FollowFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -64,3 +64,35 @@ async def test_the_host_moves_the_room_and_the_reminded_person_sees_the_new_time
     moved = await _reloaded(room)
     assert moved.calendar_sequence == 1
     assert moved.scheduled_for > room.scheduled_for + timedelta(hours=23)
+
+
+@database_sync_to_async
+def _host_with_followers():
+    maya = UserFactory(username="maya", display_name="Maya Okafor")
+    for name in ("theo", "priya"):
+        FollowFactory(follower=UserFactory(username=name), followee=maya)
+    return maya
+
+
+@database_sync_to_async
+def _invitees_of(title):
+    return sorted(Room.objects.get(title=title).invitees.values_list("username", flat=True))
+
+
+async def test_the_people_picker_adds_and_removes_invitees_by_keyboard(server, signed_in):
+    maya = await _host_with_followers()
+    page = await signed_in(maya, width=390, height=844)
+    await page.goto(f"{server.url}/rooms/new/")
+    await page.fill("input[name=title]", "Picked")
+    adder = page.get_by_label("Invite people")
+    await adder.fill("theo")
+    await adder.press("Enter")
+    await adder.fill("@priya")
+    await adder.press("Enter")
+    await page.get_by_role("button", name="Remove @theo").click()
+    await adder.fill("theo")
+    await adder.press("Enter")
+    assert await page.input_value("input[name=invitees]") == "priya, theo"
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Create room").click()
+    assert await _invitees_of("Picked") == ["priya", "theo"]

@@ -200,3 +200,24 @@ def test_the_cancel_form_needs_its_csrf_token(user, room):
     assert client.post(f"/rooms/{room.pk}/cancel/").status_code == 403
     room.refresh_from_db()
     assert room.status == "scheduled"
+
+
+def test_the_new_room_form_takes_invitees_without_script(client, user):
+    theo, priya = UserFactory(username="theo"), UserFactory(username="priya")
+    follower_of(user, username="fan")
+    client.force_login(user)
+    page = client.get("/rooms/new/").content.decode()
+    assert 'name="invitees"' in page
+    assert '<option value="fan">' in page  # suggestions for the picker
+    response = client.post(
+        "/rooms/new/",
+        {"title": "Closed", "visibility": "closed", "start": "now", "invitees": "@theo priya"},
+    )
+    assert response.status_code == 302
+    room = Room.objects.get(title="Closed")
+    assert set(room.invitees.all()) == {theo, priya}
+    response = client.post(
+        "/rooms/new/", {"title": "x", "visibility": "open", "start": "now", "invitees": "ghost"}
+    )
+    assert response.status_code == 400
+    assert "There is no one called @ghost here." in response.content.decode()
