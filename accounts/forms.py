@@ -1,6 +1,8 @@
 from django import forms
 
 from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+from accounts.selectors import user_get
+from config.errors import ApplicationError
 
 
 class SignupForm(forms.Form):
@@ -38,3 +40,34 @@ class ProfileForm(forms.Form):
         ),
     )
     remove_avatar = forms.BooleanField(required=False, label="Remove my picture")
+
+
+class UsernamesField(forms.CharField):
+    """People named by username (with or without @), separated by commas, spaces or lines:
+    the list without script, which the people picker (static/js/people-picker.js) fills."""
+
+    def __init__(self, *, most: int, too_many: str, **kwargs):
+        self.most, self.too_many = most, too_many
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> list:
+        text = super().clean(value) or ""
+        names = [name.lstrip("@") for name in text.replace(",", " ").split()]
+        names = list(dict.fromkeys(name for name in names if name))
+        if len(names) > self.most:
+            raise forms.ValidationError(self.too_many)
+        people, unknown = [], []
+        for name in names:
+            try:
+                people.append(user_get(username=name))
+            except ApplicationError:
+                unknown.append(f"@{name}")
+        if unknown:
+            raise forms.ValidationError(f"There is no one called {', '.join(unknown)} here.")
+        return people
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(getattr(person, "username", str(person)) for person in value)
+        return value

@@ -105,7 +105,13 @@ class ClubOutputSerializer(serializers.Serializer):
     follower_count = serializers.IntegerField()
     your_membership = serializers.SerializerMethodField()
     you_follow = serializers.BooleanField(source="viewer_follows")
+    you_are_invited = serializers.BooleanField(source="viewer_invited")
+    picture_url = serializers.SerializerMethodField()
+    owner = UserSummarySerializer(allow_null=True)
     created = serializers.DateTimeField()
+
+    def get_picture_url(self, club) -> str | None:
+        return club.picture.url if club.picture else None
 
     def get_your_membership(self, club) -> dict | None:
         if not club.viewer_status:
@@ -142,9 +148,70 @@ class ClubListApi(APIView):
 
 
 class ClubDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=CLUB_NAME_MAX_LENGTH, required=False)
+        description = serializers.CharField(
+            max_length=CLUB_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+        )
+        join_policy = serializers.ChoiceField(choices=Club.JoinPolicy.choices, required=False)
+        picture = serializers.FileField(
+            required=False, allow_null=True, help_text="A picture; null removes it."
+        )
+
     @extend_schema(responses={200: ClubOutputSerializer})
     def get(self, request, slug):
         return Response(ClubOutputSerializer(club_get(slug=slug, viewer=request.user)).data)
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses={200: ClubOutputSerializer},
+        description="An admin changes the club: only the fields sent change. A name another "
+        "club has, whatever its case, is refused (400 `name_taken`).",
+    )
+    def patch(self, request, slug):
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        club = services.club_update(
+            actor=request.user, club=club_get(slug=slug), **data.validated_data
+        )
+        return Response(ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data)
+
+    @extend_schema(
+        responses={204: None},
+        description="The owner deletes the club; its scheduled rooms are cancelled and the "
+        "people waiting for them are told.",
+    )
+    def delete(self, request, slug):
+        services.club_delete(actor=request.user, club=club_get(slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClubOwnerApi(APIView):
+    """The owner hands the club over to another member."""
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=30)
+
+    @extend_schema(request=InputSerializer, responses={200: ClubOutputSerializer, **errors(409)})
+    def post(self, request, slug):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        club = services.club_transfer_ownership(
+            actor=request.user,
+            club=club_get(slug=slug),
+            user=user_get(username=data.validated_data["username"]),
+        )
+        return Response(ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data)
+
+
+class ClubInvitationApi(APIView):
+    """The invited person's answer: accepting is joining (`POST .../membership/`, which skips
+    approval), declining drops the invitation."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug):
+        services.club_invite_decline(user=request.user, club=club_get(slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MembershipSerializer(serializers.Serializer):

@@ -1,7 +1,12 @@
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
+
+from accounts.models import validate_avatar_size
 
 CLUB_NAME_MAX_LENGTH = 60
 CLUB_DESCRIPTION_MAX_LENGTH = 1000
@@ -60,6 +65,10 @@ class Block(models.Model):
         return f"{self.blocker} ⊘ {self.blocked}"
 
 
+def club_picture_upload_to(instance, filename):
+    return f"clubs/{uuid.uuid4().hex}.png"
+
+
 class Club(models.Model):
     class JoinPolicy(models.TextChoices):
         OPEN = "open", "Anyone can join"
@@ -71,8 +80,21 @@ class Club(models.Model):
     join_policy = models.CharField(
         max_length=10, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
     )
+    # A square PNG made by accounts.avatars from the upload, as profile pictures are.
+    picture = models.ImageField(
+        upload_to=club_picture_upload_to, blank=True, validators=[validate_avatar_size]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The one admin who may hand the club over or delete it; None once their account is gone
+    # (the site's staff then decide).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clubs_owned",
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -82,6 +104,12 @@ class Club(models.Model):
             models.CheckConstraint(
                 condition=models.Q(join_policy__in=["open", "approval"]),
                 name="follows_club_join_policy_valid",
+            ),
+            # "Owls" and "owls" would be two clubs nobody could tell apart.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="follows_club_name_unique_ci",
+                violation_error_message="A club with that name already exists.",
             ),
         ]
 

@@ -43,3 +43,26 @@ def club_leads(*, user: User, club: Club) -> bool:
         status=ClubMembership.Status.ACTIVE,
         role__in=[ClubMembership.Role.ADMIN, ClubMembership.Role.LEADER],
     ).exists()
+
+
+def club_as_owner(*, user: User, club: Club) -> None:
+    """Only the owner hands a club over or deletes it."""
+    if club.owner_id is None or club.owner_id != user.pk:
+        raise ApplicationError.forbidden(f"Only the owner of {club.name} can do that.")
+
+
+def club_name_free(*, name: str, club: Club | None = None) -> None:
+    """Raises unless no other club has this name, whatever its case."""
+    others = Club.objects.filter(name__iexact=name)
+    if club is not None:
+        others = others.exclude(pk=club.pk)
+    if others.exists():
+        raise ApplicationError(f"A club named {name} already exists.", code="name_taken")
+
+
+def club_member_not_owner(*, club: Club, user: User) -> None:
+    """The owner's place is changed only by handing the club over."""
+    if club.owner_id == user.pk:
+        raise ApplicationError.conflict(
+            f"{user.username} owns {club.name}; the owner hands the club over first."
+        )

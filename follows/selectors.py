@@ -6,7 +6,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Sub
 from accounts.models import User
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
-from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
+from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 
 Status = ClubMembership.Status
 Role = ClubMembership.Role
@@ -59,7 +59,10 @@ def _clubs_annotated(viewer: User | AnonymousUser | None) -> QuerySet[Club]:
         viewer_follows=exists_for(
             viewer, lambda v: ClubFollow.objects.filter(club=OuterRef("pk"), user=v)
         ),
-    )
+        viewer_invited=exists_for(
+            viewer, lambda v: ClubInvite.objects.filter(club=OuterRef("pk"), user=v)
+        ),
+    ).select_related("owner")
 
 
 def club_list(*, viewer: User | AnonymousUser | None) -> QuerySet[Club]:
@@ -173,3 +176,13 @@ def user_suggestions(*, viewer: User, limit: int = 6) -> QuerySet[User]:
         )
         .order_by("-followed_by_yours", "-follower_count", "username")[:limit]
     )
+
+
+def people_to_pick(*, viewer: User, limit: int = 200) -> QuerySet[User]:
+    """Suggestions for a people picker: whom the viewer follows and who follows them."""
+    near = (
+        Follow.objects.filter(follower=viewer)
+        .values("followee_id")
+        .union(Follow.objects.filter(followee=viewer).values("follower_id"))
+    )
+    return User.objects.filter(pk__in=near, is_active=True).order_by("username")[:limit]

@@ -1,20 +1,30 @@
 """Writes to the follow graph and clubs. Every rule about who may do what is checked here."""
 
-from typing import cast
+from typing import Any, cast
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from accounts.avatars import avatar_from_upload
 from accounts.models import User
 from config.errors import ApplicationError
 from follows import signals
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
-from follows.permissions import club_membership_as_admin, users_blocked_between
+from follows.permissions import (
+    club_as_owner,
+    club_member_not_owner,
+    club_membership_as_admin,
+    club_name_free,
+    users_blocked_between,
+)
 
 Role = ClubMembership.Role
 Status = ClubMembership.Status
 # A CharField always has its max_length.
 CLUB_BAN_REASON_MAX_LENGTH = cast(int, ClubBan._meta.get_field("reason").max_length)
+_UNSET: Any = object()
 
 
 @transaction.atomic
@@ -72,18 +82,102 @@ def _free_slug(name: str) -> str:
 def club_create(
     *, creator: User, name: str, slug: str = "", description: str = "", join_policy: str = "open"
 ) -> Club:
-    """Creates a club with its creator as the first admin."""
+    """Creates a club with its creator as the owner and first admin."""
     club = Club(
         name=name.strip(),
         slug=slug.strip().lower() or _free_slug(name),
         description=description.strip(),
         join_policy=join_policy,
         created_by=creator,
+        owner=creator,
     )
+    club_name_free(name=club.name)
     club.full_clean()
-    club.save()
+    _save_named(club)
     ClubMembership.objects.create(club=club, user=creator, role=Role.ADMIN, status=Status.ACTIVE)
     return club
+
+
+def _save_named(club: Club) -> None:
+    """Saves a club; a name taken meanwhile by another request is the same clear error."""
+    try:
+        with transaction.atomic():
+            club.save()
+    except IntegrityError:
+        club_name_free(name=club.name, club=club if club.pk else None)
+        raise
+
+
+@transaction.atomic
+def club_update(
+    *,
+    actor: User,
+    club: Club,
+    name: str | None = None,
+    description: str | None = None,
+    join_policy: str | None = None,
+    picture: File | None = _UNSET,
+) -> Club:
+    """An admin changes what is given; `picture=None` removes the picture."""
+    club_membership_as_admin(user=actor, club=club)
+    club = Club.objects.select_for_update().get(pk=club.pk)
+    if name is not None:
+        club.name = name.strip()
+        club_name_free(name=club.name, club=club)
+    if description is not None:
+        club.description = description.strip()
+    if join_policy is not None:
+        club.join_policy = join_policy
+    old_picture = club.picture.name if club.picture else ""
+    if picture is None:
+        club.picture = ""
+    elif picture is not _UNSET:
+        try:
+            club.picture = avatar_from_upload(picture)
+        except ValidationError as error:
+            raise ValidationError({"picture": error.messages}) from error
+    club.full_clean(exclude=["picture"])
+    _save_named(club)
+    new_picture = club.picture.name if club.picture else ""
+    if old_picture and old_picture != new_picture:
+        storage = club.picture.storage
+        transaction.on_commit(lambda: storage.delete(old_picture))
+    return club
+
+
+@transaction.atomic
+def club_transfer_ownership(*, actor: User, club: Club, user: User) -> Club:
+    """The owner hands the club to an active member, who becomes an admin if they were not;
+    the old owner stays an admin."""
+    club = Club.objects.select_for_update().get(pk=club.pk)
+    club_as_owner(user=actor, club=club)
+    if user.pk == actor.pk:
+        raise ApplicationError("You own the club already.", code="self_transfer")
+    membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
+    if membership is None or not membership.is_active:
+        raise ApplicationError.conflict(
+            f"{user.username} is not a member of {club.name}; only members can own it."
+        )
+    if membership.role != Role.ADMIN:
+        membership.role = Role.ADMIN
+        membership.save(update_fields=["role"])
+    club.owner = user
+    club.save(update_fields=["owner"])
+    return club
+
+
+@transaction.atomic
+def club_delete(*, actor: User, club: Club) -> None:
+    """The owner deletes the club: its scheduled rooms are cancelled first (the apps above
+    hear `club_deleting`), then the club with its memberships, follows, invites and bans."""
+    club = Club.objects.select_for_update().get(pk=club.pk)
+    club_as_owner(user=actor, club=club)
+    signals.club_deleting.send(Club, actor=actor, club=club)
+    picture = club.picture.name if club.picture else ""
+    storage = club.picture.storage
+    club.delete()
+    if picture:
+        transaction.on_commit(lambda: storage.delete(picture))
 
 
 @transaction.atomic
@@ -135,6 +229,14 @@ def club_invite_create(*, actor: User, club: Club, user: User) -> tuple[ClubInvi
     return invite, created
 
 
+@transaction.atomic
+def club_invite_decline(*, user: User, club: Club) -> None:
+    """The invited person says no; they may still ask to join later."""
+    deleted, _ = ClubInvite.objects.filter(club=club, user=user).delete()
+    if not deleted:
+        raise ApplicationError.not_found(f"You have no invitation to {club.name}.")
+
+
 def _last_admin(membership: ClubMembership) -> bool:
     if membership.role != Role.ADMIN or not membership.is_active:
         return False
@@ -152,6 +254,10 @@ def club_leave(*, user: User, club: Club) -> None:
     if membership is None:
         raise ApplicationError.not_found(f"You are not a member of {club.name}.")
     others = ClubMembership.objects.filter(club=club, status=Status.ACTIVE).exclude(user=user)
+    if club.owner_id == user.pk and others.exists():
+        raise ApplicationError.conflict(
+            f"You own {club.name}; hand it over to another member before you leave."
+        )
     if _last_admin(membership) and others.exists():
         raise ApplicationError.conflict(
             f"You are the last admin of {club.name}; make another member an admin first."
@@ -179,8 +285,9 @@ def club_membership_approve(*, actor: User, club: Club, user: User) -> ClubMembe
 
 @transaction.atomic
 def club_member_remove(*, actor: User, club: Club, user: User) -> None:
-    """An admin turns down a request or removes a member."""
+    """An admin turns down a request or removes a member (never the owner)."""
     club_membership_as_admin(user=actor, club=club)
+    club_member_not_owner(club=club, user=user)
     membership = _membership_of(club=club, user=user)
     if _last_admin(membership):
         raise ApplicationError.conflict("A club keeps at least one admin.")
@@ -192,6 +299,7 @@ def club_member_set_role(*, actor: User, club: Club, user: User, role: str) -> C
     club_membership_as_admin(user=actor, club=club)
     if role not in Role.values:
         raise ApplicationError(f"A role is one of: {', '.join(Role.values)}.")
+    club_member_not_owner(club=club, user=user)
     membership = _membership_of(club=club, user=user)
     if not membership.is_active:
         raise ApplicationError.conflict(f"Approve {user.username} before giving them a role.")
@@ -222,6 +330,7 @@ def club_ban(*, actor: User, club: Club, user: User, reason: str = "") -> tuple[
     club_membership_as_admin(user=actor, club=club)
     if user.pk == actor.pk:
         raise ApplicationError("You cannot ban yourself.", code="self_ban")
+    club_member_not_owner(club=club, user=user)
     reason = reason.strip()
     if len(reason) > CLUB_BAN_REASON_MAX_LENGTH:
         raise ApplicationError(f"Keep the reason under {CLUB_BAN_REASON_MAX_LENGTH} characters.")

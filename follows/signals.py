@@ -11,6 +11,8 @@ The keyword arguments each one sends:
 - `blocked`: `blocker`, `blocked` — a block (new or repeated); the follows between the two
   are gone already.
 - `club_invited`: `actor`, `user`, `club` — an admin invited someone to a club.
+- `club_deleting`: `actor`, `club` — the owner is deleting a club; it still exists (its
+  rooms still point at it) while receivers run.
 - `club_banned`: `actor`, `club`, `user`, `reason` — a new club ban; the membership and club
   follow are gone already.
 - `club_unbanned`: `actor`, `club`, `user` — a club ban was lifted.
@@ -21,5 +23,6 @@ from django.dispatch import Signal
 followed = Signal()
 blocked = Signal()
 club_invited = Signal()
+club_deleting = Signal()
 club_banned = Signal()
 club_unbanned = Signal()

@@ -11,6 +11,10 @@ urlpatterns = [
     path("clubs/new/", views.club_new, name="club_new"),
     path("clubs/<slug:slug>/", views.club, name="club"),
     path("clubs/<slug:slug>/action/", views.club_action, name="club_action"),
+    path("clubs/<slug:slug>/edit/", views.club_edit, name="club_edit"),
+    path("clubs/<slug:slug>/invite/", views.club_invite, name="club_invite"),
+    path("clubs/<slug:slug>/owner/", views.club_owner, name="club_owner"),
+    path("clubs/<slug:slug>/delete/", views.club_delete, name="club_delete"),
     path(
         "clubs/<slug:slug>/members/<str:username>/",
         views.club_member_action,
@@ -42,6 +46,12 @@ api_urlpatterns = [
     path("clubs/<slug:slug>/follow/", apis.ClubFollowApi.as_view(), name="api-club-follow"),
     path("clubs/<slug:slug>/members/", apis.ClubMembersApi.as_view(), name="api-club-members"),
     path("clubs/<slug:slug>/invites/", apis.ClubInvitesApi.as_view(), name="api-club-invites"),
+    path(
+        "clubs/<slug:slug>/invitation/",
+        apis.ClubInvitationApi.as_view(),
+        name="api-club-invitation",
+    ),
+    path("clubs/<slug:slug>/owner/", apis.ClubOwnerApi.as_view(), name="api-club-owner"),
     path(
         "clubs/<slug:slug>/members/<str:username>/",
         apis.ClubMemberApi.as_view(),

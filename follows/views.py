@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import user_get
 from config.errors import ApplicationError
 from follows import services
-from follows.forms import ClubForm
-from follows.models import ClubMembership
+from follows.forms import ClubDeleteForm, ClubEditForm, ClubForm, ClubInviteForm
+from follows.models import Club, ClubMembership
+from follows.permissions import club_as_owner, club_membership_as_admin
 from follows.selectors import (
     club_bans,
     club_get,
@@ -21,6 +22,7 @@ from follows.selectors import (
     clubs_of,
     followers_list,
     following_list,
+    people_to_pick,
     user_profile_get,
 )
 
@@ -139,6 +141,8 @@ def club_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             club = services.club_create(creator=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error("name" if error.code == "name_taken" else None, error.message)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -166,12 +170,17 @@ def club(request, slug):
         "pending": pending,
         "bans": bans,
         "is_admin": is_admin,
+        "is_owner": request.user.is_authenticated and the_club.owner_id == request.user.pk,
     }
     return render(request, "follows/club.html", context)
 
 
 CLUB_ACTIONS = {
     "join": (lambda me, club: services.club_join(user=me, club=club), None),
+    "decline_invite": (
+        lambda me, club: services.club_invite_decline(user=me, club=club),
+        "You declined the invitation to {}.",
+    ),
     "leave": (lambda me, club: services.club_leave(user=me, club=club), "You left {}."),
     "follow": (lambda me, club: services.club_follow_create(user=me, club=club), "You follow {}."),
     "unfollow": (
@@ -239,3 +248,115 @@ def club_member_action(request, slug, username):
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect(the_club)
+
+
+def _club_for(request, slug, check) -> Club:
+    """The club, once `check` (a permission) let the viewer manage it."""
+    the_club = club_get(slug=slug, viewer=request.user)
+    check(user=request.user, club=the_club)
+    return the_club
+
+
+def _refused(request, error: ApplicationError):
+    if error.status == 404:
+        return _not_found(request, error)
+    return render(request, "403.html", {"message": error.message}, status=error.status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_edit(request, slug):
+    """Admins change the club; the owner also finds handing over and deleting here."""
+    try:
+        the_club = _club_for(request, slug, club_membership_as_admin)
+    except ApplicationError as error:
+        return _refused(request, error)
+    initial = {
+        "name": the_club.name,
+        "description": the_club.description,
+        "join_policy": the_club.join_policy,
+    }
+    form = ClubEditForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.club_update(actor=request.user, club=the_club, **form.changes())
+        except ApplicationError as error:
+            form.add_error("name" if error.code == "name_taken" else None, error.message)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The club is updated.")
+            return redirect(the_club)
+    context = {
+        "club": the_club,
+        "form": form,
+        "is_owner": the_club.owner_id == request.user.pk,
+        "members": club_members(club=the_club).exclude(user=request.user),
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "follows/club_edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_invite(request, slug):
+    """Admins pick people; each gets a notification to accept or decline."""
+    try:
+        the_club = _club_for(request, slug, club_membership_as_admin)
+    except ApplicationError as error:
+        return _refused(request, error)
+    form = ClubInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invited, refused = [], []
+        for person in form.cleaned_data["people"]:
+            try:
+                services.club_invite_create(actor=request.user, club=the_club, user=person)
+            except ApplicationError as error:
+                refused.append(error.message)
+            else:
+                invited.append(person.name)
+        if invited:
+            messages.success(request, f"Invited: {', '.join(invited)}.")
+        for message in refused:
+            messages.error(request, message)
+        if not refused:
+            return redirect(the_club)
+        return redirect("club_invite", slug=the_club.slug)
+    context = {"club": the_club, "form": form, "suggestions": people_to_pick(viewer=request.user)}
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "follows/club_invite.html", context, status=status)
+
+
+@login_required
+@require_POST
+def club_owner(request, slug):
+    try:
+        the_club = club_get(slug=slug)
+        person = user_get(username=request.POST.get("username", ""))
+        services.club_transfer_ownership(actor=request.user, club=the_club, user=person)
+    except ApplicationError as error:
+        if error.status in (403, 404):
+            return _refused(request, error)
+        messages.error(request, error.message)
+        return redirect("club_edit", slug=slug)
+    messages.success(request, f"{person.name} owns {the_club.name} now.")
+    return redirect(the_club)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def club_delete(request, slug):
+    """A confirmation that asks for the name typed, then the deletion."""
+    try:
+        the_club = _club_for(request, slug, club_as_owner)
+    except ApplicationError as error:
+        return _refused(request, error)
+    form = ClubDeleteForm(request.POST or None, club=the_club)
+    if request.method == "POST" and form.is_valid():
+        services.club_delete(actor=request.user, club=the_club)
+        messages.success(request, f"{the_club.name} is deleted; its scheduled rooms are cancelled.")
+        return redirect("clubs")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request, "follows/club_delete.html", {"club": the_club, "form": form}, status=status
+    )

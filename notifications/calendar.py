@@ -23,6 +23,9 @@ def _event(room, absolute_url) -> Event:
     event = Event()
     event.add("uid", f"room-{room.pk}@roundtable")
     event.add("dtstamp", timezone.now())
+    # Calendars keep the copy with the highest sequence: each change to the room raises it.
+    event.add("sequence", room.calendar_sequence)
+    event.add("status", "CANCELLED" if room.is_cancelled else "CONFIRMED")
     event.add("dtstart", room.scheduled_for)
     event.add("dtend", room.scheduled_for + ASSUMED_LENGTH)
     event.add("summary", room.title)
@@ -40,6 +43,8 @@ def _event(room, absolute_url) -> Event:
 
 
 def room_calendar(room, *, absolute_url) -> bytes:
+    """A scheduled room, or a cancelled one (its STATUS says so, for calendars that hold it
+    already)."""
     calendar = _calendar(room.title)
     calendar.add_component(_event(room, absolute_url))
     return calendar.to_ical()

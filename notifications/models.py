@@ -20,8 +20,18 @@ class Notification(models.Model):
         SPEAKER_INVITE = "speaker_invite", "Someone invited you to speak"
         CLUB_INVITE = "club_invite", "Someone invited you to a club"
         CHAT_MENTION = "chat_mention", "Someone mentioned you in a room's chat"
+        ROOM_RESCHEDULED = "room_rescheduled", "A room you wait for moved to a new time"
+        ROOM_CANCELLED = "room_cancelled", "A room you wait for was cancelled"
 
-    ROOM_KINDS = (Kind.ROOM_STARTED, Kind.ROOM_SCHEDULED, Kind.ROOM_REMINDER)
+    ROOM_KINDS = (
+        Kind.ROOM_STARTED,
+        Kind.ROOM_SCHEDULED,
+        Kind.ROOM_REMINDER,
+        Kind.ROOM_RESCHEDULED,
+        Kind.ROOM_CANCELLED,
+    )
+    # Told to the people waiting for a scheduled room (reminders asked for, invitees).
+    CHANGE_KINDS = (Kind.ROOM_RESCHEDULED, Kind.ROOM_CANCELLED)
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -63,6 +73,8 @@ class Notification(models.Model):
                         "speaker_invite",
                         "club_invite",
                         "chat_mention",
+                        "room_rescheduled",
+                        "room_cancelled",
                     ]
                 ),
                 name="notifications_kind_valid",
@@ -101,7 +113,15 @@ class FanOut(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "room"], name="notifications_fanout_once"),
             models.CheckConstraint(
-                condition=Q(kind__in=["room_started", "room_scheduled", "room_reminder"]),
+                condition=Q(
+                    kind__in=[
+                        "room_started",
+                        "room_scheduled",
+                        "room_reminder",
+                        "room_rescheduled",
+                        "room_cancelled",
+                    ]
+                ),
                 name="notifications_fanout_kind_valid",
             ),
         ]
@@ -137,6 +157,8 @@ class Preferences(models.Model):
     speaker_invite = models.BooleanField(default=True)
     club_invite = models.BooleanField(default=True)
     chat_mention = models.BooleanField(default=True)
+    room_rescheduled = models.BooleanField(default=True)
+    room_cancelled = models.BooleanField(default=True)
     email_reminders = models.BooleanField(
         default=False, help_text="Also send 'starting soon' reminders by email."
     )

@@ -13,6 +13,7 @@ from notifications.services import (
     fan_out_create,
     hallway_changed_announce,
     new_follower_notify,
+    room_rescheduled_fan_out,
     speaker_invite_notify,
 )
 from rooms import signals as rooms_signals
@@ -34,6 +35,16 @@ def fan_out_room_started(sender, *, room, **kwargs):
 @receiver(rooms_signals.room_ended)
 def announce_room_ended(sender, *, room, **kwargs):
     hallway_changed_announce(room=room)
+
+
+@receiver(rooms_signals.room_rescheduled)
+def fan_out_room_rescheduled(sender, *, room, **kwargs):
+    room_rescheduled_fan_out(room=room)
+
+
+@receiver(rooms_signals.room_cancelled)
+def fan_out_room_cancelled(sender, *, room, **kwargs):
+    fan_out_create(room=room, kind=Kind.ROOM_CANCELLED)
 
 
 @receiver(rooms_signals.speaker_invited)

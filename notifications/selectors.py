@@ -43,7 +43,12 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
     """Who hears that `room` started, was scheduled or starts soon, in the order they are
     told: followers of the host and co-hosts, members and followers of its club — without
     the people the rules or their own preferences leave out. A reminder goes first to those
-    who asked for one ("remind me" wins over a muted kind, person or club)."""
+    who asked for one ("remind me" wins over a muted kind, person or club).
+
+    A new time or a cancellation is told to the people waiting for the room: those who
+    asked to be reminded and its invitees (unless they turned that kind off)."""
+    if kind in Notification.CHANGE_KINDS:
+        return _waiting_ids(room=room, kind=kind)
     follows = Follow.objects.values("follower_id")
     circle = Q(pk__in=follows.filter(followee_id=room.host_id)) | Q(
         pk__in=follows.filter(followee__co_hosted_rooms=room)
@@ -70,6 +75,19 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
         .values_list("pk", flat=True)
     )
     return list(dict.fromkeys([*asked, *followers]))
+
+
+def _waiting_ids(*, room: Room, kind: str) -> list[int]:
+    waiting = Q(pk__in=RoomRsvp.objects.filter(room=room).values("user_id")) | Q(
+        pk__in=Room.invitees.through.objects.filter(room_id=room.pk).values("user_id")
+    )
+    return list(
+        _can_be_told(room)
+        .filter(waiting)
+        .exclude(Exists(Preferences.objects.filter(user=OuterRef("pk"), **{kind: False})))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def online_user_ids(*, user_ids: Iterable[int]) -> set[int]:
@@ -151,6 +169,8 @@ def notification_text(notification: Notification) -> str:
         Kind.SPEAKER_INVITE: f"{actor} invites you to speak in {_quoted(room)}",
         Kind.CLUB_INVITE: f"{actor} invited you to join {club.name if club else 'a club'}",
         Kind.CHAT_MENTION: f"{actor} mentioned you in the chat of {_quoted(room)}",
+        Kind.ROOM_RESCHEDULED: f"{actor} moved {_quoted(room)} to a new time",
+        Kind.ROOM_CANCELLED: f"{actor} cancelled {_quoted(room)}",
     }
     return texts[notification.kind]
 

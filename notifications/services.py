@@ -208,9 +208,25 @@ def fan_out_dispatch(*, fan_out_id: int) -> bool:
     return True
 
 
+def room_rescheduled_fan_out(*, room: Room) -> FanOut:
+    """A scheduled room moved: the people waiting for it hear the new time, and its reminder
+    goes out again before the new time. Runs in the room service's transaction.
+
+    The last change's notifications and the reminder already sent give way (a notification
+    exists once per person, kind and room): whoever was told of an earlier time, or
+    reminded of it, is told again."""
+    stale = [Kind.ROOM_RESCHEDULED, Kind.ROOM_REMINDER]
+    FanOut.objects.filter(room=room, kind__in=stale).delete()
+    Notification.objects.filter(kind__in=stale, subject=room_subject(room)).delete()
+    return fan_out_create(room=room, kind=Kind.ROOM_RESCHEDULED)
+
+
 def _still_news(fan_out: FanOut) -> bool:
     """A fan-out that runs late says nothing about a room that has moved on."""
-    wanted = Room.Status.LIVE if fan_out.kind == Kind.ROOM_STARTED else Room.Status.SCHEDULED
+    wanted = {
+        Kind.ROOM_STARTED: Room.Status.LIVE,
+        Kind.ROOM_CANCELLED: Room.Status.ENDED,
+    }.get(Kind(fan_out.kind), Room.Status.SCHEDULED)
     return fan_out.room.status == wanted
 
 

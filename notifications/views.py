@@ -154,14 +154,14 @@ def notification_settings(request):
 
 @require_GET
 def room_calendar(request, room_id):
-    """The .ics of one scheduled room the viewer may see."""
+    """The .ics of one scheduled (or cancelled) room the viewer may see."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     try:
         room = room_get(room_id=room_id, viewer=request.user)
     except ApplicationError as error:
         return render(request, "404.html", {"message": error.message}, status=404)
-    if room.status != Room.Status.SCHEDULED:
+    if room.status != Room.Status.SCHEDULED and not room.is_cancelled:
         message = "Only scheduled rooms go in a calendar; this one " + (
             "is live now." if room.is_live else "has ended."
         )

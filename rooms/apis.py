@@ -58,6 +58,9 @@ class RoomOutputSerializer(serializers.Serializer):
     scheduled_for = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
+    cancelled = serializers.BooleanField(
+        source="is_cancelled", help_text="Ended before it started: called off."
+    )
     speaker_cap = serializers.IntegerField()
     speakers = StageMemberSerializer(many=True, source="stage_members")
     listener_count = serializers.IntegerField()
@@ -73,6 +76,12 @@ def _users(usernames: list[str]) -> list[User]:
     return [user_get(username=name) for name in dict.fromkeys(usernames)]
 
 
+def _usernames(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, **kwargs
+    )
+
+
 class RoomListApi(APIView):
     pagination_class = Pagination
 
@@ -86,12 +95,8 @@ class RoomListApi(APIView):
             choices=Room.Visibility.choices, default=Room.Visibility.OPEN
         )
         scheduled_for = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        co_hosts = serializers.ListField(
-            child=serializers.CharField(max_length=30), required=False, default=list, max_length=20
-        )
-        invitees = serializers.ListField(
-            child=serializers.CharField(max_length=30), required=False, default=list, max_length=500
-        )
+        co_hosts = _usernames(max_length=20, default=list)
+        invitees = _usernames(max_length=500, default=list)
         speaker_cap = serializers.IntegerField(required=False, allow_null=True, default=None)
         topics = serializers.ListField(
             child=serializers.SlugField(max_length=40),
@@ -155,8 +160,41 @@ class RoomListApi(APIView):
 
 
 class RoomDetailApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        """Only the fields sent change; lists replace the room's whole list."""
+
+        title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)
+        description = serializers.CharField(
+            max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+        )
+        scheduled_for = serializers.DateTimeField(required=False)
+        co_hosts = _usernames(max_length=20)
+        invitees = _usernames(max_length=500)
+
     @extend_schema(responses={200: RoomOutputSerializer})
     def get(self, request, room_id):
+        return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses={200: RoomOutputSerializer, **errors(409)},
+        description="The host or a co-host changes a scheduled room. A new time is told to "
+        "the people who asked to be reminded and to the invitees, and moves the reminder.",
+    )
+    def patch(self, request, room_id):
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        room_get(room_id=room_id, viewer=request.user)
+        lifecycle.room_update(
+            actor=request.user,
+            room_id=room_id,
+            title=values.get("title"),
+            description=values.get("description"),
+            scheduled_for=values.get("scheduled_for"),
+            co_hosts=_users(values["co_hosts"]) if "co_hosts" in values else None,
+            invitees=_users(values["invitees"]) if "invitees" in values else None,
+        )
         return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
 
 
@@ -190,6 +228,19 @@ class RoomEndApi(APIView):
     def post(self, request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.room_end(actor=request.user, room_id=room_id)
+        return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
+
+
+class RoomCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: RoomOutputSerializer, **errors(409)},
+        description="The host or a co-host calls off a scheduled room; the people who asked "
+        "to be reminded and the invitees are told.",
+    )
+    def post(self, request, room_id):
+        room_get(room_id=room_id, viewer=request.user)
+        lifecycle.room_cancel(actor=request.user, room_id=room_id)
         return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
 
 

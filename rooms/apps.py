@@ -6,6 +6,8 @@ class RoomsConfig(AppConfig):
     verbose_name = "Rooms"
 
     def ready(self):
+        # Follows announces its news through signals; rooms subscribes (rooms.receivers).
         # Each feature registers the room socket frames it answers (rooms.handlers).
+        from rooms import receivers  # noqa: F401, PLC0415
         from rooms.handlers import connection, stage  # noqa: F401, PLC0415
         from rooms.media import handlers  # noqa: F401, PLC0415

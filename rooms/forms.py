@@ -3,8 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 
-from accounts.selectors import user_get
-from config.errors import ApplicationError
+from accounts.forms import UsernamesField
 from follows.selectors import clubs_led_by
 from rooms.languages import DEFAULT_LANGUAGE, LANGUAGES
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, TOPICS_MAX, Room
@@ -12,6 +11,7 @@ from rooms.search import KINDS, QUERY_MAX_LENGTH
 from rooms.selectors import topic_list
 
 MAX_CO_HOSTS = 10
+MAX_INVITEES = 500
 
 
 def local_to_utc(local: datetime, zone_name: str) -> datetime:
@@ -30,7 +30,65 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     return moment
 
 
-class RoomForm(forms.Form):
+def co_hosts_field() -> UsernamesField:
+    return UsernamesField(
+        most=MAX_CO_HOSTS,
+        too_many=f"A room has at most {MAX_CO_HOSTS} co-hosts.",
+        label="Co-hosts",
+        help_text="Usernames of people who follow you, separated by commas. They moderate with you.",
+        widget=forms.TextInput(
+            attrs={"placeholder": "maya, sam", "autocomplete": "off", "data-people-picker": ""}
+        ),
+    )
+
+
+def invitees_field() -> UsernamesField:
+    return UsernamesField(
+        most=MAX_INVITEES,
+        too_many=f"Invite at most {MAX_INVITEES} people.",
+        label="Invite people",
+        help_text="Usernames, separated by commas. Invited people may enter a closed room "
+        "and hear if it moves or is cancelled.",
+        widget=forms.TextInput(
+            attrs={"placeholder": "theo, priya", "autocomplete": "off", "data-people-picker": ""}
+        ),
+    )
+
+
+class ScheduleMixin:
+    """A wall-clock time typed in the browser's time zone (the hidden `time_zone` field),
+    turned into a moment in UTC."""
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data["time_zone"].strip() or "UTC"
+
+    def _scheduled_to_utc(self, data: dict) -> None:
+        local = data.get("scheduled_for")
+        if local is None or "time_zone" not in data:
+            return
+        try:
+            # The browser sends a wall-clock time; the hidden field says where that wall is.
+            data["scheduled_for"] = local_to_utc(local.replace(tzinfo=None), data["time_zone"])
+        except ValueError as error:
+            self.add_error("scheduled_for", str(error))  # type: ignore[attr-defined]
+
+
+def scheduled_for_field(**kwargs) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label="Date and time",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        **kwargs,
+    )
+
+
+def time_zone_field() -> forms.CharField:
+    return forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-time-zone": ""})
+    )
+
+
+class RoomForm(ScheduleMixin, forms.Form):
     START_NOW = "now"
     START_LATER = "later"
 
@@ -73,21 +131,10 @@ class RoomForm(forms.Form):
         widget=forms.RadioSelect,
         label="When",
     )
-    scheduled_for = forms.DateTimeField(
-        required=False,
-        label="Date and time",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    time_zone = forms.CharField(
-        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-time-zone": ""})
-    )
-    co_hosts = forms.CharField(
-        required=False,
-        label="Co-hosts",
-        help_text="Usernames of people who follow you, separated by commas. They moderate with you.",
-        widget=forms.TextInput(attrs={"placeholder": "maya, sam", "autocomplete": "off"}),
-    )
+    scheduled_for = scheduled_for_field(required=False)
+    time_zone = time_zone_field()
+    co_hosts = co_hosts_field()
+    invitees = invitees_field()
 
     def __init__(self, *args, host, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,38 +154,15 @@ class RoomForm(forms.Form):
         # Left out, it is the page's default (from the browser's languages).
         return self.cleaned_data["language"] or self.initial.get("language", DEFAULT_LANGUAGE)
 
-    def clean_time_zone(self) -> str:
-        return self.cleaned_data["time_zone"].strip() or "UTC"
-
-    def clean_co_hosts(self) -> list:
-        names = [name.strip().lstrip("@") for name in self.cleaned_data["co_hosts"].split(",")]
-        names = list(dict.fromkeys(name for name in names if name))
-        if len(names) > MAX_CO_HOSTS:
-            raise forms.ValidationError(f"A room has at most {MAX_CO_HOSTS} co-hosts.")
-        people, unknown = [], []
-        for name in names:
-            try:
-                people.append(user_get(username=name))
-            except ApplicationError:
-                unknown.append(f"@{name}")
-        if unknown:
-            raise forms.ValidationError(f"There is no one called {', '.join(unknown)} here.")
-        return people
-
     def clean(self):
         data = super().clean()
-        local = data.get("scheduled_for")
         if data.get("start") != self.START_LATER:
             data["scheduled_for"] = None
-        elif local is None:
+        elif data.get("scheduled_for") is None:
             if "scheduled_for" not in self.errors:
                 self.add_error("scheduled_for", "Pick a date and time for the room.")
-        elif "time_zone" in data:
-            try:
-                # The browser sends a wall-clock time; the hidden field says where that wall is.
-                data["scheduled_for"] = local_to_utc(local.replace(tzinfo=None), data["time_zone"])
-            except ValueError as error:
-                self.add_error("scheduled_for", str(error))
+        else:
+            self._scheduled_to_utc(data)
         return data
 
     def room_fields(self) -> dict:
@@ -153,7 +177,61 @@ class RoomForm(forms.Form):
             "co_hosts": data["co_hosts"],
             "topics": data["topics"],
             "language": data["language"],
+            "invitees": data["invitees"],
         }
+
+
+class RoomEditForm(ScheduleMixin, forms.Form):
+    """What the host and co-hosts change on a scheduled room."""
+
+    room: Room
+
+    title = forms.CharField(max_length=TITLE_MAX_LENGTH)
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    scheduled_for = scheduled_for_field(
+        help_text="In your time zone. People who asked to be reminded, and invitees, are told "
+        "of a new time."
+    )
+    time_zone = time_zone_field()
+    co_hosts = co_hosts_field()
+    invitees = invitees_field()
+
+    @classmethod
+    def for_room(cls, room: Room, data=None) -> "RoomEditForm":
+        """The form filled with the room as it is (its time as a UTC wall clock, which the
+        page's script moves to the browser's zone, as on the new-room form)."""
+        initial = {
+            "title": room.title,
+            "description": room.description,
+            "scheduled_for": room.scheduled_for.astimezone(UTC) if room.scheduled_for else None,
+            "time_zone": "UTC",
+            "co_hosts": list(room.co_hosts.order_by("username")),
+            "invitees": list(room.invitees.order_by("username")),
+        }
+        form = cls(data, initial=initial)
+        form.room = room
+        return form
+
+    def clean(self):
+        data = super().clean()
+        self._scheduled_to_utc(data)
+        return data
+
+    def cleaned_data_for_update(self) -> dict:
+        """Keyword arguments for `room_update`."""
+        names = ("title", "description", "scheduled_for", "co_hosts", "invitees")
+        fields = {name: self.cleaned_data[name] for name in names}
+        # The form shows whole minutes: the same minute sent back is no new time.
+        current = self.room.scheduled_for
+        if current is not None and fields["scheduled_for"] == current.replace(
+            second=0, microsecond=0
+        ):
+            fields["scheduled_for"] = None
+        return fields
 
 
 class HallwayFilterForm(forms.Form):

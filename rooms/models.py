@@ -94,6 +94,9 @@ class Room(models.Model):
     )
     # The number of the last event sent to the room's members; grows by one per event.
     seq = models.PositiveBigIntegerField(default=0)
+    # The iCalendar SEQUENCE of its event: one more with every change to a scheduled room
+    # (and its cancellation), so that calendars replace their copy.
+    calendar_sequence = models.PositiveIntegerField(default=0)
     # Set while no moderator is connected; the sweep ends the room after the grace period.
     unmoderated_since = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -147,6 +150,11 @@ class Room(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.LIVE
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Ended before it ever started: called off while scheduled."""
+        return self.status == self.Status.ENDED and self.started_at is None
 
     @property
     def group_name(self) -> str:

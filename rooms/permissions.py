@@ -16,6 +16,13 @@ def room_is_host_or_co_host(*, user: User, room: Room) -> bool:
     return user.pk == room.host_id or room.co_hosts.filter(pk=user.pk).exists()
 
 
+def room_access_to_manage(*, user: User, room: Room) -> None:
+    """Raises unless `user` may edit, start or cancel the scheduled `room`: its host and
+    co-hosts."""
+    if not room_is_host_or_co_host(user=user, room=room):
+        raise ApplicationError.forbidden("Only the host and co-hosts can change this room.")
+
+
 def room_co_hosts_allowed(*, host: User, co_hosts: Iterable[User]) -> None:
     """Raises unless every co-host agreed, in effect, to have their name on `host`'s rooms:
     a co-host moderates and their followers hear about the room, so only someone who

@@ -8,6 +8,10 @@ roll back with the room's change, and its own `on_commit` work runs after that c
 The keyword arguments each one sends:
 
 - `room_scheduled`: `room` — a room was created to start later.
+- `room_rescheduled`: `room`, `actor`, `previous` — a scheduled room moved to another time
+  (`room.scheduled_for` is the new one, `previous` the old).
+- `room_cancelled`: `room`, `actor` (None: the system) — a scheduled room was called off
+  before it started (`room_ended` is sent too).
 - `room_started`: `room` — a room went live (created live or started).
 - `room_ended`: `room`, `actor` (None: the system), `as_staff`, `note` — a room ended or a
   scheduled one was cancelled.
@@ -23,6 +27,8 @@ The keyword arguments each one sends:
 from django.dispatch import Signal
 
 room_scheduled = Signal()
+room_rescheduled = Signal()
+room_cancelled = Signal()
 room_started = Signal()
 room_ended = Signal()
 role_changed = Signal()

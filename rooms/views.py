@@ -9,11 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ApplicationError
-from follows.selectors import club_list, user_suggestions
-from rooms.forms import HallwayFilterForm, RoomForm, SearchForm
+from follows.selectors import club_list, people_to_pick, user_suggestions
+from rooms.forms import HallwayFilterForm, RoomEditForm, RoomForm, SearchForm
 from rooms.languages import language_from_accept
 from rooms.models import Room
-from rooms.permissions import room_is_host_or_co_host
+from rooms.permissions import room_access_to_manage, room_is_host_or_co_host
 from rooms.search import search
 from rooms.selectors import hallway as hallway_rooms_get
 from rooms.selectors import room_get, topic_list
@@ -65,7 +65,68 @@ def room_new(request):
                 messages.success(request, "Your room is scheduled. Followers hear about it.")
             return redirect(the_room)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "rooms/room_new.html", {"form": form}, status=status)
+    context = {"form": form, "suggestions": people_to_pick(viewer=request.user)}
+    return render(request, "rooms/room_new.html", context, status=status)
+
+
+def _refused(request, error: ApplicationError, room_id):
+    """An ApplicationError as a page: not found, forbidden, or a message on the room."""
+    if error.status == 404:
+        return _not_found(request, error)
+    if error.status == 403:
+        return render(request, "403.html", {"message": error.message}, status=403)
+    messages.error(request, error.message)
+    return redirect("room", room_id=room_id)
+
+
+def _room_to_manage(request, room_id) -> Room:
+    """A scheduled room the viewer may change (raises otherwise)."""
+    the_room = room_get(room_id=room_id, viewer=request.user)
+    room_access_to_manage(user=request.user, room=the_room)
+    if the_room.status != Room.Status.SCHEDULED:
+        raise ApplicationError.conflict("Only rooms that have not started can be changed.")
+    return the_room
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_edit(request, room_id):
+    try:
+        the_room = _room_to_manage(request, room_id)
+    except ApplicationError as error:
+        return _refused(request, error, room_id)
+    form = RoomEditForm.for_room(the_room, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle.room_update(
+                actor=request.user, room_id=room_id, **form.cleaned_data_for_update()
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your changes are saved.")
+            return redirect("room", room_id=room_id)
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "room": the_room, "suggestions": people_to_pick(viewer=request.user)}
+    return render(request, "rooms/room_edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_cancel(request, room_id):
+    """A confirmation page, then the cancellation."""
+    try:
+        the_room = _room_to_manage(request, room_id)
+        if request.method == "POST":
+            lifecycle.room_cancel(actor=request.user, room_id=room_id)
+    except ApplicationError as error:
+        return _refused(request, error, room_id)
+    if request.method == "GET":
+        return render(request, "rooms/room_cancel.html", {"room": the_room})
+    messages.success(request, "The room is cancelled; the people waiting for it are told.")
+    return redirect("room", room_id=room_id)
 
 
 @login_required
@@ -75,12 +136,7 @@ def room_start(request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         the_room = lifecycle.room_start(actor=request.user, room_id=room_id)
     except ApplicationError as error:
-        if error.status == 404:
-            return _not_found(request, error)
-        if error.status == 403:
-            return render(request, "403.html", {"message": error.message}, status=403)
-        messages.error(request, error.message)
-        return redirect("room", room_id=room_id)
+        return _refused(request, error, room_id)
     return redirect(the_room)
 
 

@@ -1,4 +1,4 @@
-"""Creating, starting and ending rooms; "remind me"."""
+"""Creating, changing, starting, cancelling and ending rooms; "remind me"."""
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from rooms.models import TOPICS_MAX, Room, RoomMember, RoomRsvp, Topic
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
+    room_access_to_manage,
     room_access_to_see,
     room_co_hosts_allowed,
     room_invitees_allowed,
@@ -48,24 +49,17 @@ def room_create(
     """A room that starts now (no `scheduled_for`) or at a time in the future."""
     if club is not None and not club_leads(user=host, club=club):
         raise ApplicationError.forbidden(f"Only admins and leaders of {club.name} host its rooms.")
-    now = timezone.now()
     if scheduled_for is not None:
-        if scheduled_for <= now:
-            raise ApplicationError("Pick a start time in the future.", code="invalid")
-        if scheduled_for > now + SCHEDULE_HORIZON:
-            raise ApplicationError("Rooms can be scheduled up to a year ahead.", code="invalid")
+        _check_start_time(scheduled_for)
     cap = settings.ROOM_SPEAKER_CAP if speaker_cap is None else speaker_cap
     if not 1 <= cap <= settings.ROOM_SPEAKER_CAP:
         raise ApplicationError(
             f"The speaker cap is between 1 and {settings.ROOM_SPEAKER_CAP}.", code="invalid"
         )
-    co_hosts = [user for user in co_hosts if user.pk != host.pk]
-    if len(co_hosts) + 1 > cap:
-        raise ApplicationError("More co-hosts than the stage holds.", code="invalid")
+    co_hosts = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=cap)
     topics = list(dict.fromkeys(topics))
     if len(topics) > TOPICS_MAX:
         raise ApplicationError(f"A room has at most {TOPICS_MAX} topics.", code="invalid")
-    room_co_hosts_allowed(host=host, co_hosts=co_hosts)
     room_invitees_allowed(host=host, invitees=invitees)
     room = Room(
         host=host,
@@ -87,6 +81,92 @@ def room_create(
     else:
         signals.room_scheduled.send(Room, room=room)
     return room
+
+
+def _check_start_time(scheduled_for: datetime) -> None:
+    now = timezone.now()
+    if scheduled_for <= now:
+        raise ApplicationError("Pick a start time in the future.", code="invalid")
+    if scheduled_for > now + SCHEDULE_HORIZON:
+        raise ApplicationError("Rooms can be scheduled up to a year ahead.", code="invalid")
+
+
+def _checked_co_hosts(*, host: User, co_hosts: Collection[User], cap: int) -> list[User]:
+    """The co-hosts without the host, once each was checked; raises when one may not be."""
+    people = [user for user in co_hosts if user.pk != host.pk]
+    if len(people) + 1 > cap:
+        raise ApplicationError("More co-hosts than the stage holds.", code="invalid")
+    room_co_hosts_allowed(host=host, co_hosts=people)
+    return people
+
+
+def _locked_scheduled_room(*, actor: User, room_id: UUID | str) -> Room:
+    room = locked_room(room_id)
+    room_access_to_manage(user=actor, room=room)
+    if room.status != Room.Status.SCHEDULED:
+        raise ApplicationError.conflict(
+            "This room is live already." if room.is_live else "This room has ended."
+        )
+    return room
+
+
+@transaction.atomic
+def room_update(
+    *,
+    actor: User,
+    room_id: UUID | str,
+    title: str | None = None,
+    description: str | None = None,
+    scheduled_for: datetime | None = None,
+    co_hosts: Collection[User] | None = None,
+    invitees: Collection[User] | None = None,
+) -> Room:
+    """The host or a co-host changes a scheduled room; None leaves a field as it is.
+
+    A change raises the room's calendar sequence; a new time is announced
+    (`room_rescheduled`) to the people waiting for the room."""
+    room = _locked_scheduled_room(actor=actor, room_id=room_id)
+    host = room.host
+    changed: list[str] = []
+    previous = room.scheduled_for
+    if scheduled_for is not None and scheduled_for != previous:
+        _check_start_time(scheduled_for)
+        room.scheduled_for = scheduled_for
+        changed.append("scheduled_for")
+    for field, value in (("title", title), ("description", description)):
+        if value is not None and value.strip() != getattr(room, field):
+            setattr(room, field, value.strip())
+            changed.append(field)
+    if co_hosts is not None:
+        people = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=room.speaker_cap)
+        if {p.pk for p in people} != set(room.co_hosts.values_list("pk", flat=True)):
+            room.co_hosts.set(people)
+            changed.append("co_hosts")
+    if invitees is not None:
+        room_invitees_allowed(host=host, invitees=invitees)
+        if {p.pk for p in invitees} != set(room.invitees.values_list("pk", flat=True)):
+            room.invitees.set(invitees)
+            changed.append("invitees")
+    if not changed:
+        return room
+    room.calendar_sequence += 1
+    room.full_clean()
+    room.save(
+        update_fields=[
+            *(f for f in changed if f not in ("co_hosts", "invitees")),
+            "calendar_sequence",
+        ]
+    )
+    if "scheduled_for" in changed:
+        signals.room_rescheduled.send(Room, room=room, actor=actor, previous=previous)
+    return room
+
+
+@transaction.atomic
+def room_cancel(*, actor: User, room_id: UUID | str) -> Room:
+    """The host or a co-host calls off a scheduled room; those waiting for it are told."""
+    _locked_scheduled_room(actor=actor, room_id=room_id)
+    return room_end(actor=actor, room_id=room_id, note="cancelled")
 
 
 def _go_live(room: Room) -> None:
@@ -134,14 +214,19 @@ def room_end(
         room_access_as_moderator(user=actor, room=room)
     if room.status == Room.Status.ENDED:
         raise ApplicationError.conflict("This room has ended already.")
+    cancelled = room.status == Room.Status.SCHEDULED
     room.status = Room.Status.ENDED
     room.ended_at = timezone.now()
     room.unmoderated_since = None
-    room.save(update_fields=["status", "ended_at", "unmoderated_since"])
+    if cancelled:
+        room.calendar_sequence += 1
+    room.save(update_fields=["status", "ended_at", "unmoderated_since", "calendar_sequence"])
     RoomMember.objects.filter(room=room).delete()
     media_room_ended(room)
     events.publish_and_close(room, protocol.RoomEnded, code=CLOSE_NOT_FOUND, reason=reason)
     signals.room_ended.send(Room, room=room, actor=actor, as_staff=as_staff, note=note or reason)
+    if cancelled:
+        signals.room_cancelled.send(Room, room=room, actor=actor)
     return room
 
 

@@ -5,7 +5,12 @@ const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30000;
 const PING_MS = 25000;
 const TOAST_MS = 12000;
-const TOASTED_KINDS = new Set(["room_started", "speaker_invite"]);
+const TOASTED_KINDS = new Set([
+  "room_started",
+  "speaker_invite",
+  "room_rescheduled",
+  "room_cancelled",
+]);
 // Signed out, or dropped by staff: coming back would be refused. Every other close (the
 // server busy or restarting, 4500/4503; too many sockets, 4429) is worth a later retry.
 const FINAL_CLOSES = new Set([4401, 4403]);
