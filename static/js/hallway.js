@@ -2,12 +2,14 @@
 // fetches the lists alone (GET /hallway/rooms/) and swaps them in when they changed.
 
 import { localizeTimes } from "./local-time.js";
+import { onEveryPage } from "./pages.js";
 
 const POLL_MS = 20000;
-const lists = document.querySelector("[data-hallway-rooms]");
-if (lists) {
-  followRooms(lists);
-}
+
+onEveryPage(() => {
+  const lists = document.querySelector("[data-hallway-rooms]");
+  if (lists) followRooms(lists);
+});
 
 // Each rendering carries a fresh CSRF token; it is not a change worth a swap.
 function comparable(html) {
@@ -42,9 +44,18 @@ function followRooms(lists) {
     timer = document.hidden ? null : setInterval(refresh, POLL_MS);
   }
 
-  document.addEventListener("visibilitychange", () => {
+  function onVisibility() {
     if (!document.hidden) refresh();
     schedule();
-  });
+  }
+
+  // Another page took the hallway's place (Turbo): its lists are no longer shown.
+  function stop() {
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisibility);
+  }
+
+  document.addEventListener("visibilitychange", onVisibility);
+  document.addEventListener("turbo:before-render", stop, { once: true });
   schedule();
 }

@@ -1,6 +1,8 @@
 // The header bell: keeps the unread badge live over /ws/notifications/ and shows a toast
 // when a room someone follows starts. Plain ES module, no build step.
 
+import { onEveryPage } from "./pages.js";
+
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30000;
 const PING_MS = 25000;
@@ -10,21 +12,34 @@ const TOASTED_KINDS = new Set(["room_started", "speaker_invite"]);
 // server busy or restarting, 4500/4503; too many sockets, 4429) is worth a later retry.
 const FINAL_CLOSES = new Set([4401, 4403]);
 
-const bell = document.querySelector("[data-notifications]");
-if (bell) {
-  startNotifications(bell);
-}
+// One socket for the document; the bell and the toasts of whichever page shows (Turbo swaps
+// pages, navigation.js), where toasts still up move along.
+let bell = null;
+let toasts = null;
+let started = false;
 
-function startNotifications(bell) {
-  const badge = bell.querySelector("[data-unread-count]");
-  const toasts = document.querySelector("[data-toasts]");
+onEveryPage(() => {
+  const pageBell = document.querySelector("[data-notifications]");
+  if (!pageBell) return;
+  const pageToasts = document.querySelector("[data-toasts]");
+  if (toasts) pageToasts.append(...toasts.children);
   // The sticky header blurs what is behind it, which pins fixed children to the header.
-  document.body.append(toasts);
+  document.body.append(pageToasts);
+  bell = pageBell;
+  toasts = pageToasts;
+  if (!started) {
+    started = true;
+    startNotifications();
+  }
+});
+
+function startNotifications() {
   const seen = new Set();
   let delay = RECONNECT_MIN_MS;
   let pinger = null;
 
   function setCount(count) {
+    const badge = bell.querySelector("[data-unread-count]");
     badge.firstChild.textContent = count > 99 ? "99+" : String(count);
     badge.hidden = count === 0;
     bell.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
