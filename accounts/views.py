@@ -81,6 +81,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
 
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
 
 @login_required
 @require_http_methods(["GET", "POST"])

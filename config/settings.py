@@ -446,11 +446,14 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 # Every page loads only this server's scripts, styles and pictures, and none inline: an
 # injected <script> or style attribute does nothing. Sockets and the API are same-origin.
+# One exception by its hash: the stylesheet of Turbo's progress bar
+# (static/vendor/turbo/README.md), which Turbo writes into the page.
+TURBO_PROGRESS_BAR_STYLE = "'sha256-WAyOw4V+FqDc35lQPyRADLBWbuNK8ahvYEaQIYF1+Ps='"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        "style-src": [SELF, TURBO_PROGRESS_BAR_STYLE],
         "img-src": [SELF, "data:"],
         "connect-src": [SELF],
         "media-src": [SELF],

@@ -1,18 +1,22 @@
 """Content-Security-Policy: strict on every page, and no page needs anything inline."""
 
+import base64
+import hashlib
 import re
 
 import pytest
+from django.conf import settings
 
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
+from tests.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 
 STRICT = {
     "default-src": "'self'",
     "script-src": "'self'",
-    "style-src": "'self'",
+    "style-src": f"'self' {settings.TURBO_PROGRESS_BAR_STYLE}",
     "object-src": "'none'",
     "base-uri": "'none'",
     "frame-ancestors": "'none'",
@@ -85,3 +89,18 @@ def test_api_answers_carry_the_policy_too(client, host):
     client.force_login(host)
     response = client.get("/api/me/")
     assert _policy(response)["default-src"] == "'self'"
+
+
+def test_the_one_style_allowed_by_its_hash_is_turbos_progress_bar():
+    """Turbo writes its progress bar's stylesheet into the page: the policy allows exactly
+    that text of the vendored version, built as Turbo builds it (unindented)."""
+    source = (ROOT / "static/vendor/turbo/turbo.es2017-esm.js").read_text()
+    template = re.search(r"static get defaultCSS\(\) \{\s+return unindent`(.*?)`", source, re.S)
+    duration = int(re.search(r"static animationDuration = (\d+)", source).group(1))
+    text = template.group(1).replace("${ProgressBar.animationDuration}", str(duration))
+    text = text.replace("${ProgressBar.animationDuration / 2}", str(duration // 2))
+    lines = text.removeprefix("\n").split("\n")
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    css = "\n".join(line[indent:] for line in lines)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" == settings.TURBO_PROGRESS_BAR_STYLE

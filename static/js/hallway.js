@@ -4,14 +4,16 @@
 // (its notification), and every little while anyway while the tab is visible.
 
 import { localizeTimes } from "./local-time.js";
+import { onEveryPage } from "./pages.js";
 
 const POLL_MS = 20000;
 // Pages told together fetch spread over this long, not all in the same instant.
 const SPREAD_MS = 1000;
-const lists = document.querySelector("[data-hallway-rooms]");
-if (lists) {
-  followRooms(lists);
-}
+
+onEveryPage(() => {
+  const lists = document.querySelector("[data-hallway-rooms]");
+  if (lists) followRooms(lists);
+});
 
 // Each rendering carries a fresh CSRF token; it is not a change worth a swap.
 function comparable(html) {
@@ -54,14 +56,27 @@ function followRooms(lists) {
       refresh();
     }, Math.random() * SPREAD_MS);
   }
-  document.addEventListener("roundtable:hallway-changed", refreshSoon);
-  document.addEventListener("roundtable:notification", (event) => {
+  function onNotification(event) {
     if (event.detail.kind === "room_started") refreshSoon();
-  });
+  }
+  document.addEventListener("roundtable:hallway-changed", refreshSoon);
+  document.addEventListener("roundtable:notification", onNotification);
 
-  document.addEventListener("visibilitychange", () => {
+  function onVisibility() {
     if (!document.hidden) refresh();
     schedule();
-  });
+  }
+
+  // Another page took the hallway's place (Turbo): its lists are no longer shown.
+  function stop() {
+    clearInterval(timer);
+    clearTimeout(soon);
+    document.removeEventListener("visibilitychange", onVisibility);
+    document.removeEventListener("roundtable:hallway-changed", refreshSoon);
+    document.removeEventListener("roundtable:notification", onNotification);
+  }
+
+  document.addEventListener("visibilitychange", onVisibility);
+  document.addEventListener("turbo:before-render", stop, { once: true });
   schedule();
 }

@@ -1,6 +1,8 @@
 // Shows every <time data-local> in the reader's own time zone; the server writes UTC, which
 // stays as it is when script is off. Plain ES module, no build step.
 
+import { onEveryPage } from "./pages.js";
+
 const STYLES = {
   short: { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" },
   full: {
@@ -24,4 +26,4 @@ export function localizeTimes(root = document) {
   }
 }
 
-localizeTimes();
+onEveryPage(() => localizeTimes());

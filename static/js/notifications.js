@@ -1,6 +1,8 @@
 // The header bell: keeps the unread badge live over /ws/notifications/ and shows a toast
 // when a room someone follows starts. Plain ES module, no build step.
 
+import { onEveryPage } from "./pages.js";
+
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30000;
 const PING_MS = 25000;
@@ -15,21 +17,44 @@ const TOASTED_KINDS = new Set([
 // server busy or restarting, 4500/4503; too many sockets, 4429) is worth a later retry.
 const FINAL_CLOSES = new Set([4401, 4403]);
 
-const bell = document.querySelector("[data-notifications]");
-if (bell) {
-  startNotifications(bell);
+// One socket for the document; the bell and the toasts of whichever page shows (Turbo swaps
+// pages, navigation.js), where toasts still up move along.
+let bell = null;
+let toasts = null;
+let started = false;
+let socket = null;
+
+// The hallway wants to hear the moment an open room starts or ends: the socket says so
+// when it opens on the hallway, or when the hallway is visited later (it keeps listening).
+function watchHallway() {
+  if (socket?.readyState === WebSocket.OPEN && document.querySelector("[data-hallway-rooms]")) {
+    socket.send(JSON.stringify({ type: "hallway.watch" }));
+  }
 }
 
-function startNotifications(bell) {
-  const badge = bell.querySelector("[data-unread-count]");
-  const toasts = document.querySelector("[data-toasts]");
+onEveryPage(() => {
+  const pageBell = document.querySelector("[data-notifications]");
+  if (!pageBell) return;
+  const pageToasts = document.querySelector("[data-toasts]");
+  if (toasts) pageToasts.append(...toasts.children);
   // The sticky header blurs what is behind it, which pins fixed children to the header.
-  document.body.append(toasts);
+  document.body.append(pageToasts);
+  bell = pageBell;
+  toasts = pageToasts;
+  if (!started) {
+    started = true;
+    startNotifications();
+  }
+  watchHallway();
+});
+
+function startNotifications() {
   const seen = new Set();
   let delay = RECONNECT_MIN_MS;
   let pinger = null;
 
   function setCount(count) {
+    const badge = bell.querySelector("[data-unread-count]");
     badge.firstChild.textContent = count > 99 ? "99+" : String(count);
     badge.hidden = count === 0;
     bell.setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
@@ -75,14 +100,11 @@ function startNotifications(bell) {
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${bell.dataset.notifications}`);
+    socket = new WebSocket(`${scheme}://${location.host}${bell.dataset.notifications}`);
     socket.addEventListener("open", () => {
       delay = RECONNECT_MIN_MS;
       pinger = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_MS);
-      // The hallway wants to hear the moment an open room starts or ends.
-      if (document.querySelector("[data-hallway-rooms]")) {
-        socket.send(JSON.stringify({ type: "hallway.watch" }));
-      }
+      watchHallway();
     });
     socket.addEventListener("message", (event) => {
       try {

@@ -1,8 +1,14 @@
 // The "Start a room" form: sends the browser's time zone with the local date and time, and
 // shows the date field only when the room is scheduled.
 
-const form = document.querySelector("[data-room-form]");
-if (form) {
+import { onEveryPage } from "./pages.js";
+
+onEveryPage(() => {
+  const form = document.querySelector("[data-room-form]");
+  if (form) setUp(form);
+});
+
+function setUp(form) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   form.querySelector("[data-time-zone]").value = zone;
   form.querySelector("[data-time-zone-label]").textContent = zone;

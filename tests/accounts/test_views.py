@@ -82,6 +82,22 @@ def test_login_is_throttled(client):
     assert not get_user(client).is_authenticated
 
 
+def test_password_change_shows_why_it_refused(client, user):
+    """With 400, as every form here: pages sent by Turbo Drive render a refused form only
+    with an error status (a 200 would leave the unchanged form on the screen)."""
+    client.force_login(user)
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "not-it",
+            "new_password1": "x-new-pass-42",
+            "new_password2": "x-new-pass-42",
+        },
+    )
+    assert response.status_code == 400
+    assert "incorrect" in response.content.decode()
+
+
 def test_logout_is_a_post(client, user):
     client.force_login(user)
     assert client.get("/accounts/logout/").status_code == 405

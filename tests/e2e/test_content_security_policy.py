@@ -5,6 +5,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms.services.lifecycle import room_create
+from tests.e2e.room_pages import eventually
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -51,3 +52,15 @@ async def test_the_pages_cause_no_policy_violation(server, signed_in):
         assert "script-src 'self'" in response.headers["content-security-policy"]
         await page.wait_for_load_state("networkidle")
         assert await page.evaluate("window.__cspViolations") == [], address
+
+    # Turbo's visits (its progress bar's stylesheet, allowed by its hash) and the docked
+    # player that carries the room from page to page.
+    await page.goto(f"{server.url}/rooms/{room.pk}/")
+    joined = "() => Boolean(window.roundtable) && window.roundtable.state.seq !== null"
+    await eventually(lambda: page.evaluate(joined), "joining the room")
+    await page.evaluate("window.sameDocument = true")
+    await page.get_by_role("link", name="Hallway").click()
+    await page.get_by_role("region", name="Now listening").wait_for()
+    assert await page.evaluate("window.sameDocument") is True
+    assert await page.evaluate("document.querySelectorAll('style').length") == 1
+    assert await page.evaluate("window.__cspViolations") == []

@@ -2,6 +2,7 @@
 
 import { ChatPanel } from "./chat.js";
 import { Mesh } from "./mesh.js";
+import { liveRoom } from "./live.js";
 import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
 import { CLOSE, RoomSocket } from "./socket.js";
@@ -115,7 +116,9 @@ function startTransport(mode, me) {
     rtcConfig,
   });
   transport.addEventListener("marks", () => {
-    if (transport === media) view.renderMarks();
+    if (transport !== media) return;
+    view.renderMarks();
+    liveRoom.changed();
   });
   instruct(transport, me);
   transport.join();
@@ -152,6 +155,7 @@ function afterChange() {
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
   chat.render();
+  liveRoom.changed();
 }
 
 function refreshFollowed() {
@@ -278,6 +282,12 @@ function finish(kind, text = OVER[kind]) {
   playback.clear();
   chat.root.hidden = true;
   view.showOver(...text);
+  liveRoom.end(text[0]);
+}
+
+function leaveQuietly() {
+  socket.send({ type: "room.leave" });
+  finish("left");
 }
 
 async function block(user) {
@@ -341,8 +351,7 @@ const ACTIONS = {
     if (confirm("End this room for everyone?")) socket.send({ type: "room.end" });
   },
   leave: () => {
-    socket.send({ type: "room.leave" });
-    finish("left");
+    leaveQuietly();
     location.assign("/");
   },
   "copy-link": async () => {
@@ -361,6 +370,16 @@ root.addEventListener("click", (event) => {
     if (button.closest("details")) button.closest("details").open = false;
     ACTIONS[button.dataset.action]();
   }
+});
+
+// While the person browses other pages, the docked player shows the room and answers for it.
+liveRoom.open({
+  id: roomId,
+  root,
+  state,
+  speaking: (userId) => media?.speaking(userId) ?? false,
+  mute: () => ACTIONS.mute(),
+  leave: leaveQuietly,
 });
 
 async function start() {
