@@ -11,7 +11,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run serve-prod test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst
+.PHONY: help setup run serve-prod test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
 	@echo "make bench-notify  notification fan-out benchmark (see README)"
 	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; see README)"
+	@echo "make bench-bigroom the big room end to end: fan-out, 2,000 listeners on two processes, a chat storm (Postgres, Redis)"
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
 	@echo "make bench-media   media server benchmark (needs Janus and root; see README)"
 
@@ -113,6 +114,9 @@ bench-notify: setup
 
 bench-burst: setup
 	$(BIN)/python benchmarks/socket_burst.py $(BENCH_ARGS)
+
+bench-bigroom: setup
+	$(BIN)/python benchmarks/big_room.py $(BENCH_ARGS)
 
 bench-mesh: setup
 	$(BIN)/python benchmarks/mesh_audio.py $(BENCH_ARGS)

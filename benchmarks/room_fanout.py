@@ -78,6 +78,9 @@ async def handler(ws):
             frame = json.loads(text)
             if frame["type"] == "ping":
                 await ws.send('{"type":"pong"}')
+            elif frame["type"] == "chat.send":
+                broadcast(members, json.dumps({"type": "chat.message",
+                    "message": {"author": {"id": uid}, "text": frame["text"]}}))
             elif frame["type"] == "mute.set":
                 seq += 1
                 broadcast(members, json.dumps({"type": "member.updated", "seq": seq,
