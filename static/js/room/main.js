@@ -271,13 +271,16 @@ function onClose(code, final) {
   }
 }
 
+const ENDINGS = new Set(["ended", "no_moderator"]);
+
 function finish(kind, text = OVER[kind]) {
   over = true;
+  clearTimeout(followedTimer);
   socket?.stop();
   for (const transport of transports()) transport.leave();
   playback.clear();
   chat.root.hidden = true;
-  view.showOver(...text);
+  view.showOver(...text, { ended: ENDINGS.has(kind) });
 }
 
 async function block(user) {

@@ -100,6 +100,8 @@ export class RoomView {
   }
 
   render() {
+    // Once the room is over for the reader, only the card stays, whatever answers late.
+    if (this.over) return;
     const state = this.state;
     const me = state.me;
     this.part("body").hidden = false;
@@ -316,10 +318,18 @@ export class RoomView {
     setTimeout(() => bubble.remove(), 2500);
   }
 
-  showOver(title, text) {
+  // `ended`: the room itself ended (not only for the reader), which its header says too.
+  showOver(title, text, { ended = false } = {}) {
+    this.over = true;
     this.part("body").hidden = true;
     this.part("bar").hidden = true;
     this.part("invite").hidden = true;
+    this.root.querySelector("[data-action=end]").hidden = true;
+    if (ended) {
+      const tag = this.part("room-state");
+      tag.textContent = "Ended";
+      tag.classList.replace("tag--live", "tag--muted");
+    }
     this.status("");
     this.part("over-title").textContent = title;
     this.part("over-text").textContent = text;
