@@ -64,7 +64,7 @@ export function avatar(user, size) {
 
 export class RoomView {
   // marks: { speaking(userId), reconnecting(userId) }, from the media transport.
-  // actions: { send(frame), block(user), report(user) }
+  // actions: { send(frame), block(user), report(user), follow(user, on), relation(user) }
   constructor(root, { state, marks, actions }) {
     this.root = root;
     this.state = state;
@@ -282,6 +282,7 @@ export class RoomView {
         onClick();
       });
       panel.append(button);
+      return button;
     };
     const profile = element("a", "menu__item", "View profile");
     profile.href = `/u/${encodeURIComponent(user.username)}/`;
@@ -305,8 +306,29 @@ export class RoomView {
       }
       if (userId !== hostId) item("Remove from room", send("member.remove"), true);
     }
+    if (!blocked) this.addFollow(item, user);
     if (!blocked) item(`Block ${user.display_name}`, () => this.actions.block(user), true);
     item(`Report ${user.display_name}`, () => this.actions.report(user), true);
+  }
+
+  // Follow or Unfollow, once the server said which (the button waits, disabled, till then);
+  // gone when a block either way rules both out.
+  addFollow(item, user) {
+    let following = false;
+    const button = item(`Follow ${user.display_name}`, () => this.actions.follow(user, !following));
+    button.disabled = true;
+    this.actions.relation(user).then(
+      (relation) => {
+        if (relation.you_blocked || relation.blocked_you) {
+          button.remove();
+          return;
+        }
+        following = relation.you_follow;
+        button.textContent = `${following ? "Unfollow" : "Follow"} ${user.display_name}`;
+        button.disabled = false;
+      },
+      () => button.remove(),
+    );
   }
 
   react(userId, emoji) {
