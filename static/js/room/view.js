@@ -290,9 +290,10 @@ export class RoomView {
     profile.rel = "noopener";
     panel.append(profile);
     if (userId === this.state.myId) return;
+    const blocked = this.state.youBlocked.has(userId);
+    if (!blocked) this.addFollow(item, user);
     const send = (type) => () => this.actions.send({ type, user_id: userId });
     const hostId = this.state.room?.host_id;
-    const blocked = this.state.youBlocked.has(userId);
     if (this.state.iModerate) {
       if (!onStage(member)) {
         if (!member.invited && !blocked) item("Invite to speak", send("speaker.invite"));
@@ -306,7 +307,6 @@ export class RoomView {
       }
       if (userId !== hostId) item("Remove from room", send("member.remove"), true);
     }
-    if (!blocked) this.addFollow(item, user);
     if (!blocked) item(`Block ${user.display_name}`, () => this.actions.block(user), true);
     item(`Report ${user.display_name}`, () => this.actions.report(user), true);
   }
