@@ -34,14 +34,17 @@ def _safe_next(request, default: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    """Sign-up; `next` (a page of this site, as for signing in) is where it leads after."""
+    after = _safe_next(request, "")
     if request.user.is_authenticated:
-        return redirect("hallway")
+        return redirect(after or "hallway")
     form = SignupForm(request.POST or None)
+    context = {"form": form, "next": after}
     if request.method == "GET":
-        return render(request, "accounts/signup.html", {"form": form})
+        return render(request, "accounts/signup.html", context)
     if _throttled(request):
         form.add_error(None, TOO_MANY_ATTEMPTS)
-        return render(request, "accounts/signup.html", {"form": form}, status=429)
+        return render(request, "accounts/signup.html", context, status=429)
     if form.is_valid():
         try:
             user = user_create(**form.cleaned_data)
@@ -53,8 +56,8 @@ def signup(request):
                 request,
                 f"Welcome to Roundtable, {user.name}! Follow a few people to fill your hallway.",
             )
-            return redirect(_safe_next(request, reverse("hallway")))
-    return render(request, "accounts/signup.html", {"form": form}, status=400)
+            return redirect(after or reverse("hallway"))
+    return render(request, "accounts/signup.html", context, status=400)
 
 
 class LoginView(auth_views.LoginView):

@@ -44,6 +44,9 @@ def profile(request, username):
     person = context["person"]
     if not person.blocked_viewer:
         context["clubs"] = clubs_of(user=person)
+        context["share_description"] = person.bio or (
+            f"@{person.username} on Roundtable · {person.follower_count} followers."
+        )
     return render(request, "accounts/profile.html", context)
 
 
@@ -166,6 +169,8 @@ def club(request, slug):
     bans = club_bans(club=the_club) if is_admin else []
     context = {
         "club": the_club,
+        "share_description": the_club.description
+        or f"A club on Roundtable · {the_club.member_count} members.",
         "members": members,
         "pending": pending,
         "bans": bans,

@@ -52,6 +52,12 @@ Where earlier copies of this rule disagreed, it now says:
 
 Reports still look at the visibility alone (`room_visible_to`): someone who blocked the
 host, or was removed, may still report the room.
+
+Someone signed out (a visitor following a shared link) is read by the same lines: they are
+named in no row (no follow, invitation, membership, block or removal) and have no account
+to restrict, so the first six lines never hold for them and the last lets them see the
+open rooms alone (`rooms_open_to_visitors`). They still enter none: the room socket wants
+a sign-in.
 """
 
 import operator
@@ -81,7 +87,7 @@ from follows.models import Club, ClubBan, ClubMembership
 from rooms.models import Room, RoomBan, RoomMember
 
 Visibility = Room.Visibility
-# Conditions over people that always and never hold.
+# Conditions (over people or over rooms) that always and never hold.
 EVERYONE, NOBODY = Q(pk__isnull=False), Q(pk__isnull=True)
 
 
@@ -102,6 +108,10 @@ class _Fact(ABC):
 
     @abstractmethod
     def over_people(self, room: Room) -> Q: ...
+
+    @abstractmethod
+    def for_visitors(self) -> Q:
+        """Over rooms: where the fact holds for someone signed out."""
 
     def __or__(self, other: "_Fact") -> "_Fact":
         return _Either(self, other)
@@ -134,6 +144,9 @@ class _Related(_Fact):
         # Never a null among the ids: `NOT IN` a list holding one holds for nobody.
         related = self.rows.filter(**{self.field: value, f"{self.person}__isnull": False})
         return Q(pk__in=related.values(self.person))
+
+    def for_visitors(self) -> Q:
+        return NOBODY  # No row names someone signed out.
 
 
 # Where a room's moderators are written: the host, the co-hosts and the members holding the
@@ -175,18 +188,26 @@ class _RoomIs(_Fact):
     def over_people(self, room: Room) -> Q:
         return EVERYONE if getattr(room, self.field) == self.value else NOBODY
 
+    def for_visitors(self) -> Q:
+        return Q(**{self.field: self.value})
+
 
 @dataclass(frozen=True)
 class _PersonIs(_Fact):
-    """The person meets `condition`, a condition over people made when the query is."""
+    """The person meets `condition`, a condition over people made when the query is;
+    `visitors` says whether someone signed out, who has no account, meets it."""
 
     condition: Callable[[], Q]
+    visitors: bool
 
     def over_rooms(self, person_id: int) -> Q:
         return Q(Exists(User.objects.filter(self.condition(), pk=person_id)))
 
     def over_people(self, room: Room) -> Q:
         return self.condition()
+
+    def for_visitors(self) -> Q:
+        return EVERYONE if self.visitors else NOBODY
 
 
 @dataclass(frozen=True)
@@ -200,6 +221,9 @@ class _Either(_Fact):
     def over_people(self, room: Room) -> Q:
         return self.first.over_people(room) | self.second.over_people(room)
 
+    def for_visitors(self) -> Q:
+        return self.first.for_visitors() | self.second.for_visitors()
+
 
 @dataclass(frozen=True)
 class _Both(_Fact):
@@ -212,6 +236,9 @@ class _Both(_Fact):
     def over_people(self, room: Room) -> Q:
         return self.first.over_people(room) & self.second.over_people(room)
 
+    def for_visitors(self) -> Q:
+        return self.first.for_visitors() & self.second.for_visitors()
+
 
 @dataclass(frozen=True)
 class _Not(_Fact):
@@ -222,6 +249,9 @@ class _Not(_Fact):
 
     def over_people(self, room: Room) -> Q:
         return ~self.fact.over_people(room)
+
+    def for_visitors(self) -> Q:
+        return ~self.fact.for_visitors()
 
 
 def _account_works() -> Q:
@@ -258,7 +288,8 @@ class _Line:
 RULE = (
     _Line(
         "account",
-        ~_PersonIs(_account_works),
+        # Someone signed out has no account that could be restricted.
+        ~_PersonIs(_account_works, visitors=True),
         says=lambda user, room: user.restriction() or "This account is deactivated.",
     ),
     _Line(
@@ -306,6 +337,12 @@ RULE_AS_ONE = _rule()
 def rooms_open_to(person_id: int) -> Q:
     """Over rooms: those the person may see (and enter, when live)."""
     return RULE_AS_ONE.over_rooms(person_id)
+
+
+def rooms_open_to_visitors() -> Q:
+    """Over rooms: those someone signed out may see (never enter: the socket wants a
+    sign-in)."""
+    return RULE_AS_ONE.for_visitors()
 
 
 def people_let_into(room: Room) -> Q:

@@ -26,7 +26,7 @@ from config.db import SubqueryCount
 from config.errors import ApplicationError
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
 from rooms import protocol
-from rooms.access import rooms_open_to
+from rooms.access import rooms_open_to, rooms_open_to_visitors
 from rooms.events import member_payload, room_payload
 from rooms.models import Room, RoomMember, RoomRsvp, Topic
 
@@ -158,8 +158,11 @@ def followed_by_stage(*, room_id: UUID | str) -> list[int]:
     )
 
 
-def rooms_visible_to(viewer: User) -> QuerySet[Room]:
-    """Rooms the viewer may see in lists (rooms.access has the rule)."""
+def rooms_visible_to(viewer: User | None) -> QuerySet[Room]:
+    """Rooms the viewer (None: someone signed out) may see in lists (rooms.access has the
+    rule)."""
+    if viewer is None:
+        return Room.objects.filter(rooms_open_to_visitors())
     return Room.objects.filter(rooms_open_to(viewer.pk))
 
 
@@ -193,9 +196,16 @@ def _relevance(viewer: User) -> Case:
     return Case(When(close, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
-def room_list_annotated(queryset: QuerySet[Room], viewer: User) -> QuerySet[Room]:
-    """What a room card shows: stage, counts, followed people inside, the viewer's RSVP."""
-    followed_ids = Follow.objects.filter(follower=viewer).values("followee")
+def room_list_annotated(queryset: QuerySet[Room], viewer: User | None) -> QuerySet[Room]:
+    """What a room card shows: stage, counts, followed people inside, the viewer's RSVP
+    (someone signed out follows nobody and asked for no reminder)."""
+    followed = (
+        RoomMember.objects.none()
+        if viewer is None
+        else RoomMember.objects.filter(
+            user__in=Follow.objects.filter(follower=viewer).values("followee")
+        ).select_related("user")
+    )
     return (
         queryset.select_related("host", "club")
         .annotate(
@@ -203,16 +213,14 @@ def room_list_annotated(queryset: QuerySet[Room], viewer: User) -> QuerySet[Room
                 RoomMember.objects.filter(room=OuterRef("pk"), role=Role.LISTENER)
             ),
             rsvp_count=SubqueryCount(RoomRsvp.objects.filter(room=OuterRef("pk"))),
-            you_rsvp=Exists(RoomRsvp.objects.filter(room=OuterRef("pk"), user=viewer)),
+            you_rsvp=Exists(RoomRsvp.objects.filter(room=OuterRef("pk"), user=viewer))
+            if viewer is not None
+            else Value(False),
         )
         .prefetch_related(
             "topics",
             Prefetch("members", queryset=_stage({}), to_attr="stage_members"),
-            Prefetch(
-                "members",
-                queryset=RoomMember.objects.filter(user__in=followed_ids).select_related("user"),
-                to_attr="followed_members",
-            ),
+            Prefetch("members", queryset=followed, to_attr="followed_members"),
         )
     )
 
@@ -252,7 +260,11 @@ def topics_get(*, slugs: list[str]) -> list[Topic]:
 
 
 def room_list(
-    *, viewer: User, status: str | None = None, club: Club | None = None, host: User | None = None
+    *,
+    viewer: User | None,
+    status: str | None = None,
+    club: Club | None = None,
+    host: User | None = None,
 ) -> QuerySet[Room]:
     rooms = rooms_visible_to(viewer)
     if status:
@@ -274,8 +286,9 @@ def room_list(
     )
 
 
-def room_get(*, room_id: UUID | str, viewer: User) -> Room:
-    """A room the viewer may see; others are not found (closed rooms stay private)."""
+def room_get(*, room_id: UUID | str, viewer: User | None) -> Room:
+    """A room the viewer (None: someone signed out) may see; others are not found (closed
+    rooms stay private)."""
     room = room_list_annotated(rooms_visible_to(viewer).filter(pk=room_id), viewer).first()
     if room is None:
         raise ApplicationError.not_found("There is no such room, or it is not open to you.")
@@ -284,7 +297,7 @@ def room_get(*, room_id: UUID | str, viewer: User) -> Room:
 
 def room_list_current(
     *,
-    viewer: User,
+    viewer: User | None,
     club: Club | None = None,
     host: User | None = None,
     limit: int = HALLWAY_UPCOMING,

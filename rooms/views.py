@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,15 +30,35 @@ def _not_found(request, error: ApplicationError):
     return render(request, "404.html", {"message": error.message}, status=404)
 
 
+def _share_description(room: Room) -> str:
+    """What a link preview of the room says under its title."""
+    host = f"hosted by {room.host.name}"
+    if room.status == Room.Status.LIVE:
+        stage = len(room.stage_members)
+        facts = ["Live now", host, f"{stage} on stage", f"{room.listener_count} listening"]
+    elif room.status == Room.Status.SCHEDULED and room.scheduled_for is not None:
+        when = room.scheduled_for
+        facts = [f"Starts {when:%a} {when.day} {when:%b %Y, %H:%M} UTC", host]
+    else:
+        facts = ["Ended", host]
+    summary = " · ".join(facts) + "."
+    return f"{summary} {room.description}".strip()
+
+
 @require_GET
 def room(request, room_id):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+    """The room. Someone signed out (a shared link) sees what the room is and is asked to
+    sign in or up and come back; a room not open to visitors says nothing about itself."""
+    viewer = request.user if request.user.is_authenticated else None
     try:
-        the_room = room_get(room_id=room_id, viewer=request.user)
+        the_room = room_get(room_id=room_id, viewer=viewer)
     except ApplicationError as error:
+        if viewer is None:
+            return render(request, "rooms/room_sign_in.html")
         return _not_found(request, error)
-    context = {"room": the_room}
+    context = {"room": the_room, "share_description": _share_description(the_room)}
+    if viewer is None and the_room.status != Room.Status.ENDED:
+        return render(request, "rooms/room_visitor.html", context)
     if the_room.status == Room.Status.SCHEDULED:
         context.update(
             co_hosts=the_room.co_hosts.order_by("username"),

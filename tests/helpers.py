@@ -7,6 +7,7 @@ import struct
 import zlib
 
 from channels.layers import get_channel_layer
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +19,7 @@ from config.sockets import NOTIFICATION_CREATED
 from notifications.protocol import NOTIFICATIONS
 from rooms.protocol import ROOM
 from tests.contract import check_frame
+from tests.factories import PASSWORD
 
 
 def error_of(response) -> dict:
@@ -105,3 +107,11 @@ class ChannelListener:
 def openapi_schema() -> dict:
     """The OpenAPI schema `/api/schema/` serves, as JSON."""
     return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
+
+
+def signs_in_on_the_server(user) -> None:
+    """The tests hash passwords with a fast hasher the server does not know; people who
+    sign in through a server process get a hash from its own list."""
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(PASSWORD, hasher.salt())
+    user.save(update_fields=["password"])

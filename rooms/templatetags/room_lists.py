@@ -12,9 +12,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def current_rooms(context, *, club=None, host=None) -> list:
-    """The live and upcoming rooms of `club` or `host` the viewer may see; none for someone
-    signed out."""
+    """The live and upcoming rooms of `club` or `host` the viewer may see (someone signed
+    out: the open ones)."""
     viewer = context["request"].user
-    if not viewer.is_authenticated:
-        return []
-    return room_list_current(viewer=viewer, club=club, host=host)
+    return room_list_current(
+        viewer=viewer if viewer.is_authenticated else None, club=club, host=host
+    )

@@ -1,5 +1,7 @@
 // The header bell: keeps the unread badge live over /ws/notifications/ and shows a toast
-// when a room someone follows starts. Plain ES module, no build step.
+// when a room someone follows starts or is about to. Plain ES module, no build step.
+
+import { localTime } from "./local-time.js";
 
 import { onEveryPage } from "./pages.js";
 
@@ -9,6 +11,7 @@ const PING_MS = 25000;
 const TOAST_MS = 12000;
 const TOASTED_KINDS = new Set([
   "room_started",
+  "room_reminder",
   "speaker_invite",
   "room_rescheduled",
   "room_cancelled",
@@ -66,7 +69,7 @@ function startNotifications() {
     item.setAttribute("role", "status");
     const text = document.createElement("span");
     text.className = "toast__text";
-    text.textContent = notification.text + " ";
+    text.append(notification.text, ...startsAt(notification), " ");
     const link = document.createElement("a");
     link.href = `/notifications/${notification.id}/open/`;
     link.textContent = notification.kind === "room_started" ? "Join" : "Open";
@@ -124,6 +127,14 @@ function startNotifications() {
   connect();
 }
 
+// " · starts <time>" for a notification about a room still to come (as the inbox says it),
+// in the reader's zone and clock; nothing for one that started.
+function startsAt(notification) {
+  const when = notification.room?.scheduled_for;
+  if (!when || notification.kind === "room_started") return [];
+  return [" · starts ", localTime(when)];
+}
+
 // On /notifications/, a new notification appears at the top of the list as it arrives.
 function prependToInbox(notification) {
   const inbox = document.querySelector("[data-inbox]");
@@ -142,7 +153,7 @@ function prependToInbox(notification) {
   text.textContent = notification.text;
   const when = document.createElement("span");
   when.className = "muted inbox__when";
-  when.textContent = "just now";
+  when.append("just now", ...startsAt(notification));
   link.append(text, when);
   item.append(icon, link);
   inbox.prepend(item);

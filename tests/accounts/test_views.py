@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from rooms.models import RoomMember
+from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
 from tests.helpers import image_upload, png_bomb
@@ -243,12 +243,33 @@ def test_profile_page_lists_their_live_and_upcoming_rooms(client, user):
     assert "Somebody else" not in page
 
 
-def test_profile_page_shows_no_rooms_to_visitors(client):
-    maya = UserFactory(username="maya")
+def test_profile_page_shows_visitors_the_open_rooms_and_a_preview(client, settings):
+    settings.SITE_URL = "https://audio.example.com"
+    maya = UserFactory(username="maya", display_name="Maya", bio="Talks about owls.")
     room_create(host=maya, title="Maya live")
+    room_create(host=maya, title="Maya social", visibility=Room.Visibility.SOCIAL)
+    later = room_create(
+        host=maya, title="Maya later", scheduled_for=timezone.now() + timedelta(hours=3)
+    )
     response = client.get("/u/maya/")
     assert response.status_code == 200
-    assert b"Maya live" not in response.content
+    page = response.content.decode()
+    assert "Maya live" in page
+    assert "Maya social" not in page
+    assert f'href="/accounts/login/?next=/rooms/{later.pk}/">Sign in for a reminder' in page
+    assert '<meta property="og:title" content="Maya">' in page
+    assert '<meta property="og:description" content="Talks about owls.">' in page
+    assert '<meta property="og:url" content="https://audio.example.com/u/maya/">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+
+
+def test_a_profile_preview_says_nothing_to_someone_they_blocked(client, user):
+    maya = UserFactory(username="maya", bio="Talks about owls.")
+    BlockFactory(blocker=maya, blocked=user)
+    client.force_login(user)
+    page = client.get("/u/maya/").content.decode()
+    assert "og:" not in page
+    assert "Talks about owls." not in page
 
 
 def test_profile_page_query_count_does_not_grow_with_rooms(client, user):

@@ -4,13 +4,13 @@ socket close; ends the room; reads the log of it all."""
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from moderation.models import ModerationLog
 from moderation.services.reports import report_create
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
+from tests.helpers import signs_in_on_the_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,20 +33,12 @@ OPEN_SOCKET = """(roomId) => new Promise((resolve) => {
 })"""
 
 
-def _signs_in_on_the_server(user) -> None:
-    """The tests hash passwords with a fast hasher the server does not know; these people
-    sign in through the server, so they get a hash from its own list."""
-    hasher = PBKDF2PasswordHasher()
-    user.password = hasher.encode(PASSWORD, hasher.salt())
-    user.save(update_fields=["password"])
-
-
 @pytest.fixture
 def scene():
     staff = make_moderator(username="staffer", display_name="Sam Staff")
     troll = UserFactory(username="troll", display_name="Bridge Dweller")
     for person in (staff, troll):
-        _signs_in_on_the_server(person)
+        signs_in_on_the_server(person)
     host = UserFactory(username="roomhost", display_name="Room Host")
     room = room_create(host=host, title="Late-night talk")
     report_create(

@@ -1,11 +1,19 @@
 """The bell, live: a followed person starts a room from the browser, the server hands the
 fan-out to a real Celery worker, and the follower's open page shows it at once."""
 
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import timezone
 
+from config.celery import app as celery_app
+from notifications.services import reminders_send
+from rooms.services.lifecycle import room_create
 from tests.factories import FollowFactory, UserFactory
 
 pytestmark = [
@@ -90,3 +98,37 @@ async def test_the_bell_comes_back_after_the_server_says_try_again(server, signe
         f"user.{reader.pk}", {"type": "user.disconnect", "code": 4503, "reason": "Try again."}
     )
     await page.wait_for_function("window.notificationSockets === 2", timeout=15000)
+
+
+async def test_starting_soon_pops_up_with_the_time_in_the_readers_zone_and_clock(
+    server, workers, signed_in, maya_and_theo
+):
+    maya, theo = maya_and_theo
+    starts = await database_sync_to_async(room_create)(
+        host=maya, title="Book club", scheduled_for=timezone.now() + timedelta(minutes=5)
+    )
+    workers()
+    follower = await signed_in(theo)
+    # The reader is in Tokyo and reads a 12-hour clock (the server knows neither).
+    cdp = await follower.context.new_cdp_session(follower)
+    await cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
+    await cdp.send("Emulation.setLocaleOverride", {"locale": "en-US"})
+    await follower.add_init_script(COUNT_NOTIFICATION_SOCKETS)
+    await follower.goto(f"{server.url}/")
+    # The first frame (the unread count) comes once the server has joined the user's groups.
+    await follower.wait_for_function("window.notificationFrames > 0")
+
+    # The minute task's work, handed to the real worker as beat would.
+    celery_app.conf.task_always_eager = False
+    await database_sync_to_async(reminders_send)()
+    toast = follower.locator(".toast", has_text="“Book club” starts soon")
+    await toast.wait_for(timeout=30000)
+    tokyo = starts.scheduled_for.astimezone(ZoneInfo("Asia/Tokyo"))
+    shown = await toast.locator("time").inner_text()
+    hour = tokyo.hour % 12 or 12
+    assert re.search(rf"\b{hour}:{tokyo:%M}\s?{tokyo:%p}$", shown), shown
+    assert await toast.locator("time").get_attribute("datetime") == (
+        starts.scheduled_for.isoformat().replace("+00:00", "Z")
+    )
+    await toast.get_by_role("link", name="Open").click()
+    await follower.wait_for_url(f"{server.url}/rooms/{starts.pk}/")

@@ -191,3 +191,20 @@ def test_club_page_query_count_does_not_grow_with_rooms(client, user):
     few = queries()
     add_rooms(5)
     assert queries() == few
+
+
+def test_a_club_page_shows_visitors_its_open_rooms_and_a_preview(client, settings):
+    settings.SITE_URL = "https://audio.example.com"
+    admin = MembershipFactory(role=Role.ADMIN, club__slug="owls", club__name="Owls").user
+    club = Club.objects.get(slug="owls")
+    room_create(host=admin, club=club, title="Owls live")
+    room_create(host=admin, club=club, title="Owls closed", visibility="closed")
+    response = client.get("/clubs/owls/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Owls live" in page
+    assert "Owls closed" not in page
+    assert '<meta property="og:title" content="Owls">' in page
+    assert '<meta property="og:description" content="A club for testing.">' in page
+    assert '<meta property="og:url" content="https://audio.example.com/clubs/owls/">' in page
+    assert "Sign in to join" in page

@@ -1,6 +1,6 @@
 """The pages: inbox, opening and marking read, settings, the header bell, calendars."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -49,6 +49,23 @@ def test_the_inbox_lists_and_links_every_kind(signed_in, user):
     assert "invited you to join" in html
     for notification in Notification.objects.filter(recipient=user):
         assert f"/notifications/{notification.pk}/open/" in html
+
+
+def test_the_inbox_writes_a_rooms_start_for_the_readers_own_zone(signed_in, user, settings):
+    """The page writes UTC in a <time data-local> that the site's script shows in the
+    reader's zone and clock, as everywhere else; never the server's zone."""
+    settings.TIME_ZONE = "America/New_York"
+    when = (timezone.now() + timedelta(days=2)).replace(hour=18, minute=30, second=0, microsecond=0)
+    room = room_create(host=UserFactory(), title="Book club", scheduled_for=when)
+    Notification.objects.create(
+        recipient=user, kind=Kind.ROOM_REMINDER, subject="room:1", room=room
+    )
+    html = signed_in.get("/notifications/").content.decode()
+    utc = when.astimezone(UTC)
+    assert (
+        f' · starts <time datetime="{utc.isoformat()}" data-local="short">'
+        f"{utc:%a} {utc.day} {utc:%b %Y, %H:%M} UTC</time>"
+    ) in html
 
 
 def test_the_inbox_takes_the_same_queries_for_a_full_page(signed_in, user):

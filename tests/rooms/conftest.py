@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+from django.utils import timezone
 
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
@@ -19,3 +22,11 @@ def host(db):
 @pytest.fixture
 def live_room(host) -> Room:
     return room_create(host=host, title="Late talk")
+
+
+@pytest.fixture
+def november(monkeypatch):
+    """Pins the clock to 1 November 2026, so fixed dates in December are weeks ahead."""
+    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now

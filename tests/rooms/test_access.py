@@ -21,7 +21,12 @@ from accounts.models import User
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Follow
 from notifications.models import Notification
 from notifications.selectors import room_audience_ids
-from rooms.access import people_let_into, room_entry_refusal, room_refusals
+from rooms.access import (
+    people_let_into,
+    room_entry_refusal,
+    room_refusals,
+    rooms_open_to_visitors,
+)
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import rooms_visible_to
 
@@ -273,3 +278,12 @@ def test_the_host_co_hosts_and_moderators_see_every_room_they_moderate(world, li
     every = {room.pk for room in world.rooms}
     assert listed[world.host.pk] == listed[world.co_host.pk] == every
     assert {room.pk for room in world.rooms if room.is_live} <= listed[world.moderator.pk]
+
+
+def test_a_visitor_sees_what_someone_with_no_ties_sees(world, listed):
+    """Someone signed out is named in no row and has no account: the rule gives them what it
+    gives a signed-in person with no relation at all, which is the open rooms."""
+    nobody = next(pk for pk, profile in world.profiles.items() if profile == {})
+    visitors = set(Room.objects.filter(rooms_open_to_visitors()).values_list("pk", flat=True))
+    assert visitors == listed[nobody]
+    assert visitors == {room.pk for room in world.rooms if room.visibility == Visibility.OPEN}

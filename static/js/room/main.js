@@ -43,7 +43,7 @@ const view = new RoomView(root, {
     speaking: (userId) => media?.speaking(userId) ?? false,
     reconnecting: (userId) => media?.reconnecting(userId) ?? false,
   },
-  actions: { send: (frame) => socket?.send(frame), block, report },
+  actions: { send: (frame) => socket?.send(frame), block, report, follow, relation },
 });
 
 const chat = new ChatPanel(root.querySelector("[data-chat]"), {
@@ -275,13 +275,16 @@ function onClose(code, final) {
   }
 }
 
+const ENDINGS = new Set(["ended", "no_moderator"]);
+
 function finish(kind, text = OVER[kind]) {
   over = true;
+  clearTimeout(followedTimer);
   socket?.stop();
   for (const transport of transports()) transport.leave();
   playback.clear();
   chat.root.hidden = true;
-  view.showOver(...text);
+  view.showOver(...text, { ended: ENDINGS.has(kind) });
   liveRoom.end(text[0]);
 }
 
@@ -299,6 +302,22 @@ async function block(user) {
     state.youBlocked.add(user.id);
     view.render();
     view.announce(`You blocked ${user.display_name}.`);
+  } catch (error) {
+    view.status(error.message, { error: true });
+  }
+}
+
+// Whether the reader follows `user` (and blocks either way), as the profile API says now.
+function relation(user) {
+  return api("GET", `/api/users/${encodeURIComponent(user.username)}/`);
+}
+
+async function follow(user, on) {
+  try {
+    await api(on ? "POST" : "DELETE", `/api/users/${encodeURIComponent(user.username)}/follow/`);
+    view.announce(on ? `You follow ${user.display_name}.` : `You unfollowed ${user.display_name}.`);
+    // Who the speakers follow may have changed with it.
+    refreshFollowed();
   } catch (error) {
     view.status(error.message, { error: true });
   }

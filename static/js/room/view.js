@@ -64,7 +64,7 @@ export function avatar(user, size) {
 
 export class RoomView {
   // marks: { speaking(userId), reconnecting(userId) }, from the media transport.
-  // actions: { send(frame), block(user), report(user) }
+  // actions: { send(frame), block(user), report(user), follow(user, on), relation(user) }
   constructor(root, { state, marks, actions }) {
     this.root = root;
     this.state = state;
@@ -100,6 +100,8 @@ export class RoomView {
   }
 
   render() {
+    // Once the room is over for the reader, only the card stays, whatever answers late.
+    if (this.over) return;
     const state = this.state;
     const me = state.me;
     this.part("body").hidden = false;
@@ -280,6 +282,7 @@ export class RoomView {
         onClick();
       });
       panel.append(button);
+      return button;
     };
     const profile = element("a", "menu__item", "View profile");
     profile.href = `/u/${encodeURIComponent(user.username)}/`;
@@ -287,9 +290,10 @@ export class RoomView {
     profile.rel = "noopener";
     panel.append(profile);
     if (userId === this.state.myId) return;
+    const blocked = this.state.youBlocked.has(userId);
+    if (!blocked) this.addFollow(item, user);
     const send = (type) => () => this.actions.send({ type, user_id: userId });
     const hostId = this.state.room?.host_id;
-    const blocked = this.state.youBlocked.has(userId);
     if (this.state.iModerate) {
       if (!onStage(member)) {
         if (!member.invited && !blocked) item("Invite to speak", send("speaker.invite"));
@@ -307,6 +311,26 @@ export class RoomView {
     item(`Report ${user.display_name}`, () => this.actions.report(user), true);
   }
 
+  // Follow or Unfollow, once the server said which (the button waits, disabled, till then);
+  // gone when a block either way rules both out.
+  addFollow(item, user) {
+    let following = false;
+    const button = item(`Follow ${user.display_name}`, () => this.actions.follow(user, !following));
+    button.disabled = true;
+    this.actions.relation(user).then(
+      (relation) => {
+        if (relation.you_blocked || relation.blocked_you) {
+          button.remove();
+          return;
+        }
+        following = relation.you_follow;
+        button.textContent = `${following ? "Unfollow" : "Follow"} ${user.display_name}`;
+        button.disabled = false;
+      },
+      () => button.remove(),
+    );
+  }
+
   react(userId, emoji) {
     const node = this.root.querySelector(`.tile[data-user-id="${userId}"] .tile__face`);
     if (!node) return;
@@ -316,10 +340,18 @@ export class RoomView {
     setTimeout(() => bubble.remove(), 2500);
   }
 
-  showOver(title, text) {
+  // `ended`: the room itself ended (not only for the reader), which its header says too.
+  showOver(title, text, { ended = false } = {}) {
+    this.over = true;
     this.part("body").hidden = true;
     this.part("bar").hidden = true;
     this.part("invite").hidden = true;
+    this.root.querySelector("[data-action=end]").hidden = true;
+    if (ended) {
+      const tag = this.part("room-state");
+      tag.textContent = "Ended";
+      tag.classList.replace("tag--live", "tag--muted");
+    }
     this.status("");
     this.part("over-title").textContent = title;
     this.part("over-text").textContent = text;
