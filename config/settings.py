@@ -149,6 +149,14 @@ if REDIS_URL:
             },
         }
     }
+    if env.str("CHANNEL_LAYER", default="lists") == "pubsub":
+        CHANNEL_LAYERS["default"] = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNELS_PREFIX", default="roundtable"),
+            },
+        }
 else:
     CHANNEL_LAYERS = {
         "default": {
