@@ -11,7 +11,7 @@ from accounts.serializers import UserSummarySerializer
 from config.api import DATABASE_ID_MAX, Pagination
 from config.schema import errors
 from follows.selectors import club_get
-from notifications import selectors, services
+from notifications import push, selectors, services
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
 
@@ -165,3 +165,72 @@ class CalendarTokenApi(APIView):
         """Turns the private calendar feed off."""
         services.calendar_token_revoke(user=request.user)
         return Response({"calendar_url": None})
+
+
+class PushKeyApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        public_key = serializers.CharField(
+            help_text="The VAPID public key, base64url: `applicationServerKey` of "
+            "`PushManager.subscribe()`."
+        )
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        """The key a browser subscribes to Web Push with."""
+        return Response({"public_key": push.vapid_public_key()})
+
+
+class PushKeysSerializer(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=100, help_text="The browser's P-256 key, base64url.")
+    auth = serializers.CharField(max_length=30, help_text="The browser's auth secret, base64url.")
+
+
+class PushSubscriptionApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        """`PushSubscription.toJSON()` as the browser gives it."""
+
+        endpoint = serializers.URLField(max_length=1000)
+        keys = PushKeysSerializer()
+        expirationTime = serializers.FloatField(  # noqa: N815 (the browser's spelling)
+            required=False, allow_null=True, help_text="Ignored."
+        )
+
+    class DeleteSerializer(serializers.Serializer):
+        endpoint = serializers.URLField(max_length=1000)
+
+    class OutputSerializer(serializers.Serializer):
+        endpoint = serializers.URLField()
+        created = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+        description="Keeps this browser's push subscription (201 when new, 200 when renewed).",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        keys = data.validated_data["keys"]
+        subscription, created = push.push_subscription_save(
+            user=request.user,
+            endpoint=data.validated_data["endpoint"],
+            p256dh=keys["p256dh"],
+            auth=keys["auth"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer(subscription).data, status=201 if created else 200)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "endpoint", str, required=True, description="The subscription's endpoint."
+            )
+        ],
+        responses={204: None, **errors(404)},
+    )
+    def delete(self, request):
+        """Forgets this browser's push subscription (after `unsubscribe()` in the browser)."""
+        data = self.DeleteSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        push.push_subscription_delete(user=request.user, endpoint=data.validated_data["endpoint"])
+        return Response(status=204)
