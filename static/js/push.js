@@ -51,8 +51,12 @@ function setUp() {
 
   const turnOn = async () => {
     const permission = await Notification.requestPermission();
-    if (permission !== "granted") {
+    if (permission === "denied") {
       show("Notifications are blocked for this site. Allow them in your browser's site settings, then try again.", false);
+      return;
+    }
+    if (permission !== "granted") {
+      show("Notifications were not allowed. Press the button again to be asked again.", false);
       return;
     }
     const subscription = await registration.pushManager.subscribe({
