@@ -80,6 +80,11 @@ def _kinds_field(**kwargs):
     return serializers.DictField(child=serializers.BooleanField(), **kwargs)
 
 
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.TimeField(format="%H:%M")
+    end = serializers.TimeField(format="%H:%M")
+
+
 class PreferencesApi(APIView):
     class InputSerializer(serializers.Serializer):
         kinds = _kinds_field(
@@ -98,6 +103,17 @@ class PreferencesApi(APIView):
             max_length=1000,
             help_text="Club slugs whose rooms stay quiet (replaces the list).",
         )
+        quiet_hours = QuietHoursSerializer(
+            required=False,
+            allow_null=True,
+            help_text="No Web Push between `start` and `end`; null for none.",
+        )
+        time_zone = serializers.CharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            help_text="The clock of the quiet hours, an IANA name; empty means UTC.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         kinds = _kinds_field()
@@ -107,6 +123,8 @@ class PreferencesApi(APIView):
         calendar_url = serializers.CharField(
             allow_null=True, help_text="The private calendar feed; null while it is off."
         )
+        quiet_hours = QuietHoursSerializer(allow_null=True)
+        time_zone = serializers.CharField()
 
     @staticmethod
     def _body(request) -> dict:
@@ -117,6 +135,12 @@ class PreferencesApi(APIView):
             "email_reminders": preferences.email_reminders,
             "muted_people": [m.muted for m in selectors.muted_people(user=request.user)],
             "muted_clubs": [m.club for m in selectors.muted_clubs(user=request.user)],
+            "quiet_hours": (
+                {"start": preferences.quiet_start, "end": preferences.quiet_end}
+                if preferences.quiet_start is not None
+                else None
+            ),
+            "time_zone": preferences.time_zone,
             "calendar_url": (
                 request.build_absolute_uri(reverse("calendar_feed", args=[token]))
                 if token
@@ -135,6 +159,10 @@ class PreferencesApi(APIView):
         values = data.validated_data
         people = values.get("muted_people")
         clubs = values.get("muted_clubs")
+        quiet_hours = None  # left as they are
+        if "quiet_hours" in values:
+            quiet = values["quiet_hours"]
+            quiet_hours = (None, None) if quiet is None else (quiet["start"], quiet["end"])
         services.preferences_and_mutes_update(
             user=request.user,
             kinds=values.get("kinds"),
@@ -145,6 +173,8 @@ class PreferencesApi(APIView):
             muted_clubs=(
                 None if clubs is None else [club_get(slug=s) for s in dict.fromkeys(clubs)]
             ),
+            quiet_hours=quiet_hours,
+            time_zone=values.get("time_zone"),
         )
         return Response(self.OutputSerializer(self._body(request)).data)
 

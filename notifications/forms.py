@@ -7,7 +7,7 @@ from notifications.models import Notification
 
 
 @cache
-def _time_zone_choices() -> list[tuple[str, str]]:
+def time_zone_choices() -> list[tuple[str, str]]:
     return [
         ("", "UTC"),
         *((name, name.replace("_", " ")) for name in sorted(available_timezones())),
@@ -30,7 +30,7 @@ class PreferencesForm(forms.Form):
         label="Until",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
-    time_zone = forms.ChoiceField(required=False, label="Time zone", choices=_time_zone_choices)
+    time_zone = forms.ChoiceField(required=False, label="Time zone", choices=time_zone_choices)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

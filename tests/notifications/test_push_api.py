@@ -205,3 +205,23 @@ def test_quiet_hours_that_make_no_sense_are_refused(client, user, fields, messag
     assert answer.status_code == 400
     assert message in answer.content.decode()
     assert not Preferences.objects.filter(user=user, quiet_start__isnull=False).exists()
+
+
+def test_quiet_hours_through_the_preferences_api(authed_client, user):
+    url = "/api/notifications/preferences/"
+    assert authed_client.get(url).json()["quiet_hours"] is None
+    body = {"quiet_hours": {"start": "23:00", "end": "06:30"}, "time_zone": "Asia/Tokyo"}
+    answer = authed_client.patch(url, body, format="json").json()
+    assert (answer["quiet_hours"], answer["time_zone"]) == (
+        {"start": "23:00", "end": "06:30"},
+        "Asia/Tokyo",
+    )
+    assert authed_client.patch(url, {"kinds": {"room_started": False}}, format="json").json()[
+        "quiet_hours"
+    ] == {"start": "23:00", "end": "06:30"}
+    assert (
+        authed_client.patch(url, {"quiet_hours": None}, format="json").json()["quiet_hours"] is None
+    )
+    bad = authed_client.patch(url, {"time_zone": "Mars/Olympus"}, format="json")
+    assert bad.status_code == 400
+    assert "not a time zone" in bad.json()["error"]["message"]
