@@ -81,8 +81,8 @@ def _kinds_field(**kwargs):
 
 
 class QuietHoursSerializer(serializers.Serializer):
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
+    start = serializers.TimeField()
+    end = serializers.TimeField()
 
 
 class PreferencesApi(APIView):

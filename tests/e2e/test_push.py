@@ -80,7 +80,7 @@ async def test_a_browser_subscribes_and_its_service_worker_shows_a_room_start(
     keys = BrowserKeys()
     endpoint = push_service.endpoint("theo-chromium")
 
-    page = await signed_in(theo)
+    page = await signed_in(theo, bypass_csp=False)  # the page's own policy, as served
     await page.context.grant_permissions(["notifications"], origin=server.url)
     info = {"endpoint": endpoint, "keys": {"p256dh": keys.p256dh, "auth": keys.auth}}
     await page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(info))

@@ -213,12 +213,12 @@ def test_quiet_hours_through_the_preferences_api(authed_client, user):
     body = {"quiet_hours": {"start": "23:00", "end": "06:30"}, "time_zone": "Asia/Tokyo"}
     answer = authed_client.patch(url, body, format="json").json()
     assert (answer["quiet_hours"], answer["time_zone"]) == (
-        {"start": "23:00", "end": "06:30"},
+        {"start": "23:00:00", "end": "06:30:00"},
         "Asia/Tokyo",
     )
     assert authed_client.patch(url, {"kinds": {"room_started": False}}, format="json").json()[
         "quiet_hours"
-    ] == {"start": "23:00", "end": "06:30"}
+    ] == {"start": "23:00:00", "end": "06:30:00"}
     assert (
         authed_client.patch(url, {"quiet_hours": None}, format="json").json()["quiet_hours"] is None
     )
