@@ -31,4 +31,9 @@ export default [
       "prefer-const": "error",
     },
   },
+  {
+    // The service worker runs in its own global scope, not a page's.
+    files: ["static/js/sw.js"],
+    languageOptions: { sourceType: "script", globals: globals.serviceworker },
+  },
 ];

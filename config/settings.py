@@ -370,6 +370,31 @@ NOTIFY_REDISPATCH_AFTER_SECONDS = env.int("NOTIFY_REDISPATCH_AFTER_SECONDS", def
 # belongs to a server that died and is dropped.
 NOTIFY_SOCKET_REFRESH_SECONDS = env.int("NOTIFY_SOCKET_REFRESH_SECONDS", default=300)
 
+# --- Web Push ---------------------------------------------------------------------------
+# The VAPID key pair that signs every push. Empty: one is made on first use and kept in
+# VAR_DIR (mode 0600); several hosts must share one, so production sets it here. The private
+# key is base64url (the raw 32 bytes or DER) or PEM; the public key, when set, must match.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+# Who push services contact about this server's pushes: mailto: or https:. Empty: SITE_URL
+# when it is https, else the address of DEFAULT_FROM_EMAIL.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+# A push service that does not answer in this long counts as a failure.
+PUSH_TIMEOUT_SECONDS = env.float("PUSH_TIMEOUT_SECONDS", default=10)
+# Pushes one task sends at once (each waits on a push service over the network).
+PUSH_CONCURRENCY = env.int("PUSH_CONCURRENCY", default=8)
+# A subscription whose push service failed this many times in a row is dropped (one that
+# answers 404 or 410 is dropped at once).
+PUSH_MAX_FAILURES = env.int("PUSH_MAX_FAILURES", default=5)
+# Browsers one person may subscribe; the oldest goes when a new one passes it.
+PUSH_MAX_SUBSCRIPTIONS = env.int("PUSH_MAX_SUBSCRIPTIONS", default=10)
+# How long a push service keeps a "room started" or "invited to speak" push for a device
+# that is offline; a room that ended by the time the push is sent is not pushed at all.
+PUSH_LIVE_TTL_SECONDS = env.int("PUSH_LIVE_TTL_SECONDS", default=3600)
+# Development and tests: subscriptions may point at http:// on this machine (a browser's
+# real push service is always https and never local).
+PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=DEBUG)
+
 # --- WebRTC ICE servers -----------------------------------------------------------------
 # STUN/TURN for browsers behind NAT. With TURN_SECRET set (coturn's static-auth-secret),
 # clients get time-limited TURN credentials in the TURN REST form.

@@ -11,7 +11,7 @@ from accounts.serializers import UserSummarySerializer
 from config.api import DATABASE_ID_MAX, Pagination
 from config.schema import errors
 from follows.selectors import club_get
-from notifications import selectors, services
+from notifications import push, selectors, services
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
 
@@ -80,6 +80,11 @@ def _kinds_field(**kwargs):
     return serializers.DictField(child=serializers.BooleanField(), **kwargs)
 
 
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.TimeField()
+    end = serializers.TimeField()
+
+
 class PreferencesApi(APIView):
     class InputSerializer(serializers.Serializer):
         kinds = _kinds_field(
@@ -98,6 +103,17 @@ class PreferencesApi(APIView):
             max_length=1000,
             help_text="Club slugs whose rooms stay quiet (replaces the list).",
         )
+        quiet_hours = QuietHoursSerializer(
+            required=False,
+            allow_null=True,
+            help_text="No Web Push between `start` and `end`; null for none.",
+        )
+        time_zone = serializers.CharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            help_text="The clock of the quiet hours, an IANA name; empty means UTC.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         kinds = _kinds_field()
@@ -107,6 +123,8 @@ class PreferencesApi(APIView):
         calendar_url = serializers.CharField(
             allow_null=True, help_text="The private calendar feed; null while it is off."
         )
+        quiet_hours = QuietHoursSerializer(allow_null=True)
+        time_zone = serializers.CharField()
 
     @staticmethod
     def _body(request) -> dict:
@@ -117,6 +135,12 @@ class PreferencesApi(APIView):
             "email_reminders": preferences.email_reminders,
             "muted_people": [m.muted for m in selectors.muted_people(user=request.user)],
             "muted_clubs": [m.club for m in selectors.muted_clubs(user=request.user)],
+            "quiet_hours": (
+                {"start": preferences.quiet_start, "end": preferences.quiet_end}
+                if preferences.quiet_start is not None
+                else None
+            ),
+            "time_zone": preferences.time_zone,
             "calendar_url": (
                 request.build_absolute_uri(reverse("calendar_feed", args=[token]))
                 if token
@@ -135,6 +159,10 @@ class PreferencesApi(APIView):
         values = data.validated_data
         people = values.get("muted_people")
         clubs = values.get("muted_clubs")
+        quiet_hours = None  # left as they are
+        if "quiet_hours" in values:
+            quiet = values["quiet_hours"]
+            quiet_hours = (None, None) if quiet is None else (quiet["start"], quiet["end"])
         services.preferences_and_mutes_update(
             user=request.user,
             kinds=values.get("kinds"),
@@ -145,6 +173,8 @@ class PreferencesApi(APIView):
             muted_clubs=(
                 None if clubs is None else [club_get(slug=s) for s in dict.fromkeys(clubs)]
             ),
+            quiet_hours=quiet_hours,
+            time_zone=values.get("time_zone"),
         )
         return Response(self.OutputSerializer(self._body(request)).data)
 
@@ -165,3 +195,72 @@ class CalendarTokenApi(APIView):
         """Turns the private calendar feed off."""
         services.calendar_token_revoke(user=request.user)
         return Response({"calendar_url": None})
+
+
+class PushKeyApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        public_key = serializers.CharField(
+            help_text="The VAPID public key, base64url: `applicationServerKey` of "
+            "`PushManager.subscribe()`."
+        )
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        """The key a browser subscribes to Web Push with."""
+        return Response({"public_key": push.vapid_public_key()})
+
+
+class PushKeysSerializer(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=100, help_text="The browser's P-256 key, base64url.")
+    auth = serializers.CharField(max_length=30, help_text="The browser's auth secret, base64url.")
+
+
+class PushSubscriptionApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        """`PushSubscription.toJSON()` as the browser gives it."""
+
+        endpoint = serializers.URLField(max_length=1000)
+        keys = PushKeysSerializer()
+        expirationTime = serializers.FloatField(  # noqa: N815 (the browser's spelling)
+            required=False, allow_null=True, help_text="Ignored."
+        )
+
+    class DeleteSerializer(serializers.Serializer):
+        endpoint = serializers.URLField(max_length=1000)
+
+    class OutputSerializer(serializers.Serializer):
+        endpoint = serializers.URLField()
+        created = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+        description="Keeps this browser's push subscription (201 when new, 200 when renewed).",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        keys = data.validated_data["keys"]
+        subscription, created = push.push_subscription_save(
+            user=request.user,
+            endpoint=data.validated_data["endpoint"],
+            p256dh=keys["p256dh"],
+            auth=keys["auth"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer(subscription).data, status=201 if created else 200)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "endpoint", str, required=True, description="The subscription's endpoint."
+            )
+        ],
+        responses={204: None, **errors(404)},
+    )
+    def delete(self, request):
+        """Forgets this browser's push subscription (after `unsubscribe()` in the browser)."""
+        data = self.DeleteSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        push.push_subscription_delete(user=request.user, endpoint=data.validated_data["endpoint"])
+        return Response(status=204)

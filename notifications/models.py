@@ -1,4 +1,6 @@
 import secrets
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +59,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Set when a reminder email went out (at most once, claimed before sending).
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Set when its Web Push went out to the person's devices (claimed before sending, so a
+    # task that runs twice pushes once).
+    pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -137,6 +142,17 @@ class FanOut(models.Model):
         return f"{self.get_kind_display()}: {self.room}"
 
 
+def zone_or_utc(name: str) -> tzinfo:
+    """The time zone of this IANA name; UTC for an empty or unknown one (a name the zone
+    database dropped must not break sending)."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -165,15 +181,38 @@ class Preferences(models.Model):
     # The secret of the private calendar feed; empty when the feed is off. Revoking it or
     # making a new one kills every copy of the old address.
     calendar_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Quiet hours: no Web Push between these two times of day in `time_zone` (the in-app
+    # notification is still written). A start after the end spans midnight.
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", help_text="An IANA name; empty means UTC."
+    )
 
     class Meta:
         verbose_name_plural = "preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="notifications_quiet_hours_both_or_none",
+            ),
+        ]
 
     def __str__(self):
         return f"Notification preferences of {self.user}"
 
     def wants(self, kind: str) -> bool:
         return getattr(self, kind)
+
+    def is_quiet(self, moment: datetime) -> bool:
+        """Whether `moment` falls in the person's quiet hours, on their clock."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        clock = moment.astimezone(zone_or_utc(self.time_zone)).time()
+        if self.quiet_start <= self.quiet_end:
+            return self.quiet_start <= clock < self.quiet_end
+        return clock >= self.quiet_start or clock < self.quiet_end
 
 
 class PersonMute(models.Model):
@@ -236,3 +275,29 @@ class Connection(models.Model):
 
     def __str__(self):
         return f"{self.user} online ({self.channel_name})"
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (what `PushManager.subscribe()` gave it): where
+    to send, and the keys to encrypt for it. An endpoint belongs to one person at a time —
+    the last one signed in on that browser who turned push on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    # The browser's P-256 public key (65 bytes) and auth secret (16 bytes), base64url.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=30)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    # Failures in a row other than "gone" (404/410); past PUSH_MAX_FAILURES it is dropped.
+    failures = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self):
+        return f"Push subscription of {self.user}"
+
+    def info(self) -> dict:
+        """The subscription as pywebpush (and the browser's `toJSON()`) spell it."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}

@@ -12,7 +12,7 @@ worker died, leave exactly one notification per person.
 
 import logging
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any, cast
 
@@ -38,8 +38,10 @@ from notifications.models import (
     PersonMute,
     Preferences,
     new_calendar_token,
+    zone_or_utc,
 )
 from notifications.protocol import NotificationCreated, NotificationInfo
+from notifications.push import push_enqueue_on_commit
 from notifications.selectors import (
     online_user_ids,
     preferences_of,
@@ -153,6 +155,7 @@ def _notify(
     )
     if created:
         transaction.on_commit(partial(_push, [notification]))
+        push_enqueue_on_commit(kind=kind, subject=subject, recipient_ids=[recipient.pk])
     return created
 
 
@@ -273,6 +276,11 @@ def fan_out_chunk(*, fan_out_id: int, recipient_ids: list[int], push: bool = Tru
         _rows_write(fan_out, recipient_ids)
         if push:
             transaction.on_commit(partial(_push_fan_out, fan_out, recipient_ids))
+        # Devices hear of it whether or not a page is open (a page that is open shows the
+        # toast too; the device's notification has the same tag, and opening either reads it).
+        push_enqueue_on_commit(
+            kind=fan_out.kind, subject=room_subject(fan_out.room), recipient_ids=recipient_ids
+        )
     if fan_out.kind == Kind.ROOM_REMINDER:
         _email_reminders(room=fan_out.room, recipient_ids=recipient_ids)
     return len(recipient_ids)
@@ -438,11 +446,42 @@ def _preferences_for_update(user: User) -> Preferences:
     return preferences
 
 
+QuietHours = tuple[time | None, time | None]
+
+
+def _time_zone_check(name: str) -> None:
+    if name and zone_or_utc(name) is UTC:
+        raise ApplicationError(
+            f"“{name}” is not a time zone; use a name like Europe/Paris.", code="time_zone"
+        )
+
+
 @transaction.atomic
 def preferences_update(
-    *, user: User, kinds: dict[str, bool] | None = None, email_reminders: bool | None = None
+    *,
+    user: User,
+    kinds: dict[str, bool] | None = None,
+    email_reminders: bool | None = None,
+    quiet_hours: QuietHours | None = None,
+    time_zone: str | None = None,
 ) -> Preferences:
+    """`quiet_hours` is (start, end), or (None, None) for none; None leaves them as they are."""
     preferences = _preferences_for_update(user)
+    if quiet_hours is not None:
+        start, end = quiet_hours
+        if (start is None) != (end is None):
+            raise ApplicationError(
+                "Quiet hours need both a start and an end (or neither).", code="quiet_hours"
+            )
+        if start is not None and start == end:
+            raise ApplicationError(
+                "Quiet hours that start when they end would last no time at all.",
+                code="quiet_hours",
+            )
+        preferences.quiet_start, preferences.quiet_end = start, end
+    if time_zone is not None:
+        _time_zone_check(time_zone)
+        preferences.time_zone = time_zone
     for kind, on in (kinds or {}).items():
         if kind not in KIND_FIELDS:
             raise ApplicationError(f"A kind is one of: {', '.join(KIND_FIELDS)}.")
@@ -509,9 +548,17 @@ def preferences_and_mutes_update(
     email_reminders: bool | None = None,
     muted_people: Collection[User] | None = None,
     muted_clubs: Collection[Club] | None = None,
+    quiet_hours: QuietHours | None = None,
+    time_zone: str | None = None,
 ) -> None:
     """The settings form and the API in one go: all of it is saved, or none."""
-    preferences_update(user=user, kinds=kinds, email_reminders=email_reminders)
+    preferences_update(
+        user=user,
+        kinds=kinds,
+        email_reminders=email_reminders,
+        quiet_hours=quiet_hours,
+        time_zone=time_zone,
+    )
     mutes_set(user=user, people=muted_people, clubs=muted_clubs)
 
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("rooms/<uuid:room_id>/calendar.ics", views.room_calendar, name="room_calendar"),
+    # At the root, so that the service worker's scope is the whole site.
+    path("sw.js", views.service_worker, name="service_worker"),
 ]
 
 api_urlpatterns = [
@@ -24,4 +26,6 @@ api_urlpatterns = [
         apis.CalendarTokenApi.as_view(),
         name="api-notification-calendar-token",
     ),
+    path("push/key/", apis.PushKeyApi.as_view(), name="api-push-key"),
+    path("push/subscriptions/", apis.PushSubscriptionApi.as_view(), name="api-push-subscriptions"),
 ]

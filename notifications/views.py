@@ -1,8 +1,11 @@
-"""Pages: the inbox, settings, and the calendar files."""
+"""Pages: the inbox, settings, the calendar files and the service worker."""
+
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound
 from django.shortcuts import redirect, render
@@ -13,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import user_get
 from config.errors import ApplicationError
 from follows.selectors import club_get, clubs_of
-from notifications import calendar, selectors, services
+from notifications import calendar, push, selectors, services
 from notifications.forms import PreferencesForm
 from notifications.models import Notification, Preferences
 from rooms.models import Room
@@ -21,6 +24,7 @@ from rooms.selectors import room_get
 
 PER_PAGE = 30
 ICS = "text/calendar; charset=utf-8"
+SERVICE_WORKER = "js/sw.js"
 
 
 def _back(request, default: str):
@@ -105,6 +109,23 @@ SETTINGS_ACTIONS = {
 }
 
 
+def _preferences_save(user, form: PreferencesForm) -> bool:
+    """Saves a valid form; a rule that says no becomes the form's error."""
+    data = form.cleaned_data
+    try:
+        services.preferences_update(
+            user=user,
+            kinds=form.kinds(),
+            email_reminders=data["email_reminders"],
+            quiet_hours=(data["quiet_start"], data["quiet_end"]),
+            time_zone=data["time_zone"],
+        )
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):
@@ -112,17 +133,12 @@ def notification_settings(request):
     action = request.POST.get("action", "save") if request.method == "POST" else None
     initial = {kind: preferences.wants(kind) for kind in Notification.Kind.values}
     initial["email_reminders"] = preferences.email_reminders
+    initial["quiet_start"] = preferences.quiet_start
+    initial["quiet_end"] = preferences.quiet_end
+    initial["time_zone"] = preferences.time_zone
     form = PreferencesForm(request.POST if action == "save" else None, initial=initial)
-    if action == "save" and form.is_valid():
-        try:
-            services.preferences_update(
-                user=request.user,
-                kinds=form.kinds(),
-                email_reminders=form.cleaned_data["email_reminders"],
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
+    if action == "save":
+        if form.is_valid() and _preferences_save(request.user, form):
             messages.success(request, "Your notification settings are saved.")
             return redirect("notification_settings")
     elif action in SETTINGS_ACTIONS:
@@ -147,6 +163,8 @@ def notification_settings(request):
         "calendar_url": (
             request.build_absolute_uri(reverse("calendar_feed", args=[token])) if token else None
         ),
+        "vapid_public_key": push.vapid_public_key(),
+        "push_kinds": [Notification.Kind(kind).label for kind in push.PUSH_KINDS],
     }
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "notifications/settings.html", context, status=status)
@@ -196,4 +214,23 @@ def calendar_feed(request, token):
     body = calendar.feed_calendar(rooms, absolute_url=request.build_absolute_uri)
     response = HttpResponse(body, content_type=ICS)
     response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@cache
+def _service_worker_source() -> bytes:
+    path = finders.find(SERVICE_WORKER)
+    if path is None:
+        raise FileNotFoundError(SERVICE_WORKER)
+    with open(path, "rb") as file:
+        return file.read()
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, from the site's root so that it may control every page. Browsers
+    check it for updates on their own; no-cache makes them see a new one at once."""
+    response = HttpResponse(_service_worker_source(), content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
     return response
