@@ -2,7 +2,10 @@
 // subscribes this browser with the server's VAPID key and hands the subscription to the API,
 // or unsubscribes it. Also offers the browser's time zone for quiet hours.
 
-const section = document.getElementById("push");
+import { onEveryPage } from "./pages.js";
+
+// The settings page's push section (Turbo may show the page more than once per document).
+let section = null;
 
 function base64UrlToBytes(text) {
   const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -111,5 +114,8 @@ function setUp() {
   })();
 }
 
-offerBrowserTimeZone();
-if (section) setUp();
+onEveryPage(() => {
+  section = document.getElementById("push");
+  offerBrowserTimeZone();
+  if (section) setUp();
+});
