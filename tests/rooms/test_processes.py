@@ -77,9 +77,10 @@ def listener_user(db):
     return UserFactory(username="far_listener")
 
 
-@pytest.fixture
-def two_servers():
-    servers = [ServerProcess().start(), ServerProcess().start()]
+@pytest.fixture(params=["lists", "pubsub"])
+def two_servers(request):
+    """Two processes on either of the Redis channel layers (CHANNEL_LAYER)."""
+    servers = [ServerProcess(CHANNEL_LAYER=request.param).start() for _ in range(2)]
     yield servers
     for server in servers:
         server.stop()
