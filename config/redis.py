@@ -8,11 +8,14 @@ pooled connection is dead; without retries each one fails the command it carries
 Redis is down, a page that counts a throttle in the cache would answer 500.
 """
 
+import asyncio
 import logging
 import threading
 
 import redis
+from channels_redis import pubsub
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from channels_redis.utils import decode_hosts
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -66,6 +69,53 @@ class RedisChannelLayer(BaseRedisChannelLayer):
             socket_connect_timeout=2,
             **host,
         )
+
+
+# What a socket hears when the connection its process subscribes through was lost: the
+# messages published meanwhile are gone, so the consumer closes with "try again" and its
+# client comes back for a fresh snapshot (GuardedConsumer.layer_lost).
+LAYER_LOST = "layer.lost"
+
+
+class _ShardThatTells(pubsub.RedisSingleShardConnection):
+    """channels-redis's Pub/Sub connection (4.3), which logs a lost connection and goes on
+    quietly once it is back, telling every channel of its process instead."""
+
+    async def _do_receiving(self):
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=0.1
+                    )
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except UNAVAILABLE as error:
+                logger.warning("Redis Pub/Sub connection lost: %r", error)
+                lost = self.channel_layer.channel_layer.serialize({"type": LAYER_LOST})
+                for queue in self.channel_layer.channels.values():
+                    queue.put_nowait(lost)
+                await asyncio.sleep(1)
+
+
+class _LoopLayer(pubsub.RedisPubSubLoopLayer):
+    def __init__(self, hosts=None, **kwargs):
+        super().__init__(hosts, **kwargs)
+        self._shards = [_ShardThatTells(host, self) for host in decode_hosts(hosts)]
+
+
+class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
+    """The Pub/Sub channel layer: a group's message travels once to each process with members
+    in it, which hands it to them (the list layer writes one copy per member into Redis).
+    A process that loses Redis closes its sockets with "try again" (see `_ShardThatTells`)."""
+
+    def _get_layer(self):
+        loop = asyncio.get_running_loop()
+        if loop not in self._layers:
+            self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            pubsub._wrap_close(self, loop)
+        return self._layers[loop]
 
 
 class FallbackRedisCache(RedisCache):

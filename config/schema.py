@@ -49,11 +49,11 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 class AutoSchema(openapi.AutoSchema):
     """Names a view's nested serializers after the view (`SignupApi.InputSerializer` →
-    SignupInput) and adds the error responses that follow from how the view is built."""
+    SignupInput, `RoomDetailApi.UpdateSerializer` → RoomDetailUpdate) and adds the error responses that follow from how the view is built."""
 
     def get_serializer_name(self, serializer, direction):
         owner, _, inner = type(serializer).__qualname__.rpartition(".")
-        if owner and inner in ("InputSerializer", "OutputSerializer"):
+        if owner and inner.endswith("Serializer"):
             return owner.removesuffix("Api") + inner.removesuffix("Serializer")
         return super().get_serializer_name(serializer, direction)
 

@@ -134,28 +134,38 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery broker -----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
+if CHANNEL_LAYER not in ("pubsub", "lists"):
+    raise ImproperlyConfigured(f"CHANNEL_LAYER is 'pubsub' or 'lists', not {CHANNEL_LAYER!r}.")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            # channels-redis with a pool that waits and connections that retry.
-            "BACKEND": "config.redis.RedisChannelLayer",
-            "CONFIG": {
-                # socket_timeout=None: redis-py's read timeout otherwise kills idle
-                # consumers (channels_redis issue 422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
-                "prefix": env.str("CHANNELS_PREFIX", default="roundtable"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
+    if CHANNEL_LAYER == "lists":
+        CHANNEL_LAYERS = {
+            "default": {
+                # channels-redis's list layer, with a pool that waits and connections that
+                # retry: a group's message is written once per member into Redis.
+                "BACKEND": "config.redis.RedisChannelLayer",
+                "CONFIG": {
+                    # socket_timeout=None: redis-py's read timeout otherwise kills idle
+                    # consumers (channels_redis issue 422).
+                    "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                    "prefix": env.str("CHANNELS_PREFIX", default="roundtable"),
+                    "capacity": 1000,
+                    "expiry": 60,
+                },
+            }
         }
-    }
-    if env.str("CHANNEL_LAYER", default="lists") == "pubsub":
-        CHANNEL_LAYERS["default"] = {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNELS_PREFIX", default="roundtable"),
-            },
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                # Pub/Sub: a group's message goes once to each process with members in it.
+                "BACKEND": "config.redis.PubSubChannelLayer",
+                "CONFIG": {
+                    # A socket opening while Redis is down fails fast (and closes with "try
+                    # again") rather than hangs in its handshake.
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                    "prefix": env.str("CHANNELS_PREFIX", default="roundtable"),
+                },
+            }
         }
 else:
     CHANNEL_LAYERS = {

@@ -75,6 +75,10 @@ class GuardedConsumer(AsyncWebsocketConsumer):
     """
 
     async def __call__(self, scope, receive, send):
+        # Channels sets this after the channel layer gave the consumer its channel; on the
+        # Pub/Sub layer that already needs Redis, and a socket opening while Redis is down
+        # must still be closed with "try again".
+        self.base_send = send
         try:
             await super().__call__(scope, receive, send)
         except ClientGone:
@@ -100,9 +104,19 @@ class GuardedConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def layer_lost(self, message: dict) -> None:
+        """The process lost Redis for a moment and with it what was published meanwhile."""
+        raise redis.exceptions.ConnectionError("The channel layer lost its connection to Redis.")
+
     async def _fail(self, code: int) -> None:
+        opened = hasattr(self, "channel_name")
         with contextlib.suppress(Exception):
+            if not opened:
+                # It failed before its handler ran: a close code needs an open socket.
+                await self.base_send({"type": "websocket.accept"})
             await self.base_send({"type": "websocket.close", "code": code})
+        if not opened:
+            return  # nothing to clean up
         try:
             await self.disconnect(code)
         except Exception:
