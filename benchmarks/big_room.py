@@ -34,7 +34,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from notify_fanout import _run_size, in_thread
-from room_fanout import Client, FloorServer, RoundtableServer, prepare
+from room_fanout import (
+    Client,
+    FloorServer,
+    RoundtableServer,
+    audience_joins,
+    prepare,
+    stage_events,
+)
 from websockets.asyncio.client import connect
 
 from config.celery import app as celery_app
@@ -108,36 +115,12 @@ async def room_storm(
         clients = [
             Listener(servers[n % len(servers)], room_id, uid) for n, uid in enumerate(listener_ids)
         ]
-        tasks, joined = [], []
-        for client in clients:
-            joined.append(asyncio.Event())
-            tasks.append(asyncio.create_task(client.run(joined[-1], done)))
-            await asyncio.sleep(1 / rate)
-        for task, event in zip(tasks, joined, strict=True):
-            waiter = asyncio.create_task(event.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED, timeout=600)
-            if task.done():
-                task.result()
-            waiter.cancel()
+        tasks = await audience_joins(clients, rate, done)
         await asyncio.sleep(1.5)  # the last audience batch
         cpu_joins = sum(cpu_seconds(pid) for pid in pids) - cpu_before
         rss = sum(rss_bytes(pid) for pid in pids) - rss_before
         join_frames = [c.join_frames for c in clients]
-        reach = []
-        for n in range(events):
-            sent = time.perf_counter()
-            await moderator.send(json.dumps({"type": "mute.set", "muted": n % 2 == 1}))
-            seq = None
-            while seq is None:
-                frame = json.loads(await moderator.recv())
-                if frame["type"] == "error":
-                    raise RuntimeError(f"the server refused a stage event: {frame}")
-                if frame["type"] == "member.updated":
-                    seq = frame["seq"]
-            await asyncio.wait_for(
-                asyncio.gather(*(c.arrived(seq).wait() for c in clients)), timeout=120
-            )
-            reach.append(max(c.seen[seq] for c in clients) - sent)
+        reach = await stage_events(moderator, clients, events)
         chat = await chat_storm(clients, chat_rate, chat_seconds)
         done.set()
         keepalive.cancel()
@@ -248,12 +231,7 @@ async def listening(servers, room_id, listener_ids, rate) -> float:
     clients = [
         Listener(servers[n % len(servers)], room_id, uid) for n, uid in enumerate(listener_ids)
     ]
-    joined = [asyncio.Event() for _ in clients]
-    tasks = []
-    for client, event in zip(clients, joined, strict=True):
-        tasks.append(asyncio.create_task(client.run(event, done)))
-        await asyncio.sleep(1 / rate)
-    await asyncio.gather(*(event.wait() for event in joined))
+    tasks = await audience_joins(clients, rate, done)
     window = 2 * settings.ROOM_PRESENCE_REFRESH_SECONDS
     rate_written = await in_thread(presence_rate, servers, window)
     done.set()

@@ -194,6 +194,45 @@ class Client:
             await ws.send('{"type":"ping"}')
 
 
+async def audience_joins(clients, rate, done: asyncio.Event) -> list[asyncio.Task]:
+    """Starts the clients `1 / rate` seconds apart and returns their tasks once every one
+    has its snapshot (a client that failed to join raises here)."""
+    tasks, joined = [], []
+    for client in clients:
+        joined.append(asyncio.Event())
+        tasks.append(asyncio.create_task(client.run(joined[-1], done)))
+        await asyncio.sleep(1 / rate)
+    for task, event in zip(tasks, joined, strict=True):
+        waiter = asyncio.create_task(event.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED, timeout=600)
+        if task.done():
+            task.result()
+        waiter.cancel()
+    return tasks
+
+
+async def stage_events(moderator, clients, events: int) -> list[float]:
+    """The moderator mutes and unmutes `events` times; how long each took to reach every
+    client."""
+    reach = []
+    for n in range(events):
+        sent = time.perf_counter()
+        # Members join muted, so the first event unmutes.
+        await moderator.send(json.dumps({"type": "mute.set", "muted": n % 2 == 1}))
+        seq = None
+        while seq is None:
+            frame = json.loads(await moderator.recv())
+            if frame["type"] == "error":
+                raise RuntimeError(f"the server refused a stage event: {frame}")
+            if frame["type"] == "member.updated":
+                seq = frame["seq"]
+        await asyncio.wait_for(
+            asyncio.gather(*(c.arrived(seq).wait() for c in clients)), timeout=120
+        )
+        reach.append(max(c.seen[seq] for c in clients) - sent)
+    return reach
+
+
 async def drive(server, *, room_id, moderator_id, listener_ids, rate, events):
     done = asyncio.Event()
     cpu_before = cpu_seconds(server.process.pid)
@@ -209,35 +248,10 @@ async def drive(server, *, room_id, moderator_id, listener_ids, rate, events):
         assert snapshot["type"] == "room.snapshot", snapshot
         keepalive = asyncio.create_task(Client._ping(moderator))
         clients = [Client(server, room_id, uid) for uid in listener_ids]
-        tasks, joined = [], []
-        for client in clients:
-            joined.append(asyncio.Event())
-            tasks.append(asyncio.create_task(client.run(joined[-1], done)))
-            await asyncio.sleep(1 / rate)
-        for task, event in zip(tasks, joined, strict=True):
-            waiter = asyncio.create_task(event.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED, timeout=300)
-            if task.done():
-                task.result()  # a client that failed to join raises here
-            waiter.cancel()
+        tasks = await audience_joins(clients, rate, done)
         await asyncio.sleep(1.5)  # the last audience batch
         join_frames = [c.join_frames for c in clients]
-        reach = []
-        for n in range(events):
-            sent = time.perf_counter()
-            # Members join muted, so the first event unmutes.
-            await moderator.send(json.dumps({"type": "mute.set", "muted": n % 2 == 1}))
-            seq = None
-            while seq is None:
-                frame = json.loads(await moderator.recv())
-                if frame["type"] == "error":
-                    raise RuntimeError(f"the server refused a stage event: {frame}")
-                if frame["type"] == "member.updated":
-                    seq = frame["seq"]
-            await asyncio.wait_for(
-                asyncio.gather(*(c.arrived(seq).wait() for c in clients)), timeout=60
-            )
-            reach.append(max(c.seen[seq] for c in clients) - sent)
+        reach = await stage_events(moderator, clients, events)
         done.set()
         keepalive.cancel()
         await asyncio.gather(*tasks)

@@ -14,6 +14,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.test import Client
 
+from rooms.services.lifecycle import room_create
+from tests.factories import UserFactory
 from tests.servers import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -166,3 +168,15 @@ async def signed_in(request, server, browser):
             saved.append(SCREENSHOTS / f"{name}-{index}-{username}.png")
             await page.screenshot(path=saved[-1], full_page=True)
         request.node.add_report_section("teardown", "screenshots", "\n".join(map(str, saved)))
+
+
+# A live room with its host speaking, and a listener: the audio tests' cast.
+@pytest.fixture
+def room():
+    host = UserFactory(username="hana", display_name="Hana Host")
+    return room_create(host=host, title="Night radio")
+
+
+@pytest.fixture
+def ann():
+    return UserFactory(username="ann", display_name="Ann Listener")

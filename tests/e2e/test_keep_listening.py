@@ -34,17 +34,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
-@pytest.fixture
-def room():
-    host = UserFactory(username="hana", display_name="Hana Host")
-    return room_create(host=host, title="Night radio")
-
-
-@pytest.fixture
-def ann():
-    return UserFactory(username="ann", display_name="Ann Listener")
-
-
 @database_sync_to_async
 def _member(room, user):
     return RoomMember.objects.filter(room=room, user=user).first()

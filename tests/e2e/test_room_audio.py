@@ -16,17 +16,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def room():
-    host = UserFactory(username="hana", display_name="Hana Host")
-    return room_create(host=host, title="Night radio")
-
-
-@pytest.fixture
-def ann():
-    return UserFactory(username="ann", display_name="Ann Listener")
-
-
 @database_sync_to_async
 def _status(room) -> str:
     return Room.objects.get(pk=room.pk).status
