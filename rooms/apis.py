@@ -76,6 +76,16 @@ def _users(usernames: list[str]) -> list[User]:
     return [user_get(username=name) for name in dict.fromkeys(usernames)]
 
 
+def _topic_slugs(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.SlugField(max_length=40),
+        required=False,
+        max_length=TOPICS_MAX,
+        help_text="Slugs of topics (GET /api/topics/).",
+        **kwargs,
+    )
+
+
 def _usernames(**kwargs) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(max_length=30), required=False, **kwargs
@@ -98,13 +108,7 @@ class RoomListApi(APIView):
         co_hosts = _usernames(max_length=20, default=list)
         invitees = _usernames(max_length=500, default=list)
         speaker_cap = serializers.IntegerField(required=False, allow_null=True, default=None)
-        topics = serializers.ListField(
-            child=serializers.SlugField(max_length=40),
-            required=False,
-            default=list,
-            max_length=TOPICS_MAX,
-            help_text="Slugs of topics (GET /api/topics/).",
-        )
+        topics = _topic_slugs(default=list)
         language = serializers.ChoiceField(
             choices=LANGUAGES,
             required=False,
@@ -168,6 +172,8 @@ class RoomDetailApi(APIView):
             max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
         )
         scheduled_for = serializers.DateTimeField(required=False)
+        topics = _topic_slugs()
+        language = serializers.ChoiceField(choices=LANGUAGES, required=False)
         co_hosts = _usernames(max_length=20)
         invitees = _usernames(max_length=500)
 
@@ -192,6 +198,8 @@ class RoomDetailApi(APIView):
             title=values.get("title"),
             description=values.get("description"),
             scheduled_for=values.get("scheduled_for"),
+            topics=topics_get(slugs=values["topics"]) if "topics" in values else None,
+            language=values.get("language"),
             co_hosts=_users(values["co_hosts"]) if "co_hosts" in values else None,
             invitees=_users(values["invitees"]) if "invitees" in values else None,
         )

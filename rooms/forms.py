@@ -88,7 +88,36 @@ def time_zone_field() -> forms.CharField:
     )
 
 
-class RoomForm(ScheduleMixin, forms.Form):
+class TopicsMixin:
+    """A room's topics (at most TOPICS_MAX, from the curated list) and language."""
+
+    def _topics_from_list(self) -> None:
+        self.fields["topics"].queryset = topic_list()
+
+    def clean_topics(self) -> list:
+        topics = list(self.cleaned_data["topics"])
+        if len(topics) > TOPICS_MAX:
+            raise forms.ValidationError(f"Pick at most {TOPICS_MAX} topics.")
+        return topics
+
+
+def topics_field() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=None,
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Up to {TOPICS_MAX}: the hallway filters by them.",
+    )
+
+
+def language_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=LANGUAGES, required=False, help_text="What people will speak in the room."
+    )
+
+
+class RoomForm(TopicsMixin, ScheduleMixin, forms.Form):
     START_NOW = "now"
     START_LATER = "later"
 
@@ -115,16 +144,8 @@ class RoomForm(ScheduleMixin, forms.Form):
         widget=forms.RadioSelect,
         label="Who can join",
     )
-    topics = forms.ModelMultipleChoiceField(
-        queryset=None,
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=f"Up to {TOPICS_MAX}: the hallway filters by them.",
-    )
-    language = forms.ChoiceField(
-        choices=LANGUAGES, required=False, help_text="What people will speak in the room."
-    )
+    topics = topics_field()
+    language = language_field()
     start = forms.ChoiceField(
         choices=[(START_NOW, "Start now"), (START_LATER, "Schedule for later")],
         initial=START_NOW,
@@ -138,17 +159,11 @@ class RoomForm(ScheduleMixin, forms.Form):
 
     def __init__(self, *args, host, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topics"].queryset = topic_list()
+        self._topics_from_list()
         club = self.fields["club"]
         club.queryset = clubs_led_by(user=host)
         if not club.queryset.exists():
             club.help_text = "You lead no club yet: a club's admins and leaders host its rooms."
-
-    def clean_topics(self) -> list:
-        topics = list(self.cleaned_data["topics"])
-        if len(topics) > TOPICS_MAX:
-            raise forms.ValidationError(f"Pick at most {TOPICS_MAX} topics.")
-        return topics
 
     def clean_language(self) -> str:
         # Left out, it is the page's default (from the browser's languages).
@@ -181,7 +196,7 @@ class RoomForm(ScheduleMixin, forms.Form):
         }
 
 
-class RoomEditForm(ScheduleMixin, forms.Form):
+class RoomEditForm(TopicsMixin, ScheduleMixin, forms.Form):
     """What the host and co-hosts change on a scheduled room."""
 
     room: Room
@@ -197,8 +212,14 @@ class RoomEditForm(ScheduleMixin, forms.Form):
         "of a new time."
     )
     time_zone = time_zone_field()
+    topics = topics_field()
+    language = language_field()
     co_hosts = co_hosts_field()
     invitees = invitees_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._topics_from_list()
 
     @classmethod
     def for_room(cls, room: Room, data=None) -> "RoomEditForm":
@@ -209,6 +230,8 @@ class RoomEditForm(ScheduleMixin, forms.Form):
             "description": room.description,
             "scheduled_for": room.scheduled_for.astimezone(UTC) if room.scheduled_for else None,
             "time_zone": "UTC",
+            "topics": list(room.topics.all()),
+            "language": room.language,
             "co_hosts": list(room.co_hosts.order_by("username")),
             "invitees": list(room.invitees.order_by("username")),
         }
@@ -223,8 +246,9 @@ class RoomEditForm(ScheduleMixin, forms.Form):
 
     def cleaned_data_for_update(self) -> dict:
         """Keyword arguments for `room_update`."""
-        names = ("title", "description", "scheduled_for", "co_hosts", "invitees")
+        names = ("title", "description", "scheduled_for", "topics", "co_hosts", "invitees")
         fields = {name: self.cleaned_data[name] for name in names}
+        fields["language"] = self.cleaned_data["language"] or None
         # The form shows whole minutes: the same minute sent back is no new time.
         current = self.room.scheduled_for
         if current is not None and fields["scheduled_for"] == current.replace(

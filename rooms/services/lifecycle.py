@@ -57,9 +57,7 @@ def room_create(
             f"The speaker cap is between 1 and {settings.ROOM_SPEAKER_CAP}.", code="invalid"
         )
     co_hosts = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=cap)
-    topics = list(dict.fromkeys(topics))
-    if len(topics) > TOPICS_MAX:
-        raise ApplicationError(f"A room has at most {TOPICS_MAX} topics.", code="invalid")
+    topics = _checked_topics(topics)
     room_invitees_allowed(host=host, invitees=invitees)
     room = Room(
         host=host,
@@ -111,6 +109,13 @@ def _locked_scheduled_room(*, actor: User, room_id: UUID | str) -> Room:
 
 
 @transaction.atomic
+def _checked_topics(topics: Collection[Topic]) -> list[Topic]:
+    topics = list(dict.fromkeys(topics))
+    if len(topics) > TOPICS_MAX:
+        raise ApplicationError(f"A room has at most {TOPICS_MAX} topics.", code="invalid")
+    return topics
+
+
 def room_update(
     *,
     actor: User,
@@ -118,6 +123,8 @@ def room_update(
     title: str | None = None,
     description: str | None = None,
     scheduled_for: datetime | None = None,
+    topics: Collection[Topic] | None = None,
+    language: str | None = None,
     co_hosts: Collection[User] | None = None,
     invitees: Collection[User] | None = None,
 ) -> Room:
@@ -137,6 +144,14 @@ def room_update(
         if value is not None and value.strip() != getattr(room, field):
             setattr(room, field, value.strip())
             changed.append(field)
+    if language is not None and language != room.language:
+        room.language = language
+        changed.append("language")
+    if topics is not None:
+        topics = _checked_topics(topics)
+        if {t.pk for t in topics} != set(room.topics.values_list("pk", flat=True)):
+            room.topics.set(topics)
+            changed.append("topics")
     if co_hosts is not None:
         people = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=room.speaker_cap)
         if {p.pk for p in people} != set(room.co_hosts.values_list("pk", flat=True)):
@@ -153,7 +168,7 @@ def room_update(
     room.full_clean()
     room.save(
         update_fields=[
-            *(f for f in changed if f not in ("co_hosts", "invitees")),
+            *(f for f in changed if f not in ("topics", "co_hosts", "invitees")),
             "calendar_sequence",
         ]
     )

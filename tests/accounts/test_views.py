@@ -279,3 +279,11 @@ def test_profile_page_query_count_does_not_grow_with_rooms(client, user):
     few = _queries(client, "/u/maya/")
     _rooms_of(maya, count=5)
     assert _queries(client, "/u/maya/") == few
+
+
+def test_the_header_signs_in_and_up_back_to_the_page(client):
+    page = client.get("/clubs/?page=2").content.decode()
+    assert 'href="/accounts/login/?next=/clubs/%3Fpage%3D2"' in page
+    assert 'href="/accounts/signup/?next=/clubs/%3Fpage%3D2"' in page
+    # On the sign-in pages themselves the header's links lead nowhere else.
+    assert 'href="/accounts/signup/"' in client.get("/accounts/login/").content.decode()

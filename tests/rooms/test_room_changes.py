@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from moderation.models import ModerationLog
-from rooms.models import Room
+from rooms.models import Room, Topic
 from rooms.services import lifecycle
 from tests.factories import BlockFactory, UserFactory, follower_of
 
@@ -117,3 +117,20 @@ def test_a_room_that_ran_is_not_cancelled(host):
     room.refresh_from_db()
     assert not room.is_cancelled
     assert room.calendar_sequence == 0
+
+
+def test_topics_and_language_change_like_the_rest(host):
+    music, books, art, food = (
+        Topic.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
+        for slug in ("music", "books", "art", "food")
+    )
+    room = _scheduled(host, topics=[music], language="en")
+    lifecycle.room_update(actor=host, room_id=room.pk, topics=[books, art], language="de")
+    room.refresh_from_db()
+    assert sorted(t.slug for t in room.topics.all()) == ["art", "books"]
+    assert (room.language, room.calendar_sequence) == ("de", 1)
+    lifecycle.room_update(actor=host, room_id=room.pk, topics=[art, books], language="de")
+    assert Room.objects.get(pk=room.pk).calendar_sequence == 1  # the same again changes nothing
+    with pytest.raises(ApplicationError, match="at most 3 topics"):
+        lifecycle.room_update(actor=host, room_id=room.pk, topics=[music, books, art, food])
+    assert sorted(t.slug for t in Room.objects.get(pk=room.pk).topics.all()) == ["art", "books"]

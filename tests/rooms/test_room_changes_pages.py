@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from rooms.models import Room
+from rooms.models import Room, Topic
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, follower_of
 from tests.helpers import error_of
@@ -221,3 +221,30 @@ def test_the_new_room_form_takes_invitees_without_script(client, user):
     )
     assert response.status_code == 400
     assert "There is no one called @ghost here." in response.content.decode()
+
+
+def test_patch_changes_topics_and_language(authed_client, room):
+    Topic.objects.get_or_create(slug="music", defaults={"name": "Music"})
+    response = authed_client.patch(
+        f"/api/rooms/{room.pk}/", {"topics": ["music"], "language": "fr"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    room.refresh_from_db()
+    assert ([t.slug for t in room.topics.all()], room.language) == (["music"], "fr")
+    response = authed_client.patch(f"/api/rooms/{room.pk}/", {"language": "xx"}, format="json")
+    assert response.status_code == 400
+    assert "language" in error_of(response)["fields"]
+    response = authed_client.patch(f"/api/rooms/{room.pk}/", {"topics": ["nope"]}, format="json")
+    assert response.status_code == 400
+
+
+def test_the_edit_form_changes_topics(client, user, room):
+    Topic.objects.get_or_create(slug="books", defaults={"name": "Books"})
+    client.force_login(user)
+    form = client.get(f"/rooms/{room.pk}/edit/").context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data["scheduled_for"] = room.scheduled_for.strftime("%Y-%m-%dT%H:%M")
+    data.update(co_hosts="", invitees="", topics=["books"], language="es")
+    assert client.post(f"/rooms/{room.pk}/edit/", data).status_code == 302
+    room.refresh_from_db()
+    assert ([t.slug for t in room.topics.all()], room.language) == (["books"], "es")
