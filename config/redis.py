@@ -98,6 +98,14 @@ class _ShardThatTells(pubsub.RedisSingleShardConnection):
                     queue.put_nowait(lost)
                 await asyncio.sleep(1)
 
+    async def unsubscribe(self, channel):
+        try:
+            await super().unsubscribe(channel)
+        except UNAVAILABLE as error:
+            # Redis went away, and this subscription with the connection.
+            self._subscribed_to.discard(channel)
+            logger.warning("Could not unsubscribe %s, Redis is unreachable: %r", channel, error)
+
 
 class _LoopLayer(pubsub.RedisPubSubLoopLayer):
     def __init__(self, hosts=None, **kwargs):

@@ -323,6 +323,7 @@ ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
 ROOM_PRESENCE_REFRESH_SECONDS = env.float("ROOM_PRESENCE_REFRESH_SECONDS", default=15)
 # Audience joins and leaves are coalesced into one members.batch frame per window.
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
+ROOM_CHAT_COALESCE_SECONDS = env.float("ROOM_CHAT_COALESCE_SECONDS", default=0.2)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
 
 # --- Media server (Janus) for rooms past the mesh --------------------------------------

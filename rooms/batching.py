@@ -16,7 +16,9 @@ from django.conf import settings
 from rooms.services import presence
 
 
-class _PerLoop:
+class PerLoop:
+    """One instance per event loop (a daphne process has one)."""
+
     _per_loop: ClassVar[weakref.WeakKeyDictionary]
 
     def __init_subclass__(cls) -> None:
@@ -30,7 +32,7 @@ class _PerLoop:
         return cls._per_loop[loop]
 
 
-class AudienceBatcher(_PerLoop):
+class AudienceBatcher(PerLoop):
     """Coalesces the process's audience joins and leaves, per room, into one `members.batch`
     every ROOM_AUDIENCE_BATCH_SECONDS."""
 
@@ -49,7 +51,7 @@ class AudienceBatcher(_PerLoop):
         await database_sync_to_async(presence.audience_flush)(room_id=room_id, user_ids=user_ids)
 
 
-class PresenceRefresher(_PerLoop):
+class PresenceRefresher(PerLoop):
     """Marks the members behind the connections that pinged as seen, all of them in one
     write every ROOM_PRESENCE_REFRESH_SECONDS, rather than one write per ping."""
 

@@ -38,6 +38,7 @@ from follows.selectors import blocked_ids
 from rooms import protocol, selectors
 from rooms.batching import AudienceBatcher, PresenceRefresher
 from rooms.handlers import room_handlers
+from rooms.hub import RoomHubs
 from rooms.limits import FloodGuard
 from rooms.media.sessions import MediaSessions
 from rooms.models import Room
@@ -96,12 +97,14 @@ class RoomConsumer(GuardedConsumer):
         self.media = None
         # Frames by people this reader blocked (chat messages) are not delivered to them.
         self.hidden_authors: set[int] = set()
+        # Room events that come before the snapshot is sent wait for it.
+        self.early: list | None = []
         await self.accept()
         ensure_relay_running()
         with contextlib.suppress(ValueError):
-            # Join the group first: every event after the snapshot's number reaches us.
+            # Join the room's events first: every one after the snapshot's number reaches us.
             self.group = Room(pk=uuid.UUID(self.room_id)).group_name
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            await RoomHubs.current().join(self.group, self)
         try:
             arrival = await database_sync_to_async(_arrive)(
                 self.scope, self.room_id, self.channel_name
@@ -118,6 +121,9 @@ class RoomConsumer(GuardedConsumer):
         if arrival.presence.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
         await self.send_frame(arrival.snapshot)
+        early, self.early = self.early, None
+        for deliver in early:
+            await deliver()
         self.watchdog = asyncio.get_running_loop().create_task(self._watch_heartbeat())
 
     async def _refuse(self, code: str, message: str, close_code: int) -> None:
@@ -131,10 +137,12 @@ class RoomConsumer(GuardedConsumer):
         PresenceRefresher.current().forget(self.channel_name)
         # Best effort: with Redis gone the groups expire by themselves, and leaving the
         # room (in the database) matters more.
-        for group in (getattr(self, "group", None), getattr(self, "user_group", None)):
-            if group is not None:
-                with contextlib.suppress(Exception):
-                    await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "group"):
+            with contextlib.suppress(Exception):
+                await RoomHubs.current().leave(self.group, self)
+        if hasattr(self, "user_group"):
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(self.user_group, self.channel_name)
         if self.media is not None:
             await self.media.close()
         if self.joined and not self.leaving:
@@ -203,6 +211,23 @@ class RoomConsumer(GuardedConsumer):
         await self.close(code=CLOSE_NORMAL)
 
     # --- messages from the channel layer -------------------------------------------------
+
+    # --- the room's events, from its hub in this process (rooms.hub) ------------------------
+
+    async def room_event(self, message: dict) -> None:
+        if self.early is not None:
+            self.early.append(lambda: self.dispatch(message))
+            return
+        await self.dispatch(message)
+
+    async def room_chat(self, held: list[tuple[str, int]]) -> None:
+        """Chat messages held together, written back to back."""
+        if self.early is not None:
+            self.early.append(lambda: self.room_chat(held))
+            return
+        for text, author_id in held:
+            if author_id not in self.hidden_authors:
+                await self.send(text_data=text)
 
     async def room_frame(self, message):
         # A chat message carries its author: people the reader blocked are not heard.

@@ -175,7 +175,8 @@ async def test_raise_and_lower_a_hand(live_room, host_socket, people):
     await ann.send("hand.lower")
     lowered = await host_socket.next_of("member.updated")
     assert lowered["member"]["hand_raised"] is False
-    assert lowered["seq"] == raised["seq"] + 1
+    # (the batch announcing ann may come between the two)
+    assert lowered["seq"] > raised["seq"]
     await ann.close()
 
 
