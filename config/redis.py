@@ -11,6 +11,7 @@ Redis is down, a page that counts a throttle in the cache would answer 500.
 import asyncio
 import logging
 import threading
+import time
 
 import redis
 from channels_redis import pubsub
@@ -79,7 +80,27 @@ LAYER_LOST = "layer.lost"
 
 class _ShardThatTells(pubsub.RedisSingleShardConnection):
     """channels-redis's Pub/Sub connection (4.3), which logs a lost connection and goes on
-    quietly once it is back, telling every channel of its process instead."""
+    quietly once it is back, telling the channels that lost messages instead: those
+    subscribed before its last good read (one subscribed since came in over a connection
+    that works, and missed nothing)."""
+
+    def __init__(self, host, channel_layer):
+        super().__init__(host, channel_layer)
+        self._subscribed_at: dict[str, float] = {}
+        self._last_good_read = time.monotonic()
+
+    async def subscribe(self, channel):
+        await super().subscribe(channel)
+        self._subscribed_at.setdefault(channel, time.monotonic())
+
+    async def unsubscribe(self, channel):
+        self._subscribed_at.pop(channel, None)
+        try:
+            await super().unsubscribe(channel)
+        except UNAVAILABLE as error:
+            # Redis went away, and this subscription with the connection.
+            self._subscribed_to.discard(channel)
+            logger.warning("Could not unsubscribe %s, Redis is unreachable: %r", channel, error)
 
     async def _do_receiving(self):
         while True:
@@ -88,23 +109,18 @@ class _ShardThatTells(pubsub.RedisSingleShardConnection):
                     message = await self._pubsub.get_message(
                         ignore_subscribe_messages=True, timeout=0.1
                     )
+                    self._last_good_read = time.monotonic()
                     self._receive_message(message)
                 else:
+                    self._last_good_read = time.monotonic()
                     await asyncio.sleep(0.1)
             except UNAVAILABLE as error:
                 logger.warning("Redis Pub/Sub connection lost: %r", error)
                 lost = self.channel_layer.channel_layer.serialize({"type": LAYER_LOST})
-                for queue in self.channel_layer.channels.values():
-                    queue.put_nowait(lost)
+                for name, queue in self.channel_layer.channels.items():
+                    if self._subscribed_at.get(name, 0) <= self._last_good_read:
+                        queue.put_nowait(lost)
                 await asyncio.sleep(1)
-
-    async def unsubscribe(self, channel):
-        try:
-            await super().unsubscribe(channel)
-        except UNAVAILABLE as error:
-            # Redis went away, and this subscription with the connection.
-            self._subscribed_to.discard(channel)
-            logger.warning("Could not unsubscribe %s, Redis is unreachable: %r", channel, error)
 
 
 class _LoopLayer(pubsub.RedisPubSubLoopLayer):

@@ -108,7 +108,6 @@ def _locked_scheduled_room(*, actor: User, room_id: UUID | str) -> Room:
     return room
 
 
-@transaction.atomic
 def _checked_topics(topics: Collection[Topic]) -> list[Topic]:
     topics = list(dict.fromkeys(topics))
     if len(topics) > TOPICS_MAX:
@@ -116,6 +115,7 @@ def _checked_topics(topics: Collection[Topic]) -> list[Topic]:
     return topics
 
 
+@transaction.atomic
 def room_update(
     *,
     actor: User,
