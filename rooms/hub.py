@@ -43,6 +43,7 @@ class RoomHub:
         self.chat: list[tuple[str, int]] = []  # (frame, author id) held for the next flush
         self.flush: asyncio.TimerHandle | None = None
         self.reader: asyncio.Task | None = None
+        self.sending: asyncio.Task | None = None  # the held chat on its way (kept referenced)
         self.started: asyncio.Future | None = None
 
     async def start(self, layer) -> None:
@@ -85,7 +86,8 @@ class RoomHub:
 
     def _flush_soon(self) -> None:
         self.flush = None
-        asyncio.get_running_loop().create_task(self._send_chat())
+        # The loop keeps only a weak reference to a task: the hub holds this one.
+        self.sending = asyncio.get_running_loop().create_task(self._send_chat())
 
     async def _send_chat(self) -> None:
         if self.flush is not None:
