@@ -36,6 +36,9 @@ class LiveSocket:
             open_timeout=wait,
             ping_interval=None,
             max_size=None,
+            # A socket a test reads only now and then keeps answering the server's pings
+            # (a full queue stops reading, and daphne drops a socket 30 s after a lost ping).
+            max_queue=None,
         )
         self.first = await self.recv(wait)
         return self

@@ -192,12 +192,17 @@ def test_random_frames_on_the_room_socket(fuzz_server, fuzz_room):
     frame_texts = st.lists(room_frames(ids=ids) | junk, min_size=1, max_size=4)
 
     async def keep_host_in_room():
+        # Nobody reads the host's socket until the end, and the listener's comings and goings
+        # send it a frame or more each. With a bounded queue the client would stop reading
+        # once it filled, leave the server's pings unanswered, and the server would drop the
+        # host (daphne closes a socket that does not answer its ping within 30 s).
         ws = await connect(
             f"{fuzz_server.ws_url}{room_path(room)}",
             origin=fuzz_server.url,
             additional_headers={"Cookie": host_cookie},
             ping_interval=None,
             max_size=None,
+            max_queue=None,
         )
         await ws.recv()
         return ws
