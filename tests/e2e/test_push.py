@@ -10,6 +10,7 @@ handed to the real service worker through DevTools (`ServiceWorker.deliverPushMe
 as a push service would."""
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -62,6 +63,10 @@ def push_service():
     running.stop()
 
 
+async def _async(value):
+    return value
+
+
 async def _until(predicate, seconds=10.0):
     for _ in range(int(seconds / 0.1)):
         value = await predicate()
@@ -85,11 +90,8 @@ async def test_a_browser_subscribes_and_its_service_worker_shows_a_room_start(
     info = {"endpoint": endpoint, "keys": {"p256dh": keys.p256dh, "auth": keys.auth}}
     await page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(info))
     cdp = await page.context.new_cdp_session(page)
-    registrations = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda event: registrations.extend(event["registrations"]),
-    )
+    versions = []
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
     await cdp.send("ServiceWorker.enable")
 
     await page.goto(f"{server.url}/notifications/settings/")
@@ -114,23 +116,30 @@ async def test_a_browser_subscribes_and_its_service_worker_shows_a_room_start(
     payload = keys.decrypt(received.body)
     assert payload["title"] == "Maya started “Late night jazz”"
 
-    # The push service hands it to the browser's service worker.
-    registration = next(r for r in registrations if not r["isDeleted"])
-    await cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": server.url,
-            "registrationId": registration["registrationId"],
-            "data": json.dumps(payload),
-        },
-    )
-    shown = await _until(
-        lambda: page.evaluate(
-            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-            ".then(all => all.map(n => ({title: n.title, body: n.body, tag: n.tag,"
-            " url: n.data.url})))"
+    # The push service hands it to the browser's service worker, once that is activated.
+    # Once in several runs a delivery through DevTools showed nothing and reported no error;
+    # the message is then handed over again (its tag makes a repeat replace the first).
+    activated = await _until(lambda: _async([v for v in versions if v["status"] == "activated"]))
+    shown = None
+    for _ in range(3):
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": server.url,
+                "registrationId": activated[-1]["registrationId"],
+                "data": json.dumps(payload),
+            },
         )
-    )
+        with contextlib.suppress(AssertionError):
+            shown = await _until(
+                lambda: page.evaluate(
+                    "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+                    ".then(all => all.map(n => ({title: n.title, body: n.body, tag: n.tag,"
+                    " url: n.data.url})))"
+                ),
+                seconds=5.0,
+            )
+            break
     assert shown == [
         {
             "title": "Maya started “Late night jazz”",
