@@ -35,25 +35,45 @@ class Notification(models.Model):
     # Told to the people waiting for a scheduled room (reminders asked for, invitees).
     CHANGE_KINDS = (Kind.ROOM_RESCHEDULED, Kind.ROOM_CANCELLED)
 
+    # Indexed by the uniqueness rule and the inbox index, which both begin with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # What the notification is about, as text ("room:<id>", "user:<id>", "club:<id>"): the
     # third part of the uniqueness rule.
     subject = models.CharField(max_length=64)
+    # What it is about. A room's fan-out writes the same actor, room and club on every one
+    # of its rows, and the database checks a foreign key row by row: with these three
+    # checked, 100,000 rows took 1.15 s to check at commit against 0.44 s with the recipient
+    # alone. So the database checks the recipient only; these are deleted with what they
+    # point at by Django's cascade, the only way people, rooms and clubs are deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="notifications_caused",
+        db_constraint=False,
     )
     room = models.ForeignKey(
-        Room, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Room,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_constraint=False,
     )
     club = models.ForeignKey(
-        Club, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Club,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_constraint=False,
     )
     created = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -289,13 +289,29 @@ def push_subscription_delete(*, user: User, endpoint: str) -> None:
 # --- Sending -------------------------------------------------------------------------------
 
 
+def _with_devices(recipient_ids: list[int]) -> list[int]:
+    """Those of these people who have a device subscribed. A fan-out's chunk is a run of
+    ids in order, so the subscriptions are read by one range of ids: a parameter per
+    recipient (`IN (…)` of 5,000) cost more than writing the chunk's rows."""
+    if not recipient_ids:
+        return []
+    wanted = set(recipient_ids)
+    subscribed = (
+        PushSubscription.objects.filter(user_id__gte=min(wanted), user_id__lte=max(wanted))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return sorted(wanted.intersection(subscribed))
+
+
 def push_enqueue(*, kind: str, subject: str, recipient_ids: list[int]) -> None:
-    """After the rows of these recipients are committed: one task for them, when the kind
-    is pushed and one of them has a device subscribed. A broker that is down loses the push
+    """After the rows of these recipients are committed: one task for those of them with a
+    device subscribed, when the kind is pushed. A broker that is down loses the push
     (logged), never the notification."""
     if kind not in PUSH_KINDS:
         return
-    if not PushSubscription.objects.filter(user_id__in=recipient_ids).exists():
+    recipient_ids = _with_devices(recipient_ids)
+    if not recipient_ids:
         return
     try:
         current_app.tasks[PUSH_SEND_TASK].delay(kind, subject, recipient_ids)

@@ -21,7 +21,7 @@ from notifications.serializers import notification_payload
 from notifications.services import reminders_send
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end, room_start
-from tests.factories import FollowFactory, UserFactory
+from tests.factories import ClubFactory, FollowFactory, UserFactory
 
 Kind = Notification.Kind
 pytestmark = pytest.mark.django_db
@@ -318,3 +318,23 @@ def test_reminder_tasks_running_at_the_same_time_remind_once(settings):
     assert errors == []
     assert FanOut.objects.filter(kind=Kind.ROOM_REMINDER).count() == 1
     assert _rows(Kind.ROOM_REMINDER) == sorted(f.pk for f in fans)
+
+
+def test_notifications_go_with_what_they_are_about(host, committed):
+    # The database checks only a notification's recipient (the fan-out writes the same
+    # actor, room and club on every row): Django's cascade removes the rest.
+    fans = _fans(host, 2)
+    with committed():
+        room = room_create(host=host, title="Now")
+    club = ClubFactory(owner=host)
+    services.club_invite_notify(actor=fans[1], user=fans[0], club=club)
+    services.new_follower_notify(follower=fans[1], followee=host)
+    assert Notification.objects.filter(room=room).count() == 2
+
+    room.delete()
+    assert not Notification.objects.filter(kind=Kind.ROOM_STARTED).exists()
+    club.delete()
+    assert not Notification.objects.filter(kind=Kind.CLUB_INVITE).exists()
+    assert Notification.objects.filter(kind=Kind.NEW_FOLLOWER, recipient=host).exists()
+    fans[1].delete()
+    assert not Notification.objects.exists()

@@ -138,6 +138,22 @@ def test_a_room_that_ended_before_the_push_went_out_is_not_pushed(
     assert Notification.objects.filter(recipient=fan, kind=Kind.ROOM_STARTED).exists()
 
 
+def test_a_chunk_enqueues_a_push_for_its_recipients_with_a_device_only(
+    host, committed, service, enqueued, settings
+):
+    settings.NOTIFY_CHUNK_SIZE = 3
+    fans = [FollowFactory(followee=host).follower for _ in range(7)]
+    for fan in (fans[1], fans[5]):
+        _subscribe(fan, service)
+    _subscribe(fans[5], service, name="second-device")
+    with committed():
+        room = room_create(host=host, title="Now")
+    # Chunks of [0-2], [3-5], [6]: the last has nobody with a device and enqueues nothing.
+    assert [ids for _, _, ids in enqueued] == [[fans[1].pk], [fans[5].pk]]
+    assert {kind for kind, _, _ in enqueued} == {Kind.ROOM_STARTED}
+    assert {subject for _, subject, _ in enqueued} == {f"room:{room.pk}"}
+
+
 def test_a_push_task_that_runs_twice_pushes_once(host, committed, service, enqueued):
     _fan(host, service)
     with committed():
