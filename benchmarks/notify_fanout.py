@@ -160,7 +160,9 @@ def _floor(room, recipient_ids: list[int]) -> tuple[float, float | None]:
             )
             for (definition,) in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE bench_floor ADD {definition}")
-            return _copy_seconds(cursor, values), bare
+            checked = _copy_seconds(cursor, values)
+            cursor.execute("DROP TABLE bench_floor")  # it holds the people it points at
+            return checked, bare
         cursor.execute("DROP TABLE IF EXISTS bench_floor")
         cursor.execute(
             "CREATE TABLE bench_floor AS SELECT * FROM notifications_notification WHERE 0"

@@ -323,6 +323,8 @@ ROOM_PRESENCE_STALE_SECONDS = env.int("ROOM_PRESENCE_STALE_SECONDS", default=45)
 ROOM_PRESENCE_REFRESH_SECONDS = env.float("ROOM_PRESENCE_REFRESH_SECONDS", default=15)
 # Audience joins and leaves are coalesced into one members.batch frame per window.
 ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0.5)
+# The same in a room whose audience is past its first page (the batch is then a new count).
+ROOM_AUDIENCE_BATCH_SECONDS_BIG = env.float("ROOM_AUDIENCE_BATCH_SECONDS_BIG", default=2.0)
 ROOM_CHAT_COALESCE_SECONDS = env.float("ROOM_CHAT_COALESCE_SECONDS", default=0.2)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
 

@@ -2,7 +2,8 @@
 heartbeats of its connections. One of each per event loop (a daphne process has one).
 
 Both keep the database's work per member bounded however busy a room is: a join storm costs
-every member one `members.batch` per ROOM_AUDIENCE_BATCH_SECONDS, and pings, however often
+every member one `members.batch` per ROOM_AUDIENCE_BATCH_SECONDS (ROOM_AUDIENCE_BATCH_SECONDS_BIG
+in a room past its first page of audience), and pings, however often
 clients send them, cost one UPDATE per process and ROOM_PRESENCE_REFRESH_SECONDS.
 """
 
@@ -34,21 +35,42 @@ class PerLoop:
 
 class AudienceBatcher(PerLoop):
     """Coalesces the process's audience joins and leaves, per room, into one `members.batch`
-    every ROOM_AUDIENCE_BATCH_SECONDS."""
+    every ROOM_AUDIENCE_BATCH_SECONDS; in a room whose audience is past its first page, every
+    ROOM_AUDIENCE_BATCH_SECONDS_BIG.
+
+    A newcomer past the first page is counted, not listed, so there a batch brings the new
+    count and little else; and every member hears every batch, so the interval is what a
+    join storm costs each of them, in frames and in the server's work."""
 
     def __init__(self) -> None:
         self.pending: dict[str, set[int]] = {}
+        # Rooms whose audience was past its first page at their last batch.
+        self.big: set[str] = set()
 
-    def touched(self, room_id: str, user_id: int) -> None:
+    def touched(self, room_id: str, user_id: int) -> asyncio.Task | None:
+        """Notes the change; returns the batch's flush when this change scheduled it."""
+        flush = None
         if room_id not in self.pending:
             self.pending[room_id] = set()
-            asyncio.get_running_loop().create_task(self._flush_later(room_id))
+            flush = asyncio.get_running_loop().create_task(self._flush_later(room_id))
         self.pending[room_id].add(user_id)
+        return flush
+
+    def interval(self, room_id: str) -> float:
+        if room_id in self.big:
+            return settings.ROOM_AUDIENCE_BATCH_SECONDS_BIG
+        return settings.ROOM_AUDIENCE_BATCH_SECONDS
 
     async def _flush_later(self, room_id: str) -> None:
-        await asyncio.sleep(settings.ROOM_AUDIENCE_BATCH_SECONDS)
+        await asyncio.sleep(self.interval(room_id))
         user_ids = self.pending.pop(room_id)
-        await database_sync_to_async(presence.audience_flush)(room_id=room_id, user_ids=user_ids)
+        flushed = await database_sync_to_async(presence.audience_flush)(
+            room_id=room_id, user_ids=user_ids
+        )
+        if flushed is not None and flushed.audience_count > settings.ROOM_SNAPSHOT_AUDIENCE_PAGE:
+            self.big.add(room_id)
+        else:
+            self.big.discard(room_id)
 
 
 class PresenceRefresher(PerLoop):

@@ -309,7 +309,8 @@ class MemberLeft(Numbered, tag="member.left"):
 
 
 class MembersBatch(Numbered, tag="members.batch"):
-    """The audience's comings and goings, coalesced every ROOM_AUDIENCE_BATCH_SECONDS.
+    """The audience's comings and goings, coalesced every ROOM_AUDIENCE_BATCH_SECONDS
+    (ROOM_AUDIENCE_BATCH_SECONDS_BIG once the audience is past its first page).
     `joined` lists only the newcomers who fall on the first page of the audience (it is in
     order of arrival); the others are in `audience_count` and the pages of `audience.more`."""
 

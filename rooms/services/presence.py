@@ -8,6 +8,7 @@ ROOM_AUDIENCE_BATCH_SECONDS, which publishes one `members.batch` for all of them
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -129,12 +130,18 @@ def presence_refresh(*, channel_names: Collection[str]) -> int:
     return refreshed
 
 
+class Flushed(NamedTuple):
+    seq: int
+    audience_count: int
+
+
 @transaction.atomic
-def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | None:
+def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> Flushed | None:
     """One `members.batch` for the audience changes of these people since the last one.
 
     Each person's state is read now, under the room lock, so the batch is consistent with
-    the numbered events around it. Returns the event's seq, or None when nothing was sent.
+    the numbered events around it. Returns the event's seq and the audience's size, or None
+    when nothing was sent.
     """
     try:
         room = locked_live_room(room_id)
@@ -156,7 +163,7 @@ def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | N
     listeners = [m for m in present if m.role == Role.LISTENER]
     on_first_page = max(0, settings.ROOM_SNAPSHOT_AUDIENCE_PAGE - audience_count + len(listeners))
     listed = {m.pk for m in listeners[:on_first_page]}
-    return events.publish(
+    seq = events.publish(
         room,
         protocol.MembersBatch,
         joined=[
@@ -165,6 +172,7 @@ def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> int | N
         left=left,
         audience_count=audience_count,
     )
+    return Flushed(seq, audience_count)
 
 
 def _sweep_room(room_id: UUID | str, stale_before: datetime) -> None:

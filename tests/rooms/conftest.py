@@ -12,6 +12,7 @@ from tests.factories import UserFactory
 def _quick_rooms(settings):
     """A short audience window keeps the socket tests quick; the rules are the same."""
     settings.ROOM_AUDIENCE_BATCH_SECONDS = 0.05
+    settings.ROOM_AUDIENCE_BATCH_SECONDS_BIG = 0.05
 
 
 @pytest.fixture

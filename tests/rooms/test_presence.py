@@ -149,12 +149,13 @@ def test_audience_batch_carries_current_state_and_leaves(live_room, events, comm
     member(live_room, staying)
     member(live_room, promoted, Role.SPEAKER)
     with commit():
-        seq = presence.audience_flush(
+        flushed = presence.audience_flush(
             room_id=live_room.pk, user_ids={staying.pk, going.pk, promoted.pk}
         )
     (frame,) = events.frames()
     assert frame["type"] == "members.batch"
-    assert frame["seq"] == seq == 1
+    assert frame["seq"] == flushed.seq == 1
+    assert flushed.audience_count == 1
     assert frame["left"] == [going.pk]
     roles = {m["user"]["id"]: m["role"] for m in frame["joined"]}
     assert roles == {staying.pk: "listener", promoted.pk: "speaker"}
