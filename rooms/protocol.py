@@ -302,10 +302,13 @@ class MemberUpdated(Numbered, tag="member.updated"):
 
 
 class MemberLeft(Numbered, tag="member.left"):
-    """Someone on stage left; `removed` when a moderator or staff took them out."""
+    """Someone on stage left; `removed` when a moderator or staff took them out. A listener
+    who was taken out carries the audience's new size (a reader may not have them listed:
+    past the first page, they are only counted)."""
 
     user_id: Id
     removed: Literal[True] | UnsetType = UNSET
+    audience_count: Count | UnsetType = UNSET
 
 
 class MembersBatch(Numbered, tag="members.batch"):

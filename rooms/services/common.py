@@ -73,7 +73,12 @@ def member_expel(
     if keep_out:
         RoomBan.objects.get_or_create(room=room, user=member.user, defaults={"banned_by": actor})
     member.delete()
-    events.publish(room, protocol.MemberLeft, user_id=member.user_id, removed=True)
+    counted: dict[str, int] = {}
+    if not member.on_stage:
+        counted["audience_count"] = RoomMember.objects.filter(
+            room=room, role=RoomMember.Role.LISTENER
+        ).count()
+    events.publish(room, protocol.MemberLeft, user_id=member.user_id, removed=True, **counted)
     media_member_gone(room, member, "removed")
     events.close_connection(
         member.channel_name, Error(code="removed", message=message), CLOSE_FORBIDDEN

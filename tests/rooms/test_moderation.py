@@ -88,6 +88,7 @@ def test_staff_remove_someone_for_good(live_room, staff, user, listen, commit):
     assert RoomBan.objects.get(room=live_room, user=user).banned_by == staff
     (left,) = _frames(events)
     assert (left["type"], left["user_id"], left["removed"]) == ("member.left", user.pk, True)
+    assert "audience_count" not in left  # a speaker: the audience is as it was
     (told,) = _frames(socket)
     assert (told["code"], told["_close"]) == ("removed", 4403)
     assert told["message"] == "Site staff removed you from this room."
@@ -181,6 +182,8 @@ def test_blocking_takes_the_person_out_of_rooms_you_moderate(live_room, host, us
     assert not RoomMember.objects.filter(room=live_room, user=user).exists()
     (left,) = _frames(events)
     assert (left["type"], left["user_id"]) == ("member.left", user.pk)
+    # A listener's leaving carries the audience's size (readers may have them only counted).
+    assert left["audience_count"] == 0
     (told,) = _frames(socket)
     assert (told["message"], told["_close"]) == ("You cannot stay in this room.", 4403)
     # The block keeps them out; no room ban is needed, so unblocking lets them back.
@@ -316,3 +319,15 @@ def test_the_hallway_hides_rooms_of_clubs_that_banned_you(club_room, host, user)
     assert club_room in hallway(viewer=user)["live"]
     follows_services.club_ban(actor=host, club=club_room.club, user=user)
     assert club_room not in hallway(viewer=user)["live"]
+
+
+def test_removing_a_listener_tells_the_room_the_audience_left(live_room, host, listen, commit):
+    member(live_room, host, Role.MODERATOR)
+    listeners = [UserFactory() for _ in range(3)]
+    for n, person in enumerate(listeners):
+        member(live_room, person, channel=f"test!{n}")
+    events = listen(live_room.group_name)
+    with commit():
+        stage.member_remove(actor=host, room_id=live_room.pk, user_id=listeners[2].pk)
+    (left,) = _frames(events)
+    assert (left["user_id"], left["removed"], left["audience_count"]) == (listeners[2].pk, True, 2)

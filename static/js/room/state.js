@@ -43,9 +43,8 @@ export class RoomState {
     if (frame.type === "member.joined" || frame.type === "member.updated") {
       this.put(frame.member);
     } else if (frame.type === "member.left") {
-      // A listener leaves in a batch that carries the count, but a removed one alone.
-      const gone = this.members.get(frame.user_id);
-      if (gone && !onStage(gone)) this.audienceCount = Math.max(0, this.audienceCount - 1);
+      // A listener leaves in a batch that carries the count, a removed one alone with it.
+      if (frame.audience_count !== undefined) this.audienceCount = frame.audience_count;
       this.members.delete(frame.user_id);
     } else if (frame.type === "members.batch") {
       for (const member of frame.joined) this.members.set(member.user.id, member);
