@@ -24,6 +24,13 @@ Kind = Notification.Kind
 @receiver(rooms_signals.room_scheduled)
 def fan_out_room_scheduled(sender, *, room, **kwargs):
     fan_out_create(room=room, kind=Kind.ROOM_SCHEDULED)
+    hallway_changed_announce(room=room)
+
+
+@receiver(rooms_signals.room_edited)
+def announce_room_edited(sender, *, room, **kwargs):
+    # Its card in the upcoming rooms (title, time and order, topics, language, hosts).
+    hallway_changed_announce(room=room)
 
 
 @receiver(rooms_signals.room_started)

@@ -10,6 +10,8 @@ The keyword arguments each one sends:
 - `room_scheduled`: `room` — a room was created to start later.
 - `room_rescheduled`: `room`, `actor`, `previous` — a scheduled room moved to another time
   (`room.scheduled_for` is the new one, `previous` the old).
+- `room_edited`: `room`, `actor`, `changed` — the host or a co-host changed a scheduled room
+  (`changed` names the fields; a new time also sends `room_rescheduled`).
 - `room_cancelled`: `room`, `actor` (None: the system) — a scheduled room was called off
   before it started (`room_ended` is sent too).
 - `room_started`: `room` — a room went live (created live or started).
@@ -28,6 +30,7 @@ from django.dispatch import Signal
 
 room_scheduled = Signal()
 room_rescheduled = Signal()
+room_edited = Signal()
 room_cancelled = Signal()
 room_started = Signal()
 room_ended = Signal()

@@ -172,6 +172,7 @@ def room_update(
             "calendar_sequence",
         ]
     )
+    signals.room_edited.send(Room, room=room, actor=actor, changed=changed)
     if "scheduled_for" in changed:
         signals.room_rescheduled.send(Room, room=room, actor=actor, previous=previous)
     return room

@@ -1,6 +1,7 @@
 """The notification socket, through the real routing and consumer."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -8,13 +9,14 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from follows.services import follow_create
 from notifications.models import Connection, Notification
 from notifications.routing import websocket_urlpatterns
 from notifications.services import notifications_mark_read
 from rooms.models import Room
-from rooms.services.lifecycle import room_create, room_end
+from rooms.services.lifecycle import room_cancel, room_create, room_end, room_update
 from tests.factories import FollowFactory, UserFactory
 
 pytestmark = [
@@ -122,6 +124,30 @@ async def test_a_watching_hallway_hears_an_open_room_start_and_end_at_once(perso
     assert await elsewhere.quiet()
     await hallway.close()
     await elsewhere.close()
+
+
+async def test_a_watching_hallway_hears_of_upcoming_rooms_scheduled_edited_and_cancelled(
+    person,
+):
+    host = await database_sync_to_async(UserFactory)()
+    hallway = Inbox(person)
+    await hallway.open()
+    await hallway.send('{"type": "hallway.watch"}')
+    assert await hallway.quiet()
+    later = timezone.now() + timedelta(days=1)
+    room = await database_sync_to_async(room_create)(
+        host=host, title="Jazz tomorrow", scheduled_for=later
+    )
+    assert await hallway.recv() == {"type": "hallway.changed"}
+    await database_sync_to_async(room_update)(actor=host, room_id=room.pk, title="Jazz, later")
+    assert await hallway.recv() == {"type": "hallway.changed"}
+    # An edit that changes nothing is no news.
+    await database_sync_to_async(room_update)(actor=host, room_id=room.pk, title="Jazz, later")
+    assert await hallway.quiet()
+    await database_sync_to_async(room_cancel)(actor=host, room_id=room.pk)
+    assert await hallway.recv() == {"type": "hallway.changed"}
+    assert await hallway.quiet()
+    await hallway.close()
 
 
 async def test_a_room_that_is_not_open_is_not_announced_to_the_hallway(person):
