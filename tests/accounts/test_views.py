@@ -82,6 +82,28 @@ def test_login_is_throttled(client):
     assert not get_user(client).is_authenticated
 
 
+def test_the_admin_sign_in_shares_the_throttle(client):
+    """Staff sign in through the admin's own page: it must be no way around the limit, and
+    attempts there and on the site's page count together."""
+    UserFactory(username="ops", is_staff=True, is_superuser=True)
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "ops", "password": "wrong-wrong"})
+    for _ in range(5):
+        answer = client.post("/admin/login/", {"username": "ops", "password": "wrong-wrong"})
+        assert answer.status_code == 200
+    response = client.post("/admin/login/", {"username": "ops", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts from your address" in response.content.decode()
+    assert not get_user(client).is_authenticated
+
+
+def test_the_admin_sign_in_lets_staff_in(client):
+    UserFactory(username="ops", is_staff=True)
+    response = client.post("/admin/login/", {"username": "ops", "password": PASSWORD})
+    assert response.status_code == 302
+    assert get_user(client).is_authenticated
+
+
 def test_password_change_shows_why_it_refused(client, user):
     """With 400, as every form here: pages sent by Turbo Drive render a refused form only
     with an error status (a 200 would leave the unchanged form on the screen)."""
