@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-media": {"task": "rooms.tasks.reconcile_media", "schedule": 30.0},
     # "Starting soon" reminders; also re-sends fan-outs a broker outage kept from starting.
     "send-room-reminders": {"task": "notifications.tasks.send_room_reminders", "schedule": 60.0},
+    # API tokens and sessions past their expiry.
+    "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
 }
 if REDIS_URL:
     # With late acknowledgement, a task of a worker that died is handed out again once this

@@ -1,9 +1,11 @@
-"""API tokens: made at sign-in, listed and revoked by their owner, gone with a new password."""
+"""API tokens: made at sign-in, listed and revoked by their owner, gone with a new password
+or once expired (with expired sessions, hourly)."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,3 +48,13 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     if not deleted:
         raise ApplicationError.not_found("You have no such token.")
+
+
+def expired_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Deletes what can no longer sign anyone in: API tokens past their expiry and sessions
+    past theirs (kept in the database behind the cache; a cached copy expires by itself).
+    Returns how many of each went."""
+    now = now or timezone.now()
+    tokens, _ = ApiToken.objects.filter(expires_at__lte=now).delete()
+    sessions, _ = Session.objects.filter(expire_date__lte=now).delete()
+    return {"tokens": tokens, "sessions": sessions}

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import tasks
 from accounts.models import ApiToken, api_token_digest
 from accounts.services.tokens import api_token_create
 from tests.factories import PASSWORD, UserFactory
@@ -200,3 +202,23 @@ def test_tokens_made_before_rotation_are_carried_over(ada, settings):
     assert abs(carried.created - made) < timedelta(seconds=1)
     assert carried.expires_at > timezone.now() + timedelta(days=89)
     assert _with(key).get("/api/me/").status_code == 200
+
+
+def test_the_hourly_task_drops_expired_tokens_and_sessions(ada, client, settings):
+    settings.API_TOKEN_TTL_DAYS = 30
+    expired, live = _sign_in(), _sign_in()
+    settings.API_TOKEN_TTL_DAYS = 0
+    forever = _sign_in()
+    ApiToken.objects.filter(digest=api_token_digest(expired)).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    client.force_login(ada)
+    Session.objects.create(
+        session_key="gone" * 8, session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+
+    assert tasks.purge_expired() == {"tokens": 1, "sessions": 1}
+    left = set(ApiToken.objects.values_list("digest", flat=True))
+    assert left == {api_token_digest(live), api_token_digest(forever)}
+    assert client.get("/api/me/").status_code == 200  # the live session stays
+    assert tasks.purge_expired() == {"tokens": 0, "sessions": 0}
