@@ -187,6 +187,11 @@ def _redis_url_with_next_db(url):
     base, _, db = url.rpartition("/")
     if base.endswith(":") or not db.isdigit():
         return url.rstrip("/") + "/1"
+    if int(db) >= 15:
+        raise ImproperlyConfigured(
+            f"REDIS_URL uses database {db}; the cache takes the next one and Redis has 16 "
+            "(0-15) unless told otherwise. Set CACHE_URL, or use a lower number."
+        )
     return f"{base}/{int(db) + 1}"
 
 
@@ -195,7 +200,7 @@ if REDIS_URL:
         "default": {
             # Falls back to this process's memory while Redis is unreachable.
             "BACKEND": "config.redis.FallbackRedisCache",
-            "LOCATION": env.str("CACHE_URL", default=_redis_url_with_next_db(REDIS_URL)),
+            "LOCATION": env.str("CACHE_URL", default="") or _redis_url_with_next_db(REDIS_URL),
             "KEY_PREFIX": "roundtable",
         }
     }

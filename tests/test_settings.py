@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import _redis_url_with_next_db
 
@@ -57,6 +58,17 @@ def test_production_refuses_to_start_without_secrets(missing):
 )
 def test_the_cache_gets_the_next_redis_database(url, expected):
     assert _redis_url_with_next_db(url) == expected
+
+
+def test_the_last_redis_database_asks_for_a_cache_url():
+    with pytest.raises(ImproperlyConfigured, match="Set CACHE_URL"):
+        _redis_url_with_next_db("redis://127.0.0.1:6379/15")
+    env = {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    refused = _manage("check", env=env)
+    assert refused.returncode != 0
+    assert "Set CACHE_URL" in refused.stderr
+    allowed = _manage("check", env={**env, "CACHE_URL": "redis://127.0.0.1:6379/14"})
+    assert allowed.returncode == 0, allowed.stderr
 
 
 @pytest.mark.parametrize(
