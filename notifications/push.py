@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone
 from py_vapid import Vapid  # type: ignore[import-untyped]
 from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+from requests_hardened import Config, Manager  # type: ignore[import-untyped]
 
 from accounts.models import User
 from config.errors import ApplicationError
@@ -350,11 +351,25 @@ _sessions = threading.local()
 
 
 def _session() -> requests.Session:
-    """One HTTP session per sending thread, so pushes to one service reuse a connection."""
-    if not hasattr(_sessions, "session"):
-        _sessions.session = requests.Session()
-    session: requests.Session = _sessions.session
-    return session
+    """One HTTP session per sending thread, so pushes to one service reuse a connection.
+
+    An endpoint's name is checked when it is saved, but what it resolves to can change: the
+    session resolves it when it connects, refuses private, loopback and other non-public
+    addresses (loopback stays open where PUSH_ALLOW_LOOPBACK says so), connects to the
+    address it checked, and follows no redirect."""
+    allow_loopback = settings.PUSH_ALLOW_LOOPBACK
+    sessions: dict[bool, requests.Session] = vars(_sessions).setdefault("by_loopback", {})
+    if allow_loopback not in sessions:
+        timeout = settings.PUSH_TIMEOUT_SECONDS
+        sessions[allow_loopback] = Manager(
+            Config(
+                ip_filter_enable=True,
+                ip_filter_allow_loopback_ips=allow_loopback,
+                never_redirect=True,
+                default_timeout=(timeout, timeout),
+            )
+        ).get_session()
+    return sessions[allow_loopback]
 
 
 def _send_one(subscription: PushSubscription, data: str, ttl: int, topic: str) -> str:

@@ -2,6 +2,7 @@
 the test's own and decrypted with the browser's keys; what is pushed, when it is not, and
 what a push service's answer does to a subscription."""
 
+import socket
 import stat
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -313,3 +314,57 @@ def test_a_public_key_that_does_not_match_is_refused(settings):
     settings.VAPID_PUBLIC_KEY = BrowserKeys().p256dh
     with pytest.raises(ImproperlyConfigured):
         push.vapid_public_key()
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """Names of the test's own, and the address each resolves to (DNS lies outside us)."""
+    names: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+def _subscribe_at(user, endpoint):
+    keys = BrowserKeys()
+    push.push_subscription_save(user=user, endpoint=endpoint, p256dh=keys.p256dh, auth=keys.auth)
+    return keys
+
+
+def test_a_push_goes_to_the_address_its_name_resolves_to(host, committed, service, resolver):
+    resolver["push.localhost"] = "127.0.0.1"
+    fan = FollowFactory(followee=host).follower
+    keys = _subscribe_at(fan, service.endpoint("named").replace("127.0.0.1", "push.localhost"))
+    with committed():
+        room_create(host=host, title="Now")
+    [received] = service.received
+    assert keys.decrypt(received.body)["title"] == "Host started “Now”"
+
+
+def test_an_endpoint_whose_name_turns_private_is_not_posted_to(
+    committed, service, enqueued, resolver, settings
+):
+    """A name that was a push service's when it was saved may resolve inside the network
+    later: the push is not sent there. (Here the inside is the test's push service on this
+    machine, listening, to show nothing reached it.)"""
+    settings.PUSH_ALLOW_LOOPBACK = False
+    host = UserFactory(username="host")
+    fan = FollowFactory(followee=host).follower
+    keys = BrowserKeys()
+    endpoint = service.endpoint("x").replace("127.0.0.1", "push.example.net")
+    PushSubscription.objects.create(user=fan, endpoint=endpoint, p256dh=keys.p256dh, auth=keys.auth)
+    with committed():
+        room_create(host=host, title="Now")
+    [args] = enqueued
+    for inside in ("127.0.0.1", "10.1.2.3"):
+        resolver["push.example.net"] = inside
+        Notification.objects.update(pushed_at=None)
+        assert tasks.push_send(*args)["failed"] == 1
+    assert service.received == []
+    assert PushSubscription.objects.filter(user=fan).exists()  # a failure, not a gone one
