@@ -1,6 +1,15 @@
+from urllib.parse import urlsplit
+
 from django.contrib import admin
 
-from notifications.models import ClubMute, FanOut, Notification, PersonMute, Preferences
+from notifications.models import (
+    ClubMute,
+    FanOut,
+    Notification,
+    PersonMute,
+    Preferences,
+    PushSubscription,
+)
 
 
 @admin.register(Notification)
@@ -29,6 +38,29 @@ class PreferencesAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
     exclude = ("calendar_token",)
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    """People's browsers that get Web Push. Staff may look and delete (the browser then gets
+    nothing until its page subscribes again); what the browser sent is not edited here, and
+    its keys are not shown."""
+
+    list_display = ("user", "service", "user_agent", "created", "last_success", "failures")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    fields = ("user", "endpoint", "user_agent", "created", "last_success", "failures")
+    readonly_fields = fields
+
+    @admin.display(description="push service")
+    def service(self, subscription: PushSubscription) -> str:
+        return urlsplit(subscription.endpoint).hostname or ""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 admin.site.register(PersonMute, raw_id_fields=("user", "muted"))
