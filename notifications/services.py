@@ -350,7 +350,7 @@ def _email_reminders(*, room: Room, recipient_ids: list[int]) -> int:
                 recipient__notification_preferences__email_reminders=True,
             )
             .exclude(recipient__email="")
-            .select_related("recipient", "room", "room__host")
+            .select_related("recipient__notification_preferences", "room", "room__host")
         )
         Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
             emailed_at=timezone.now()
@@ -358,17 +358,19 @@ def _email_reminders(*, room: Room, recipient_ids: list[int]) -> int:
     if not claimed:
         return 0
     base = settings.SITE_URL.rstrip("/")
-    messages = [
-        mail.EmailMessage(
-            subject=f"Starting soon: {room.title}",
-            body=render_to_string(
+    messages = []
+    for n in claimed:
+        # The start as the reader's clock shows it (their zone from their preferences).
+        with timezone.override(zone_or_utc(n.recipient.notification_preferences.time_zone)):
+            body = render_to_string(
                 "notifications/reminder_email.txt",
                 {"notification": n, "room": room, "room_url": base + room.get_absolute_url()},
-            ),
-            to=[n.recipient.email],
+            )
+        messages.append(
+            mail.EmailMessage(
+                subject=f"Starting soon: {room.title}", body=body, to=[n.recipient.email]
+            )
         )
-        for n in claimed
-    ]
     with mail.get_connection() as connection:
         connection.send_messages(messages)
     return len(messages)

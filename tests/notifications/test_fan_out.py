@@ -4,7 +4,7 @@ the channel layer."""
 import io
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -291,6 +291,24 @@ def test_reminder_emails_go_to_people_who_opted_in_once(host, committed):
     with committed():
         tasks.fan_out_chunk(fan_out.pk, [opted.pk, not_opted.pk])
     assert len(mail.outbox) == 1
+
+
+def test_a_reminder_email_gives_the_start_on_the_readers_clock(host, committed, settings):
+    settings.TIME_ZONE = "UTC"
+    in_new_york, in_tokyo = _fans(host, 2)
+    Preferences.objects.create(user=in_new_york, email_reminders=True, time_zone="America/New_York")
+    Preferences.objects.create(user=in_tokyo, email_reminders=True, time_zone="Asia/Tokyo")
+    room = _scheduled(host, minutes=5)
+    room.scheduled_for = datetime(2030, 1, 15, 15, 0, tzinfo=UTC)
+    room.save(update_fields=["scheduled_for"])
+    with committed():
+        services.fan_out_chunk(
+            fan_out_id=services.fan_out_create(room=room, kind=Kind.ROOM_REMINDER).pk,
+            recipient_ids=[in_new_york.pk, in_tokyo.pk],
+        )
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "starts at 10:00 EST, Tuesday 15 January" in bodies[in_new_york.email]
+    assert "starts at 00:00 JST, Wednesday 16 January" in bodies[in_tokyo.email]
 
 
 @pytest.mark.django_db(transaction=True)
