@@ -128,16 +128,29 @@ function startNotifications() {
 }
 
 // " · starts <time>" for a notification about a room still to come (as the inbox says it),
-// in the reader's zone and clock; nothing for one that started.
+// in the reader's zone and clock; nothing for one that started or was cancelled.
 function startsAt(notification) {
   const when = notification.room?.scheduled_for;
-  if (!when || notification.kind === "room_started") return [];
+  if (!when || ["room_started", "room_cancelled"].includes(notification.kind)) return [];
   return [" · starts ", localTime(when)];
+}
+
+// The inbox's list; on an inbox that was empty, a new one in place of "Nothing yet".
+function inboxList() {
+  const inbox = document.querySelector("[data-inbox]");
+  if (inbox) return inbox;
+  const empty = document.querySelector("[data-inbox-empty]");
+  if (!empty) return null;
+  const list = document.createElement("ul");
+  list.className = "inbox";
+  list.dataset.inbox = "";
+  empty.replaceWith(list);
+  return list;
 }
 
 // On /notifications/, a new notification appears at the top of the list as it arrives.
 function prependToInbox(notification) {
-  const inbox = document.querySelector("[data-inbox]");
+  const inbox = inboxList();
   if (!inbox) return;
   const item = document.createElement("li");
   item.className = "inbox__item inbox__item--unread";

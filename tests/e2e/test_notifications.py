@@ -132,3 +132,24 @@ async def test_starting_soon_pops_up_with_the_time_in_the_readers_zone_and_clock
     )
     await toast.get_by_role("link", name="Open").click()
     await follower.wait_for_url(f"{server.url}/rooms/{starts.pk}/")
+
+
+async def test_an_empty_inbox_shows_a_notification_as_it_arrives(
+    server, workers, signed_in, maya_and_theo
+):
+    maya, theo = maya_and_theo
+    workers()
+    follower = await signed_in(theo)
+    await follower.add_init_script(COUNT_NOTIFICATION_SOCKETS)
+    await follower.goto(f"{server.url}/notifications/")
+    await follower.wait_for_selector("[data-inbox-empty]")
+    await follower.wait_for_function("window.notificationFrames > 0")
+
+    celery_app.conf.task_always_eager = False
+    await database_sync_to_async(room_create)(host=maya, title="Late night jazz")
+    item = follower.locator("[data-inbox] .inbox__item")
+    await item.wait_for(timeout=30000)
+    assert (
+        await item.locator(".inbox__text").inner_text() == "Maya Okafor started “Late night jazz”"
+    )
+    assert await follower.locator("[data-inbox-empty]").count() == 0
