@@ -3,6 +3,7 @@ popularity; never yourself, people you follow, or anyone blocked either way."""
 
 import pytest
 
+from follows import selectors
 from follows.selectors import user_suggestions
 from tests.factories import BlockFactory, FollowFactory, UserFactory
 
@@ -62,10 +63,34 @@ def test_one_query_however_many_people(django_assert_num_queries):
     FollowFactory(follower=me, followee=friend)
     for _ in range(8):
         FollowFactory(follower=friend, followee=UserFactory())
+    # The most followed people are counted once for everyone, then kept for a while.
+    with django_assert_num_queries(2):
+        list(user_suggestions(viewer=me))
     with django_assert_num_queries(1):
         people = list(user_suggestions(viewer=me))
         _ = [(p.username, p.followed_by_yours, p.follower_count, p.you_follow) for p in people]
     assert len(people) == 6
+
+
+def test_suggestions_rank_a_few_candidates_not_everyone(settings, monkeypatch):
+    """The graph's nearest people and the most followed are found without counting anyone
+    else's followers: someone neither near, nor among the most followed, nor among the
+    newest is not suggested."""
+    monkeypatch.setattr(selectors, "SUGGESTION_CANDIDATES", 2)
+    me = UserFactory(username="me")
+    friend = UserFactory(username="friend")
+    FollowFactory(follower=me, followee=friend)
+    far = UserFactory(username="far")  # one follower, not near, not among the newest
+    _followed_by(far, 1)
+    star = UserFactory(username="star")
+    _followed_by(star, 3)
+    near = UserFactory(username="near")
+    FollowFactory(follower=friend, followee=near)
+    UserFactory(username="newest")
+    names = _names(me, limit=50)
+    assert names[:2] == ["near", "star"]
+    assert "newest" in names
+    assert "far" not in names
 
 
 def test_the_hallway_says_why(client):
