@@ -6,7 +6,7 @@ from django.urls import reverse
 from follows.models import ClubBan, ClubInvite
 from follows.services import follow_create
 from moderation.models import Report
-from notifications.models import ClubMute, PersonMute, Preferences
+from notifications.models import ClubMute, PersonMute, Preferences, PushSubscription
 from rooms.models import RoomBan, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
@@ -53,6 +53,9 @@ def one_of_everything():
     PersonMute.objects.create(user=fan, muted=membership.user)
     ClubMute.objects.create(user=fan, club=membership.club)
     ClubInvite.objects.create(club=membership.club, user=fan, invited_by=membership.user)
+    PushSubscription.objects.create(
+        user=fan, endpoint="https://push.example.com/send/x", p256dh="B" * 87, auth="a" * 22
+    )
     return membership
 
 
