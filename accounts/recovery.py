@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from config.api import AuthRateThrottle
+from config.api import auth_attempt_refused
 
 TOO_MANY_RESETS = "Too many requests from your address. Wait a minute and try again."
 
@@ -22,7 +22,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request, *args, **kwargs):
         # Each request may send an email: the same budget as signing in, per address.
-        if not AuthRateThrottle().allow_request(request, None):
+        if auth_attempt_refused(request):
             form = self.get_form()
             form.errors.clear()
             form.add_error(None, TOO_MANY_RESETS)

@@ -15,14 +15,8 @@ from accounts.selectors import api_tokens_of
 from accounts.services.email_change import email_change_confirm, email_change_request
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.tokens import api_token_revoke
-from config.api import AuthRateThrottle
+from config.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
 from config.errors import ApplicationError
-
-TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
-
-
-def _throttled(request) -> bool:
-    return not AuthRateThrottle().allow_request(request, None)
 
 
 def _safe_next(request, default: str) -> str:
@@ -42,7 +36,7 @@ def signup(request):
     context = {"form": form, "next": after}
     if request.method == "GET":
         return render(request, "accounts/signup.html", context)
-    if _throttled(request):
+    if auth_attempt_refused(request):
         form.add_error(None, TOO_MANY_ATTEMPTS)
         return render(request, "accounts/signup.html", context, status=429)
     if form.is_valid():
@@ -65,7 +59,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if _throttled(request):
+        if auth_attempt_refused(request):
             form = self.get_form()
             form.errors.clear()
             form.add_error(None, TOO_MANY_ATTEMPTS)

@@ -1,18 +1,16 @@
 """The staff admin's site: Django's, with its sign-in throttled like the site's own
-(`AuthRateThrottle`, per client address), so the admin is no way around that limit."""
+(`config.api.auth_attempt_refused`, per client address), so the admin is no way around that limit."""
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from config.api import AuthRateThrottle
-
-TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
+from config.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
 
 
 class ThrottledAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
-        if self.request is not None and not AuthRateThrottle().allow_request(self.request, None):
+        if self.request is not None and auth_attempt_refused(self.request):
             raise ValidationError(TOO_MANY_ATTEMPTS, code="throttled")
         return super().clean()
 

@@ -83,6 +83,15 @@ class AuthRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute and try again."
+
+
+def auth_attempt_refused(request) -> bool:
+    """Counts one sign-in, sign-up or reset attempt from a page (the API's views count theirs
+    through `throttle_classes`); True past the shared budget."""
+    return not AuthRateThrottle().allow_request(request, None)
+
+
 class ReportRateThrottle(throttling.UserRateThrottle):
     """Reports per person, shared by the profile's report form and the API."""
 

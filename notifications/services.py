@@ -78,9 +78,10 @@ HALLWAY_GROUP = "notifications.hallway"
 
 def hallway_changed_announce(*, room: Room) -> None:
     """Once the change commits, tells open hallway pages that an open room started, ended,
-    was scheduled or changed, in one message to one group: the channel layer fans it out, and each page fetches its
-    lists through the access rule. Rooms that are not open reach the people let in through
-    their `room_started` notification (a fan-out to that audience alone)."""
+    was scheduled or changed, in one message to one group: the channel layer fans it out,
+    and each page fetches its lists through the access rule. Rooms that are not open reach
+    the people let in through their `room_started` notification (a fan-out to that audience
+    alone)."""
     if room.visibility == Room.Visibility.OPEN:
         group_send_on_commit(HALLWAY_GROUP, {"type": HALLWAY_CHANGED})
 
