@@ -236,13 +236,14 @@ CELERY_BEAT_SCHEDULE = {
     # API tokens and sessions past their expiry.
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
 }
+# With late acknowledgement, a task of a worker that died is handed out again by Redis once
+# this many seconds passed. It must stay longer than the longest task (fan-out chunks take
+# well under a second); Redis' default of an hour would delay notifications that long.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
 if REDIS_URL:
-    # With late acknowledgement, a task of a worker that died is handed out again once this
-    # many seconds passed. It must stay longer than the longest task (fan-out chunks take
-    # well under a second); Redis' default of an hour would delay notifications that long.
     # Workers look for such tasks every 10 s (kombu's default scans only every 100 s).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
     }
@@ -386,6 +387,14 @@ ROOM_REMINDER_LEAD_MINUTES = env.int("ROOM_REMINDER_LEAD_MINUTES", default=10)
 # A fan-out not planned this long after its event (the broker was down when it was
 # enqueued, or the task was lost) is enqueued again by the minute task.
 NOTIFY_REDISPATCH_AFTER_SECONDS = env.int("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60)
+# A fan-out planned this long ago is checked by the minute task: recipients still without
+# their row get it then. A broker can lose a chunk's task: Redis' transport holds a message
+# only in the worker between taking it from the queue and recording it as unacknowledged,
+# and the file-system broker hands a message out once. The wait lets a killed worker's
+# tasks come back first (after CELERY_VISIBILITY_TIMEOUT on Redis).
+NOTIFY_VERIFY_AFTER_SECONDS = env.int(
+    "NOTIFY_VERIFY_AFTER_SECONDS", default=max(CELERY_VISIBILITY_TIMEOUT + 60, 300)
+)
 # Notification sockets refresh their presence this often; a row unseen for three rounds
 # belongs to a server that died and is dropped.
 NOTIFY_SOCKET_REFRESH_SECONDS = env.int("NOTIFY_SOCKET_REFRESH_SECONDS", default=300)

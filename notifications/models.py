@@ -133,6 +133,8 @@ class FanOut(models.Model):
     # Set once the audience was computed and every chunk task was enqueued.
     planned_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveIntegerField(null=True, blank=True)
+    # Set by the minute task once every recipient was found to have their row.
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -155,7 +157,12 @@ class FanOut(models.Model):
                 fields=["created"],
                 condition=Q(planned_at__isnull=True),
                 name="notifications_fanout_pending",
-            )
+            ),
+            models.Index(
+                fields=["planned_at"],
+                condition=Q(planned_at__isnull=False, verified_at__isnull=True),
+                name="notifications_fanout_unchecked",
+            ),
         ]
 
     def __str__(self):

@@ -254,16 +254,58 @@ def fan_out_plan(*, fan_out_id: int) -> int | None:
         recipients = (
             room_audience_ids(room=fan_out.room, kind=fan_out.kind) if _still_news(fan_out) else []
         )
-        online = set(Connection.objects.values_list("user_id", flat=True))
-        size = settings.NOTIFY_CHUNK_SIZE
-        for push in (True, False):
-            part = [pk for pk in recipients if (pk in online) == push]
-            for start in range(0, len(part), size):
-                _enqueue(FAN_OUT_CHUNK_TASK, fan_out_id, part[start : start + size], push)
+        _chunks_enqueue(fan_out_id, recipients)
         fan_out.planned_at = timezone.now()
         fan_out.recipients = len(recipients)
         fan_out.save(update_fields=["planned_at", "recipients"])
     return len(recipients)
+
+
+def _chunks_enqueue(fan_out_id: int, recipients: list[int]) -> None:
+    online = set(Connection.objects.values_list("user_id", flat=True))
+    size = settings.NOTIFY_CHUNK_SIZE
+    for push in (True, False):
+        part = [pk for pk in recipients if (pk in online) == push]
+        for start in range(0, len(part), size):
+            _enqueue(FAN_OUT_CHUNK_TASK, fan_out_id, part[start : start + size], push)
+
+
+def fan_out_verify(*, fan_out_id: int, now: datetime) -> int:
+    """The minute task's check of a planned fan-out: the recipients who still have no row
+    (their chunk's task was lost by the broker) are enqueued again, and the next check comes
+    NOTIFY_VERIFY_AFTER_SECONDS later; once nobody is missing, the fan-out is marked
+    verified. A room that moved on is not told late. Returns how many were enqueued again."""
+    with transaction.atomic():
+        fan_out = (
+            FanOut.objects.select_for_update(of=("self",))
+            .select_related("room")
+            .filter(pk=fan_out_id, verified_at__isnull=True)
+            .first()
+        )
+        if fan_out is None:
+            return 0
+        missing: list[int] = []
+        if _still_news(fan_out):
+            told = set(
+                Notification.objects.filter(
+                    kind=fan_out.kind, subject=room_subject(fan_out.room)
+                ).values_list("recipient_id", flat=True)
+            )
+            audience = room_audience_ids(room=fan_out.room, kind=fan_out.kind)
+            missing = [pk for pk in audience if pk not in told]
+        if missing:
+            logger.warning(
+                "Fan-out %s: %d recipients had no notification; enqueued again.",
+                fan_out_id,
+                len(missing),
+            )
+            _chunks_enqueue(fan_out_id, missing)
+            fan_out.planned_at = now
+            fan_out.save(update_fields=["planned_at"])
+        else:
+            fan_out.verified_at = now
+            fan_out.save(update_fields=["verified_at"])
+    return len(missing)
 
 
 def fan_out_chunk(*, fan_out_id: int, recipient_ids: list[int], push: bool = True) -> int:
@@ -380,7 +422,8 @@ def _email_reminders(*, room: Room, recipient_ids: list[int]) -> int:
 def reminders_send(*, now: datetime | None = None) -> dict:
     """The minute task's work: a "starting soon" fan-out for every scheduled room within
     ROOM_REMINDER_LEAD_MINUTES of its start (once per room, however many runs overlap),
-    fan-outs whose enqueuing was lost sent again, and the presence of dead servers dropped."""
+    fan-outs whose enqueuing was lost sent again, planned fan-outs of the last day checked
+    for recipients whose chunk was lost, and the presence of dead servers dropped."""
     now = now or timezone.now()
     lead = timedelta(minutes=settings.ROOM_REMINDER_LEAD_MINUTES)
     due = (
@@ -404,9 +447,20 @@ def reminders_send(*, now: datetime | None = None) -> dict:
         created__lt=now - timedelta(seconds=settings.NOTIFY_REDISPATCH_AFTER_SECONDS),
     ).values_list("pk", flat=True)
     redispatched = sum(fan_out_dispatch(fan_out_id=pk) for pk in list(stale))
+    unverified = FanOut.objects.filter(
+        planned_at__lt=now - timedelta(seconds=settings.NOTIFY_VERIFY_AFTER_SECONDS),
+        verified_at__isnull=True,
+        created__gt=now - timedelta(days=1),
+    ).values_list("pk", flat=True)
+    resent = sum(fan_out_verify(fan_out_id=pk, now=now) for pk in list(unverified))
     gone_before = now - timedelta(seconds=3 * settings.NOTIFY_SOCKET_REFRESH_SECONDS)
     dropped, _ = Connection.objects.filter(last_seen__lt=gone_before).delete()
-    return {"reminded": reminded, "redispatched": redispatched, "connections_dropped": dropped}
+    return {
+        "reminded": reminded,
+        "redispatched": redispatched,
+        "resent": resent,
+        "connections_dropped": dropped,
+    }
 
 
 # --- Reading -------------------------------------------------------------------------------

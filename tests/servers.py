@@ -3,6 +3,7 @@ what benchmarks read of processes (CPU from /proc)."""
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -22,10 +23,38 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands out as the local end of outgoing connections."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except OSError:
+        low, high = "32768", "60999"
+    return range(int(low), int(high) + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port of 127.0.0.1 below the ephemeral range. A port in that range can be taken
+    by any outgoing connection before the server binds it, and a readiness probe of it can
+    connect to itself (TCP simultaneous open) while nothing listens."""
+    ephemeral = _ephemeral_ports()
+    while True:
+        port = random.randrange(10000, ephemeral.start - 64)  # noqa: S311 (not a secret)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+def listening(port: int) -> bool:
+    """Whether a server accepts connections on this port of 127.0.0.1 (a connection of the
+    probe to itself does not count)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as probe:
+            return probe.getsockname() != probe.getpeername()
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -173,11 +202,7 @@ class ServerProcess(ChildProcess):
         return ["config.server", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
 
     def ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
 
 
 class WorkerProcess(ChildProcess):
@@ -279,11 +304,7 @@ class ProcfileProcess(ChildProcess):
         return ["/bin/sh", "-c", f"exec {self.line}"]
 
     def ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
 
 
 class ProductionLayout:
@@ -293,8 +314,8 @@ class ProductionLayout:
 
     def __init__(self, folder: Path, *, web_processes: int, **env):
         self.folder = folder
-        self.port = free_port()
-        web_port = free_ports(web_processes)
+        web_port = free_ports(web_processes + 1)
+        self.port = web_port + web_processes
         self.env = {
             "VAR_DIR": folder,
             "WEB_PROCESSES": web_processes,

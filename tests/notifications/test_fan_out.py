@@ -232,6 +232,73 @@ def test_a_broker_that_is_down_when_a_room_starts_loses_nothing(
     assert [n["kind"] for n in body["results"]] == ["room_started"]
 
 
+@pytest.fixture
+def broker_loses(monkeypatch):
+    """The broker loses the chunk tasks whose recipients include this person (as Redis'
+    transport does when a worker dies between taking a message and recording it); `None`:
+    it loses nothing again."""
+    lost = []
+    original = tasks.fan_out_chunk.delay
+
+    def lose(person):
+        def deliver(fan_out_id, recipient_ids, push):
+            if person is not None and person.pk in recipient_ids:
+                lost.append(list(recipient_ids))
+                return None
+            return original(fan_out_id, recipient_ids, push)
+
+        monkeypatch.setattr(tasks.fan_out_chunk, "delay", deliver)
+        return lost
+
+    return lose
+
+
+def test_a_chunk_the_broker_lost_is_sent_again_by_the_minute_task(
+    host, committed, listen, settings, broker_loses
+):
+    settings.NOTIFY_CHUNK_SIZE = 2
+    fans = _fans(host, 5)
+    unlucky = fans[2]
+    _online(unlucky)  # alone in the first chunk: those online come first
+    heard = listen(services.user_group(unlucky.pk))
+    lost = broker_loses(unlucky)
+    with committed():
+        room_create(host=host, title="Lossy")
+    assert lost == [[unlucky.pk]]
+    delivered = {n.recipient_id: n.pk for n in Notification.objects.filter(kind=Kind.ROOM_STARTED)}
+    assert sorted(delivered) == sorted(f.pk for f in fans if f != unlucky)
+    broker_loses(None)  # the broker behaves again
+
+    later = timezone.now() + timedelta(seconds=settings.NOTIFY_VERIFY_AFTER_SECONDS)
+    with committed():
+        assert reminders_send()["resent"] == 0  # too early: a killed worker's task may return
+        assert reminders_send(now=later + timedelta(seconds=1))["resent"] == 1
+    assert _rows() == sorted(f.pk for f in fans)
+    untouched = Notification.objects.filter(kind=Kind.ROOM_STARTED).exclude(recipient=unlucky)
+    assert {n.recipient_id: n.pk for n in untouched} == delivered
+    assert [m["type"] for m in heard.messages()] == ["notification.created"]
+    assert FanOut.objects.get().verified_at is None  # checked again after the next wait
+
+    checked = later + timedelta(seconds=settings.NOTIFY_VERIFY_AFTER_SECONDS + 2)
+    assert reminders_send(now=checked)["resent"] == 0
+    assert FanOut.objects.get().verified_at == checked
+    assert reminders_send(now=checked + timedelta(hours=1))["resent"] == 0
+    assert Notification.objects.filter(kind=Kind.ROOM_STARTED).count() == len(fans)
+
+
+def test_a_room_that_ended_is_not_told_late(host, committed, settings, broker_loses):
+    fans = _fans(host, 3)
+    lost = broker_loses(fans[0])
+    with committed():
+        room = room_create(host=host, title="Short")
+    assert lost  # the only chunk: nobody was told
+    room_end(actor=host, room_id=room.pk)
+    later = timezone.now() + timedelta(seconds=settings.NOTIFY_VERIFY_AFTER_SECONDS + 1)
+    assert reminders_send(now=later)["resent"] == 0
+    assert Notification.objects.filter(kind=Kind.ROOM_STARTED).count() == 0
+    assert FanOut.objects.get(kind=Kind.ROOM_STARTED).verified_at == later
+
+
 def test_a_push_that_fails_keeps_the_notification(host, committed, monkeypatch, caplog):
     fan = _fans(host, 1)[0]
     _online(fan)
