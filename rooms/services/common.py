@@ -1,12 +1,14 @@
 """What the room services share: locked rooms, the moderators' grace period, and taking
 someone out of a room."""
 
+from typing import cast
 from uuid import UUID
 
-from django.db.models.expressions import BaseExpression
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from config.compiled import STAND_IN_UUID, Compiled
 from config.errors import ApplicationError
 from config.protocol import Error
 from config.sockets import CLOSE_FORBIDDEN
@@ -15,23 +17,29 @@ from rooms.media.services import media_member_gone
 from rooms.models import Room, RoomBan, RoomMember
 
 
-def locked_room(room_id: UUID | str, **annotations: BaseExpression) -> Room:
-    """The room row (with its club and any `annotations`), locked for this transaction so
-    that events are numbered in order."""
-    room = (
-        Room.objects.select_for_update(of=("self",))
-        .select_related("club")
-        .annotate(**annotations)
-        .filter(pk=room_id)
-        .first()
-    )
+def locking_rooms() -> QuerySet[Room]:
+    """Rooms with their club, locked for this transaction so that events are numbered in
+    order."""
+    return Room.objects.select_for_update(of=("self",)).select_related("club")
+
+
+_LOCKED_ROOM = Compiled(lambda room_id: locking_rooms().filter(pk=room_id), room_id=STAND_IN_UUID)
+
+
+def locked_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **values: object) -> Room:
+    """The room row with its club, locked; `query` is another compiled form of
+    `locking_rooms()` (with annotations) that takes `room_id` and `values`."""
+    try:
+        room = query.first(room_id=room_id, **values)
+    except ValueError:
+        room = None  # not a UUID
     if room is None:
         raise ApplicationError.not_found("There is no such room.")
-    return room
+    return cast(Room, room)
 
 
-def locked_live_room(room_id: UUID | str, **annotations: BaseExpression) -> Room:
-    room = locked_room(room_id, **annotations)
+def locked_live_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **values: object) -> Room:
+    room = locked_room(room_id, query, **values)
     if room.status != Room.Status.LIVE:
         raise ApplicationError.not_found("This room is not live.")
     return room

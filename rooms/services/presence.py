@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
+from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
 from config.db import SubqueryCount
 from config.errors import ApplicationError
 from config.protocol import Error
@@ -26,7 +27,12 @@ from rooms import events, protocol
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter
-from rooms.services.common import locked_live_room, locked_room, note_moderators
+from rooms.services.common import (
+    locked_live_room,
+    locked_room,
+    locking_rooms,
+    note_moderators,
+)
 from rooms.services.lifecycle import room_end
 
 Role = RoomMember.Role
@@ -41,15 +47,27 @@ class Presence:
     room: Room | None = None
 
 
+# The join's one query: the room locked, how many are in it and whether this person is.
+_ROOM_TO_JOIN = Compiled(
+    lambda room_id, user_id: (
+        locking_rooms()
+        .filter(pk=room_id)
+        .annotate(
+            present=SubqueryCount(RoomMember.objects.filter(room=OuterRef("pk"))),
+            mine=Subquery(
+                RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")
+            ),
+        )
+    ),
+    room_id=STAND_IN_UUID,
+    user_id=STAND_IN_ID,
+)
+
+
 @transaction.atomic
 def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
     """Comes in, or takes over from an older connection of the same person."""
-    # One query locks the room and tells whether they are in it and how full it is.
-    room = locked_live_room(
-        room_id,
-        present=SubqueryCount(RoomMember.objects.filter(room=OuterRef("pk"))),
-        mine=Subquery(RoomMember.objects.filter(room=OuterRef("pk"), user=user).values("pk")),
-    )
+    room = locked_live_room(room_id, _ROOM_TO_JOIN, user_id=user.pk)
     now = timezone.now()
     mine, present = vars(room)["mine"], vars(room)["present"]
     if mine is not None:
