@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import authentication, exceptions
 
 from accounts.services.tokens import api_token_authenticate
+from config.compiled import STAND_IN_ID, Compiled
 
 
 class AccountRestrictedError(ValidationError):
@@ -53,6 +54,20 @@ class AccountBackend(ModelBackend):
 
     def user_can_authenticate(self, user) -> bool:
         return super().user_can_authenticate(user) and user.restriction() is None
+
+    def get_user(self, user_id):
+        """Django's, with the lookup compiled once: every signed-in request and socket
+        asks it."""
+        try:
+            user = _USER_BY_ID.first(user_id=get_user_model()._meta.pk.to_python(user_id))
+        except ValidationError:
+            return None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+_USER_BY_ID = Compiled(
+    lambda user_id: get_user_model()._default_manager.filter(pk=user_id), user_id=STAND_IN_ID
+)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):

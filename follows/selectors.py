@@ -16,6 +16,7 @@ from django.db.models import (
 )
 
 from accounts.models import User
+from config.compiled import STAND_IN_ID, Compiled
 from config.db import SubqueryCount, exists_for
 from config.errors import ApplicationError
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
@@ -31,8 +32,14 @@ def _viewer_follows(viewer: User | AnonymousUser | None, person_ref: str) -> Exi
 
 
 def blocked_ids(*, blocker: User) -> set[int]:
-    """The people `blocker` blocked."""
-    return set(Block.objects.filter(blocker=blocker).values_list("blocked_id", flat=True))
+    """The people `blocker` blocked (every socket that opens asks)."""
+    return {blocked for (blocked,) in _BLOCKED.rows(blocker_id=blocker.pk)}
+
+
+_BLOCKED = Compiled(
+    lambda blocker_id: Block.objects.filter(blocker_id=blocker_id).values_list("blocked_id"),
+    blocker_id=STAND_IN_ID,
+)
 
 
 def followers_list(*, user: User, viewer: User | AnonymousUser | None) -> QuerySet[Follow]:

@@ -65,11 +65,9 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import reduce
 from typing import cast
 
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Exists,
@@ -82,6 +80,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User
+from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
 from config.errors import ApplicationError
 from follows.models import Club, ClubBan, ClubMembership
 from rooms.models import Room, RoomBan, RoomMember
@@ -374,40 +373,16 @@ def _refusal(user: User, room: Room, holds: list[bool]) -> AccessError | None:
     return AccessError(line.says(user, room), line=line.name)
 
 
-# Building the rule's query (a score of subqueries) costs Django far more than Postgres
-# takes to run it, and every join asks it for one person and one room. So it is built
-# and compiled once per database, for a stand-in person, room and time, and each call only
-# puts the real ones in the parameters.
-_STAND_IN_PERSON = -(2**53) + 7
-_STAND_IN_ROOM = uuid.UUID("00000000-0000-4000-8000-00000000a11e")
-_compiled_refusals: dict[str, tuple[str, list]] = {}
-
-
-def _refusal_query() -> tuple[str, list]:
+def _refusals(person_id: int, room_id: uuid.UUID) -> QuerySet:
     """Each line's flag, then whether the person is one of the room's moderators."""
-    alias = Room.objects.db
-    if alias not in _compiled_refusals:
-        flags = {
-            f"holds_{line.name}": _flag(line.holds.over_rooms(_STAND_IN_PERSON)) for line in RULE
-        }
-        flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(_STAND_IN_PERSON))
-        query = Room.objects.filter(pk=_STAND_IN_ROOM).annotate(**flags).values_list(*flags)
-        sql, params = query.query.sql_with_params()
-        _compiled_refusals[alias] = (sql, list(params))
-    return _compiled_refusals[alias]
+    flags = {f"holds_{line.name}": _flag(line.holds.over_rooms(person_id)) for line in RULE}
+    flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(person_id))
+    return Room.objects.filter(pk=room_id).annotate(**flags).values_list(*flags)
 
 
-def _filled(params: list, *, person_id: int, room_id: uuid.UUID) -> list:
-    """The compiled query's parameters with the stand-ins replaced (a UUID stays in the
-    form the backend prepared: an object, or its hex digits on SQLite)."""
-    now = timezone.now()
-    real = {
-        _STAND_IN_PERSON: person_id,
-        _STAND_IN_ROOM: room_id,
-        _STAND_IN_ROOM.hex: room_id.hex,
-        str(_STAND_IN_ROOM): str(room_id),
-    }
-    return [now if isinstance(param, datetime) else real.get(param, param) for param in params]
+# Building the rule's query (a score of subqueries) costs Django far more than Postgres
+# takes to run it, and every join asks it for one person and one room: it is compiled once.
+_REFUSALS = Compiled(_refusals, times_are_now=True, person_id=STAND_IN_ID, room_id=STAND_IN_UUID)
 
 
 @dataclass(frozen=True)
@@ -421,10 +396,7 @@ class Verdict:
 def room_verdict(*, user: User, room: Room) -> Verdict:
     """The rule for `user` and `room`, and whether they moderate it. One query, compiled
     once."""
-    sql, params = _refusal_query()
-    with connections[Room.objects.db].cursor() as cursor:
-        cursor.execute(sql, _filled(params, person_id=user.pk, room_id=uuid.UUID(str(room.pk))))
-        row = cursor.fetchone()
+    row = _REFUSALS.row(person_id=user.pk, room_id=room.pk)
     if row is None:
         raise Room.DoesNotExist(f"No room {room.pk}.")
     *holds, moderator = (bool(held) for held in row)

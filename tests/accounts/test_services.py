@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
+from accounts.backends import AccountBackend
 from accounts.models import ApiToken, User, api_token_digest
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from config.errors import ApplicationError
@@ -145,3 +149,14 @@ def test_replacing_the_avatar_deletes_the_old_file(
     user.refresh_from_db()
     assert not user.avatar
     assert not (tmp_path / first).exists()
+
+
+def test_a_session_finds_its_person_unless_their_account_is_locked():
+    backend = AccountBackend()
+    person = UserFactory()
+    assert backend.get_user(str(person.pk)) == person
+    assert backend.get_user(str(UserFactory().pk)) != person
+    assert backend.get_user("not a number") is None
+    assert backend.get_user(str(person.pk + 1000)) is None
+    User.objects.filter(pk=person.pk).update(suspended_until=timezone.now() + timedelta(days=1))
+    assert backend.get_user(str(person.pk)) is None

@@ -1,0 +1,133 @@
+"""Querysets compiled once and run with real values (config.compiled), on either database."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from accounts.models import User
+from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
+from follows.models import ClubMembership
+from rooms.models import Room, RoomMember
+from rooms.services.lifecycle import room_create
+from rooms.services.presence import room_join
+from tests.factories import ClubFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOMS = Compiled(
+    lambda room_id, user_id: (
+        Room.objects.select_related("club")
+        .filter(pk=room_id)
+        .annotate(
+            present=Count("members"),
+            mine=Subquery(
+                RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")
+            ),
+        )
+    ),
+    room_id=STAND_IN_UUID,
+    user_id=STAND_IN_ID,
+)
+
+
+@pytest.fixture
+def rooms():
+    host = UserFactory()
+    club = ClubFactory(name="Night owls")
+    MembershipFactory(club=club, user=host, role=ClubMembership.Role.LEADER)
+    in_club = room_create(host=host, title="In a club", club=club)
+    alone = room_create(host=UserFactory(), title="On its own")
+    guest = UserFactory()
+    room_join(user=guest, room_id=in_club.pk, channel_name="test!guest")
+    return in_club, alone, guest
+
+
+def test_each_call_gets_its_own_values_and_the_models_django_would_make(
+    rooms, django_assert_num_queries
+):
+    in_club, alone, guest = rooms
+    for room, user, mine in [
+        (in_club, guest, RoomMember.objects.get(room=in_club, user=guest).pk),
+        (alone, guest, None),
+        (in_club, UserFactory(), None),
+    ]:
+        expected = Room.objects.select_related("club").get(pk=room.pk)
+        with django_assert_num_queries(1):
+            found = ROOMS.first(room_id=room.pk, user_id=user.pk)
+            club = found.club  # came with the room
+        assert isinstance(found, Room)
+        assert found.pk == room.pk
+        assert found._state.adding is False
+        assert {f.attname: getattr(found, f.attname) for f in Room._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in Room._meta.concrete_fields
+        }
+        assert club == expected.club
+        assert (found.present, found.mine) == (room.members.count(), mine)
+    assert in_club.club.name == "Night owls"
+
+
+def test_a_room_id_as_text_and_a_room_that_does_not_exist(rooms):
+    in_club, _, guest = rooms
+    assert ROOMS.first(room_id=str(in_club.pk), user_id=guest.pk).pk == in_club.pk
+    assert ROOMS.first(room_id=uuid.uuid4(), user_id=guest.pk) is None
+    with pytest.raises(ValueError, match="hexadecimal"):
+        ROOMS.first(room_id="not a uuid", user_id=guest.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_query_runs_only_in_a_transaction_where_django_asks_for_one(rooms):
+    in_club, _, _ = rooms
+    locking = Compiled(
+        lambda room_id: Room.objects.select_for_update().filter(pk=room_id), room_id=STAND_IN_UUID
+    )
+    with transaction.atomic():  # compiled here, where Django allows it
+        assert locking.first(room_id=in_club.pk).pk == in_club.pk
+    try:
+        Room.objects.select_for_update().filter(pk=in_club.pk).first()
+    except TransactionManagementError:
+        django_refuses = True  # Postgres
+    else:
+        django_refuses = False  # SQLite locks the whole database, not rows
+    try:
+        locking.first(room_id=in_club.pk)
+    except TransactionManagementError:
+        refused = True
+    else:
+        refused = False
+    assert refused == django_refuses
+
+
+def test_times_among_the_parameters_are_the_time_of_each_run(monkeypatch):
+    now = timezone.now()
+    person = UserFactory(suspended_until=now + timedelta(hours=1))
+    suspended = Compiled(
+        lambda user_id: User.objects.filter(pk=user_id, suspended_until__gt=timezone.now()),
+        times_are_now=True,
+        user_id=STAND_IN_ID,
+    )
+    assert suspended.first(user_id=person.pk) == person
+    monkeypatch.setattr(timezone, "now", lambda: now + timedelta(hours=2))
+    assert suspended.first(user_id=person.pk) is None
+
+
+def test_percent_signs_and_many_parameters_survive_compilation():
+    """A LIKE against another column puts literal `%` in the SQL; over 50 parameters is
+    what psycopg would parse again on every run."""
+    match = UserFactory(username="night_owl", display_name="owl")
+    UserFactory(username="early_bird", display_name="owl")
+    names = [f"nobody{n}" for n in range(60)]
+    query = Compiled(
+        lambda user_id: (
+            User.objects.filter(username__contains=F("display_name"))
+            .exclude(username__in=names)
+            .filter(pk__gte=user_id)
+        ),
+        user_id=STAND_IN_ID,
+    )
+    assert query.first(user_id=match.pk) == match
+    assert query.first(user_id=match.pk + 1000) is None
