@@ -11,12 +11,11 @@ Redis is down, a page that counts a throttle in the cache would answer 500.
 import asyncio
 import logging
 import threading
-import time
 
 import redis
 from channels_redis import pubsub
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
-from channels_redis.utils import decode_hosts
+from channels_redis.utils import create_pool, decode_hosts
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -78,49 +77,143 @@ class RedisChannelLayer(BaseRedisChannelLayer):
 LAYER_LOST = "layer.lost"
 
 
+class _OpensOnce:
+    """A Pub/Sub connection that is not opened again once lost. redis-py would reconnect it
+    from whichever task touched it next (the reader, a subscribe, an unsubscribe, even two
+    at once), and resubscribe quietly: the messages lost meanwhile would go unnoticed, and
+    two tasks opening one connection together break it. The shard replaces it instead."""
+
+    _opened = False
+
+    async def connect_check_health(self, *args, **kwargs):
+        if self._opened and not self.is_connected:
+            raise redis.exceptions.ConnectionError("The Pub/Sub connection was lost.")
+        await super().connect_check_health(*args, **kwargs)
+        self._opened = True
+
+
+def _pubsub_pool(host: dict):
+    pool = create_pool(host)
+    base = pool.connection_class
+    pool.connection_class = type(f"OpensOnce{base.__name__}", (_OpensOnce, base), {})
+    return pool
+
+
 class _ShardThatTells(pubsub.RedisSingleShardConnection):
-    """channels-redis's Pub/Sub connection (4.3), which logs a lost connection and goes on
-    quietly once it is back, telling the channels that lost messages instead: those
-    subscribed before its last good read (one subscribed since came in over a connection
-    that works, and missed nothing)."""
+    """channels-redis's Pub/Sub connection (4.3), which replaces a lost Pub/Sub connection
+    rather than reusing it, and tells the channels that were subscribed over it (their own
+    name or a group they are in) that they lost messages. What was subscribed is subscribed
+    again on the next connection, as soon as Redis answers: a room hub keeps its channel."""
 
     def __init__(self, host, channel_layer):
         super().__init__(host, channel_layer)
-        self._subscribed_at: dict[str, float] = {}
-        self._last_good_read = time.monotonic()
+        self._to_restore: set[str] = set()
 
     async def subscribe(self, channel):
-        await super().subscribe(channel)
-        self._subscribed_at.setdefault(channel, time.monotonic())
+        async with self._lock:
+            if channel not in self._subscribed_to:
+                self._ensure_redis()
+                self._ensure_receiver()
+                await self._ensure_pubsub()
+                await self._pubsub.subscribe(channel)
+                self._subscribed_to.add(channel)
 
     async def unsubscribe(self, channel):
-        self._subscribed_at.pop(channel, None)
-        try:
-            await super().unsubscribe(channel)
-        except UNAVAILABLE as error:
-            # Redis went away, and this subscription with the connection.
+        async with self._lock:
+            self._to_restore.discard(channel)
+            if channel not in self._subscribed_to:
+                return
             self._subscribed_to.discard(channel)
-            logger.warning("Could not unsubscribe %s, Redis is unreachable: %r", channel, error)
+            try:
+                await self._pubsub.unsubscribe(channel)
+            except UNAVAILABLE as error:
+                # Redis went away, and this subscription with the connection.
+                logger.warning("Could not unsubscribe %s, Redis is unreachable: %r", channel, error)
+
+    async def flush(self):
+        pubsub_client = self._pubsub
+        await super().flush()
+        self._to_restore = set()
+        if pubsub_client is not None:
+            await self._close(pubsub_client)
+
+    def _ensure_redis(self):
+        # Publishing goes through channels-redis's own client; subscriptions through
+        # `_pubsub`, on a connection of its own (`_ensure_pubsub`).
+        if self._redis is None:
+            self._redis = aioredis.Redis(connection_pool=create_pool(self.host))
+
+    async def _ensure_pubsub(self):
+        """Under the lock: a Pub/Sub connection that works, with what was subscribed on a
+        lost one subscribed again."""
+        current = self._pubsub
+        if current is not None and current.connection and not current.connection.is_connected:
+            await self._retire(current, "closed")
+        if self._pubsub is None:
+            self._pubsub = aioredis.Redis(connection_pool=_pubsub_pool(self.host)).pubsub()
+        wanted = self._wanted(self._to_restore)
+        if wanted:
+            await self._pubsub.subscribe(*wanted)
+            self._subscribed_to |= wanted
+        self._to_restore = set()
+
+    def _wanted(self, names: set[str]) -> set[str]:
+        layer = self.channel_layer
+        return {name for name in names if name in layer.channels or name in layer.groups}
+
+    async def _retire(self, pubsub_client, error) -> None:
+        """Under the lock: the channels subscribed over a lost connection hear that they
+        lost messages; the connection is closed and what it carried is to be restored."""
+        if pubsub_client is not self._pubsub:
+            return
+        logger.warning("Redis Pub/Sub connection lost: %r", error)
+        layer = self.channel_layer
+        told = {name for name in self._subscribed_to if name in layer.channels}
+        for group in self._subscribed_to & layer.groups.keys():
+            told |= layer.groups[group] & layer.channels.keys()
+        lost = layer.channel_layer.serialize({"type": LAYER_LOST})
+        for name in told:
+            layer.channels[name].put_nowait(lost)
+        self._to_restore |= self._subscribed_to
+        self._subscribed_to = set()
+        self._pubsub = None
+        await self._close(pubsub_client)
+
+    @staticmethod
+    async def _close(pubsub_client) -> None:
+        await pubsub_client.aclose()
+        await pubsub_client.connection_pool.disconnect()
 
     async def _do_receiving(self):
         while True:
-            try:
-                if self._pubsub and self._pubsub.subscribed:
-                    message = await self._pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=0.1
-                    )
-                    self._last_good_read = time.monotonic()
-                    self._receive_message(message)
+            pubsub_client = self._pubsub
+            if pubsub_client is None or not pubsub_client.subscribed:
+                if self._to_restore:
+                    await self._restore()
                 else:
-                    self._last_good_read = time.monotonic()
                     await asyncio.sleep(0.1)
-            except UNAVAILABLE as error:
-                logger.warning("Redis Pub/Sub connection lost: %r", error)
-                lost = self.channel_layer.channel_layer.serialize({"type": LAYER_LOST})
-                for name, queue in self.channel_layer.channels.items():
-                    if self._subscribed_at.get(name, 0) <= self._last_good_read:
-                        queue.put_nowait(lost)
-                await asyncio.sleep(1)
+                continue
+            try:
+                if not pubsub_client.connection.is_connected:
+                    raise redis.exceptions.ConnectionError("The Pub/Sub connection closed.")
+                message = await pubsub_client.get_message(
+                    ignore_subscribe_messages=True, timeout=0.1
+                )
+            except Exception as error:
+                if not isinstance(error, UNAVAILABLE):
+                    logger.exception("Reading from Redis Pub/Sub failed unexpectedly.")
+                async with self._lock:
+                    await self._retire(pubsub_client, error)
+                continue
+            self._receive_message(message)
+
+    async def _restore(self) -> None:
+        try:
+            async with self._lock:
+                await self._ensure_pubsub()
+        except UNAVAILABLE as error:
+            logger.debug("Redis Pub/Sub still unreachable: %r", error)
+            await asyncio.sleep(1)
 
 
 class _LoopLayer(pubsub.RedisPubSubLoopLayer):

@@ -14,6 +14,7 @@ import redis
 from channels.db import database_sync_to_async
 from websockets.exceptions import ConnectionClosed
 
+from config.redis import LAYER_LOST, PubSubChannelLayer
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
 from tests.live import LiveSocket, crashes_in, room_path, session_cookie
@@ -165,3 +166,48 @@ async def test_sockets_and_sign_in_come_through_a_redis_restart():
         server.stop()
         redis_server.stop()
     assert not crashes_in(server.output()), server.output()
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+async def test_the_pub_sub_layer_tells_who_lost_messages_and_subscribes_them_again():
+    """A Redis restart: the channels subscribed over the lost connection, by name or through
+    a group, hear `layer.lost`; what they subscribed is restored without anyone asking (a
+    room hub keeps its channel), and a channel made afterwards hears nothing of the loss."""
+    redis_server = RedisServer().start()
+    hosts = [{"address": redis_server.url, "socket_connect_timeout": 2}]
+    layer = PubSubChannelLayer(hosts=hosts, prefix="lost")
+    sender = PubSubChannelLayer(hosts=hosts, prefix="lost")
+    try:
+        member = await layer.new_channel()
+        await layer.group_add("room", member)
+        alone = await layer.new_channel()
+        redis_server.stop()
+        assert await asyncio.wait_for(layer.receive(member), 10) == {"type": LAYER_LOST}
+        assert await asyncio.wait_for(layer.receive(alone), 10) == {"type": LAYER_LOST}
+        redis_server.start()
+        await sender.flush()  # its connections died with the server
+        # The shard's reader subscribes again within a turn or two. (Cancelling a receive
+        # would drop the channel: one receive waits while the sender tries.)
+        heard = asyncio.ensure_future(layer.receive(alone))
+        for _ in range(50):
+            await sender.send(alone, {"type": "direct"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(heard), 0.2)
+                break
+        assert heard.done(), "The channel's own subscription was not restored."
+        assert heard.result() == {"type": "direct"}
+        newcomer = await layer.new_channel()
+        await layer.group_add("room", newcomer)
+        await sender.group_send("room", {"type": "stage.changed", "n": 1})
+        assert await asyncio.wait_for(layer.receive(newcomer), 10) == {
+            "type": "stage.changed",
+            "n": 1,
+        }
+        assert await asyncio.wait_for(layer.receive(member), 10) == {
+            "type": "stage.changed",
+            "n": 1,
+        }
+    finally:
+        await layer.flush()
+        await sender.flush()
+        redis_server.stop()
