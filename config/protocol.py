@@ -75,8 +75,13 @@ def frame_type(declared: type[msgspec.Struct]) -> str:
 def encode(frame: ServerFrame) -> str:
     """The frame as JSON text. Dates and times are written as everywhere else in the
     project's JSON (DjangoJSONEncoder: ISO 8601, milliseconds, `Z`)."""
+    return encode_part(frame)
+
+
+def encode_part(value: object) -> str:
+    """A frame or a part of one (a struct, a list of them) as `encode` writes it."""
     return json.dumps(
-        msgspec.to_builtins(frame, builtin_types=(datetime,)),
+        msgspec.to_builtins(value, builtin_types=(datetime,)),
         cls=DjangoJSONEncoder,
         separators=(",", ":"),
     )

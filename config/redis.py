@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
@@ -235,6 +235,22 @@ class PubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
         return self._layers[loop]
 
 
+class _SharedClients(RedisCacheClient):
+    """Django's Redis cache client, which makes one redis-py client per pool and keeps it
+    (Django's makes a new one, and copies its table of reply parsers, for every command)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[object, redis.Redis] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class FallbackRedisCache(RedisCache):
     """Django's Redis cache that answers from this process's memory while Redis is
     unreachable: throttles keep counting (per process) and pages keep working."""
@@ -249,6 +265,7 @@ class FallbackRedisCache(RedisCache):
     def __init__(self, server, params):
         options = {**connection_options(), **params.get("OPTIONS", {})}
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = _SharedClients
         self._local = LocMemCache(f"redis-fallback-{server}", params)
 
     @property

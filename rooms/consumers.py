@@ -41,7 +41,7 @@ from rooms.handlers import room_handlers
 from rooms.hub import RoomHubs
 from rooms.limits import FloodGuard
 from rooms.media.sessions import MediaSessions
-from rooms.models import Room
+from rooms.models import room_group_name
 from rooms.services import presence
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -59,6 +59,7 @@ class _Arrival:
     user: User
     presence: presence.Presence
     snapshot: protocol.RoomSnapshot
+    snapshot_text: str
     blocked: set[int]
 
 
@@ -82,7 +83,7 @@ def _arrive(scope: dict, room_id: str, channel_name: str) -> _Arrival:
     snapshot = selectors.room_snapshot_of(
         room=joined.room, user=user, me=joined.member, blocked=blocked
     )
-    return _Arrival(user, joined, snapshot, blocked)
+    return _Arrival(user, joined, snapshot, selectors.room_snapshot_text(snapshot), blocked)
 
 
 class RoomConsumer(GuardedConsumer):
@@ -103,7 +104,7 @@ class RoomConsumer(GuardedConsumer):
         ensure_relay_running()
         with contextlib.suppress(ValueError):
             # Join the room's events first: every one after the snapshot's number reaches us.
-            self.group = Room(pk=uuid.UUID(self.room_id)).group_name
+            self.group = room_group_name(uuid.UUID(self.room_id))
             await RoomHubs.current().join(self.group, self)
         try:
             arrival = await database_sync_to_async(_arrive)(
@@ -120,7 +121,7 @@ class RoomConsumer(GuardedConsumer):
         self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_frame)
         if arrival.presence.batched:
             AudienceBatcher.current().touched(self.room_id, self.user.pk)
-        await self.send_frame(arrival.snapshot)
+        await self.send(text_data=arrival.snapshot_text)
         early, self.early = self.early, None
         for deliver in early:
             await deliver()

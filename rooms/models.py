@@ -31,6 +31,11 @@ class Topic(models.Model):
         return self.name
 
 
+def room_group_name(room_id: uuid.UUID) -> str:
+    """The channel-layer group of the room `room_id` (`Room.group_name`)."""
+    return f"room.{room_id.hex}"
+
+
 class Room(models.Model):
     class Visibility(models.TextChoices):
         OPEN = "open", "Open — anyone signed in"
@@ -159,7 +164,7 @@ class Room(models.Model):
     @property
     def group_name(self) -> str:
         """The channel-layer group every member's connection joins."""
-        return f"room.{self.pk.hex}"
+        return room_group_name(self.pk)
 
 
 class RoomMember(models.Model):

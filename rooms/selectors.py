@@ -4,9 +4,11 @@ Lists load the stage of every room with one prefetch, so their query count does 
 with the number of rooms.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+import msgspec
 from django.conf import settings
 from django.db.models import (
     Case,
@@ -24,6 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.db import SubqueryCount
 from config.errors import ApplicationError
+from config.protocol import encode, encode_part
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
 from rooms import protocol
 from rooms.access import rooms_open_to, rooms_open_to_visitors
@@ -54,13 +57,21 @@ def _listeners(room_id: UUID | str) -> QuerySet[RoomMember]:
     return RoomMember.objects.filter(room_id=room_id, role=Role.LISTENER).select_related("user")
 
 
+@dataclass
+class _Shared:
+    seq: int
+    members: list[protocol.Member]
+    audience_count: int
+    members_text: str | None = None  # the members as JSON, once a joiner needed it
+
+
 # Per process, the shared part of each room's latest snapshot (its members, the audience's
 # size) and the `seq` it was read at. In a room whose audience fills the first page, joiners
-# arriving between two numbered events (a join storm's, often hundreds) share one read: a
-# newcomer is past that page anyway (it lists the audience in order of arrival), and the
-# `members.batch` that announces them brings the new count. Smaller rooms read afresh, so
-# their snapshot lists the newcomer at once.
-_SHARED_SNAPSHOTS: dict[str, tuple[int, list[protocol.Member], int]] = {}
+# arriving between two numbered events (a join storm's, often hundreds) share one read, and
+# its members are written as JSON once: a newcomer is past that page anyway (it lists the
+# audience in order of arrival), and the `members.batch` that announces them brings the new
+# count. Smaller rooms read afresh, so their snapshot lists the newcomer at once.
+_SHARED_SNAPSHOTS: dict[str, _Shared] = {}
 SHARED_SNAPSHOT_ROOMS = 1000
 
 
@@ -68,10 +79,10 @@ def _shared_snapshot(room: Room) -> tuple[list[protocol.Member], int]:
     shared = _SHARED_SNAPSHOTS.get(str(room.pk))
     if (
         shared is not None
-        and shared[0] == room.seq
-        and shared[2] >= settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
+        and shared.seq == room.seq
+        and shared.audience_count >= settings.ROOM_SNAPSHOT_AUDIENCE_PAGE
     ):
-        return shared[1], shared[2]
+        return shared.members, shared.audience_count
     stage = list(_stage({"room_id": room.pk}))
     hands = list(
         _listeners(room.pk)
@@ -87,8 +98,23 @@ def _shared_snapshot(room: Room) -> tuple[list[protocol.Member], int]:
     audience_count = _listeners(room.pk).count()
     if len(_SHARED_SNAPSHOTS) >= SHARED_SNAPSHOT_ROOMS:
         _SHARED_SNAPSHOTS.clear()
-    _SHARED_SNAPSHOTS[str(room.pk)] = (room.seq, members, audience_count)
+    _SHARED_SNAPSHOTS[str(room.pk)] = _Shared(room.seq, members, audience_count)
     return members, audience_count
+
+
+_EMPTY_MEMBERS = '"members":[]'
+
+
+def room_snapshot_text(snapshot: protocol.RoomSnapshot) -> str:
+    """`encode(snapshot)`, with members shared by the room's joiners written once."""
+    shared = _SHARED_SNAPSHOTS.get(snapshot.room.id)
+    if shared is None or shared.members is not snapshot.members:
+        return encode(snapshot)
+    if shared.members_text is None:
+        shared.members_text = encode_part(shared.members)
+    head, _, tail = encode(msgspec.structs.replace(snapshot, members=[])).partition(_EMPTY_MEMBERS)
+    # Quotes inside JSON strings are escaped: the text has the key once, at the top.
+    return f'{head}"members":{shared.members_text}{tail}'
 
 
 def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
@@ -102,15 +128,20 @@ def room_snapshot(*, room_id: UUID | str, user: User) -> protocol.RoomSnapshot:
     return room_snapshot_of(room=room, user=user, me=mine)
 
 
+def _blocked_here(*, room: Room, user: User, among: set[int] | None) -> list[int]:
+    """The members of `room` whom `user` blocked (of `among`, when known)."""
+    blocks = Block.objects.filter(blocker=user, blocked__room_presences__room_id=room.pk)
+    if among is not None:
+        blocks = blocks.filter(blocked_id__in=among)
+    return list(blocks.order_by("blocked_id").values_list("blocked_id", flat=True))
+
+
 def room_snapshot_of(
     *, room: Room, user: User, me: RoomMember | None, blocked: set[int] | None = None
 ) -> protocol.RoomSnapshot:
     """`room_snapshot` for a room read already (with its club), the reader's member, and,
     when known, everyone the reader blocked: a join has all three at hand."""
     members, audience_count = _shared_snapshot(room)
-    you_blocked = Block.objects.filter(blocker=user, blocked__room_presences__room_id=room.pk)
-    if blocked is not None:
-        you_blocked = you_blocked.filter(blocked_id__in=blocked)
     return protocol.RoomSnapshot(
         seq=room.seq,
         room=room_payload(room),
@@ -118,9 +149,7 @@ def room_snapshot_of(
         members=members,
         audience_count=audience_count,
         me=member_payload(me) if me is not None else None,
-        you_blocked=[]
-        if blocked == set()
-        else list(you_blocked.order_by("blocked_id").values_list("blocked_id", flat=True)),
+        you_blocked=[] if blocked == set() else _blocked_here(room=room, user=user, among=blocked),
         numbered=protocol.ROOM.numbered,
     )
 

@@ -5,9 +5,15 @@ import json
 import select
 import socket
 from pathlib import Path
+from pprint import pformat
 
 import pytest
+from autobahn import util as autobahn_util
+from autobahn.twisted import websocket as autobahn_twisted
+from autobahn.websocket import protocol as autobahn_protocol
 from django.conf import settings
+
+from config import server as config_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,3 +123,19 @@ def test_bodies_under_the_limit_are_served(server):
         status, body = _response(sock)
     assert status == 400
     assert body["error"]["code"] == "invalid_credentials"
+
+
+def test_autobahns_debug_arguments_are_worked_out_only_when_written():
+    """The server defers them (config.server); what a written message says is unchanged."""
+    originals = (autobahn_util.hltype, autobahn_util.hlval)
+    config_server._debug_arguments_later()
+    config_server._debug_arguments_later()  # once is enough; twice changes nothing more
+    table = [("openHandshakeTimeout", 5, "WebSocketServerFactory")]
+    for module in (autobahn_protocol, autobahn_twisted):
+        deferred = module.hltype(_head), module.hlval(42)
+        assert not any(isinstance(argument, str) for argument in deferred)
+        assert "{} {}".format(*deferred) == " ".join([originals[0](_head), originals[1](42)])
+    assert str(autobahn_protocol.pformat(table)) == pformat(table)
+    timings = autobahn_protocol.Timings()
+    timings.track("opened")
+    assert str(timings) == pformat(timings._timings)

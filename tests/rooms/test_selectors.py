@@ -1,11 +1,20 @@
+import json
 from datetime import timedelta
 
 import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from config.protocol import encode, encode_part
+from rooms import selectors
 from rooms.models import Room, RoomMember
-from rooms.selectors import hallway, room_list_current, room_snapshot, rooms_visible_to
+from rooms.selectors import (
+    hallway,
+    room_list_current,
+    room_snapshot,
+    room_snapshot_text,
+    rooms_visible_to,
+)
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import (
     BlockFactory,
@@ -139,6 +148,31 @@ def test_joiners_of_a_big_room_share_a_snapshot_until_the_next_numbered_event(ho
     again = room_snapshot(room_id=room.pk, user=second_reader)
     assert newcomer.pk in [m.user.id for m in again.members]
     assert again.me is None  # the reader is not in the room
+
+
+def test_the_snapshot_text_is_the_frame_with_shared_members_written_once(host, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 10
+    room = _room_with_people(host, speakers=1, listeners=12)
+    # The key's text inside a string does not mislead the splice.
+    Room.objects.filter(pk=room.pk).update(title='"members":[] {"x"}')
+    readers = [UserFactory(), UserFactory()]
+    BlockFactory(blocker=readers[1], blocked=room.members.filter(role=Role.LISTENER)[0].user)
+    snapshots = [room_snapshot(room_id=room.pk, user=reader) for reader in readers]
+    assert snapshots[0].members is snapshots[1].members  # shared: one read
+    texts = [room_snapshot_text(snapshot) for snapshot in snapshots]
+    assert texts == [encode(snapshot) for snapshot in snapshots]
+    assert json.loads(texts[1])["you_blocked"] == snapshots[1].you_blocked != []
+    # Written once: later joiners splice the same text in.
+    shared = selectors._SHARED_SNAPSHOTS[str(room.pk)]
+    assert shared.members_text is not None
+    shared.members_text = encode_part(snapshots[0].members[:1])
+    assert json.loads(room_snapshot_text(snapshots[0]))["members"] == json.loads(
+        shared.members_text
+    )
+    # A snapshot that is not the shared one is written whole.
+    small = _room_with_people(UserFactory(), speakers=1, listeners=1)
+    alone = room_snapshot(room_id=small.pk, user=host)
+    assert room_snapshot_text(alone) == encode(alone)
 
 
 def test_a_small_room_is_read_afresh_for_every_joiner(host, settings):
