@@ -120,7 +120,11 @@ class Compiled:
             forms = [stand_in]
             if isinstance(stand_in, uuid.UUID):
                 forms += [stand_in.hex, str(stand_in)]
-            if any(type(param) is type(form) and param == form for form in forms):
+            # Django hands a number in the select list over as psycopg's Int4 or Int8.
+            if any(
+                isinstance(param, type(form)) and not isinstance(param, bool) and param == form
+                for form in forms
+            ):
                 return name
         return None
 

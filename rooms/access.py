@@ -71,11 +71,14 @@ from typing import cast
 from django.db.models import (
     BooleanField,
     Exists,
+    Expression,
     ExpressionWrapper,
     Field,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Value,
 )
 from django.utils import timezone
 
@@ -373,10 +376,26 @@ def _refusal(user: User, room: Room, holds: list[bool]) -> AccessError | None:
     return AccessError(line.says(user, room), line=line.name)
 
 
-def _refusals(person_id: int, room_id: uuid.UUID) -> QuerySet:
-    """Each line's flag, then whether the person is one of the room's moderators."""
-    flags = {f"holds_{line.name}": _flag(line.holds.over_rooms(person_id)) for line in RULE}
+_VERDICT_FOR = "verdict_for"
+
+
+def verdict_annotations(person_id: int) -> dict[str, Expression]:
+    """Annotations of rooms with what the rule says of `person_id` there: each line's flag,
+    whether they moderate the room, and whom the flags are for. A room read with them
+    (`room_verdict`) needs no query of its own."""
+    flags: dict[str, Expression] = {
+        f"holds_{line.name}": _flag(line.holds.over_rooms(person_id)) for line in RULE
+    }
     flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(person_id))
+    flags[_VERDICT_FOR] = Value(person_id, output_field=IntegerField())
+    return flags
+
+
+_VERDICT_NAMES = [f"holds_{line.name}" for line in RULE] + ["is_moderator", _VERDICT_FOR]
+
+
+def _refusals(person_id: int, room_id: uuid.UUID) -> QuerySet:
+    flags = verdict_annotations(person_id)
     return Room.objects.filter(pk=room_id).annotate(**flags).values_list(*flags)
 
 
@@ -394,13 +413,18 @@ class Verdict:
 
 
 def room_verdict(*, user: User, room: Room) -> Verdict:
-    """The rule for `user` and `room`, and whether they moderate it. One query, compiled
-    once."""
-    row = _REFUSALS.row(person_id=user.pk, room_id=room.pk)
+    """The rule for `user` and `room`, and whether they moderate it: read with the room
+    (`verdict_annotations`), or one query, compiled once."""
+    read = vars(room)
+    row: tuple | None
+    if read.get(_VERDICT_FOR) == user.pk:
+        row = tuple(read[name] for name in _VERDICT_NAMES)
+    else:
+        row = _REFUSALS.row(person_id=user.pk, room_id=room.pk)
     if row is None:
         raise Room.DoesNotExist(f"No room {room.pk}.")
-    *holds, moderator = (bool(held) for held in row)
-    return Verdict(_refusal(user, room, holds), moderator)
+    *holds, moderator, _ = row
+    return Verdict(_refusal(user, room, [bool(held) for held in holds]), bool(moderator))
 
 
 def room_refusal(*, user: User, room: Room) -> AccessError | None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -131,3 +131,17 @@ def test_percent_signs_and_many_parameters_survive_compilation():
     )
     assert query.first(user_id=match.pk) == match
     assert query.first(user_id=match.pk + 1000) is None
+
+
+def test_a_stand_in_in_the_select_list_is_a_value_too(rooms):
+    """Django hands a number in the select list over typed (psycopg's Int4 on Postgres)."""
+    _, alone, guest = rooms
+    asked = Compiled(
+        lambda room_id, user_id: Room.objects.filter(pk=room_id).annotate(
+            asked_for=Value(user_id, output_field=IntegerField())
+        ),
+        room_id=STAND_IN_UUID,
+        user_id=STAND_IN_ID,
+    )
+    for person in (guest, UserFactory()):
+        assert asked.first(room_id=alone.pk, user_id=person.pk).asked_for == person.pk

@@ -24,6 +24,7 @@ from config.protocol import Error
 from config.realtime import send_on_commit
 from config.sockets import CLOSE_IDLE, ROOM_REPLACED
 from rooms import events, protocol
+from rooms.access import verdict_annotations
 from rooms.media.services import media_member_gone, media_room_has_space
 from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter
@@ -47,7 +48,8 @@ class Presence:
     room: Room | None = None
 
 
-# The join's one query: the room locked, how many are in it and whether this person is.
+# The join's one query: the room locked, how many are in it, whether this person is, and
+# what the access rule says of them there.
 _ROOM_TO_JOIN = Compiled(
     lambda room_id, user_id: (
         locking_rooms()
@@ -57,8 +59,10 @@ _ROOM_TO_JOIN = Compiled(
             mine=Subquery(
                 RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")
             ),
+            **verdict_annotations(user_id),
         )
     ),
+    times_are_now=True,
     room_id=STAND_IN_UUID,
     user_id=STAND_IN_ID,
 )

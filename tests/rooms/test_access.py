@@ -22,13 +22,17 @@ from follows.models import Block, Club, ClubBan, ClubFollow, ClubMembership, Fol
 from notifications.models import Notification
 from notifications.selectors import room_audience_ids
 from rooms.access import (
+    Verdict,
     people_let_into,
     room_entry_refusal,
     room_refusals,
+    room_verdict,
     rooms_open_to_visitors,
+    verdict_annotations,
 )
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import rooms_visible_to
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 Visibility = Room.Visibility
@@ -287,3 +291,32 @@ def test_a_visitor_sees_what_someone_with_no_ties_sees(world, listed):
     visitors = set(Room.objects.filter(rooms_open_to_visitors()).values_list("pk", flat=True))
     assert visitors == listed[nobody]
     assert visitors == {room.pk for room in world.rooms if room.visibility == Visibility.OPEN}
+
+
+def _said(verdict: Verdict) -> tuple:
+    refusal = verdict.refusal
+    return verdict.moderator, None if refusal is None else (refusal.line, str(refusal))
+
+
+def test_a_verdict_read_with_the_room_is_the_rule_for_its_person_alone(world):
+    """A join reads the rule's flags with the room it locks (`verdict_annotations`): they
+    say what the rule's own query says, save that query, and count for nobody else."""
+
+    def verdict(person, room) -> tuple[tuple, int]:
+        said = []
+        queries = count_queries(lambda: said.append(_said(room_verdict(user=person, room=room))))
+        return said[0], queries
+
+    people = world.people
+    # Live rooms, as a join locks them.
+    rooms = list(Room.objects.filter(status=Room.Status.LIVE).select_related("club"))
+    for n, person in enumerate(people):
+        reads = Room.objects.select_related("club").annotate(**verdict_annotations(person.pk))
+        reads = {read.pk: read for read in reads.filter(status=Room.Status.LIVE)}
+        for room in rooms:
+            read = reads[room.pk]
+            (theirs, queries), (ruled, ruled_queries) = verdict(person, read), verdict(person, room)
+            assert (theirs, queries) == (ruled, ruled_queries - 1)
+            if n % 5 == 0:  # someone else asking of the same read: the rule's own query
+                other = people[n - 1]
+                assert verdict(other, read) == verdict(other, room)

@@ -39,9 +39,10 @@ def test_a_listener_arrives_with_the_same_queries_in_any_room(live_room, setting
     _arrive(_scope_of(UserFactory()), str(live_room.pk), "c!again")
     scope = _scope_of(UserFactory())
     large = count_queries(lambda: _arrive(scope, str(live_room.pk), "c!b"))
-    # The user (the session is cached), the room locked with who is in it, the rule, the
-    # insert, the blocks; and the savepoint around the join (a transaction outside tests).
-    assert small == large == 7
+    # The user (the session is cached), the room locked with who is in it and what the
+    # rule says of them, the insert, the blocks; and the savepoint around the join (a
+    # transaction outside tests).
+    assert small == large == 6
 
 
 def test_an_arrival_is_refused_without_a_session(live_room):
