@@ -166,10 +166,13 @@ class Compiled:
             raise TransactionManagementError("A locking query runs in a transaction.")
         with connection.cursor() as cursor:
             if plan.pieces is not None:
-                literal = cursor.cursor.mogrify
+                # Each value rendered once, however often the query uses it.
+                literal = {
+                    name: cursor.cursor.mogrify("%s", [value]) for name, value in real.items()
+                }
                 cursor.execute(
                     "".join(
-                        piece if isinstance(piece, str) else literal("%s", [real[piece[0]]])
+                        piece if isinstance(piece, str) else literal[piece[0]]
                         for piece in plan.pieces
                     )
                 )
