@@ -46,6 +46,10 @@ class _Plan:
     # value that goes there.
     pieces: list[str | tuple[str]] | None
 
+    def __post_init__(self) -> None:
+        # The values the pieces take, each rendered once per run.
+        self.slots = {piece[0] for piece in self.pieces or () if isinstance(piece, tuple)}
+
 
 class Compiled:
     """`build(**stand_ins)` makes the queryset; `first(**values)` and `row(**values)` run it
@@ -167,9 +171,7 @@ class Compiled:
         with connection.cursor() as cursor:
             if plan.pieces is not None:
                 # Each value rendered once, however often the query uses it.
-                literal = {
-                    name: cursor.cursor.mogrify("%s", [value]) for name, value in real.items()
-                }
+                literal = {name: cursor.cursor.mogrify("%s", [real[name]]) for name in plan.slots}
                 cursor.execute(
                     "".join(
                         piece if isinstance(piece, str) else literal[piece[0]]

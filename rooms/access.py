@@ -356,14 +356,25 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
+# The annotation of each line's flag, in the rule's order.
+_LINE_FLAGS = [f"holds_{line.name}" for line in RULE]
+
+
+def _line_flags(person_id: int) -> dict[str, Expression]:
+    """Annotations of rooms: whether each line of the rule holds for `person_id` there."""
+    return {
+        name: _flag(line.holds.over_rooms(person_id))
+        for name, line in zip(_LINE_FLAGS, RULE, strict=True)
+    }
+
+
 def room_refusals(*, user: User, rooms: QuerySet) -> dict[uuid.UUID, AccessError | None]:
     """Why `user` may not see each of `rooms`, by room id (None where they may). One query:
     each line of the rule evaluated on each room, read from the top as `rooms_open_to`
     reads them."""
-    flags = {f"holds_{line.name}": _flag(line.holds.over_rooms(user.pk)) for line in RULE}
     return {
-        room.pk: _refusal(user, room, [getattr(room, flag) for flag in flags])
-        for room in rooms.select_related("club").annotate(**flags)
+        room.pk: _refusal(user, room, [getattr(room, flag) for flag in _LINE_FLAGS])
+        for room in rooms.select_related("club").annotate(**_line_flags(user.pk))
     }
 
 
@@ -383,15 +394,13 @@ def verdict_annotations(person_id: int) -> dict[str, Expression]:
     """Annotations of rooms with what the rule says of `person_id` there: each line's flag,
     whether they moderate the room, and whom the flags are for. A room read with them
     (`room_verdict`) needs no query of its own."""
-    flags: dict[str, Expression] = {
-        f"holds_{line.name}": _flag(line.holds.over_rooms(person_id)) for line in RULE
-    }
+    flags = _line_flags(person_id)
     flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(person_id))
     flags[_VERDICT_FOR] = Value(person_id, output_field=IntegerField())
     return flags
 
 
-_VERDICT_NAMES = [f"holds_{line.name}" for line in RULE] + ["is_moderator", _VERDICT_FOR]
+_VERDICT_NAMES = [*_LINE_FLAGS, "is_moderator", _VERDICT_FOR]
 
 
 def _refusals(person_id: int, room_id: uuid.UUID) -> QuerySet:
