@@ -40,7 +40,8 @@ def free_port() -> int:
     connect to itself (TCP simultaneous open) while nothing listens."""
     ephemeral = _ephemeral_ports()
     while True:
-        port = random.randrange(10000, ephemeral.start - 64)  # noqa: S311 (not a secret)
+        # Above 10080, the highest of the ports Chromium refuses to open (ERR_UNSAFE_PORT).
+        port = random.randrange(10081, ephemeral.start - 64)  # noqa: S311 (not a secret)
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
