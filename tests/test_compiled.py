@@ -4,13 +4,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.signals import post_save
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
+from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
 from follows.models import ClubMembership
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
@@ -145,3 +147,90 @@ def test_a_stand_in_in_the_select_list_is_a_value_too(rooms):
     )
     for person in (guest, UserFactory()):
         assert asked.first(room_id=alone.pk, user_id=person.pk).asked_for == person.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Postgres prepares statements")
+@pytest.mark.django_db(transaction=True)
+def test_on_postgres_a_query_is_prepared_once_per_connection_and_outlives_a_rollback(rooms):
+    in_club, alone, guest = rooms
+    query = Compiled(
+        lambda room_id, user_id: Room.objects.filter(pk=room_id).exclude(host_id=user_id),
+        room_id=STAND_IN_UUID,
+        user_id=STAND_IN_ID,
+    )
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = %s",
+                [query._plan().statement.name],
+            )
+            return cursor.fetchone()[0]
+
+    def first_run_then_a_failure():
+        with transaction.atomic():
+            assert query.first(room_id=alone.pk, user_id=guest.pk).pk == alone.pk
+            User.objects.create(username=guest.username)
+
+    # The first run, in a transaction that is rolled back.
+    with pytest.raises(IntegrityError):
+        first_run_then_a_failure()
+    assert prepared() == 1
+    with CaptureQueriesContext(connection) as ran:
+        assert [query.first(room_id=r.pk, user_id=guest.pk).pk for r in (in_club, alone)] == [
+            in_club.pk,
+            alone.pk,
+        ]
+        assert query.first(room_id=in_club.pk, user_id=in_club.host_id) is None
+    # Each run sent only its values, to the statement prepared on the first.
+    assert [q["sql"].partition("(")[0] for q in ran] == [
+        f"EXECUTE {query._plan().statement.name}"
+    ] * 3
+    assert prepared() == 1
+
+
+NEW_MEMBER = CompiledInsert(RoomMember)
+
+
+def test_an_insert_writes_the_row_create_would(rooms, django_assert_num_queries):
+    _, alone, guest = rooms
+    seen = timezone.now()
+    with django_assert_num_queries(1):
+        made = NEW_MEMBER.create(
+            room=alone,
+            user=guest,
+            role=RoomMember.Role.LISTENER,
+            last_seen=seen,
+            channel_name="c!1",
+        )
+    assert made._state.adding is False
+    stored = RoomMember.objects.get(pk=made.pk)
+    assert {f.attname: getattr(made, f.attname) for f in RoomMember._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in RoomMember._meta.concrete_fields
+    }
+    assert (stored.room_id, stored.user_id, stored.channel_name, stored.last_seen) == (
+        alone.pk,
+        guest.pk,
+        "c!1",
+        seen,
+    )
+    assert stored.joined_at is not None  # auto_now_add, as create sets it
+    assert stored.muted is True  # the field's default
+    # The same person twice in a room: the database's constraint, as with create.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NEW_MEMBER.create(room=alone, user=guest, last_seen=seen)
+
+
+def test_an_insert_sends_the_save_signals_while_someone_listens(rooms):
+    _, alone, guest = rooms
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=RoomMember)
+    try:
+        made = NEW_MEMBER.create(room=alone, user=guest, last_seen=timezone.now())
+    finally:
+        post_save.disconnect(receiver, sender=RoomMember)
+    assert heard == [(made.pk, True)]
