@@ -1,6 +1,7 @@
 """The web server process: request bodies over REQUEST_MAX_BYTES are refused while they
 arrive, before daphne buffers them (checked against a real server process)."""
 
+import gc
 import json
 import select
 import socket
@@ -139,3 +140,18 @@ def test_autobahns_debug_arguments_are_worked_out_only_when_written():
     timings = autobahn_protocol.Timings()
     timings.track("opened")
     assert str(timings) == pformat(timings._timings)
+
+
+def test_the_server_keeps_what_it_loaded_out_of_the_garbage_collectors_sight():
+    thresholds = gc.get_threshold()
+    try:
+        config_server.collect_less()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == config_server.GC_THRESHOLDS
+        # Loaded objects (tracked containers) are no longer among those it walks.
+        loaded = [vars(config_server), settings.INSTALLED_APPS]
+        walked = {id(obj) for obj in gc.get_objects()}
+        assert all(gc.is_tracked(obj) and id(obj) not in walked for obj in loaded)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
