@@ -14,10 +14,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 
 from config.realtime import serve_sockets_here  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.sockets import SocketSession  # noqa: E402
 
 serve_sockets_here()
 
@@ -25,7 +26,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
+            CookieMiddleware(SocketSession(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -9,6 +9,7 @@ every code here is in the 4000s; the last three digits echo the HTTP status they
 import contextlib
 import logging
 import time
+from importlib import import_module
 from types import SimpleNamespace
 
 import redis.exceptions
@@ -132,6 +133,23 @@ def socket_open_allowed(user_id: int, kind: str) -> bool:
     key = f"socket-opens:{kind}:{user_id}:{int(time.time() // 60)}"
     count = cache_count(key, timeout=120)
     return count <= settings.SOCKET_OPENS_PER_MINUTE
+
+
+class SocketSession:
+    """ASGI middleware: the socket's session, from its cookie (inside Channels'
+    CookieMiddleware), loaded when first read.
+
+    Channels' SessionMiddleware does the same and also wraps every message the socket
+    sends, to save a changed session before an HTTP response: for a socket, which never
+    changes its session, that asked the session whether it changed for every frame sent."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    async def __call__(self, scope, receive, send):
+        session = self.store(scope["cookies"].get(settings.SESSION_COOKIE_NAME))
+        return await self.inner({**scope, "session": session}, receive, send)
 
 
 def socket_user(scope: dict) -> AbstractBaseUser | AnonymousUser:
