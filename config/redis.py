@@ -11,6 +11,8 @@ Redis is down, a page that counts a throttle in the cache would answer 500.
 import asyncio
 import logging
 import threading
+from collections.abc import Collection
+from typing import NamedTuple
 
 import redis
 from channels_redis import pubsub
@@ -325,9 +327,65 @@ class FallbackRedisCache(RedisCache):
             logger.warning("Redis cache unreachable, using local memory: %r", error)
             return _count_in(self._local, key, timeout)
 
+    def gather(self, key: str, members: Collection[str], *, seconds: float) -> "Gathered":
+        """`cache_gather` in one trip to Redis (a script, so that no two callers take the
+        same window); with Redis away, each caller takes its own."""
+        try:
+            client = self._cache.get_client(write=True)
+            taken, wait_ms = client.register_script(_GATHER)(
+                keys=[self.make_and_validate_key(f"{key}:parked"), self.make_and_validate_key(key)],
+                args=[max(1, round(seconds * 1000)), PARKED_SECONDS * 1000, *members],
+            )
+        except UNAVAILABLE as error:
+            logger.warning("Redis cache unreachable, gathering locally: %r", error)
+            return Gathered(sorted(members), 0.0)
+        return Gathered(sorted(m.decode() for m in taken), wait_ms / 1000)
+
     def clear(self):
         self._local.clear()
         return self._or_local("clear")
+
+
+# Members parked for a window that nobody took (every process that parked them died) are
+# dropped after this long.
+PARKED_SECONDS = 60
+
+# KEYS: the parked set, the window's key. ARGV: the window in ms, the parked set's life in
+# ms, then the members to park. Returns {members taken, ms until the window ends (0 when
+# nothing is left parked)}.
+_GATHER = """
+for i = 3, #ARGV, 500 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+end
+if redis.call('SCARD', KEYS[1]) == 0 then
+  return {{}, 0}
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
+  local taken = redis.call('SMEMBERS', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  return {taken, 0}
+end
+return {{}, math.max(redis.call('PTTL', KEYS[2]), 1)}
+"""
+
+
+class Gathered(NamedTuple):
+    taken: list[str]  # what this caller handles now: its own members and those parked
+    wait: float  # seconds until the window ends, when others' members are still parked
+
+
+def cache_gather(key: str, members: Collection[str], *, seconds: float) -> Gathered:
+    """One taker per `seconds`-long window, across processes: the caller's members are
+    parked under `key`, and the first caller of a window takes everything parked. A caller
+    that comes later in the window takes nothing and learns how long until it ends, when
+    members are still parked (its own or another's), so it can ask again then.
+
+    A cache that is not Redis is one process's: the caller takes its own members."""
+    store = caches["default"]
+    if isinstance(store, FallbackRedisCache):
+        return store.gather(key, members, seconds=seconds)
+    return Gathered(sorted(members), 0.0)
 
 
 def _count_in(store: BaseCache, key: str, timeout: int) -> int:

@@ -40,7 +40,9 @@ class AudienceBatcher(PerLoop):
 
     A newcomer past the first page is counted, not listed, so there a batch brings the new
     count and little else; and every member hears every batch, so the interval is what a
-    join storm costs each of them, in frames and in the server's work."""
+    join storm costs each of them, in frames and in the server's work. Server processes
+    take turns (`presence.audience_turn`): a room gets one batch per interval, however many
+    processes its members came through."""
 
     def __init__(self) -> None:
         self.pending: dict[str, set[int]] = {}
@@ -62,11 +64,23 @@ class AudienceBatcher(PerLoop):
         return settings.ROOM_AUDIENCE_BATCH_SECONDS
 
     async def _flush_later(self, room_id: str) -> None:
-        await asyncio.sleep(self.interval(room_id))
-        user_ids = self.pending.pop(room_id)
-        flushed = await database_sync_to_async(presence.audience_flush)(
-            room_id=room_id, user_ids=user_ids
-        )
+        """Sends the room's batch after the interval; when another process sent this
+        window's, the people wait with the room's others for the next window."""
+        delay = self.interval(room_id)
+        while True:
+            await asyncio.sleep(delay)
+            user_ids = self.pending.pop(room_id)
+            turn = await database_sync_to_async(presence.audience_turn)(
+                room_id=room_id, user_ids=user_ids, seconds=self.interval(room_id)
+            )
+            if turn.taken:
+                self._note_size(room_id, turn.flushed)
+            if not turn.wait or room_id in self.pending:
+                return  # all sent, or the flush scheduled since takes over
+            self.pending[room_id] = set()
+            delay = turn.wait
+
+    def _note_size(self, room_id: str, flushed: presence.Flushed | None) -> None:
         if flushed is not None and flushed.audience_count > settings.ROOM_SNAPSHOT_AUDIENCE_PAGE:
             self.big.add(room_id)
         else:

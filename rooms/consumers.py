@@ -79,7 +79,7 @@ def _arrive(scope: dict, room_id: str, channel_name: str) -> _Arrival:
             "You joined too often; wait a minute.", code="rate_limited", status=429
         )
     joined = presence.room_join(user=user, room_id=room_id, channel_name=channel_name)
-    blocked = blocked_ids(blocker=user)
+    blocked = blocked_ids(blocker=user) if vars(joined.room)["blocks_anyone"] else set()
     snapshot = selectors.room_snapshot_of(
         room=joined.room, user=user, me=joined.member, blocked=blocked
     )

@@ -1,4 +1,5 @@
 import secrets
+import shutil
 
 import pytest
 from channels.db import database_sync_to_async
@@ -11,7 +12,7 @@ from config.celery import app as celery_app
 from config.realtime import serve_sockets_here
 from tests.factories import UserFactory
 from tests.helpers import ChannelListener
-from tests.servers import ServerProcess, WorkerProcess
+from tests.servers import RedisServer, ServerProcess, WorkerProcess
 
 # Every frame a consumer sends is checked against its declaration (tests/contract.py).
 pytest_plugins = ["tests.contract"]
@@ -119,3 +120,16 @@ def authed_client(user):
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache on a throw-away redis-server, as the team's layout has it."""
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    redis_server = RedisServer().start()
+    settings.CACHES = {
+        "default": {"BACKEND": "config.redis.FallbackRedisCache", "LOCATION": redis_server.url}
+    }
+    yield redis_server
+    redis_server.stop()

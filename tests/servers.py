@@ -4,6 +4,7 @@ what benchmarks read of processes (CPU from /proc)."""
 import contextlib
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedSessionStore
@@ -213,6 +215,54 @@ class ServerProcess(ChildProcess):
 
     def ready(self) -> bool:
         return listening(self.port)
+
+
+class RedisServer:
+    """A throw-away redis-server on a port of its own, that a test stops and starts."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self) -> "RedisServer":
+        options = [
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server"), *options], stdout=subprocess.DEVNULL
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                if client.ping():
+                    return self
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def cache_url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/1"
+
+    def clients(self) -> int:
+        """Connections open to this server (the one asking included)."""
+        return redis.Redis(port=self.port).info("clients")["connected_clients"]
 
 
 class WorkerProcess(ChildProcess):

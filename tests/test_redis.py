@@ -5,20 +5,19 @@ import asyncio
 import contextlib
 import json
 import shutil
-import subprocess
-import time
 import urllib.request
 
 import pytest
 import redis
 from channels.db import database_sync_to_async
+from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from config.redis import LAYER_LOST, PubSubChannelLayer
+from config.redis import LAYER_LOST, Gathered, PubSubChannelLayer, cache_gather
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
 from tests.live import LiveSocket, crashes_in, room_path, session_cookie
-from tests.servers import ServerProcess, free_port, session_keys
+from tests.servers import RedisServer, ServerProcess, session_keys
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -64,54 +63,6 @@ async def test_a_burst_of_sockets_through_a_small_pool_all_get_in_on_few_connect
         server.stop()
         redis_server.stop()
     assert not crashes_in(server.output()), server.output()
-
-
-class RedisServer:
-    """A throw-away redis-server on a port of its own, that a test stops and starts."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    def start(self) -> "RedisServer":
-        options = [
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), *options], stdout=subprocess.DEVNULL
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(redis.exceptions.ConnectionError):
-                if client.ping():
-                    return self
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def cache_url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/1"
-
-    def clients(self) -> int:
-        """Connections open to this server (the one asking included)."""
-        return redis.Redis(port=self.port).info("clients")["connected_clients"]
 
 
 async def _close_code_of_a_new_socket(server, path, cookie) -> int | None:
@@ -211,3 +162,30 @@ async def test_the_pub_sub_layer_tells_who_lost_messages_and_subscribes_them_aga
         await layer.flush()
         await sender.flush()
         redis_server.stop()
+
+
+def test_gathering_gives_each_window_one_taker_who_takes_everything_parked(redis_cache):
+    # The first caller of a window takes its own members; later ones park theirs.
+    assert cache_gather("room", ["1", "2"], seconds=60) == Gathered(["1", "2"], 0.0)
+    second = cache_gather("room", ["3"], seconds=60)
+    assert second.taken == []
+    assert 0 < second.wait <= 60
+    asking_again = cache_gather("room", [], seconds=60)
+    assert asking_again.taken == []
+    assert 0 < asking_again.wait <= 60
+    # Another key has windows of its own.
+    assert cache_gather("other-room", ["9"], seconds=60) == Gathered(["9"], 0.0)
+    # The window ends: the next caller takes what was parked with its own.
+    redis.Redis(port=redis_cache.port).delete(caches["default"].make_key("room"))
+    assert cache_gather("room", ["4"], seconds=60) == Gathered(["3", "4"], 0.0)
+    # Nothing parked, nothing to wait for, and a caller with nothing opens no window.
+    assert cache_gather("room", [], seconds=60) == Gathered([], 0.0)
+    redis.Redis(port=redis_cache.port).delete(caches["default"].make_key("room"))
+    assert cache_gather("room", [], seconds=60) == Gathered([], 0.0)
+    assert cache_gather("room", ["5"], seconds=60) == Gathered(["5"], 0.0)
+
+
+def test_without_redis_each_caller_takes_its_own(redis_cache):
+    redis_cache.stop()
+    assert cache_gather("room", ["1"], seconds=60) == Gathered(["1"], 0.0)
+    assert cache_gather("room", ["2"], seconds=60) == Gathered(["2"], 0.0)

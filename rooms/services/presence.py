@@ -17,12 +17,14 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
+from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
 from config.db import SubqueryCount
 from config.errors import ApplicationError
 from config.protocol import Error
 from config.realtime import send_on_commit
+from config.redis import cache_gather
 from config.sockets import CLOSE_IDLE, ROOM_REPLACED
+from follows.models import Block
 from rooms import events, protocol
 from rooms.access import verdict_annotations
 from rooms.media.services import media_member_gone, media_room_has_space
@@ -48,8 +50,8 @@ class Presence:
     room: Room | None = None
 
 
-# The join's one query: the room locked, how many are in it, whether this person is, and
-# what the access rule says of them there.
+# The join's one query: the room locked, how many are in it, whether this person is, what
+# the access rule says of them there, and whether they blocked anyone (most never did).
 _ROOM_TO_JOIN = Compiled(
     lambda room_id, user_id: (
         locking_rooms()
@@ -59,6 +61,7 @@ _ROOM_TO_JOIN = Compiled(
             mine=Subquery(
                 RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")
             ),
+            blocks_anyone=Exists(Block.objects.filter(blocker_id=user_id)),
             **verdict_annotations(user_id),
         )
     ),
@@ -66,6 +69,8 @@ _ROOM_TO_JOIN = Compiled(
     room_id=STAND_IN_UUID,
     user_id=STAND_IN_ID,
 )
+
+_NEW_MEMBER = CompiledInsert(RoomMember)
 
 
 @transaction.atomic
@@ -89,7 +94,7 @@ def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence
     moderator = room_access_to_enter(user=user, room=room)
     if not moderator:
         media_room_has_space(room, present)
-    member = RoomMember.objects.create(
+    member = _NEW_MEMBER.create(
         room=room,
         user=user,
         role=Role.MODERATOR if moderator else Role.LISTENER,
@@ -195,6 +200,27 @@ def audience_flush(*, room_id: UUID | str, user_ids: Collection[int]) -> Flushed
         audience_count=audience_count,
     )
     return Flushed(seq, audience_count)
+
+
+class Turn(NamedTuple):
+    taken: bool  # this process sent the window's batch (or found the room gone)
+    flushed: Flushed | None
+    wait: float  # seconds until the window ends, when people are still waiting for a batch
+
+
+def audience_turn(*, room_id: UUID | str, user_ids: Collection[int], seconds: float) -> Turn:
+    """One `members.batch` per room and window of `seconds` across all server processes.
+
+    The people whose audience changes this process saw are parked with the room's others
+    (`cache_gather`); the first process to come in a window sends the batch for all of them.
+    With N processes a room then costs each member one batch per window, not N."""
+    gathered = cache_gather(
+        f"audience:{room_id}", [str(user_id) for user_id in user_ids], seconds=seconds
+    )
+    if not gathered.taken:
+        return Turn(False, None, gathered.wait)
+    flushed = audience_flush(room_id=room_id, user_ids={int(i) for i in gathered.taken})
+    return Turn(True, flushed, gathered.wait)
 
 
 def _sweep_room(room_id: UUID | str, stale_before: datetime) -> None:

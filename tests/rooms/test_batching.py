@@ -1,10 +1,13 @@
 """The audience batcher: how often a room's audience changes go out."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
 from rooms.batching import AudienceBatcher
 from rooms.models import RoomMember
+from rooms.services import presence
 from rooms.services.lifecycle import room_end
 from tests.factories import UserFactory
 from tests.rooms.factories import member
@@ -50,3 +53,24 @@ async def test_a_room_that_ended_is_forgotten(live_room, host, small_pages):
     await database_sync_to_async(room_end)(actor=host, room_id=live_room.pk)
     await batcher.touched(room_id, ids[1])
     assert room_id not in batcher.big
+
+
+def test_server_processes_take_turns_one_batch_a_window(live_room, redis_cache, listen, settings):
+    """Two processes each saw someone come in while a third had just sent the room's batch:
+    both wait for the window to end, and one batch brings both."""
+    settings.ROOM_AUDIENCE_BATCH_SECONDS = 0.01
+    room_id, events = str(live_room.pk), listen(live_room.group_name)
+    ids = [member(live_room, UserFactory(), channel=f"test!{i}").user_id for i in range(3)]
+    third = presence.audience_turn(room_id=room_id, user_ids=[ids[2]], seconds=1)
+    assert third.taken
+
+    async def two_processes():
+        one, other = AudienceBatcher(), AudienceBatcher()
+        await asyncio.gather(one.touched(room_id, ids[0]), other.touched(room_id, ids[1]))
+
+    asyncio.run(two_processes())
+    batches = events.frames()
+    assert [b["type"] for b in batches] == ["members.batch", "members.batch"]
+    assert [m["user"]["id"] for m in batches[0]["joined"]] == [ids[2]]
+    assert sorted(m["user"]["id"] for m in batches[1]["joined"]) == sorted(ids[:2])
+    assert batches[1]["audience_count"] == 3

@@ -7,6 +7,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.cached_db import SessionStore
 
 from config.errors import ApplicationError
+from follows.models import Block
 from rooms.consumers import _arrive
 from rooms.models import RoomMember
 from tests.factories import UserFactory
@@ -39,10 +40,25 @@ def test_a_listener_arrives_with_the_same_queries_in_any_room(live_room, setting
     _arrive(_scope_of(UserFactory()), str(live_room.pk), "c!again")
     scope = _scope_of(UserFactory())
     large = count_queries(lambda: _arrive(scope, str(live_room.pk), "c!b"))
-    # The user (the session is cached), the room locked with who is in it and what the
-    # rule says of them, the insert, the blocks; and the savepoint around the join (a
-    # transaction outside tests).
-    assert small == large == 6
+    # The user (the session is cached), the room locked with who is in it, what the rule
+    # says of them and whether they blocked anyone, the insert; and the savepoint around
+    # the join (a transaction outside tests).
+    assert small == large == 5
+
+
+def test_someone_who_blocked_people_arrives_with_them_for_two_queries_more(live_room, settings):
+    settings.ROOM_SNAPSHOT_AUDIENCE_PAGE = 5
+    for _ in range(6):
+        member(live_room, UserFactory())
+    _arrive(_scope_of(UserFactory()), str(live_room.pk), "c!first")  # reads the shared part
+    person, blocked = UserFactory(), UserFactory()
+    Block.objects.create(blocker=person, blocked=blocked)
+    arrivals = []
+    scope = _scope_of(person)
+    queries = count_queries(lambda: arrivals.append(_arrive(scope, str(live_room.pk), "c!p")))
+    # Whom they blocked, and which of those are in the room.
+    assert queries == 5 + 2
+    assert arrivals[0].blocked == {blocked.pk}
 
 
 def test_an_arrival_is_refused_without_a_session(live_room):
