@@ -110,6 +110,7 @@ class _ShardThatTells(pubsub.RedisSingleShardConnection):
     def __init__(self, host, channel_layer):
         super().__init__(host, channel_layer)
         self._to_restore: set[str] = set()
+        self._unsubscribing: set[asyncio.Future] = set()  # kept referenced till done
 
     async def subscribe(self, channel):
         async with self._lock:
@@ -121,6 +122,22 @@ class _ShardThatTells(pubsub.RedisSingleShardConnection):
                 self._subscribed_to.add(channel)
 
     async def unsubscribe(self, channel):
+        """Channels ends a consumer by cancelling its receive, which then unsubscribes its
+        channel. The receive may be cancelled again meanwhile (daphne stopping while sockets
+        close, the unsubscribes queued behind one another): the unsubscribe then goes on
+        without it, and the receive ends with the cancellation it is already handling
+        (channels-redis logged the second one as an error)."""
+        unsubscribing = asyncio.ensure_future(self._unsubscribe(channel))
+        try:
+            await asyncio.shield(unsubscribing)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if unsubscribing.done() or task is None or task.cancelling() < 2:
+                raise
+            self._unsubscribing.add(unsubscribing)
+            unsubscribing.add_done_callback(self._unsubscribing.discard)
+
+    async def _unsubscribe(self, channel):
         async with self._lock:
             self._to_restore.discard(channel)
             if channel not in self._subscribed_to:

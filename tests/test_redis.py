@@ -189,3 +189,31 @@ def test_without_redis_each_caller_takes_its_own(redis_cache):
     redis_cache.stop()
     assert cache_gather("room", ["1"], seconds=60) == Gathered(["1"], 0.0)
     assert cache_gather("room", ["2"], seconds=60) == Gathered(["2"], 0.0)
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+async def test_a_receive_cancelled_again_while_it_unsubscribes_ends_quietly(caplog):
+    """Channels ends a consumer by cancelling its receive, which then unsubscribes; daphne
+    stopping cancels it again while the unsubscribes wait their turn."""
+    redis_server = RedisServer().start()
+    layer = PubSubChannelLayer(hosts=[{"address": redis_server.url}], prefix="twice")
+    try:
+        channel = await layer.new_channel()
+        shard = layer._get_layer()._get_shard(channel)
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.1)
+        async with shard._lock:  # the unsubscribes ahead of this one
+            receiving.cancel()
+            await asyncio.sleep(0.1)
+            receiving.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await receiving
+        for _ in range(50):
+            if channel not in shard._subscribed_to:
+                break
+            await asyncio.sleep(0.1)
+        assert channel not in shard._subscribed_to  # the unsubscribe went on
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    finally:
+        await layer.flush()
+        redis_server.stop()

@@ -13,6 +13,7 @@ from autobahn import util as autobahn_util
 from autobahn.twisted import websocket as autobahn_twisted
 from autobahn.websocket import protocol as autobahn_protocol
 from django.conf import settings
+from twisted.internet import tcp
 
 from config import server as config_server
 
@@ -155,3 +156,45 @@ def test_the_server_keeps_what_it_loaded_out_of_the_garbage_collectors_sight():
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+class _Reactor:
+    """What a Twisted connection asks of its reactor here: watching it for writing."""
+
+    def __init__(self):
+        self.writing = set()
+
+    def addWriter(self, selectable):  # noqa: N802 (Twisted's name)
+        self.writing.add(selectable)
+
+    def removeWriter(self, selectable):  # noqa: N802 (Twisted's name)
+        self.writing.discard(selectable)
+
+
+def test_a_write_goes_out_at_once_and_what_the_socket_does_not_take_waits_in_order():
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(10)
+    reactor = _Reactor()
+    transport = tcp.Connection(ours, protocol=None, reactor=reactor)
+    transport.connected = True
+    transport.write = config_server.WriteAtOnce(transport)
+    try:
+        transport.write(b"first")
+        assert theirs.recv(100) == b"first"
+        assert not reactor.writing  # sent without waiting for the event loop
+        big = b"x" * (16 << 20)  # more than the socket takes at once
+        transport.write(big)
+        transport.write(b"last")
+        assert reactor.writing == {transport}  # the rest waits for the socket
+        received = bytearray()
+        theirs.setblocking(False)
+        while len(received) < len(big) + len(b"last"):
+            try:
+                received += theirs.recv(1 << 20)
+            except BlockingIOError:
+                transport.doWrite()
+        assert received == big + b"last"
+        assert not reactor.writing
+    finally:
+        ours.close()
+        theirs.close()
