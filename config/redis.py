@@ -132,10 +132,11 @@ class _ShardThatTells(pubsub.RedisSingleShardConnection):
             await asyncio.shield(unsubscribing)
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            if unsubscribing.done() or task is None or task.cancelling() < 2:
+            if task is None or task.cancelling() < 2:
                 raise
-            self._unsubscribing.add(unsubscribing)
-            unsubscribing.add_done_callback(self._unsubscribing.discard)
+            if not unsubscribing.done():
+                self._unsubscribing.add(unsubscribing)
+                unsubscribing.add_done_callback(self._unsubscribing.discard)
 
     async def _unsubscribe(self, channel):
         async with self._lock:
