@@ -115,8 +115,6 @@ class RoomConsumer(GuardedConsumer):
             return
         self.user, self.room_id = arrival.user, str(arrival.snapshot.room.id)
         self.joined = True
-        self.user_group = f"user.{self.user.pk}"
-        await self.channel_layer.group_add(self.user_group, self.channel_name)
         self.hidden_authors = arrival.blocked
         self.media = MediaSessions(room_id=self.room_id, user=self.user, send=self.send_frame)
         if arrival.presence.batched:
@@ -141,9 +139,6 @@ class RoomConsumer(GuardedConsumer):
         if hasattr(self, "group"):
             with contextlib.suppress(Exception):
                 await RoomHubs.current().leave(self.group, self)
-        if hasattr(self, "user_group"):
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(self.user_group, self.channel_name)
         if self.media is not None:
             await self.media.close()
         if self.joined and not self.leaving:
@@ -250,7 +245,8 @@ class RoomConsumer(GuardedConsumer):
 
     async def user_disconnect(self, message):
         """The person may not be here at all any more (staff suspended or banned them):
-        every socket of theirs, in every process, gets this through the group `user.<id>`.
+        every socket of theirs, in every process, gets this: a room socket through its
+        member's channel (moderation.services.restrictions).
 
         They leave the room for good, even from the stage, rather than keeping their place
         as after a lost connection: they cannot come back while locked out, and a kept seat

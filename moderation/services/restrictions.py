@@ -1,8 +1,9 @@
 """Staff restrictions on accounts: suspend for a while, ban, reinstate.
 
 Each one is logged and, when it locks someone out, closes every socket they have open, in
-every server process: a `user.disconnect` message to the group `user.<id>` that each of
-their connections joined, sent after commit.
+every server process: a `user.disconnect` message, sent after commit, to each of their room
+connections (the channels their room members hold) and to the group `user.<id>` that their
+notification sockets joined.
 """
 
 from datetime import timedelta
@@ -12,11 +13,12 @@ from django.utils import timezone
 
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
 from config.errors import ApplicationError
-from config.realtime import group_send_on_commit
+from config.realtime import group_send_on_commit, send_on_commit
 from config.sockets import CLOSE_FORBIDDEN, USER_DISCONNECT
 from moderation.models import ModerationLog
 from moderation.permissions import staff_may_restrict
 from moderation.services.log import log_action
+from rooms.models import RoomMember
 
 Action = ModerationLog.Action
 
@@ -24,16 +26,22 @@ SUSPENSION_MAX = timedelta(days=366)
 
 
 def user_group(user_id: int) -> str:
-    """The channel-layer group every socket of one person joins."""
+    """The channel-layer group every notification socket of one person joins."""
     return f"user.{user_id}"
 
 
 def disconnect_everywhere(*, user: User, reason: str) -> None:
     """Closes every socket `user` has open, on every server, once the transaction commits,
-    with "not allowed here": the person may not be here at all now."""
-    group_send_on_commit(
-        user_group(user.pk), {"type": USER_DISCONNECT, "code": CLOSE_FORBIDDEN, "reason": reason}
-    )
+    with "not allowed here": the person may not be here at all now.
+
+    A room socket is reached through its member's channel rather than a group of the
+    person's: joining a group costs every joiner of a room a Redis subscription (and its
+    reply) for a message sent once in a blue moon."""
+    message = {"type": USER_DISCONNECT, "code": CLOSE_FORBIDDEN, "reason": reason}
+    group_send_on_commit(user_group(user.pk), message)
+    channels = RoomMember.objects.filter(user=user).exclude(channel_name="")
+    for channel in channels.values_list("channel_name", flat=True):
+        send_on_commit(channel, message)
 
 
 def _reason(reason: str) -> str:

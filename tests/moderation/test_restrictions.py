@@ -12,8 +12,10 @@ from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 from moderation.models import ModerationLog
 from moderation.services.restrictions import user_ban, user_reinstate, user_suspend
+from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.helpers import error_of
+from tests.rooms.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +172,25 @@ def test_banning_tells_every_socket_too_and_lifting_does_not(moderator, user, li
     with commit():
         user_reinstate(actor=moderator, user=user)
     assert sockets.messages(wait=0.1) == []
+
+
+def test_the_person_s_room_connections_hear_it_on_their_own_channels(
+    moderator, user, listen, commit
+):
+    # Room sockets join no group of the person's: each member row names its connection.
+    here, there = listen(), listen()
+    member(room_create(host=UserFactory(), title="One"), user, channel=here.channel)
+    member(room_create(host=UserFactory(), title="Two"), user, channel=there.channel)
+    member(room_create(host=UserFactory(), title="Gone"), user, channel="")  # stage seat kept
+    someone_else = listen()
+    member(room_create(host=UserFactory(), title="Three"), moderator, channel=someone_else.channel)
+    with commit():
+        user_ban(actor=moderator, user=user, reason="Spam.")
+    user.refresh_from_db()
+    expected = {"type": "user.disconnect", "code": 4403, "reason": user.restriction()}
+    assert here.messages() == [expected]
+    assert there.messages() == [expected]
+    assert someone_else.messages(wait=0.1) == []
 
 
 def test_nothing_is_sent_when_the_suspension_is_refused(moderator, listen, commit):
