@@ -98,17 +98,21 @@ class Compiled:
     """`build(**stand_ins)` makes the queryset; `first(**values)` and `row(**values)` run it
     with `values` in place of the stand-ins, by name. With `times_are_now`, every time among
     the query's parameters is the time of the run (the query was built with the time of its
-    compilation)."""
+    compilation). With `shared`, a queryset that selects rows for update locks them `FOR
+    SHARE` instead, on Postgres (Django has no such lock): others may read and share-lock
+    them meanwhile, and whoever wants to change them waits."""
 
     def __init__(
         self,
         build: Callable[..., QuerySet],
         *,
         times_are_now: bool = False,
+        shared: bool = False,
         **stand_ins: int | uuid.UUID,
     ):
         self.build = build
         self.times_are_now = times_are_now
+        self.shared = shared
         self.stand_ins = stand_ins
         self.local = threading.local()
 
@@ -136,6 +140,8 @@ class Compiled:
             compiler = queryset.query.get_compiler(queryset.db)
             sql, params = compiler.as_sql()
             locks = bool(queryset.query.select_for_update)
+            if locks and self.shared:
+                sql = _shared(sql, compiler.connection)
             plan = self.local.plan = _Plan(
                 alias=queryset.db,
                 compiler=compiler,
@@ -249,6 +255,17 @@ class Compiled:
                 value = value.hex if len(param) == 32 else str(value)
             filled.append(value)
         return filled
+
+
+def _shared(sql: str, connection) -> str:
+    """The query with its `FOR UPDATE` (the last clause Postgres has, if any) made `FOR
+    SHARE`."""
+    if connection.vendor != "postgresql":
+        return sql  # SQLite locks the whole database; it has no row locks to choose
+    head, clause, tail = sql.rpartition(" FOR UPDATE")
+    if not clause or ")" in tail.replace('"', ""):
+        raise ValueError(f"No locking clause at the end of: {sql}")
+    return f"{head} FOR SHARE{tail}"
 
 
 def _instances(plan: _Plan, rows: list) -> Iterator[Model]:

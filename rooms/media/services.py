@@ -95,10 +95,22 @@ def media_member_changed(room: Room, member: RoomMember) -> None:
     )
 
 
+def media_room_fits(room: Room, members: int) -> bool:
+    """Whether a room of `members` people takes a newcomer as it is: not full, and not
+    moving to the media server as they arrive (`media_room_has_space` would do nothing)."""
+    if room.media == Room.Media.SFU:
+        return members < settings.ROOM_SFU_MAX_MEMBERS
+    if media_can_move():
+        return members < settings.ROOM_MESH_MAX_MEMBERS
+    return members < settings.ROOM_MAX_MEMBERS
+
+
 def media_member_gone(room: Room, member: RoomMember, reason: str) -> None:
     """A removal, a suspension, a block, a leave: their participant ends at the bridge."""
+    if not member.on_stage:
+        return  # a listener sends nothing to the bridge
     bridge = _bridge_of(room)
-    if bridge is not None and member.on_stage:
+    if bridge is not None:
         _participant_end(bridge, member.user_id, member.channel_name, reason)
 
 

@@ -24,6 +24,11 @@ def locking_rooms() -> QuerySet[Room]:
 
 
 _LOCKED_ROOM = Compiled(lambda room_id: locking_rooms().filter(pk=room_id), room_id=STAND_IN_UUID)
+# The same row share-locked (Compiled's `shared`): for changes that others may make at the
+# same time, but not while the room itself changes.
+SHARED_ROOM = Compiled(
+    lambda room_id: locking_rooms().filter(pk=room_id), shared=True, room_id=STAND_IN_UUID
+)
 
 
 def locked_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **values: object) -> Room:

@@ -12,8 +12,8 @@ from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -27,10 +27,11 @@ from config.sockets import CLOSE_IDLE, ROOM_REPLACED
 from follows.models import Block
 from rooms import events, protocol
 from rooms.access import verdict_annotations
-from rooms.media.services import media_member_gone, media_room_has_space
+from rooms.media.services import media_member_gone, media_room_fits, media_room_has_space
 from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter
 from rooms.services.common import (
+    SHARED_ROOM,
     locked_live_room,
     locked_room,
     locking_rooms,
@@ -50,10 +51,11 @@ class Presence:
     room: Room | None = None
 
 
-# The join's one query: the room locked, how many are in it, whether this person is, what
-# the access rule says of them there, and whether they blocked anyone (most never did).
-_ROOM_TO_JOIN = Compiled(
-    lambda room_id, user_id: (
+def _room_to_join(room_id: UUID, user_id: int) -> QuerySet[Room]:
+    """The join's one query: the room locked, how many are in it, whether this person is,
+    what the access rule says of them there, and whether they blocked anyone (most never
+    did)."""
+    return (
         locking_rooms()
         .filter(pk=room_id)
         .annotate(
@@ -64,18 +66,61 @@ _ROOM_TO_JOIN = Compiled(
             blocks_anyone=Exists(Block.objects.filter(blocker_id=user_id)),
             **verdict_annotations(user_id),
         )
-    ),
-    times_are_now=True,
-    room_id=STAND_IN_UUID,
-    user_id=STAND_IN_ID,
+    )
+
+
+_ROOM_TO_JOIN = Compiled(
+    _room_to_join, times_are_now=True, room_id=STAND_IN_UUID, user_id=STAND_IN_ID
 )
+# The same, with the room's row share-locked: listeners coming in at once do not wait for
+# each other, and a change to the room (which locks it) waits for them, as they for it.
+_ROOM_TO_LISTEN = Compiled(
+    _room_to_join, times_are_now=True, shared=True, room_id=STAND_IN_UUID, user_id=STAND_IN_ID
+)
+# Listeners joining under the shared lock do not see each other's rows before they commit,
+# so a room takes them that way only while it has space for this many more (more joins than
+# server processes are rarely in flight in one room); closer to its cap, or to its move to
+# the media server, they take the room's lock in turn and its checks are exact.
+JOINS_IN_FLIGHT = 16
 
 _NEW_MEMBER = CompiledInsert(RoomMember)
 
 
-@transaction.atomic
 def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
-    """Comes in, or takes over from an older connection of the same person."""
+    """Comes in, or takes over from an older connection of the same person.
+
+    A newcomer to the audience of a room with space to spare comes in under a shared lock
+    on the room's row; anyone else (a moderator, someone coming back, a room near its cap)
+    under the room's lock, in turn."""
+    try:
+        joined = _listener_join(user=user, room_id=room_id, channel_name=channel_name)
+    except IntegrityError:
+        joined = None  # another socket of theirs came in at this moment: take over from it
+    return joined or _join(user=user, room_id=room_id, channel_name=channel_name)
+
+
+@transaction.atomic
+def _listener_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence | None:
+    """`room_join` for a newcomer to the audience of a room with space to spare; None for
+    anyone else, and nothing written."""
+    room = locked_live_room(room_id, _ROOM_TO_LISTEN, user_id=user.pk)
+    if vars(room)["mine"] is not None or room_access_to_enter(user=user, room=room):
+        return None
+    if not media_room_fits(room, vars(room)["present"] + JOINS_IN_FLIGHT):
+        return None
+    member = _NEW_MEMBER.create(
+        room=room,
+        user=user,
+        role=Role.LISTENER,
+        muted=True,
+        last_seen=timezone.now(),
+        channel_name=channel_name,
+    )
+    return Presence(member, batched=True, room=room)
+
+
+@transaction.atomic
+def _join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
     room = locked_live_room(room_id, _ROOM_TO_JOIN, user_id=user.pk)
     now = timezone.now()
     mine, present = vars(room)["mine"], vars(room)["present"]
@@ -120,7 +165,6 @@ def _remove(room: Room, member: RoomMember) -> Presence:
     return Presence(member)
 
 
-@transaction.atomic
 def room_leave(
     *, user: User, room_id: UUID | str, channel_name: str | None = None, explicit: bool = True
 ) -> Presence:
@@ -128,11 +172,44 @@ def room_leave(
 
     A lost connection of someone on stage keeps their place until they come back or the
     sweep drops them; a listener's is a leave. `channel_name` ignores a connection that
-    another one replaced already.
+    another one replaced already. A listener leaves under a shared lock on the room's row,
+    as they came in; someone on stage under the room's lock.
     """
-    room = locked_room(room_id)
+    left = _listener_leave(user=user, room_id=room_id, channel_name=channel_name)
+    if left is not None:
+        return left
+    return _leave(user=user, room_id=room_id, channel_name=channel_name, explicit=explicit)
+
+
+def _leaving(room: Room, user: User, channel_name: str | None) -> RoomMember | None:
     member = RoomMember.objects.select_related("user").filter(room=room, user=user).first()
     if member is None or (channel_name is not None and member.channel_name != channel_name):
+        return None
+    return member
+
+
+@transaction.atomic
+def _listener_leave(
+    *, user: User, room_id: UUID | str, channel_name: str | None
+) -> Presence | None:
+    """`room_leave` for someone in the audience (or no longer in the room); None for someone
+    on stage, and nothing written."""
+    room = locked_room(room_id, SHARED_ROOM)
+    member = _leaving(room, user, channel_name)
+    if member is None:
+        return Presence(None)
+    if member.on_stage:
+        return None
+    return _remove(room, member)
+
+
+@transaction.atomic
+def _leave(
+    *, user: User, room_id: UUID | str, channel_name: str | None, explicit: bool
+) -> Presence:
+    room = locked_room(room_id)
+    member = _leaving(room, user, channel_name)
+    if member is None:
         return Presence(None)
     if explicit or not member.on_stage:
         return _remove(room, member)
