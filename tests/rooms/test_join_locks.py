@@ -21,15 +21,23 @@ pytestmark = [
 
 
 class JoinHeldOpen:
-    """A join in a thread of its own whose transaction stays open (its locks held) until
-    `finish()`."""
+    """A join in a thread of its own whose transaction stays open (its locks held) for the
+    `with` block."""
 
     def __init__(self, user, room):
         self.joined, self.release = threading.Event(), threading.Event()
         self.errors: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, args=(user, room))
+
+    def __enter__(self):
         self.thread.start()
         assert self.joined.wait(30), self.errors
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release.set()
+        self.thread.join(30)
+        assert not self.errors, self.errors
 
     def _run(self, user, room):
         try:
@@ -43,11 +51,6 @@ class JoinHeldOpen:
         finally:
             connection.close()
 
-    def finish(self):
-        self.release.set()
-        self.thread.join(30)
-        assert not self.errors, self.errors
-
 
 def _without_waiting(action):
     """Runs `action` in a transaction that gives up at once on a lock someone holds."""
@@ -55,6 +58,12 @@ def _without_waiting(action):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '50ms'")
         return action()
+
+
+def _waits(action) -> None:
+    """`action` waits for a lock the held join holds."""
+    with pytest.raises(OperationalError, match="lock"):
+        _without_waiting(action)
 
 
 @pytest.fixture
@@ -65,63 +74,41 @@ def roomy(live_room, settings):
 
 def test_listeners_coming_in_together_do_not_wait_for_each_other(roomy):
     first, second = UserFactory(), UserFactory()
-    held = JoinHeldOpen(first, roomy)
-    try:
+    with JoinHeldOpen(first, roomy):
         joined = _without_waiting(
             lambda: room_join(user=second, room_id=roomy.pk, channel_name="c!second")
         )
-    finally:
-        held.finish()
     assert joined.batched
     members = set(RoomMember.objects.filter(room=roomy).values_list("user_id", flat=True))
     assert {first.pk, second.pk} <= members
 
 
 def test_a_change_to_the_room_waits_for_a_listener_coming_in(roomy):
-    held = JoinHeldOpen(UserFactory(), roomy)
-    try:
-        with pytest.raises(OperationalError, match="lock"):
-            _without_waiting(lambda: Room.objects.select_for_update().get(pk=roomy.pk))
-    finally:
-        held.finish()
+    with JoinHeldOpen(UserFactory(), roomy):
+        _waits(lambda: Room.objects.select_for_update().get(pk=roomy.pk))
 
 
 def test_a_room_near_its_cap_takes_its_listeners_in_turn(live_room, settings):
     present = RoomMember.objects.filter(room=live_room).count()
     # Space for the first with JOINS_IN_FLIGHT to spare, and one person less after.
     settings.ROOM_MAX_MEMBERS = present + 1 + JOINS_IN_FLIGHT
-    held = JoinHeldOpen(UserFactory(), live_room)
-    member(live_room, UserFactory())
-    try:
-        with pytest.raises(OperationalError, match="lock"):
-            _without_waiting(
-                lambda: room_join(user=UserFactory(), room_id=live_room.pk, channel_name="c!late")
-            )
-    finally:
-        held.finish()
+    with JoinHeldOpen(UserFactory(), live_room):
+        member(live_room, UserFactory())
+        _waits(lambda: room_join(user=UserFactory(), room_id=live_room.pk, channel_name="c!late"))
 
 
 def test_a_moderator_comes_in_under_the_room_s_lock(roomy):
-    held = JoinHeldOpen(UserFactory(), roomy)
-    try:
-        with pytest.raises(OperationalError, match="lock"):
-            _without_waiting(
-                lambda: room_join(user=roomy.host, room_id=roomy.pk, channel_name="c!host")
-            )
-    finally:
-        held.finish()
+    with JoinHeldOpen(UserFactory(), roomy):
+        _waits(lambda: room_join(user=roomy.host, room_id=roomy.pk, channel_name="c!host"))
 
 
 def test_a_listener_leaves_without_waiting_for_others_coming_in(roomy):
     leaving = UserFactory()
     member(roomy, leaving, channel="c!leaving")
-    held = JoinHeldOpen(UserFactory(), roomy)
-    try:
+    with JoinHeldOpen(UserFactory(), roomy):
         left = _without_waiting(
             lambda: room_leave(user=leaving, room_id=roomy.pk, channel_name="c!leaving")
         )
-    finally:
-        held.finish()
     assert left.batched
     assert not RoomMember.objects.filter(room=roomy, user=leaving).exists()
 
@@ -129,10 +116,6 @@ def test_a_listener_leaves_without_waiting_for_others_coming_in(roomy):
 def test_a_speaker_leaves_under_the_room_s_lock(roomy):
     speaker = UserFactory()
     member(roomy, speaker, RoomMember.Role.SPEAKER, channel="c!speaker")
-    held = JoinHeldOpen(UserFactory(), roomy)
-    try:
-        with pytest.raises(OperationalError, match="lock"):
-            _without_waiting(lambda: room_leave(user=speaker, room_id=roomy.pk))
-    finally:
-        held.finish()
+    with JoinHeldOpen(UserFactory(), roomy):
+        _waits(lambda: room_leave(user=speaker, room_id=roomy.pk))
     assert RoomMember.objects.filter(room=roomy, user=speaker).exists()
