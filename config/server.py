@@ -23,11 +23,17 @@ Python's cyclic garbage collector is told to look less often (`collect_less`): i
 every young object each 700 allocations and, now and then, the whole heap, Django's and the
 project's modules included, which live as long as the process.
 
+It stops as config.stopping says: daphne's own stop cancels every application at once, and
+a database call finishing in a worker thread then waited for good on the stopped loop.
+
 Run it as daphne: `python -m config.server -b 0.0.0.0 -p 8000 config.asgi:application`.
 """
 
+import asyncio
 import gc
 import json
+import logging
+import signal
 from pprint import pformat
 
 from autobahn.twisted import websocket as autobahn_twisted
@@ -36,7 +42,9 @@ from daphne import http_protocol
 from daphne import server as daphne_server
 from daphne.cli import CommandLineInterface
 from django.conf import settings
-from twisted.internet import tcp
+from twisted.internet import reactor, tcp
+
+logger = logging.getLogger(__name__)
 
 # How long a socket may wait to be accepted (daphne's --websocket_connect_timeout, still
 # settable): long enough for a burst of a thousand to be served in turn.
@@ -197,7 +205,61 @@ def _debug_arguments_later() -> None:
     autobahn_protocol.Timings.__str__ = lambda timings: pformat(timings._timings)
 
 
+class Server(daphne_server.Server):
+    """daphne's server, stopped by SIGTERM or SIGINT as config.stopping says."""
+
+    def __init__(self, *args, **kwargs):
+        # The stop signals are ours, taken once the loop runs, not Twisted's.
+        super().__init__(*args, signal_handlers=False, **kwargs)
+        self.ports = []
+        self.stopping = None
+
+    def run(self):
+        reactor.callWhenRunning(self._take_stop_signals)
+        super().run()
+
+    def listen_success(self, port):
+        super().listen_success(port)
+        self.ports.append(port)
+
+    def _take_stop_signals(self) -> None:
+        loop = asyncio.get_event_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, self.stop_gracefully)
+
+    def stop_gracefully(self) -> None:
+        # Loaded with the project (this module is imported before Django is set up).
+        from config.stopping import Stop  # noqa: PLC0415
+
+        if self.stopping is not None:
+            logger.warning("Told to stop again: stopping at once.")
+            self.stop()
+            return
+        self.stopping = Stop(
+            seconds=settings.WEB_STOP_SECONDS,
+            stop_listening=self._stop_listening,
+            in_flight=self._in_flight,
+            halt=self.stop,
+        )
+        self.stop_task = asyncio.get_event_loop().create_task(self.stopping.run())
+
+    def _stop_listening(self) -> None:
+        for port in self.ports:
+            port.stopListening()
+
+    def _in_flight(self) -> int:
+        """Requests and sockets whose application has not finished."""
+        return sum(
+            1
+            for details in list(self.connections.values())
+            if (application := details.get("application_instance")) is not None
+            and not application.done()
+        )
+
+
 class CommandLine(CommandLineInterface):
+    server_class = Server
+
     def __init__(self):
         super().__init__()
         self.parser.set_defaults(websocket_connect_timeout=SOCKET_ACCEPT_SECONDS)

@@ -440,6 +440,9 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 # Web processes on 127.0.0.1, from WEB_PORT up; more than one shares rooms through Redis.
 WEB_PROCESSES = env.int("WEB_PROCESSES", default=os.cpu_count() or 1)
 WEB_PORT = env.int("WEB_PORT", default=8001)
+# A web process told to stop (SIGTERM) closes its sockets with "restarting", lets what is in
+# flight finish and exits within this many seconds, whatever is left (config/stopping.py).
+WEB_STOP_SECONDS = env.float("WEB_STOP_SECONDS", default=10)
 # Where nginx listens (address:port); with a certificate and key it ends TLS itself, without
 # them TLS ends in front of it.
 PROXY_LISTEN = env.str("PROXY_LISTEN", default="127.0.0.1:8000")

@@ -9,8 +9,10 @@ every code here is in the 4000s; the last three digits echo the HTTP status they
 import contextlib
 import logging
 import time
+import weakref
 from importlib import import_module
 from types import SimpleNamespace
+from typing import ClassVar
 
 import redis.exceptions
 from autobahn.exception import Disconnected as ClientGone
@@ -27,6 +29,9 @@ from config.redis import cache_count
 logger = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
+# The server process is stopping (a deploy, a restart): come back at once, to another one.
+# It echoes WebSocket's own 1012 "Service Restart", which daphne cannot send.
+CLOSE_RESTARTING = 4012
 CLOSE_UNAUTHENTICATED = 4401  # not signed in
 CLOSE_FORBIDDEN = 4403  # not allowed here (locked out, removed, blocked)
 CLOSE_NOT_FOUND = 4404  # no such room, or it ended
@@ -39,6 +44,10 @@ CLOSE_TRY_AGAIN = 4503  # Redis or the database is unreachable; reconnect later
 # What each code means, for the protocol page (docs/protocol.md).
 CLOSE_MEANINGS = {
     CLOSE_NORMAL: "The client left (`room.leave`), or a reply raced its own close.",
+    CLOSE_RESTARTING: (
+        "The server process is stopping (a deploy or a restart); reconnect at once. "
+        "A member who comes back within the room's grace keeps their place."
+    ),
     CLOSE_UNAUTHENTICATED: "Not signed in.",
     CLOSE_FORBIDDEN: "Not allowed here: removed from the room, blocked, locked out.",
     CLOSE_NOT_FOUND: "No such room, or it ended.",
@@ -73,13 +82,23 @@ class GuardedConsumer(AsyncWebsocketConsumer):
     runs, so the person stays shown as connected until the sweep. Here the socket closes
     with CLOSE_TRY_AGAIN (Redis or the database unreachable) or CLOSE_SERVER_ERROR, and
     `disconnect` runs so the room hears they left.
+
+    Every open one is known to its process (`open_here`), which closes them all with
+    CLOSE_RESTARTING when it stops (`close_all_restarting`).
     """
+
+    open_here: ClassVar[weakref.WeakSet["GuardedConsumer"]] = weakref.WeakSet()
+    # Set when the process closed this socket because it is stopping: the client comes
+    # straight back (to another process), so `disconnect` keeps what a lost connection would
+    # give up.
+    restarting = False
 
     async def __call__(self, scope, receive, send):
         # Channels sets this after the channel layer gave the consumer its channel; on the
         # Pub/Sub layer that already needs Redis, and a socket opening while Redis is down
         # must still be closed with "try again".
         self.base_send = send
+        GuardedConsumer.open_here.add(self)
         try:
             await super().__call__(scope, receive, send)
         except ClientGone:
@@ -91,6 +110,16 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("Socket handler failed; closing the socket.")
             await self._fail(CLOSE_SERVER_ERROR)
+        finally:
+            GuardedConsumer.open_here.discard(self)
+
+    async def close_restarting(self) -> None:
+        """The process is stopping: the client is told to reconnect at once."""
+        if self.restarting:
+            return
+        self.restarting = True
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await self.close(code=CLOSE_RESTARTING)
 
     async def dispatch(self, message: dict) -> None:
         """Hands a message (a frame, a channel-layer event) to its handler.
@@ -122,6 +151,15 @@ class GuardedConsumer(AsyncWebsocketConsumer):
             await self.disconnect(code)
         except Exception:
             logger.exception("Cleaning up after a failed socket failed too.")
+
+
+async def close_all_restarting() -> int:
+    """Closes every socket of this process with CLOSE_RESTARTING (those it closed already
+    are skipped); returns how many it closed now."""
+    closing = [consumer for consumer in GuardedConsumer.open_here if not consumer.restarting]
+    for consumer in closing:
+        await consumer.close_restarting()
+    return len(closing)
 
 
 def socket_open_allowed(user_id: int, kind: str) -> bool:

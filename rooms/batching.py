@@ -46,6 +46,7 @@ class AudienceBatcher(PerLoop):
 
     def __init__(self) -> None:
         self.pending: dict[str, set[int]] = {}
+        self.flushes: dict[str, asyncio.Task] = {}
         # Rooms whose audience was past its first page at their last batch.
         self.big: set[str] = set()
 
@@ -55,8 +56,19 @@ class AudienceBatcher(PerLoop):
         if room_id not in self.pending:
             self.pending[room_id] = set()
             flush = asyncio.get_running_loop().create_task(self._flush_later(room_id))
+            self.flushes[room_id] = flush
         self.pending[room_id].add(user_id)
         return flush
+
+    async def write_out(self) -> None:
+        """The process stops: every room's batch goes out now, without waiting its turn."""
+        for flush in self.flushes.values():
+            flush.cancel()
+        pending, self.pending, self.flushes = self.pending, {}, {}
+        for room_id, user_ids in pending.items():
+            await database_sync_to_async(presence.audience_flush)(
+                room_id=room_id, user_ids=user_ids
+            )
 
     def interval(self, room_id: str) -> float:
         if room_id in self.big:
@@ -76,6 +88,8 @@ class AudienceBatcher(PerLoop):
             if turn.taken:
                 self._note_size(room_id, turn.flushed)
             if not turn.wait or room_id in self.pending:
+                if self.flushes.get(room_id) is asyncio.current_task():
+                    del self.flushes[room_id]
                 return  # all sent, or the flush scheduled since takes over
             self.pending[room_id] = set()
             delay = turn.wait
@@ -85,6 +99,14 @@ class AudienceBatcher(PerLoop):
             self.big.add(room_id)
         else:
             self.big.discard(room_id)
+
+
+async def write_out(**kwargs) -> None:
+    """A receiver of config.stopping's `stopping`: what this process holds is written now,
+    the audience's changes and then the pings (which start the grace of the members its
+    sockets closed for a restart)."""
+    await AudienceBatcher.current().write_out()
+    await PresenceRefresher.current().write()
 
 
 class PresenceRefresher(PerLoop):

@@ -141,7 +141,10 @@ class RoomConsumer(GuardedConsumer):
                 await RoomHubs.current().leave(self.group, self)
         if self.media is not None:
             await self.media.close()
-        if self.joined and not self.leaving:
+        # Closed by a stopping process, the member comes straight back through another one
+        # and takes over their place (role, hand, mute) without the room hearing them go;
+        # if they do not, the sweep lets them go once ROOM_PRESENCE_STALE_SECONDS pass.
+        if self.joined and not self.leaving and not self.restarting:
             await self._leave(explicit=False)
 
     async def _leave(self, *, explicit: bool) -> None:

@@ -16,9 +16,12 @@ const TOASTED_KINDS = new Set([
   "room_rescheduled",
   "room_cancelled",
 ]);
-// Signed out, or dropped by staff: coming back would be refused. Every other close (the
-// server busy or restarting, 4500/4503; too many sockets, 4429) is worth a later retry.
+// Signed out, or dropped by staff: coming back would be refused. A server process that
+// stops says so (4012): come back at once, within a spread. Every other close (the server
+// busy, 4500/4503; too many sockets, 4429) is worth a later retry.
 const FINAL_CLOSES = new Set([4401, 4403]);
+const CLOSE_RESTARTING = 4012;
+const RESTART_SPREAD_MS = 500;
 
 // One socket for the document; the bell and the toasts of whichever page shows (Turbo swaps
 // pages, navigation.js), where toasts still up move along.
@@ -119,6 +122,10 @@ function startNotifications() {
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
       if (FINAL_CLOSES.has(event.code)) return;
+      if (event.code === CLOSE_RESTARTING) {
+        setTimeout(connect, Math.random() * RESTART_SPREAD_MS);
+        return;
+      }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     });

@@ -4,6 +4,7 @@ worker is also killed in the middle of a large fan-out."""
 
 import asyncio
 import json
+import signal
 import time
 import urllib.request
 from datetime import timedelta
@@ -152,3 +153,37 @@ def test_a_worker_killed_mid_fan_out_leaves_exactly_one_notification_each(worker
     assert {row["recipient"] for row in per_recipient} == set(followers)
     assert {row["n"] for row in per_recipient} == {1}
     assert FanOut.objects.get(room=room).recipients == recipients
+
+
+@pytest.mark.skipif(
+    not settings.REDIS_URL,
+    reason="the embedded file-system broker deletes a message as it hands it out; Redis "
+    "keeps it until it is acknowledged",
+)
+@pytest.mark.usefixtures("through_the_broker")
+def test_a_worker_told_to_stop_mid_fan_out_finishes_its_task_and_hands_back_the_rest(workers):
+    """SIGTERM, as a supervisor or a deploy stops it: the chunk in progress is written whole,
+    the rest stays with the broker for the next worker, and nothing needs resending."""
+    recipients = 3000
+    host = UserFactory()
+    followers = _many_followers(host, recipients)
+    first = workers(NOTIFY_CHUNK_SIZE=20)
+    room = room_create(host=host, title="Through a deploy")
+    deadline = time.monotonic() + 60
+    while _count(room) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(timeout=60) == 0, first.output()
+    assert 0 < _count(room) < recipients, first.output()
+    second = workers(NOTIFY_CHUNK_SIZE=20)
+    deadline = time.monotonic() + 120
+    while _count(room) < recipients and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _count(room) == recipients, second.output()
+    later = timezone.now() + timedelta(seconds=settings.NOTIFY_VERIFY_AFTER_SECONDS + 1)
+    assert reminders_send(now=later)["resent"] == 0
+    per_recipient = (
+        Notification.objects.filter(room=room).values("recipient").annotate(n=Count("pk"))
+    )
+    assert {row["recipient"] for row in per_recipient} == set(followers)
+    assert {row["n"] for row in per_recipient} == {1}

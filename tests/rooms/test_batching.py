@@ -74,3 +74,26 @@ def test_server_processes_take_turns_one_batch_a_window(live_room, redis_cache, 
     assert [m["user"]["id"] for m in batches[0]["joined"]] == [ids[2]]
     assert sorted(m["user"]["id"] for m in batches[1]["joined"]) == sorted(ids[:2])
     assert batches[1]["audience_count"] == 3
+
+
+def test_a_stopping_process_writes_out_its_batches_at_once(live_room, listen, settings):
+    """`write_out` (the process stops): the room's batch goes out now, not after its
+    interval, and the flush that was scheduled for it sends nothing more."""
+    settings.ROOM_AUDIENCE_BATCH_SECONDS = 60
+    room_id, events = str(live_room.pk), listen(live_room.group_name)
+    ids = [member(live_room, UserFactory(), channel=f"test!{i}").user_id for i in range(2)]
+
+    async def stopping():
+        batcher = AudienceBatcher()
+        flush = batcher.touched(room_id, ids[0])
+        batcher.touched(room_id, ids[1])
+        await batcher.write_out()
+        await asyncio.sleep(0)
+        return flush, batcher
+
+    flush, batcher = asyncio.run(stopping())
+    assert flush.cancelled()
+    assert (batcher.pending, batcher.flushes) == ({}, {})
+    batches = events.frames()
+    assert [b["type"] for b in batches] == ["members.batch"]
+    assert sorted(m["user"]["id"] for m in batches[0]["joined"]) == sorted(ids)

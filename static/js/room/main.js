@@ -256,7 +256,7 @@ function onFrame(frame) {
 function onClose(code, final) {
   if (over) return;
   if (!final) {
-    view.status("Connection lost. Reconnecting…");
+    view.status(code === CLOSE.restarting ? "Reconnecting…" : "Connection lost. Reconnecting…");
     return;
   }
   if (code === CLOSE.unauthenticated) {

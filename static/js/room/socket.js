@@ -1,12 +1,21 @@
 // The room socket: connects, pings every 15 s, reconnects with backoff after a lost
-// connection, and hands every frame to the page.
+// connection (at once when the server restarts), and hands every frame to the page.
 
 const PING_MS = 15000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
+// A restarting server closes every socket at once: coming back within this spread keeps
+// the members of a big room from all landing on the next process in the same instant.
+const RESTART_SPREAD_MS = 500;
 
 // The server's close codes that the page acts on (docs/protocol.md lists them all).
-export const CLOSE = { unauthenticated: 4401, forbidden: 4403, notFound: 4404, replaced: 4409 };
+export const CLOSE = {
+  restarting: 4012,
+  unauthenticated: 4401,
+  forbidden: 4403,
+  notFound: 4404,
+  replaced: 4409,
+};
 
 // Closes after which coming back would not help: not signed in, not allowed, no such room
 // (or it ended), replaced by a newer tab. Leaving on purpose stops the socket first.
@@ -46,11 +55,16 @@ export class RoomSocket {
       this.ws = null;
       const final = this.stopped || FINAL_CLOSES.has(event.code);
       this.onClose(event.code, final);
-      if (!final) {
-        const wait = this.delay * (0.75 + Math.random() * 0.5);
+      if (final) return;
+      let wait;
+      if (event.code === CLOSE.restarting) {
+        // Nothing went wrong: the place in the room is kept for a prompt return.
+        wait = Math.random() * RESTART_SPREAD_MS;
+      } else {
+        wait = this.delay * (0.75 + Math.random() * 0.5);
         this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
-        this.retry = setTimeout(() => this.connect(), wait);
       }
+      this.retry = setTimeout(() => this.connect(), wait);
     });
   }
 
