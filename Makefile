@@ -5,17 +5,22 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
+# Where the project writes (the SQLite file, the embedded broker, uploads, nginx's and
+# supervisord's files, a private Janus's socket); the settings read it too.
+VAR_DIR ?= $(CURDIR)/var
+export VAR_DIR
 
 # Development defaults; a deployment sets DEBUG=0 with SECRET_KEY and ALLOWED_HOSTS.
 DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run serve-prod test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
+.PHONY: help setup run serve-prod restart-web test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
-	@echo "make serve-prod  the production layout: nginx in front of WEB_PROCESSES daphne processes (see README)"
+	@echo "make serve-prod  the production layout under supervisord: nginx, WEB_PROCESSES daphne processes, Celery, Janus (see README)"
+	@echo "make restart-web restart serve-prod's web processes one at a time (a deploy that drops no room)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
 	@echo "make lint   ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
@@ -35,7 +40,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 setup: $(VENV)/.installed
-	@mkdir -p var/staticfiles var/media
+	@mkdir -p $(VAR_DIR)/staticfiles $(VAR_DIR)/media
 	$(BIN)/python manage.py migrate --noinput
 
 # The web server (HTTP and WebSocket) and the Celery worker with its beat schedule,
@@ -47,37 +52,47 @@ run: setup
 	@if [ -n "$$JANUS_URL" ]; then \
 	  echo "Big rooms: on (media server at $$JANUS_URL)"; processes="web worker"; \
 	elif command -v janus >/dev/null 2>&1; then \
-	  echo "Big rooms: on (a private Janus, configured under var/janus/)"; \
-	  export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; processes="web worker media"; \
+	  echo "Big rooms: on (a private Janus, configured under $(VAR_DIR)/janus/)"; \
+	  export JANUS_URL="unix:$(VAR_DIR)/janus/janus.sock"; processes="web worker media"; \
 	else \
 	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; see README)"; \
 	  processes="web worker"; \
 	fi; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start $$processes
 
-# The production layout (README, "Production layout"): nginx on $(HOST):$(PORT) in front of
-# WEB_PROCESSES daphne processes (127.0.0.1, ports from WEB_PORT up), the Celery worker and
-# beat, and a private Janus when `janus` is installed and JANUS_URL is not set. It serves with
-# DEBUG off unless DEBUG is set where make is called, and refuses settings unfit to serve.
+# The production layout (README, "Production layout"): supervisord runs nginx on $(HOST):$(PORT)
+# in front of WEB_PROCESSES daphne processes (127.0.0.1, ports from WEB_PORT up), the Celery
+# worker and beat, and a private Janus when `janus` is installed and JANUS_URL is not set,
+# restarting whichever dies. It serves with DEBUG off unless DEBUG is set where make is
+# called, refuses settings unfit to serve, and stays in the foreground: Ctrl-C or SIGTERM
+# stops everything it started.
 ifeq ($(origin DEBUG),file)
-serve-prod: DEBUG = 0
+serve-prod restart-web: DEBUG = 0
 endif
 WEB_PROCESSES ?= $(shell nproc 2>/dev/null || echo 1)
 WEB_PORT ?= 8001
 WORKER_PROCESSES ?= 1
 TRUSTED_PROXIES ?= 127.0.0.1
-serve-prod: export WEB_PROCESSES := $(WEB_PROCESSES)
-serve-prod: export WEB_PORT := $(WEB_PORT)
-serve-prod: export TRUSTED_PROXIES := $(TRUSTED_PROXIES)
-serve-prod: export PROXY_LISTEN := $(HOST):$(PORT)
+serve-prod restart-web: export WEB_PROCESSES := $(WEB_PROCESSES)
+serve-prod restart-web: export WEB_PORT := $(WEB_PORT)
+serve-prod restart-web: export WORKER_PROCESSES := $(WORKER_PROCESSES)
+serve-prod restart-web: export TRUSTED_PROXIES := $(TRUSTED_PROXIES)
+serve-prod restart-web: export PROXY_LISTEN := $(HOST):$(PORT)
 serve-prod: setup
-	$(BIN)/python -m config.nginx check
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@if [ -n "$$JANUS_URL" ] || ! command -v janus >/dev/null 2>&1; then processes="proxy web worker beat"; \
-	else export JANUS_URL="unix:$(CURDIR)/var/janus/janus.sock"; processes="proxy web worker beat media"; fi; \
-	echo "Serving on http://$(HOST):$(PORT) with $(WEB_PROCESSES) web process(es)"; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile.prod -d . start \
-	  -c web=$(WEB_PROCESSES),worker=$(WORKER_PROCESSES) $$processes
+	@echo "Serving on http://$(HOST):$(PORT) with $(WEB_PROCESSES) web process(es)"
+	@if [ -n "$$JANUS_URL" ] || ! command -v janus >/dev/null 2>&1; then \
+	  exec $(BIN)/python -m deploy.supervisor run; \
+	else \
+	  export JANUS_URL="unix:$(VAR_DIR)/janus/janus.sock"; exec $(BIN)/python -m deploy.supervisor run --media; \
+	fi
+
+# A deploy without dropping a room: `make serve-prod` keeps running; in another terminal, with
+# the same settings, this restarts its web processes one at a time (each back before the next
+# stops; their sockets reconnect to the others and keep their places).
+restart-web: $(VENV)/.installed
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python -m deploy.supervisor restart-web
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

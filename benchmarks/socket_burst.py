@@ -1,7 +1,7 @@
 """Socket burst benchmark: N room sockets opened at once through the production layout (not
 a test).
 
-nginx in front of WEB_PROCESSES daphne processes, started from config/Procfile.prod as
+nginx in front of WEB_PROCESSES daphne processes under supervisord, started as
 `make serve-prod` runs them, on Postgres and Redis; N people open one room's socket in the
 same instant. Prints how many got their snapshot and how every other one ended (close codes,
 errors), open-to-snapshot p50/p99/max, the most Redis connections open at once, and whether

@@ -8,15 +8,11 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.client_address import client_address
-from config.errors import ApplicationError
+from config.errors import ApplicationError, error_body
 
 # The largest id a database row can have (a 64-bit signed integer): a larger number in input
 # would overflow SQLite's integers before it could match nothing.
 DATABASE_ID_MAX = 2**63 - 1
-
-
-def error_body(code: str, message: str, **extra) -> dict:
-    return {"error": {"code": code, "message": message, **extra}}
 
 
 def error_json_response(code: str, message: str, status: int) -> JsonResponse:

@@ -4,6 +4,23 @@ Services raise it; the API maps it to `{"error": {"code", "message"}}` with its 
 room socket to an `error` frame, pages to a message on the form.
 """
 
+import json
+
+from django.conf import settings
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    """The JSON error every answer carries: `{"error": {"code", "message"}}`."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def too_large_body() -> bytes:
+    """The JSON error of a request body over REQUEST_MAX_BYTES, as the web server
+    (config.server) and nginx in front of it (deploy.nginx) both answer it."""
+    limit = settings.REQUEST_MAX_BYTES
+    message = f"The request is larger than the limit of {limit // 1024} KB."
+    return json.dumps(error_body("too_large", message)).encode()
+
 
 class ApplicationError(Exception):
     """A rule said no. `message` is a sentence the user can act on."""

@@ -31,7 +31,6 @@ Run it as daphne: `python -m config.server -b 0.0.0.0 -p 8000 config.asgi:applic
 
 import asyncio
 import gc
-import json
 import logging
 import signal
 from pprint import pformat
@@ -44,6 +43,8 @@ from daphne.cli import CommandLineInterface
 from django.conf import settings
 from twisted.internet import reactor, tcp
 
+from config.errors import too_large_body
+
 logger = logging.getLogger(__name__)
 
 # How long a socket may wait to be accepted (daphne's --websocket_connect_timeout, still
@@ -53,19 +54,6 @@ SOCKET_ACCEPT_SECONDS = 120
 # Allocations between young collections (Python's default is 700), and how many collections
 # of one generation make one of the next.
 GC_THRESHOLDS = (20_000, 20, 20)
-
-
-def too_large_body() -> bytes:
-    """The JSON error of a body over REQUEST_MAX_BYTES (nginx in front answers the same)."""
-    limit = settings.REQUEST_MAX_BYTES
-    return json.dumps(
-        {
-            "error": {
-                "code": "too_large",
-                "message": f"The request is larger than the limit of {limit // 1024} KB.",
-            }
-        }
-    ).encode()
 
 
 def _too_large_response() -> bytes:

@@ -443,6 +443,10 @@ WEB_PORT = env.int("WEB_PORT", default=8001)
 # A web process told to stop (SIGTERM) closes its sockets with "restarting", lets what is in
 # flight finish and exits within this many seconds, whatever is left (config/stopping.py).
 WEB_STOP_SECONDS = env.float("WEB_STOP_SECONDS", default=10)
+# Celery worker processes, and how long one told to stop may finish its task in progress
+# (the supervisor then kills it; the task goes back to the broker, acknowledged late).
+WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
+WORKER_STOP_SECONDS = env.int("WORKER_STOP_SECONDS", default=60)
 # Where nginx listens (address:port); with a certificate and key it ends TLS itself, without
 # them TLS ends in front of it.
 PROXY_LISTEN = env.str("PROXY_LISTEN", default="127.0.0.1:8000")

@@ -14,6 +14,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -333,23 +334,68 @@ def free_ports(count: int) -> int:
             continue
 
 
-class ProcfileProcess(ChildProcess):
-    """One line of config/Procfile.prod, run as honcho runs it (`sh -c`, with the process's
-    name), on this run's database and Redis; ready once something listens on `port`."""
+def production_layout_or_skip() -> None:
+    """Skips a module of production-layout tests on a machine without nginx or supervisord;
+    fails it where they are required (REQUIRE_NGINX=1, as in CI)."""
+    from deploy import nginx, supervisor  # noqa: PLC0415 (loaded with the settings)
 
-    procfile = ROOT / "config" / "Procfile.prod"
+    missing = [
+        f"{binary} (apt-get install {package})"
+        for binary, package in ((nginx.NGINX, "nginx"), (supervisor.SUPERVISORD, "supervisor"))
+        if not shutil.which(binary)
+    ]
+    if not missing:
+        return
+    message = f"the production layout needs {', '.join(missing)}"
+    if os.environ.get("REQUIRE_NGINX") == "1":
+        pytest.fail(f"{message}, required here (REQUIRE_NGINX=1).", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
 
-    def __init__(self, name: str, *, port: int, **env):
-        self.name = name
-        self.port = port
-        kind = name.split(".", maxsplit=1)[0]
-        self.line = next(
-            line.split(":", 1)[1].strip()
-            for line in self.procfile.read_text().splitlines()
-            if line.startswith(f"{kind}:")
+
+class ProductionLayout(ChildProcess):
+    """What `make serve-prod` starts, as it starts it: `python -m deploy.supervisor run`,
+    supervisord in front of nginx on one port, `web_processes` daphne processes, the Celery
+    worker and beat (and a private Janus with `media`), on this run's database and Redis,
+    with a VAR_DIR of its own (nginx's files, static files, uploads, supervisord's files and
+    the programs' logs). `url`/`ws_url` are nginx's."""
+
+    name = "supervisord"
+    # A stop waits for each web process's own bound (WEB_STOP_SECONDS), then the worker's.
+    stop_timeout = 60
+
+    def __init__(self, folder: Path, *, web_processes: int, media: bool = False, **env):
+        self.folder = folder
+        self.media = media
+        first = free_ports(web_processes + 1)
+        self.web_ports = list(range(first, first + web_processes))
+        self.port = first + web_processes
+        super().__init__(
+            VAR_DIR=folder,
+            WEB_PROCESSES=web_processes,
+            WEB_PORT=first,
+            PROXY_LISTEN=f"127.0.0.1:{self.port}",
+            TRUSTED_PROXIES="127.0.0.1",
+            **env,
         )
-        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        super().__init__(HONCHO_PROCESS_NAME=name, PATH=path, **env)
+
+    def command(self) -> list[str]:
+        return ["deploy.supervisor", "run", *(["--media"] if self.media else [])]
+
+    def ready(self) -> bool:
+        return all(listening(port) for port in [self.port, *self.web_ports])
+
+    def start(self, timeout: float = 90) -> "ProductionLayout":
+        collect = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if collect.returncode != 0:
+            raise RuntimeError(f"collectstatic failed: {collect.stderr}")
+        return super().start(timeout)
 
     @property
     def url(self) -> str:
@@ -359,74 +405,43 @@ class ProcfileProcess(ChildProcess):
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def argv(self) -> list[str]:
-        # exec: the shell becomes the process, so that stopping it stops the server.
-        return ["/bin/sh", "-c", f"exec {self.line}"]
-
-    def ready(self) -> bool:
-        return listening(self.port)
-
-
-class ProductionLayout:
-    """What `make serve-prod` starts, minus Celery and Janus: nginx on one port in front of
-    `web_processes` daphne processes, all from config/Procfile.prod, with their own VAR_DIR
-    (nginx's files, static files, uploads). `url`/`ws_url` are nginx's."""
-
-    def __init__(self, folder: Path, *, web_processes: int, **env):
-        self.folder = folder
-        web_port = free_ports(web_processes + 1)
-        self.port = web_port + web_processes
-        self.env = {
-            "VAR_DIR": folder,
-            "WEB_PROCESSES": web_processes,
-            "WEB_PORT": web_port,
-            "PROXY_LISTEN": f"127.0.0.1:{self.port}",
-            "TRUSTED_PROXIES": "127.0.0.1",
-            **env,
-        }
-        self.webs = [
-            ProcfileProcess(f"web.{index + 1}", port=web_port + index, **self.env)
-            for index in range(web_processes)
-        ]
-        self.proxy = ProcfileProcess("proxy.1", port=self.port, **self.env)
-
-    @property
-    def url(self) -> str:
-        return self.proxy.url
-
-    @property
-    def ws_url(self) -> str:
-        return self.proxy.ws_url
-
     @property
     def access_log(self) -> Path:
         return self.folder / "nginx" / "access.log"
 
-    def start(self) -> "ProductionLayout":
-        collect = subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-            cwd=ROOT,
-            env=project_env(**self.env),
+    @property
+    def logs(self) -> Path:
+        return self.folder / "supervisor" / "logs"
+
+    def ctl(self, *args: str) -> str:
+        """supervisorctl on this layout's supervisord; what it printed."""
+        done = subprocess.run(
+            ["supervisorctl", "-c", str(self.folder / "supervisor" / "supervisord.conf"), *args],
             capture_output=True,
             text=True,
             check=False,
         )
-        if collect.returncode != 0:
-            raise RuntimeError(f"collectstatic failed: {collect.stderr}")
-        try:
-            for process in [*self.webs, self.proxy]:
-                process.start()
-        except Exception:
-            self.stop()
-            raise
-        return self
+        return done.stdout + done.stderr
 
-    def stop(self) -> None:
-        for process in [self.proxy, *self.webs]:
-            process.stop()
+    def states(self) -> dict[str, tuple[str, int | None]]:
+        """Each program's state and pid, as supervisorctl's status tells them."""
+        states = {}
+        for line in self.ctl("status").splitlines():
+            name, state, *rest = line.split()
+            words = " ".join(rest)
+            pid = int(words.split("pid ", 1)[1].split(",")[0]) if "pid " in words else None
+            states[name] = (state, pid)
+        return states
 
     def output(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.output()}" for p in [self.proxy, *self.webs])
+        """supervisord's output, then every program's log."""
+        parts = [super().output()]
+        if self.logs.exists():
+            parts += [
+                f"--- {log.name}\n{log.read_text(errors='replace')}"
+                for log in sorted(self.logs.glob("*.log"))
+            ]
+        return "\n".join(parts)
 
 
 # --- CPU of processes, from /proc (benchmarks) ------------------------------------------

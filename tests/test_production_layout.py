@@ -1,6 +1,6 @@
-"""The production layout (`make serve-prod`): nginx on one port in front of daphne processes,
-each started from its line of config/Procfile.prod, configured as in production (DEBUG off)
-but over plain HTTP.
+"""The production layout (`make serve-prod`): supervisord running nginx on one port in front of
+daphne processes, the Celery worker and beat, configured as in production (DEBUG off) but over
+plain HTTP.
 
 Everything goes through nginx's one port: pages, the API, static files, uploads, sockets.
 """
@@ -9,10 +9,8 @@ import contextlib
 import datetime
 import http.client
 import json
-import os
 import re
 import secrets
-import shutil
 import subprocess
 
 import pytest
@@ -25,27 +23,19 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from accounts.services.tokens import api_token_create
-from config import nginx
+from deploy import nginx
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
 from tests.helpers import image_upload
 from tests.live import LiveSocket, crashes_in, eventually, room_path, session_cookie
-from tests.servers import ProductionLayout
+from tests.servers import ProductionLayout, production_layout_or_skip
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("thread_connections_closed"),
 ]
 
-if not shutil.which(nginx.NGINX):
-    if os.environ.get("REQUIRE_NGINX") == "1":
-        pytest.fail(
-            f"nginx is required (REQUIRE_NGINX=1) but {nginx.NGINX} is missing.", pytrace=False
-        )
-    pytest.skip(
-        f"needs nginx at {nginx.NGINX} (apt-get install nginx, or set NGINX_BINARY)",
-        allow_module_level=True,
-    )
+production_layout_or_skip()
 
 SECRET_KEY = secrets.token_urlsafe(50)
 REQUEST_MAX_BYTES = 256 * 1024
@@ -162,7 +152,7 @@ def test_one_port_serves_pages_api_static_files_and_uploads(one_process):
 
     served = dict(_access_log(layout))
     assert served[f"GET {stylesheet} HTTP/1.1"] == "-"
-    upstream = f"127.0.0.1:{layout.webs[0].port}"
+    upstream = f"127.0.0.1:{layout.web_ports[0]}"
     assert served["GET / HTTP/1.1"] == served["GET /api/me/ HTTP/1.1"] == upstream
     assert served[f"GET {uploaded.json()['avatar_url']} HTTP/1.1"] == "-"
 
@@ -224,10 +214,10 @@ async def test_two_web_processes_behind_one_port_share_a_room(two_processes):
         return found if len(found) == 2 else None
 
     upstreams = await eventually(sockets_logged)
-    assert sorted(upstreams) == sorted(f"127.0.0.1:{web.port}" for web in layout.webs)
+    assert sorted(upstreams) == sorted(f"127.0.0.1:{port}" for port in layout.web_ports)
 
 
-# --- What `python -m config.nginx check` refuses, and the configuration it writes ---------
+# --- What `python -m deploy.nginx check` refuses, and the configuration it writes ---------
 
 
 @pytest.fixture

@@ -1,18 +1,20 @@
 """The production layout's front: nginx, configured from settings, in front of the daphne
 processes.
 
-`python -m config.nginx check` refuses settings unfit to serve (what `manage.py check
+`python -m deploy.nginx check` refuses settings unfit to serve (what `manage.py check
 --deploy` finds, several processes without Redis, nginx not trusted for client addresses)
-and writes the configuration; `python -m config.nginx run` does the same, then becomes
+and writes the configuration; `python -m deploy.nginx run` does the same, then becomes
 nginx in the foreground, everything it writes (pid, logs, buffers) under VAR_DIR/nginx, so
-it runs as any user. `make serve-prod` runs both (config/Procfile.prod).
+it runs as any user. The supervisor runs it (deploy/supervisor.py).
 """
 
 import argparse
+import contextlib
 import grp
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +25,7 @@ from django.core.management.base import SystemCheckError
 from django.template import Context, Engine
 
 from config.client_address import is_trusted_proxy
-from config.server import too_large_body
+from config.errors import too_large_body
 
 # The descriptors an nginx worker may hold: two per proxied socket.
 WORKER_CONNECTIONS = 8192
@@ -34,9 +36,13 @@ SOCKET_IDLE_SECONDS = 120
 NGINX = os.environ.get("NGINX_BINARY", "/usr/sbin/nginx")
 
 
+def web_ports() -> list[int]:
+    """The daphne processes' ports on 127.0.0.1: WEB_PORT and the ones after it."""
+    return [settings.WEB_PORT + index for index in range(settings.WEB_PROCESSES)]
+
+
 def upstreams() -> list[str]:
-    """The daphne processes' addresses: 127.0.0.1, WEB_PORT and the ports after it."""
-    return [f"127.0.0.1:{settings.WEB_PORT + index}" for index in range(settings.WEB_PROCESSES)]
+    return [f"127.0.0.1:{port}" for port in web_ports()]
 
 
 def refusals(*, insecure: bool) -> list[str]:
@@ -107,20 +113,16 @@ def render(folder: Path) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m config.nginx", description=__doc__)
-    parser.add_argument("action", choices=["check", "run"])
-    parser.add_argument(
-        "--folder", help="Where nginx's configuration and files go (default: VAR_DIR/nginx)."
-    )
-    args = parser.parse_args(argv)
+def check_or_exit(folder: Path | None = None) -> tuple[str, Path, Path]:
+    """Refuses settings unfit to serve, writes the configuration and has nginx test it;
+    returns nginx's binary, its folder and the configuration's path."""
     insecure = os.environ.get("SERVE_INSECURE") == "1"
     problems = refusals(insecure=insecure)
     if problems:
         sys.exit("Refusing to serve:\n- " + "\n- ".join(problems))
     if insecure:
         sys.stderr.write("SERVE_INSECURE=1: serving without the deployment checks.\n")
-    folder = Path(args.folder or settings.VAR_DIR / "nginx").resolve()
+    folder = Path(folder or settings.VAR_DIR / "nginx").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     config = render(folder)
     binary = shutil.which(NGINX)
@@ -129,10 +131,45 @@ def main(argv: list[str] | None = None) -> None:
     test = [binary, "-q", "-t", "-p", str(folder), "-c", str(config), "-e", "stderr"]
     if subprocess.run(test, check=False).returncode != 0:  # noqa: S603
         sys.exit(f"nginx refused the configuration written to {config}.")
+    return binary, folder, config
+
+
+def stop_orphans(folder: Path) -> None:
+    """An nginx whose master was killed leaves its workers serving on the port (`reuseport`
+    lets the next one bind it too), on an old configuration and for good. They share the
+    dead master's process group (the supervisor makes each program a group of its own),
+    whose id is the pid in nginx.pid: whatever is left of that group is stopped. (No process
+    is given a pid that a living group still has as its id, so the group is theirs.)"""
+    try:
+        master = int((folder / "nginx.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        os.kill(master, 0)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(master, signal.SIGTERM)
+        return
+    except PermissionError:
+        pass
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{master}/cmdline").read_bytes().startswith(b"nginx: master"):
+            sys.exit(f"nginx is already running with pid {master} (its pid file: {folder}).")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.nginx", description=__doc__)
+    parser.add_argument("action", choices=["check", "run"])
+    parser.add_argument(
+        "--folder", help="Where nginx's configuration and files go (default: VAR_DIR/nginx)."
+    )
+    args = parser.parse_args(argv)
+    binary, folder, config = check_or_exit(args.folder)
     if args.action == "check":
         sys.stdout.write(f"nginx configuration written to {config} for {len(upstreams())} web ")
         sys.stdout.write("process.\n" if len(upstreams()) == 1 else "processes.\n")
         return
+    stop_orphans(folder)
     run = [binary, "-p", str(folder), "-c", str(config), "-e", "stderr", "-g", "daemon off;"]
     os.execv(binary, run)  # noqa: S606
 
