@@ -333,17 +333,17 @@ class FallbackRedisCache(RedisCache):
     def delete_many(self, *args, **kwargs):
         return self._or_local("delete_many", *args, **kwargs)
 
-    def count(self, key: str, *, timeout: int) -> int:
+    def count(self, key: str, *, timeout: int, by: int = 1) -> int:
         """`cache_count` in one trip to Redis."""
         try:
             pipe = self._cache.get_client(write=True).pipeline(transaction=False)
             key = self.make_and_validate_key(key)
             pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
+            pipe.incrby(key, by)
             return pipe.execute()[1]
         except UNAVAILABLE as error:
             logger.warning("Redis cache unreachable, using local memory: %r", error)
-            return _count_in(self._local, key, timeout)
+            return _count_in(self._local, key, timeout, by)
 
     def gather(self, key: str, members: Collection[str], *, seconds: float) -> "Gathered":
         """`cache_gather` in one trip to Redis (a script, so that no two callers take the
@@ -406,19 +406,19 @@ def cache_gather(key: str, members: Collection[str], *, seconds: float) -> Gathe
     return Gathered(sorted(members), 0.0)
 
 
-def _count_in(store: BaseCache, key: str, timeout: int) -> int:
+def _count_in(store: BaseCache, key: str, timeout: int, by: int = 1) -> int:
     store.add(key, 0, timeout=timeout)
     try:
-        return store.incr(key)
+        return store.incr(key, by)
     except ValueError:  # the key expired between the two calls
-        store.add(key, 1, timeout=timeout)
-        return 1
+        store.add(key, by, timeout=timeout)
+        return by
 
 
-def cache_count(key: str, *, timeout: int) -> int:
-    """Adds one to a counter in the default cache that lives `timeout` seconds from its
+def cache_count(key: str, *, timeout: int, by: int = 1) -> int:
+    """Adds `by` to a counter in the default cache that lives `timeout` seconds from its
     first count, and returns it."""
     store = caches["default"]
     if isinstance(store, FallbackRedisCache):
-        return store.count(key, timeout=timeout)
-    return _count_in(store, key, timeout)
+        return store.count(key, timeout=timeout, by=by)
+    return _count_in(store, key, timeout, by)

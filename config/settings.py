@@ -320,6 +320,9 @@ SPECTACULAR_SETTINGS = {
 # speaker's upload and encoder count grow with the room (the README has the figures).
 ROOM_SPEAKER_CAP = env.int("ROOM_SPEAKER_CAP", default=8)
 ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=25)
+# People one person may invite an hour (invitees of their rooms, invitations to speak sent to
+# people elsewhere): each one is a notification and a push.
+ROOM_INVITES_PER_HOUR = env.int("ROOM_INVITES_PER_HOUR", default=60)
 # A room whose last moderator left stays live this long so they can come back.
 ROOM_MODERATOR_GRACE_SECONDS = env.int("ROOM_MODERATOR_GRACE_SECONDS", default=60)
 # Clients ping every 15 s; a connection silent this long is closed, a member unseen this long

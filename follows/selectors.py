@@ -230,11 +230,12 @@ def user_suggestions(*, viewer: User, limit: int = 6) -> QuerySet[User]:
     )
 
 
-def people_to_pick(*, viewer: User, limit: int = 200) -> QuerySet[User]:
-    """Suggestions for a people picker: whom the viewer follows and who follows them."""
-    near = (
-        Follow.objects.filter(follower=viewer)
-        .values("followee_id")
-        .union(Follow.objects.filter(followee=viewer).values("follower_id"))
-    )
+def people_to_pick(
+    *, viewer: User, followers_only: bool = False, limit: int = 200
+) -> QuerySet[User]:
+    """Suggestions for a people picker: whom the viewer follows and who follows them; only
+    the latter with `followers_only` (a room's co-hosts and invitees must follow its host)."""
+    near = Follow.objects.filter(followee=viewer).values("follower_id")
+    if not followers_only:
+        near = Follow.objects.filter(follower=viewer).values("followee_id").union(near)
     return User.objects.filter(pk__in=near, is_active=True).order_by("username")[:limit]

@@ -243,7 +243,8 @@ class Preferences(models.Model):
 
 
 class PersonMute(models.Model):
-    """No room notifications about rooms this person hosts."""
+    """No room notifications about rooms this person hosts, and no invitations to speak from
+    them."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_mutes"

@@ -171,6 +171,10 @@ def new_follower_notify(*, follower: User, followee: User) -> bool:
 
 
 def speaker_invite_notify(*, actor: User, user: User, room: Room) -> bool:
+    """Unless the person muted the inviter: then no invitation of theirs reaches them (and
+    the inviter is not told, as with a block)."""
+    if PersonMute.objects.filter(user=user, muted=actor).exists():
+        return False
     return _notify(
         recipient=user, kind=Kind.SPEAKER_INVITE, subject=room_subject(room), actor=actor, room=room
     )

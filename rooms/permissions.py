@@ -1,10 +1,14 @@
 """Who may enter a room and who may act in it: the checks every room service calls first."""
 
+import time
 from collections.abc import Iterable
+
+from django.conf import settings
 
 from accounts.models import User
 from config.errors import ApplicationError
-from follows.models import Block, Follow
+from config.redis import cache_count
+from follows.models import Block, ClubMembership, Follow
 from follows.permissions import users_blocked_between
 from rooms.access import room_entry_verdict, room_moderator_ids, room_refusal
 from rooms.models import Room, RoomMember
@@ -37,10 +41,59 @@ def room_co_hosts_allowed(*, host: User, co_hosts: Iterable[User]) -> None:
             )
 
 
-def room_invitees_allowed(*, host: User, invitees: Iterable[User]) -> None:
+def room_invitees_allowed(*, host: User, invitees: Iterable[User], club_id: int | None) -> None:
+    """Raises unless each person may be invited by `host`: an invitation tells them (a
+    notification, a push), so only people who chose to hear from the host, by following
+    them or by belonging to the room's club, and never across a block."""
+    invitees = list(invitees)
+    related = _related_to(inviter=host, people=invitees, club_id=club_id)
     for person in invitees:
         if users_blocked_between(host, person):
             raise ApplicationError.forbidden(f"You cannot invite @{person.username}.")
+        if person.pk not in related:
+            raise ApplicationError(
+                f"@{person.username} does not follow you"
+                + (" and is not in this room's club" if club_id else "")
+                + ": you can invite only people who follow you"
+                + (" or belong to the club." if club_id else "."),
+                code="not_related",
+                status=403,
+            )
+
+
+def _related_to(*, inviter: User, people: list[User], club_id: int | None) -> set[int]:
+    """Those of `people` who follow `inviter` or are active members of the club."""
+    ids = [person.pk for person in people]
+    if not ids:
+        return set()
+    related = set(
+        Follow.objects.filter(followee=inviter, follower_id__in=ids).values_list(
+            "follower_id", flat=True
+        )
+    )
+    if club_id is not None:
+        related |= set(
+            ClubMembership.objects.filter(
+                club_id=club_id, user_id__in=ids, status=ClubMembership.Status.ACTIVE
+            ).values_list("user_id", flat=True)
+        )
+    return related
+
+
+def room_invites_within_budget(*, inviter: User, count: int) -> None:
+    """Counts `count` more people invited by `inviter` this hour (across rooms and
+    processes, in the cache); raises past ROOM_INVITES_PER_HOUR."""
+    if count <= 0:
+        return
+    hour = int(time.time() // 3600)
+    used = cache_count(f"room-invites:{inviter.pk}:{hour}", timeout=3600 + 60, by=count)
+    if used > settings.ROOM_INVITES_PER_HOUR:
+        raise ApplicationError(
+            f"You can invite {settings.ROOM_INVITES_PER_HOUR} people an hour; try again "
+            "in the next hour.",
+            code="rate_limited",
+            status=429,
+        )
 
 
 def room_access_to_enter(*, user: User, room: Room) -> bool:

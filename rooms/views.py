@@ -84,7 +84,10 @@ def room_new(request):
                 messages.success(request, "Your room is scheduled. Followers hear about it.")
             return redirect(the_room)
     status = 400 if form.is_bound and form.errors else 200
-    context = {"form": form, "suggestions": people_to_pick(viewer=request.user)}
+    context = {
+        "form": form,
+        "suggestions": people_to_pick(viewer=request.user, followers_only=True),
+    }
     return render(request, "rooms/room_new.html", context, status=status)
 
 
@@ -128,7 +131,11 @@ def room_edit(request, room_id):
             messages.success(request, "Your changes are saved.")
             return redirect("room", room_id=room_id)
     status = 400 if form.is_bound and form.errors else 200
-    context = {"form": form, "room": the_room, "suggestions": people_to_pick(viewer=request.user)}
+    context = {
+        "form": form,
+        "room": the_room,
+        "suggestions": people_to_pick(viewer=request.user, followers_only=True),
+    }
     return render(request, "rooms/room_edit.html", context, status=status)
 
 

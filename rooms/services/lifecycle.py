@@ -24,6 +24,7 @@ from rooms.permissions import (
     room_access_to_see,
     room_co_hosts_allowed,
     room_invitees_allowed,
+    room_invites_within_budget,
     room_is_host_or_co_host,
 )
 from rooms.services.common import locked_room
@@ -58,7 +59,8 @@ def room_create(
         )
     co_hosts = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=cap)
     topics = _checked_topics(topics)
-    room_invitees_allowed(host=host, invitees=invitees)
+    room_invitees_allowed(host=host, invitees=invitees, club_id=club.pk if club else None)
+    room_invites_within_budget(inviter=host, count=len(invitees))
     room = Room(
         host=host,
         title=title.strip(),
@@ -158,8 +160,10 @@ def room_update(
             room.co_hosts.set(people)
             changed.append("co_hosts")
     if invitees is not None:
-        room_invitees_allowed(host=host, invitees=invitees)
-        if {p.pk for p in invitees} != set(room.invitees.values_list("pk", flat=True)):
+        room_invitees_allowed(host=host, invitees=invitees, club_id=room.club_id)
+        invited = set(room.invitees.values_list("pk", flat=True))
+        room_invites_within_budget(inviter=actor, count=len({p.pk for p in invitees} - invited))
+        if {p.pk for p in invitees} != invited:
             room.invitees.set(invitees)
             changed.append("invitees")
     if not changed:

@@ -23,6 +23,8 @@ from rooms.permissions import (
     member_in_room,
     room_access_as_moderator,
     room_access_as_staff,
+    room_invitees_allowed,
+    room_invites_within_budget,
     room_stage_has_space,
 )
 from rooms.services.common import locked_live_room, member_expel, note_moderators
@@ -105,6 +107,10 @@ def room_invite(*, actor: User, room_id: UUID | str, user: User) -> str:
         raise ApplicationError.forbidden(f"A moderator removed {user.username} from this room.")
     if refusal is not None and refusal.line != "visibility":
         raise ApplicationError.forbidden(f"{user.username} cannot join this room.")
+    # Elsewhere, an invitation is a notification (and a push): only to people who chose to
+    # hear from the inviter, and only so many an hour.
+    room_invitees_allowed(host=actor, invitees=[user], club_id=room.club_id)
+    room_invites_within_budget(inviter=actor, count=1)
     # Only the room's visibility keeps them out: the invitation opens it to them.
     if refusal is not None:
         room.invitees.add(user)

@@ -4,7 +4,7 @@ popularity; never yourself, people you follow, or anyone blocked either way."""
 import pytest
 
 from follows import selectors
-from follows.selectors import user_suggestions
+from follows.selectors import people_to_pick, user_suggestions
 from tests.factories import BlockFactory, FollowFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,15 @@ def test_the_hallway_says_why(client):
     client.force_login(me)
     html = client.get("/").content.decode()
     assert "Followed by 1 person you follow" in html
+
+
+def test_a_picker_offers_the_people_near_you_and_a_room_s_picker_only_your_followers():
+    me = UserFactory(username="me")
+    fan, followed, both = (UserFactory(username=name) for name in ("fan", "followed", "both"))
+    FollowFactory(follower=fan, followee=me)
+    FollowFactory(follower=me, followee=followed)
+    FollowFactory(follower=both, followee=me)
+    FollowFactory(follower=me, followee=both)
+    UserFactory(username="stranger")
+    assert [p.username for p in people_to_pick(viewer=me)] == ["both", "fan", "followed"]
+    assert [p.username for p in people_to_pick(viewer=me, followers_only=True)] == ["both", "fan"]

@@ -8,7 +8,7 @@ from follows.services import club_create, club_join, follow_create
 from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
-from tests.factories import BlockFactory, ClubFactory, UserFactory
+from tests.factories import BlockFactory, ClubFactory, UserFactory, follower_of
 from tests.helpers import count_queries, error_of
 from tests.rooms.factories import member
 
@@ -236,7 +236,7 @@ def live(user):
 
 
 def test_inviting_someone_who_is_not_in_the_room_notifies_them(authed_client, user, live):
-    guest = UserFactory()
+    guest = follower_of(user)
     response = authed_client.post(
         f"/api/rooms/{live.pk}/invite/", {"username": guest.username}, format="json"
     )
@@ -269,7 +269,7 @@ def test_inviting_someone_in_the_room_invites_them_on_stage(authed_client, user,
 
 def test_an_invitation_to_a_closed_room_lets_them_in(authed_client, user):
     room = room_create(host=user, title="Closed", visibility=Room.Visibility.CLOSED)
-    guest = UserFactory()
+    guest = follower_of(user)
     authed_client.post(f"/api/rooms/{room.pk}/invite/", {"username": guest.username}, format="json")
     assert room.invitees.filter(pk=guest.pk).exists()
 
@@ -298,6 +298,73 @@ def test_no_invitation_across_a_block(authed_client, user, live, blocker, code):
     )
     assert response.status_code == code
     assert not Notification.objects.exists()
+
+
+def _invite(client, room, person):
+    return client.post(
+        f"/api/rooms/{room.pk}/invite/", {"username": person.username}, format="json"
+    )
+
+
+def test_only_people_who_follow_the_inviter_are_invited_from_elsewhere(authed_client, user, live):
+    """A fresh account invited 300 strangers in a minute, each a notification and a push."""
+    stranger = UserFactory()
+    response = _invite(authed_client, live, stranger)
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "not_related"
+    assert "you can invite only people who follow you" in error_of(response)["message"]
+    # Following someone is no relation the other way.
+    follow_create(follower=user, followee=stranger)
+    assert _invite(authed_client, live, stranger).status_code == 403
+    assert not Notification.objects.filter(kind=Kind.SPEAKER_INVITE).exists()
+
+
+def test_members_of_the_room_s_club_are_invited_from_elsewhere(authed_client, user):
+    club = club_create(creator=user, name="Owls")
+    room = room_create(host=user, title="Club talk", club=club)
+    member_of_club, outsider = UserFactory(), UserFactory()
+    club_join(user=member_of_club, club=club)
+    assert _invite(authed_client, room, member_of_club).json() == {"status": "notified"}
+    assert _invite(authed_client, room, outsider).status_code == 403
+    assert list(
+        Notification.objects.filter(kind=Kind.SPEAKER_INVITE).values_list("recipient", flat=True)
+    ) == [member_of_club.pk]
+
+
+def test_invitations_have_a_budget_per_person_and_hour(authed_client, user, live, settings):
+    settings.ROOM_INVITES_PER_HOUR = 2
+    guests = [follower_of(user) for _ in range(3)]
+    assert [_invite(authed_client, live, guest).status_code for guest in guests] == [200, 200, 429]
+    assert error_of(_invite(authed_client, live, guests[2]))["code"] == "rate_limited"
+    assert Notification.objects.filter(kind=Kind.SPEAKER_INVITE).count() == 2
+    # Invitees named on a new room count against the same budget.
+    response = authed_client.post(
+        "/api/rooms/",
+        {"title": "Closed", "visibility": "closed", "invitees": [guests[2].username]},
+        format="json",
+    )
+    assert response.status_code == 429
+
+
+def test_someone_who_muted_the_inviter_gets_no_invitation_and_the_inviter_is_not_told(
+    authed_client, user, live
+):
+    guest = follower_of(user)
+    PersonMute.objects.create(user=guest, muted=user)
+    assert _invite(authed_client, live, guest).json() == {"status": "notified"}
+    assert not Notification.objects.filter(recipient=guest).exists()
+
+
+def test_a_new_room_s_invitees_must_follow_its_host(authed_client, user):
+    fan, stranger = follower_of(user), UserFactory()
+    response = authed_client.post(
+        "/api/rooms/",
+        {"title": "Closed", "visibility": "closed", "invitees": [fan.username, stranger.username]},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "not_related"
+    assert not Room.objects.exists()
 
 
 def test_inviting_to_a_room_that_is_not_live_is_refused(authed_client, user):

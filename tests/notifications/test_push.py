@@ -109,7 +109,9 @@ def test_starting_soon_lives_until_the_start(host, committed, service, settings)
 
 
 def test_an_invitation_to_speak_is_pushed(host, committed, service):
-    guest = UserFactory(username="guest", display_name="Guest")
+    guest = FollowFactory(
+        followee=host, follower__username="guest", follower__display_name="Guest"
+    ).follower
     keys = _subscribe(guest, service)
     room = room_create(host=host, title="Now")
     with committed():

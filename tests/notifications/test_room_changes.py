@@ -21,9 +21,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def waiting(host):
     """A scheduled room in two hours with one follower of the host, one person who asked to
-    be reminded and one invitee."""
+    be reminded and one invitee (who follows the host, as invitees must)."""
     follower = FollowFactory(followee=host).follower
-    asked, invitee = UserFactory(username="asked"), UserFactory(username="invitee")
+    asked = UserFactory(username="asked")
+    invitee = FollowFactory(followee=host, follower__username="invitee").follower
     room = lifecycle.room_create(
         host=host,
         title="Owls",
@@ -86,7 +87,7 @@ def test_turning_the_kind_off_is_respected(host, waiting, committed):
 
 
 def test_the_reminder_fires_at_the_new_time_not_the_old(host, waiting, committed):
-    room, follower, asked, _ = waiting
+    room, follower, asked, invitee = waiting
     old = room.scheduled_for
     new = old + timedelta(hours=5)
     with committed():
@@ -96,7 +97,8 @@ def test_the_reminder_fires_at_the_new_time_not_the_old(host, waiting, committed
     assert not _told(Kind.ROOM_REMINDER)
     with committed():
         assert reminders_send(now=new - timedelta(minutes=5))["reminded"] == 1
-    assert _told(Kind.ROOM_REMINDER) == {asked.username, follower.username}
+    # The invitee follows the host (invitees must): followers are reminded too.
+    assert _told(Kind.ROOM_REMINDER) == {asked.username, follower.username, invitee.username}
 
 
 def test_a_room_moved_after_its_reminder_is_reminded_again(host, committed):

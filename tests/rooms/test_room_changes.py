@@ -28,7 +28,7 @@ def co_host(host):
 def test_the_host_and_a_co_host_change_a_scheduled_room(host, co_host):
     room = _scheduled(host, co_hosts=[co_host])
     new_time = timezone.now() + timedelta(days=2)
-    invitee = UserFactory()
+    invitee = follower_of(host)
     lifecycle.room_update(actor=host, room_id=room.pk, title=" New title ", scheduled_for=new_time)
     lifecycle.room_update(
         actor=co_host, room_id=room.pk, description="About owls", invitees=[invitee]
@@ -45,7 +45,7 @@ def test_the_host_and_a_co_host_change_a_scheduled_room(host, co_host):
 
 @pytest.mark.parametrize("who", ["stranger", "invitee", "staff"])
 def test_nobody_else_changes_or_cancels_it(host, who):
-    person = UserFactory(is_staff=who == "staff")
+    person = follower_of(host, is_staff=who == "staff")
     room = _scheduled(host, invitees=[person] if who == "invitee" else [])
     with pytest.raises(ApplicationError) as error:
         lifecycle.room_update(actor=person, room_id=room.pk, title="Mine now")

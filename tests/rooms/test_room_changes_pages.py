@@ -27,7 +27,7 @@ def _as(person) -> APIClient:
 
 
 def test_patch_changes_only_what_is_sent(authed_client, room):
-    theo = UserFactory(username="theo")
+    theo = follower_of(room.host, username="theo")
     when = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
     response = authed_client.patch(
         f"/api/rooms/{room.pk}/",
@@ -203,7 +203,8 @@ def test_the_cancel_form_needs_its_csrf_token(user, room):
 
 
 def test_the_new_room_form_takes_invitees_without_script(client, user):
-    theo, priya = UserFactory(username="theo"), UserFactory(username="priya")
+    theo, priya = follower_of(user, username="theo"), follower_of(user, username="priya")
+    UserFactory(username="stranger")
     follower_of(user, username="fan")
     client.force_login(user)
     page = client.get("/rooms/new/").content.decode()
@@ -216,6 +217,12 @@ def test_the_new_room_form_takes_invitees_without_script(client, user):
     assert response.status_code == 302
     room = Room.objects.get(title="Closed")
     assert set(room.invitees.all()) == {theo, priya}
+    response = client.post(
+        "/rooms/new/",
+        {"title": "x", "visibility": "closed", "start": "now", "invitees": "stranger"},
+    )
+    assert response.status_code == 400
+    assert "you can invite only people who follow you" in response.content.decode()
     response = client.post(
         "/rooms/new/", {"title": "x", "visibility": "open", "start": "now", "invitees": "ghost"}
     )
