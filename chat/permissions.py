@@ -1,9 +1,12 @@
 """Who may read a room's chat, write in it and moderate it: the checks the chat services call
 first."""
 
+from django.conf import settings
+
 from accounts.models import User
 from chat.models import ChatMute
 from config.errors import ApplicationError
+from config.redis import cache_take
 from rooms.models import Room, RoomMember
 from rooms.permissions import member_as_moderator, room_access_to_enter
 
@@ -37,3 +40,15 @@ def chat_access_to_post(*, room: Room, member: RoomMember) -> None:
 def chat_access_as_moderator(*, user: User, room: Room) -> RoomMember:
     """Moderators in the room act on its chat."""
     return member_as_moderator(room=room, user=user)
+
+
+def chat_within_budget(*, user: User, room: Room) -> None:
+    """Raises past the person's chat budget in this room: CHAT_BURST messages at once, then
+    CHAT_PER_SECOND, however many sockets and server processes they write through (a
+    socket's own budget started afresh with every reconnect)."""
+    if not cache_take(
+        f"chat:{room.pk}:{user.pk}", rate=settings.CHAT_PER_SECOND, burst=settings.CHAT_BURST
+    ):
+        raise ApplicationError(
+            "You are writing too fast; wait a moment.", code="rate_limited", status=429
+        )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat import events, protocol, signals
 from chat.models import MESSAGE_MAX_LENGTH, ChatMute, Message
-from chat.permissions import chat_access_as_moderator, chat_access_to_post
+from chat.permissions import chat_access_as_moderator, chat_access_to_post, chat_within_budget
 from chat.selectors import message_in_room
 from config.errors import ApplicationError
 from rooms import events as room_events
@@ -115,6 +115,7 @@ def message_send(
     if member is None:
         raise ApplicationError.forbidden("Join the room to write in its chat.")
     chat_access_to_post(room=room, member=member)
+    chat_within_budget(user=actor, room=room)
     _slow_mode(room=room, member=member)
     parent = None
     if reply_to is not None:

@@ -10,7 +10,9 @@ Redis is down, a page that counts a throttle in the cache would answer 500.
 
 import asyncio
 import logging
+import math
 import threading
+import time
 from collections.abc import Collection
 from typing import NamedTuple
 
@@ -359,6 +361,20 @@ class FallbackRedisCache(RedisCache):
             return Gathered(sorted(members), 0.0)
         return Gathered(sorted(m.decode() for m in taken), wait_ms / 1000)
 
+    def take(self, key: str, *, rate: float, burst: int) -> bool:
+        """`cache_take` in one trip to Redis (a script: no two callers take one token)."""
+        try:
+            client = self._cache.get_client(write=True)
+            return bool(
+                client.register_script(_TAKE)(
+                    keys=[self.make_and_validate_key(key)],
+                    args=[time.time() * 1000, 1000 / rate, burst],
+                )
+            )
+        except UNAVAILABLE as error:
+            logger.warning("Redis cache unreachable, using local memory: %r", error)
+            return _take_in(self._local, key, rate, burst)
+
     def clear(self):
         self._local.clear()
         return self._or_local("clear")
@@ -388,6 +404,19 @@ return {{}, math.max(redis.call('PTTL', KEYS[2]), 1)}
 """
 
 
+# A token bucket kept as the time its next token is due (GCRA): KEYS: the bucket. ARGV: now
+# and the interval between tokens in ms, the burst. Returns 1 when a token was taken.
+_TAKE = """
+local now, interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local due = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+if due - now > (burst - 1) * interval then
+  return 0
+end
+redis.call('SET', KEYS[1], tostring(due + interval), 'PX', math.ceil(due + interval - now))
+return 1
+"""
+
+
 class Gathered(NamedTuple):
     taken: list[str]  # what this caller handles now: its own members and those parked
     wait: float  # seconds until the window ends, when others' members are still parked
@@ -413,6 +442,25 @@ def _count_in(store: BaseCache, key: str, timeout: int, by: int = 1) -> int:
     except ValueError:  # the key expired between the two calls
         store.add(key, by, timeout=timeout)
         return by
+
+
+def _take_in(store: BaseCache, key: str, rate: float, burst: int) -> bool:
+    now, interval = time.time(), 1 / rate
+    due = max(store.get(key, 0.0), now)
+    if due - now > (burst - 1) * interval:
+        return False
+    store.set(key, due + interval, timeout=math.ceil(due + interval - now))
+    return True
+
+
+def cache_take(key: str, *, rate: float, burst: int) -> bool:
+    """Takes a token from a bucket in the default cache that holds `burst` of them and gets
+    `rate` a second back: one budget for a person however many sockets and processes they
+    act through. False when it is empty."""
+    store = caches["default"]
+    if isinstance(store, FallbackRedisCache):
+        return store.take(key, rate=rate, burst=burst)
+    return _take_in(store, key, rate, burst)
 
 
 def cache_count(key: str, *, timeout: int, by: int = 1) -> int:

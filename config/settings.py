@@ -337,6 +337,12 @@ ROOM_AUDIENCE_BATCH_SECONDS = env.float("ROOM_AUDIENCE_BATCH_SECONDS", default=0
 # The same in a room whose audience is past its first page (the batch is then a new count).
 ROOM_AUDIENCE_BATCH_SECONDS_BIG = env.float("ROOM_AUDIENCE_BATCH_SECONDS_BIG", default=2.0)
 ROOM_CHAT_COALESCE_SECONDS = env.float("ROOM_CHAT_COALESCE_SECONDS", default=0.2)
+# One person's chat messages in one room, across sockets and processes: a burst, then a pace.
+CHAT_BURST = env.int("CHAT_BURST", default=8)
+CHAT_PER_SECOND = env.float("CHAT_PER_SECOND", default=1)
+# Mention notifications one author may cause an hour, across rooms; past it, each person
+# they mention gets one notification for the rest of the hour.
+CHAT_MENTIONS_PER_HOUR = env.int("CHAT_MENTIONS_PER_HOUR", default=30)
 ROOM_SNAPSHOT_AUDIENCE_PAGE = 50
 
 # --- Media server (Janus) for rooms past the mesh --------------------------------------

@@ -235,7 +235,9 @@ def people_to_pick(
 ) -> QuerySet[User]:
     """Suggestions for a people picker: whom the viewer follows and who follows them; only
     the latter with `followers_only` (a room's co-hosts and invitees must follow its host)."""
-    near = Follow.objects.filter(followee=viewer).values("follower_id")
+    followers = Follow.objects.filter(followee=viewer).values_list("follower_id", flat=True)
+    near = followers
     if not followers_only:
-        near = Follow.objects.filter(follower=viewer).values("followee_id").union(near)
+        followed = Follow.objects.filter(follower=viewer).values_list("followee_id", flat=True)
+        near = followed.union(followers)
     return User.objects.filter(pk__in=near, is_active=True).order_by("username")[:limit]

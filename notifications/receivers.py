@@ -8,7 +8,7 @@ from chat import signals as chat_signals
 from follows import signals as follows_signals
 from notifications.models import Notification
 from notifications.services import (
-    chat_mention_notify,
+    chat_mentions_notify,
     club_invite_notify,
     fan_out_create,
     hallway_changed_announce,
@@ -64,8 +64,7 @@ def notify_speaker_invited(sender, *, room, actor, user, in_room, **kwargs):
 @receiver(chat_signals.message_posted)
 def notify_mentioned(sender, *, message, absent_mentions, **kwargs):
     # People in the room see the mention highlighted; only those elsewhere are told.
-    for user in absent_mentions:
-        chat_mention_notify(actor=message.author, user=user, room=message.room)
+    chat_mentions_notify(actor=message.author, users=absent_mentions, room=message.room)
 
 
 @receiver(follows_signals.followed)

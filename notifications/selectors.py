@@ -158,6 +158,12 @@ def _quoted(room: Room | None) -> str:
     return f"“{room.title}”" if room is not None else "a room"
 
 
+def folded_mentions_subject(actor: User, hour: int) -> str:
+    """The subject of the one notification that stands for an author's mentions of someone
+    past their hourly budget."""
+    return f"mentions:{actor.pk}:{hour}"
+
+
 def notification_text(notification: Notification) -> str:
     actor = notification.actor.name if notification.actor is not None else "Someone"
     room, club = notification.room, notification.club
@@ -168,7 +174,8 @@ def notification_text(notification: Notification) -> str:
         Kind.NEW_FOLLOWER: f"{actor} followed you",
         Kind.SPEAKER_INVITE: f"{actor} invites you to speak in {_quoted(room)}",
         Kind.CLUB_INVITE: f"{actor} invited you to join {club.name if club else 'a club'}",
-        Kind.CHAT_MENTION: f"{actor} mentioned you in the chat of {_quoted(room)}",
+        Kind.CHAT_MENTION: f"{actor} mentioned you in the chat of {_quoted(room)}"
+        + (" and elsewhere" if notification.subject.startswith("mentions:") else ""),
         Kind.ROOM_RESCHEDULED: f"{actor} moved {_quoted(room)} to a new time",
         Kind.ROOM_CANCELLED: f"{actor} cancelled {_quoted(room)}",
     }

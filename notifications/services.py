@@ -11,7 +11,8 @@ worker died, leave exactly one notification per person.
 """
 
 import logging
-from collections.abc import Collection, Iterable
+import time as clock
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any, cast
@@ -27,6 +28,7 @@ from accounts.models import User
 from config.errors import ApplicationError
 from config.protocol import encode
 from config.realtime import deliver_to_groups, group_send_on_commit
+from config.redis import cache_count
 from config.sockets import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT
 from follows.models import Club
 from follows.permissions import users_blocked_between
@@ -43,6 +45,7 @@ from notifications.models import (
 from notifications.protocol import NotificationCreated, NotificationInfo
 from notifications.push import push_enqueue_on_commit
 from notifications.selectors import (
+    folded_mentions_subject,
     online_user_ids,
     preferences_of,
     room_audience_ids,
@@ -180,11 +183,19 @@ def speaker_invite_notify(*, actor: User, user: User, room: Room) -> bool:
     )
 
 
-def chat_mention_notify(*, actor: User, user: User, room: Room) -> bool:
-    """Once per room: more mentions there while the first is unread add nothing."""
-    return _notify(
-        recipient=user, kind=Kind.CHAT_MENTION, subject=room_subject(room), actor=actor, room=room
-    )
+def chat_mentions_notify(*, actor: User, users: Sequence[User], room: Room) -> None:
+    """Tells the people `actor` mentioned (and who are not in the room): once per room each,
+    within CHAT_MENTIONS_PER_HOUR notifications of the author's an hour across rooms. Past
+    it, each person's later mentions by the author that hour fold into one notification
+    (`folded_mentions_subject`): none is dropped unsaid, none multiplies."""
+    if not users:
+        return
+    hour = int(clock.time() // 3600)
+    used = cache_count(f"mentions:{actor.pk}:{hour}", timeout=3600 + 60, by=len(users))
+    within = max(0, len(users) - max(0, used - settings.CHAT_MENTIONS_PER_HOUR))
+    for index, user in enumerate(users):
+        subject = room_subject(room) if index < within else folded_mentions_subject(actor, hour)
+        _notify(recipient=user, kind=Kind.CHAT_MENTION, subject=subject, actor=actor, room=room)
 
 
 def club_invite_notify(*, actor: User, user: User, club: Club) -> bool:

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import shutil
+import time
 import urllib.request
 
 import pytest
@@ -13,7 +14,7 @@ from channels.db import database_sync_to_async
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from config.redis import LAYER_LOST, Gathered, PubSubChannelLayer, cache_gather
+from config.redis import LAYER_LOST, Gathered, PubSubChannelLayer, cache_gather, cache_take
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
 from tests.live import LiveSocket, crashes_in, room_path, session_cookie
@@ -183,6 +184,20 @@ def test_gathering_gives_each_window_one_taker_who_takes_everything_parked(redis
     redis.Redis(port=redis_cache.port).delete(caches["default"].make_key("room"))
     assert cache_gather("room", [], seconds=60) == Gathered([], 0.0)
     assert cache_gather("room", ["5"], seconds=60) == Gathered(["5"], 0.0)
+
+
+@pytest.mark.parametrize("where", ["redis", "local memory"])
+def test_a_token_bucket_in_the_cache_gives_a_burst_then_a_pace(where, settings, redis_cache):
+    """One bucket for a person whatever process asks (Redis), or in one process's memory."""
+    if where == "local memory":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    taken = [cache_take("chat:1", rate=0.001, burst=3) for _ in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert cache_take("chat:2", rate=0.001, burst=3)  # a bucket of its own
+    # A fast pace refills it.
+    assert [cache_take("fast", rate=1000, burst=1) for _ in range(2)] == [True, False]
+    time.sleep(0.01)
+    assert cache_take("fast", rate=1000, burst=1)
 
 
 def test_without_redis_each_caller_takes_its_own(redis_cache):

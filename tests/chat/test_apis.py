@@ -20,7 +20,8 @@ def _history(client, room, **query):
     return client.get(f"/api/rooms/{room.pk}/messages/", query)
 
 
-def test_the_newest_page_then_older_pages_by_cursor(authed_client, user, live_room, host):
+def test_the_newest_page_then_older_pages_by_cursor(authed_client, user, live_room, host, settings):
+    settings.CHAT_BURST = 100  # a long chat, written at once
     sent = [
         services.message_send(actor=host, room_id=live_room.pk, text=f"m{n}") for n in range(55)
     ]

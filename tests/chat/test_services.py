@@ -12,6 +12,7 @@ from config.errors import ApplicationError
 from moderation.models import ModerationLog
 from moderation.services.restrictions import user_suspend
 from notifications.models import Notification
+from notifications.selectors import notification_text
 from rooms.models import Room, RoomMember
 from rooms.services import stage
 from tests.factories import BlockFactory, UserFactory, make_moderator
@@ -238,3 +239,47 @@ def test_settings_out_of_range_are_refused(live_room, host, mode, slow):
     with pytest.raises(ApplicationError) as raised:
         services.chat_settings_set(actor=host, room_id=live_room.pk, mode=mode, slow_seconds=slow)
     assert raised.value.status == 400
+
+
+def test_the_chat_budget_is_the_person_s_in_the_room_not_the_connection_s(
+    live_room, listener, settings
+):
+    """A loop that reopened its socket stored 191 messages in 13 s against a budget of
+    8 + 1/s: the budget now holds across sockets and processes (it lives in the cache)."""
+    settings.CHAT_BURST, settings.CHAT_PER_SECOND = 3, 0.001
+    for number in range(3):
+        services.message_send(actor=listener, room_id=live_room.pk, text=f"Line {number}")
+    with pytest.raises(ApplicationError) as raised:
+        services.message_send(actor=listener, room_id=live_room.pk, text="One too many")
+    assert (raised.value.code, raised.value.status) == ("rate_limited", 429)
+    assert Message.objects.filter(author=listener).count() == 3
+    # Another person, or the same person in another room, has a budget of their own.
+    services.message_send(actor=live_room.host, room_id=live_room.pk, text="Still here")
+
+
+def test_mentions_past_the_author_s_hourly_budget_fold_into_one_notification_each(
+    live_room, host, commit, settings
+):
+    settings.CHAT_MENTIONS_PER_HOUR = 2
+    away = [UserFactory(username=f"away{number}") for number in range(3)]
+    elsewhere = Room.objects.create(
+        host=host, title="Elsewhere", status="live", started_at=timezone.now(), speaker_cap=5
+    )
+    member(elsewhere, host, RoomMember.Role.MODERATOR)
+    for room in (live_room, elsewhere, elsewhere):
+        with commit():
+            services.message_send(actor=host, room_id=room.pk, text="@away0 @away1 @away2 hi")
+    told = Notification.objects.filter(kind=Notification.Kind.CHAT_MENTION)
+    # Two within the budget (one room each), then one folded notification per person.
+    assert sorted(told.values_list("recipient__username", "subject")) == sorted(
+        [
+            ("away0", f"room:{live_room.pk}"),
+            ("away1", f"room:{live_room.pk}"),
+            *((person.username, told.get(recipient=away[2]).subject) for person in away),
+        ]
+    )
+    folded = told.get(recipient=away[2])
+    assert folded.subject.startswith(f"mentions:{host.pk}:")
+    assert (
+        notification_text(folded) == "Host mentioned you in the chat of “Chatty talk” and elsewhere"
+    )
