@@ -23,6 +23,7 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is larger than the server accepts (REQUEST_MAX_BYTES).",
     415: "The request body is not JSON, a form or multipart form data.",
     429: "Too many requests of this kind; try again later (Retry-After says when).",
+    503: "Something the request needs is full or unreachable (the media server); try later.",
 }
 
 

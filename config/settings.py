@@ -320,6 +320,9 @@ SPECTACULAR_SETTINGS = {
 # speaker's upload and encoder count grow with the room (the README has the figures).
 ROOM_SPEAKER_CAP = env.int("ROOM_SPEAKER_CAP", default=8)
 ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=25)
+# Live rooms one person may host at once, and rooms (live or scheduled) they may make an hour.
+ROOM_LIVE_PER_PERSON = env.int("ROOM_LIVE_PER_PERSON", default=3)
+ROOM_CREATIONS_PER_HOUR = env.int("ROOM_CREATIONS_PER_HOUR", default=20)
 # People one person may invite an hour (invitees of their rooms, invitations to speak sent to
 # people elsewhere): each one is a notification and a push.
 ROOM_INVITES_PER_HOUR = env.int("ROOM_INVITES_PER_HOUR", default=60)

@@ -140,7 +140,10 @@ class RoomListApi(APIView):
         page = paginator.paginate_queryset(rooms, request, view=self)
         return paginator.get_paginated_response(RoomOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: RoomOutputSerializer, **errors(404)})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: RoomOutputSerializer, **errors(404, 409, 429, 503)},
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -183,7 +186,7 @@ class RoomDetailApi(APIView):
 
     @extend_schema(
         request=UpdateSerializer,
-        responses={200: RoomOutputSerializer, **errors(409)},
+        responses={200: RoomOutputSerializer, **errors(409, 429)},
         description="The host or a co-host changes a scheduled room. A new time is told to "
         "the people who asked to be reminded and to the invitees, and moves the reminder.",
     )
@@ -224,7 +227,7 @@ class FollowedBySpeakersApi(APIView):
 
 
 class RoomStartApi(APIView):
-    @extend_schema(request=None, responses={200: RoomOutputSerializer, **errors(409)})
+    @extend_schema(request=None, responses={200: RoomOutputSerializer, **errors(409, 503)})
     def post(self, request, room_id):
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.room_start(actor=request.user, room_id=room_id)
@@ -282,7 +285,7 @@ class RoomInviteApi(APIView):
             "`notified`: they got a notification that leads them to the room.",
         )
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(429)})
     def post(self, request, room_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

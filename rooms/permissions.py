@@ -80,6 +80,35 @@ def _related_to(*, inviter: User, people: list[User], club_id: int | None) -> se
     return related
 
 
+def room_live_within_cap(*, room: Room) -> None:
+    """Raises when the room's host has ROOM_LIVE_PER_PERSON live rooms already (one account
+    made 60 in 8 s, each one a hallway entry and, on the media server, a bridge)."""
+    cap = settings.ROOM_LIVE_PER_PERSON
+    live = Room.objects.filter(host_id=room.host_id, status=Room.Status.LIVE).exclude(pk=room.pk)
+    if live.count() >= cap:
+        raise ApplicationError(
+            f"You host {cap} live room{'s' if cap != 1 else ''} already: end one to start "
+            "another.",
+            code="too_many_live_rooms",
+            status=409,
+        )
+
+
+def room_creations_within_budget(*, host: User) -> None:
+    """Counts one more room made by `host` this hour (live or scheduled, across processes);
+    raises past ROOM_CREATIONS_PER_HOUR."""
+    hour = int(time.time() // 3600)
+    if cache_count(f"room-creations:{host.pk}:{hour}", timeout=3600 + 60) > (
+        settings.ROOM_CREATIONS_PER_HOUR
+    ):
+        raise ApplicationError(
+            f"You can make {settings.ROOM_CREATIONS_PER_HOUR} rooms an hour; try again in the "
+            "next hour.",
+            code="rate_limited",
+            status=429,
+        )
+
+
 def room_invites_within_budget(*, inviter: User, count: int) -> None:
     """Counts `count` more people invited by `inviter` this hour (across rooms and
     processes, in the cache); raises past ROOM_INVITES_PER_HOUR."""

@@ -35,7 +35,20 @@ def media_can_move() -> bool:
     return settings.ROOM_MEDIA != "mesh" and media_server_configured()
 
 
+def media_capacity() -> int:
+    """Rooms the media server holds at once: each takes a port of JANUS_FORWARD_PORT_RANGE
+    for its mix's mountpoint (and a room of this many would cost Janus its whole range)."""
+    low, high = settings.JANUS_FORWARD_PORT_RANGE.split("-")
+    return int(high) - int(low) + 1
+
+
 def _bridge_create(room: Room) -> MediaBridge:
+    if MediaBridge.objects.filter(room__status=Room.Status.LIVE).count() >= media_capacity():
+        raise ApplicationError(
+            "The media server is full: no more rooms fit on it now. Try again later.",
+            code="media_full",
+            status=503,
+        )
     room.media = Room.Media.SFU
     Room.objects.filter(pk=room.pk).update(media=room.media)
     # Below 2**50 (our observers' ids start there) and 2**53 (exact in JavaScript).

@@ -23,9 +23,11 @@ from rooms.permissions import (
     room_access_to_manage,
     room_access_to_see,
     room_co_hosts_allowed,
+    room_creations_within_budget,
     room_invitees_allowed,
     room_invites_within_budget,
     room_is_host_or_co_host,
+    room_live_within_cap,
 )
 from rooms.services.common import locked_room
 
@@ -48,6 +50,8 @@ def room_create(
     language: str = DEFAULT_LANGUAGE,
 ) -> Room:
     """A room that starts now (no `scheduled_for`) or at a time in the future."""
+    # One person's rooms are made one at a time: the cap on live rooms counts them exactly.
+    User.objects.select_for_update().filter(pk=host.pk).first()
     if club is not None and not club_leads(user=host, club=club):
         raise ApplicationError.forbidden(f"Only admins and leaders of {club.name} host its rooms.")
     if scheduled_for is not None:
@@ -60,6 +64,7 @@ def room_create(
     co_hosts = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=cap)
     topics = _checked_topics(topics)
     room_invitees_allowed(host=host, invitees=invitees, club_id=club.pk if club else None)
+    room_creations_within_budget(host=host)
     room_invites_within_budget(inviter=host, count=len(invitees))
     room = Room(
         host=host,
@@ -190,6 +195,7 @@ def room_cancel(*, actor: User, room_id: UUID | str) -> Room:
 
 
 def _go_live(room: Room) -> None:
+    room_live_within_cap(room=room)
     now = timezone.now()
     room.status = Room.Status.LIVE
     room.started_at = now
@@ -203,6 +209,7 @@ def _go_live(room: Room) -> None:
 @transaction.atomic
 def room_start(*, actor: User, room_id: UUID | str) -> Room:
     room = locked_room(room_id)
+    User.objects.select_for_update().filter(pk=room.host_id).first()
     if not room_is_host_or_co_host(user=actor, room=room):
         raise ApplicationError.forbidden("Only the host and co-hosts can start this room.")
     if room.status != Room.Status.SCHEDULED:

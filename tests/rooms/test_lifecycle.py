@@ -8,7 +8,7 @@ from config.errors import ApplicationError
 from follows.models import ClubMembership
 from moderation.models import ModerationLog
 from rooms.models import Room, RoomMember, RoomRsvp
-from rooms.services import lifecycle
+from rooms.services import lifecycle, presence
 from tests.factories import ClubFactory, MembershipFactory, UserFactory, follower_of
 from tests.rooms.factories import member
 
@@ -164,3 +164,79 @@ def test_remind_me_needs_a_room_you_may_enter(host, user):
     with pytest.raises(ApplicationError) as raised:
         lifecycle.rsvp_create(user=user, room_id=later.pk)
     assert raised.value.status == 403
+
+
+def _refused(make) -> tuple[str, int]:
+    with pytest.raises(ApplicationError) as raised:
+        make()
+    return raised.value.code, raised.value.status
+
+
+def test_one_person_hosts_a_few_live_rooms_at_once(host, settings):
+    """One account made 60 live rooms in 8 s."""
+    settings.ROOM_LIVE_PER_PERSON = 2
+    first, _ = (lifecycle.room_create(host=host, title=f"Live {n}") for n in range(2))
+    assert _refused(lambda: lifecycle.room_create(host=host, title="Third")) == (
+        "too_many_live_rooms",
+        409,
+    )
+    # A room for later is no live room; starting it is, and is refused the same way.
+    later = lifecycle.room_create(
+        host=host, title="Later", scheduled_for=timezone.now() + timedelta(hours=1)
+    )
+    assert _refused(lambda: lifecycle.room_start(actor=host, room_id=later.pk))[0] == (
+        "too_many_live_rooms"
+    )
+    lifecycle.room_end(actor=host, room_id=first.pk)
+    assert lifecycle.room_start(actor=host, room_id=later.pk).status == Room.Status.LIVE
+    # Someone else's rooms are theirs to count.
+    assert lifecycle.room_create(host=UserFactory(), title="Theirs").status == Room.Status.LIVE
+    assert Room.objects.filter(host=host, status=Room.Status.LIVE).count() == 2
+
+
+def test_one_person_makes_so_many_rooms_an_hour(host, settings):
+    settings.ROOM_CREATIONS_PER_HOUR = 2
+    later = timezone.now() + timedelta(days=1)
+    for n in range(2):
+        lifecycle.room_create(host=host, title=f"Room {n}", scheduled_for=later)
+    assert _refused(
+        lambda: lifecycle.room_create(host=host, title="One more", scheduled_for=later)
+    ) == ("rate_limited", 429)
+    assert Room.objects.filter(host=host).count() == 2
+
+
+@pytest.fixture
+def small_media_server(settings):
+    """A media server (configured; nothing here talks to it) with room for two rooms."""
+    settings.JANUS_URL = "unix:/nonexistent/janus.sock"
+    settings.JANUS_API_SECRET = settings.JANUS_ADMIN_KEY = "x" * 32
+    settings.JANUS_FORWARD_PORT_RANGE = "40001-40002"
+
+
+def test_a_full_media_server_says_so_when_a_room_would_start_on_it(small_media_server, settings):
+    settings.ROOM_MEDIA = "sfu"
+    for n in range(2):
+        assert lifecycle.room_create(host=UserFactory(), title=f"On it {n}").media == "sfu"
+    assert _refused(lambda: lifecycle.room_create(host=UserFactory(), title="No room")) == (
+        "media_full",
+        503,
+    )
+    assert not Room.objects.filter(title="No room").exists()
+
+
+def test_a_mesh_room_that_would_move_to_a_full_media_server_takes_nobody_more(
+    small_media_server, settings
+):
+    settings.ROOM_MEDIA, settings.ROOM_MESH_MAX_MEMBERS = "sfu", 2
+    for n in range(2):
+        lifecycle.room_create(host=UserFactory(), title=f"On it {n}")
+    settings.ROOM_MEDIA = "auto"
+    room = lifecycle.room_create(host=UserFactory(), title="Growing")
+    for person in UserFactory.create_batch(2):
+        presence.room_join(user=person, room_id=room.pk, channel_name=f"test!{person.pk}")
+    newcomer = UserFactory()
+    assert _refused(
+        lambda: presence.room_join(user=newcomer, room_id=room.pk, channel_name="test!new")
+    ) == ("media_full", 503)
+    room.refresh_from_db()
+    assert room.media == Room.Media.MESH
