@@ -1,6 +1,7 @@
 """API views for sign-up, tokens and one's own account. Thin: validate, call a service, shape
 output."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -45,6 +46,10 @@ class SignupApi(APIView):
     class OutputSerializer(serializers.Serializer):
         user = MeOutputSerializer()
         token = serializers.CharField()
+        email_confirmation_sent = serializers.BooleanField(
+            help_text="An address was given: it becomes the account's once the link sent to "
+            "it is opened; until then `user.email` is empty."
+        )
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
     def post(self, request):
@@ -52,7 +57,10 @@ class SignupApi(APIView):
         data.is_valid(raise_exception=True)
         user = user_create(**data.validated_data)
         _, key = api_token_create(user=user, name="Sign-up")
-        body = self.OutputSerializer({"user": user, "token": key}).data
+        sent = bool(data.validated_data["email"])
+        body = self.OutputSerializer(
+            {"user": user, "token": key, "email_confirmation_sent": sent}
+        ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -128,7 +136,18 @@ class MeApi(APIView):
             required=False, allow_blank=True, max_length=DISPLAY_NAME_MAX_LENGTH
         )
         bio = serializers.CharField(required=False, allow_blank=True, max_length=BIO_MAX_LENGTH)
-        email = serializers.EmailField(required=False, allow_blank=True)
+        email = serializers.EmailField(
+            required=False,
+            allow_blank=True,
+            help_text="A new address (sent a link; it becomes yours when opened), or empty to "
+            "remove yours. Needs `password`.",
+        )
+        password = serializers.CharField(
+            required=False,
+            write_only=True,
+            max_length=128,
+            help_text="Your current password: changing `email` needs it.",
+        )
         avatar = serializers.FileField(
             required=False, allow_null=True, help_text="A picture; null removes it."
         )
@@ -143,12 +162,15 @@ class MeApi(APIView):
             "to it is opened; until then `email` is the old one."
         )
 
-    @extend_schema(request=InputSerializer, responses={200: UpdateOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: UpdateOutputSerializer, **errors(409)})
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        email = changes.pop("email", None)
-        user = user_update_profile(user=request.user, **changes)
-        sent = email is not None and email_change_request(user=user, email=email)
+        email, password = changes.pop("email", None), changes.pop("password", "")
+        with transaction.atomic():  # a refused address leaves the profile unchanged too
+            user = user_update_profile(user=request.user, **changes)
+            sent = email is not None and email_change_request(
+                user=user, email=email, password=password
+            )
         return Response({**MeOutputSerializer(user).data, "email_confirmation_sent": sent})

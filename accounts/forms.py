@@ -14,7 +14,11 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         max_length=DISPLAY_NAME_MAX_LENGTH, required=False, help_text="Optional; shown on stage."
     )
-    email = forms.EmailField(required=False, help_text="Optional; for reminders you ask for.")
+    email = forms.EmailField(
+        required=False,
+        help_text="Optional; for reminders you ask for and a forgotten password. We send it a "
+        "link to confirm it is yours.",
+    )
     password = forms.CharField(
         max_length=128,
         strip=False,
@@ -31,7 +35,17 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=f"Up to {BIO_MAX_LENGTH} characters.",
     )
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(
+        required=False,
+        help_text="A new address is sent a link; it becomes yours when you open it.",
+    )
+    current_password = forms.CharField(
+        required=False,
+        strip=False,
+        label="Current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed to change or remove your address.",
+    )
     avatar = forms.FileField(
         required=False,
         label="Picture",

@@ -52,7 +52,15 @@ class User(AbstractUser):
     )
     first_name = None
     last_name = None
+    # Only an address its owner confirmed (a link sent to it) is stored here: it receives
+    # password resets and reminders (accounts.services.email_change).
     email = models.EmailField(blank=True)
+    email_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the address last changed: a confirmation link made before is void.",
+    )
     display_name = models.CharField(max_length=DISPLAY_NAME_MAX_LENGTH, blank=True)
     bio = models.CharField(max_length=BIO_MAX_LENGTH, blank=True)
     avatar = models.ImageField(
@@ -81,6 +89,12 @@ class User(AbstractUser):
                 Lower("username"),
                 name="accounts_user_username_ci_unique",
                 violation_error_message="That username is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="Another account has this address.",
             ),
         ]
 

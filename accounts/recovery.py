@@ -1,23 +1,31 @@
-"""Getting back into an account: a password reset by email, with Django's views and tokens.
-
-The address in the email is SITE_URL, not the Host of the request that asked for it: a
-forged Host header must not send someone a link to another site.
-"""
+"""Getting back into an account: a password reset by email, with Django's views and tokens;
+the mail itself is sent from the worker (accounts.services.recovery)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
 from django.urls import reverse_lazy
 
+from accounts.tasks import password_reset_send
 from config.api import auth_attempt_refused
 
 TOO_MANY_RESETS = "Too many requests from your address. Wait a minute and try again."
 
 
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's form, whose sending is the worker's: the page's answer does not depend on
+    whether the address has an account."""
+
+    def save(self, **options) -> None:
+        email = self.cleaned_data["email"]
+        transaction.on_commit(lambda: password_reset_send.delay(email=email))
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/password_reset_email.txt"
-    subject_template_name = "accounts/password_reset_subject.txt"
+    form_class = PasswordResetRequestForm
     success_url = reverse_lazy("password_reset_done")
 
     def post(self, request, *args, **kwargs):
@@ -28,10 +36,6 @@ class PasswordResetView(auth_views.PasswordResetView):
             form.add_error(None, TOO_MANY_RESETS)
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
-        return super().form_valid(form)
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -50,6 +51,12 @@ def signup(request):
                 request,
                 f"Welcome to Roundtable, {user.name}! Follow a few people to fill your hallway.",
             )
+            if form.cleaned_data["email"]:
+                messages.info(
+                    request,
+                    f"We sent a link to {form.cleaned_data['email']}: it becomes your address "
+                    "when you open it.",
+                )
             return redirect(after or reverse("hallway"))
     return render(request, "accounts/signup.html", context, status=400)
 
@@ -96,12 +103,18 @@ def profile_edit(request):
         elif data["avatar"]:
             changes["avatar"] = data["avatar"]
         try:
-            user_update_profile(user=user, **changes)
+            with transaction.atomic():  # a refused address leaves the profile unchanged too
+                user_update_profile(user=user, **changes)
+                sent = email_change_request(
+                    user=user, email=data["email"], password=data["current_password"]
+                )
         except ValidationError as error:
             form.add_error(None, error)
+        except ApplicationError as error:
+            form.add_error("current_password", error.message)
         else:
             messages.success(request, "Your profile is saved.")
-            if email_change_request(user=user, email=data["email"]):
+            if sent:
                 messages.info(
                     request,
                     f"We sent a link to {data['email']}: your address changes when you open it.",

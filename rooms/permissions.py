@@ -87,8 +87,7 @@ def room_live_within_cap(*, room: Room) -> None:
     live = Room.objects.filter(host_id=room.host_id, status=Room.Status.LIVE).exclude(pk=room.pk)
     if live.count() >= cap:
         raise ApplicationError(
-            f"You host {cap} live room{'s' if cap != 1 else ''} already: end one to start "
-            "another.",
+            f"You host {cap} live room{'s' if cap != 1 else ''} already: end one to start another.",
             code="too_many_live_rooms",
             status=409,
         )

@@ -6,11 +6,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.validators import EmailValidator
 from django.db import transaction
 
 from accounts.avatars import avatar_from_upload
 from accounts.backends import AccountRestrictedError
 from accounts.models import User
+from accounts.services.email_change import email_confirmation_send
 from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
 
@@ -19,14 +21,24 @@ _UNSET: Any = object()
 
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
-    user = User(username=username.strip(), email=email.strip(), display_name=display_name.strip())
+    """A new account. An address given is sent a link and becomes the account's once it is
+    opened (accounts.services.email_change): until then the account has none."""
+    user = User(username=username.strip(), display_name=display_name.strip())
     user.full_clean(exclude=["password"])
+    email = User.objects.normalize_email(email.strip())
+    if email:
+        try:
+            EmailValidator()(email)
+        except ValidationError as error:
+            raise ValidationError({"email": error.messages}) from error
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from error
     user.set_password(password)
     user.save()
+    if email:
+        email_confirmation_send(user=user, email=email)
     return user
 
 

@@ -175,7 +175,7 @@ def test_edit_profile_saves_and_shows_errors(client, user, settings, tmp_path):
     assert client.get("/accounts/profile/").status_code == 200
     ok = client.post(
         "/accounts/profile/",
-        {"display_name": "New Name", "bio": "Hi", "email": "", "avatar": image_upload()},
+        {"display_name": "New Name", "bio": "Hi", "email": user.email, "avatar": image_upload()},
     )
     assert ok.status_code == 302
     user.refresh_from_db()
