@@ -121,6 +121,7 @@ def run(sockets: int, web_processes: int, wait: float) -> None:
             ROOM_MAX_MEMBERS=sockets + 10,
             SOCKET_OPENS_PER_MINUTE=5,
             SERVE_INSECURE=1,
+            PUSH_ALLOW_LOOPBACK=0,
         ).start()
         try:
             with RedisClients(settings.REDIS_URL) as clients:

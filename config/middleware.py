@@ -1,5 +1,6 @@
 """Checks of the raw request that every view relies on."""
 
+from config.client_address import is_trusted_proxy
 from config.views import bad_request
 
 NUL = "\x00"
@@ -21,6 +22,21 @@ def refuse_nul_characters(get_response):
     def middleware(request):
         if _has_nul(request):
             return bad_request(request, message="The address contains a NUL character.")
+        return get_response(request)
+
+    return middleware
+
+
+def forwarded_proto_from_trusted_proxies(get_response):
+    """X-Forwarded-Proto says whether the client's connection was TLS (SECURE_PROXY_SSL_HEADER):
+    only a proxy of TRUSTED_PROXIES may say so. A client that sent it straight to a web
+    process got HSTS and "secure" treatment over plain HTTP."""
+
+    def middleware(request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not is_trusted_proxy(
+            request.META.get("REMOTE_ADDR", "")
+        ):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
         return get_response(request)
 
     return middleware

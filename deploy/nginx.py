@@ -11,6 +11,7 @@ it runs as any user. The supervisor runs it (deploy/supervisor.py).
 import argparse
 import contextlib
 import grp
+import ipaddress
 import os
 import pwd
 import shutil
@@ -45,9 +46,45 @@ def upstreams() -> list[str]:
     return [f"127.0.0.1:{port}" for port in web_ports()]
 
 
+# A trusted proxy network this wide is everyone (0.0.0.0/0), not a proxy.
+WIDEST_PROXY_PREFIX = {4: 8, 6: 32}
+SECRET_MIN_LENGTH = 32
+
+
+def unsafe_settings() -> list[str]:
+    """Settings no deployment serves with, SERVE_INSECURE or not: they are not about TLS,
+    and a local trial must not teach anyone to trust every address."""
+    problems = []
+    for entry in settings.TRUSTED_PROXIES:
+        network = ipaddress.ip_network(entry.strip(), strict=False)
+        if network.prefixlen < WIDEST_PROXY_PREFIX[network.version]:
+            problems.append(
+                f"TRUSTED_PROXIES has {entry}: every client's X-Forwarded-For would be believed "
+                "(and its throttles escaped). Name your proxies' own addresses."
+            )
+    if "*" in settings.ALLOWED_HOSTS:
+        problems.append(
+            "ALLOWED_HOSTS=* answers any Host and lets sockets open from any site: name the "
+            "host names this deployment serves."
+        )
+    if settings.PUSH_ALLOW_LOOPBACK:
+        problems.append(
+            "PUSH_ALLOW_LOOPBACK=1 lets push subscriptions reach this machine's own services: "
+            "it is for tests; unset it."
+        )
+    if settings.JANUS_URL:
+        for name in ("JANUS_API_SECRET", "JANUS_ADMIN_KEY"):
+            if len(getattr(settings, name)) < SECRET_MIN_LENGTH:
+                problems.append(
+                    f"{name} is shorter than {SECRET_MIN_LENGTH} characters: set a random one "
+                    "(python3 -c 'import secrets; print(secrets.token_hex(32))')."
+                )
+    return problems
+
+
 def refusals(*, insecure: bool) -> list[str]:
     """What stands between these settings and serving: empty when it may start."""
-    problems = []
+    problems = unsafe_settings()
     if settings.WEB_PROCESSES < 1:
         problems.append("WEB_PROCESSES must be 1 or more.")
     if settings.WEB_PROCESSES > 1 and not settings.REDIS_URL:

@@ -97,3 +97,19 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_count(api_client, settin
     assert attempt("192.0.2.55, 198.51.100.1") == 429
     # ... while another client behind the same proxy is counted apart.
     assert attempt("198.51.100.2") == 400
+
+
+@pytest.mark.parametrize(("remote", "secure"), [("10.0.0.2", True), ("203.0.113.9", False)])
+def test_the_forwarded_scheme_is_believed_only_from_a_trusted_proxy(
+    client, settings, remote, secure
+):
+    """A client that sent X-Forwarded-Proto: https straight to a web process got HSTS and
+    "secure" requests over plain HTTP."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_SSL_REDIRECT = False
+    response = client.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 200
+    assert response.wsgi_request.is_secure() is secure
+    assert ("Strict-Transport-Security" in response.headers) is secure

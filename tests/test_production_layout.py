@@ -225,6 +225,7 @@ def servable(settings):
     """Settings the layout serves with when the deployment checks are waived."""
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     settings.WEB_PROCESSES = 1
+    settings.PUSH_ALLOW_LOOPBACK = False
     return settings
 
 
@@ -252,6 +253,31 @@ def test_nginx_must_be_trusted_for_client_addresses(servable):
     servable.TRUSTED_PROXIES = ["10.0.0.0/8"]
     [problem] = nginx.refusals(insecure=True)
     assert problem.startswith("TRUSTED_PROXIES must include 127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("TRUSTED_PROXIES", ["127.0.0.1", "0.0.0.0/0"], "TRUSTED_PROXIES has 0.0.0.0/0"),
+        ("TRUSTED_PROXIES", ["127.0.0.1", "::/0"], "TRUSTED_PROXIES has ::/0"),
+        ("ALLOWED_HOSTS", ["*"], "ALLOWED_HOSTS=* answers any Host"),
+        ("PUSH_ALLOW_LOOPBACK", True, "PUSH_ALLOW_LOOPBACK=1"),
+        ("JANUS_API_SECRET", "x", "JANUS_API_SECRET is shorter than 32 characters"),
+        ("JANUS_ADMIN_KEY", "short", "JANUS_ADMIN_KEY is shorter than 32 characters"),
+    ],
+)
+def test_unsafe_settings_are_refused_even_for_a_trial_without_tls(servable, setting, value, said):
+    servable.JANUS_URL = "unix:/run/janus.sock"
+    servable.JANUS_API_SECRET = servable.JANUS_ADMIN_KEY = "k" * 32
+    assert nginx.refusals(insecure=True) == []
+    setattr(servable, setting, value)
+    [problem] = nginx.refusals(insecure=True)
+    assert problem.startswith(said), problem
+
+
+def test_proxies_of_a_private_network_are_not_refused(servable):
+    servable.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8", "fd00::/32"]
+    assert nginx.refusals(insecure=True) == []
 
 
 def test_a_certificate_needs_its_key(servable):

@@ -59,7 +59,7 @@ needs_redis = pytest.mark.skipif(
 
 # The layout's processes run with the tests' settings (DEBUG on, so sessions the tests sign
 # are theirs), with the deployment checks waived.
-LAYOUT = {"SERVE_INSECURE": 1}
+LAYOUT = {"SERVE_INSECURE": 1, "PUSH_ALLOW_LOOPBACK": 0}
 # Churn: what the room hears when someone goes or comes.
 CHURN = {"member.left", "member.joined", "members.batch", "member.updated"}
 
