@@ -234,7 +234,7 @@ class PushSubscriptionApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer},
+        responses={201: OutputSerializer, 200: OutputSerializer, **errors(409)},
         description="Keeps this browser's push subscription (201 when new, 200 when renewed).",
     )
     def post(self, request):

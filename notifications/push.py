@@ -252,15 +252,30 @@ def _keys_check(*, p256dh: str, auth: str) -> None:
         raise ApplicationError("keys.auth must be the browser's 16-byte auth secret, base64url.")
 
 
+def _same_keys(subscription: PushSubscription, p256dh: str, auth: str) -> bool:
+    try:
+        held = (_b64url_decode(subscription.p256dh), _b64url_decode(subscription.auth))
+    except ValueError:
+        return False
+    return held == (_b64url_decode(p256dh), _b64url_decode(auth))
+
+
 @transaction.atomic
 def push_subscription_save(
     *, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
 ) -> tuple[PushSubscription, bool]:
     """Keeps (or renews) this browser's subscription for `user`. An endpoint that another
-    person subscribed on the same browser before passes to this one. Past
-    PUSH_MAX_SUBSCRIPTIONS the person's oldest subscription is dropped."""
+    person subscribed on the same browser before passes to this one, on proof that it is the
+    same browser: the keys it holds for the endpoint (an endpoint alone, posted with other
+    keys, would take someone's pushes away: 409). Past PUSH_MAX_SUBSCRIPTIONS the person's
+    oldest subscription is dropped."""
     _endpoint_check(endpoint)
     _keys_check(p256dh=p256dh, auth=auth)
+    held = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+    if held is not None and held.user_id != user.pk and not _same_keys(held, p256dh, auth):
+        raise ApplicationError.conflict(
+            "This push endpoint is another account's; a browser moves it with its own keys."
+        )
     subscription, created = PushSubscription.objects.update_or_create(
         endpoint=endpoint,
         defaults={

@@ -126,6 +126,13 @@ def test_one_port_serves_pages_api_static_files_and_uploads(one_process):
     assert css.headers["Content-Type"] == "text/css"
     assert "immutable" in css.headers["Cache-Control"]
     assert requests.get(f"{layout.url}/static/missing.css", timeout=30).status_code == 404
+    # Nothing that only helps development or an attacker: the manifest, source maps.
+    for private in (
+        "staticfiles.json",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js.map",
+    ):
+        assert (layout.folder / "staticfiles" / private).exists()
+        assert requests.get(f"{layout.url}/static/{private}", timeout=30).status_code == 404
 
     # An upload through nginx, stored by a web process, sent back by nginx.
     picture = image_upload()

@@ -6,6 +6,9 @@ from config.errors import ApplicationError
 from follows import services
 from follows.models import Club, ClubBan, ClubFollow, ClubMembership
 from moderation.models import ModerationLog
+from rooms.models import Room
+from rooms.permissions import room_access_to_enter
+from rooms.services.lifecycle import room_create
 from tests.factories import ClubFactory, ClubFollowFactory, MembershipFactory, UserFactory
 from tests.helpers import error_of
 
@@ -177,3 +180,17 @@ def test_banned_people_get_a_403_when_joining_through_the_api(api_client, club, 
     response = api_client.post("/api/clubs/owls/membership/")
     assert response.status_code == 403
     assert "banned" in error_of(response)["message"]
+
+
+def test_deleting_the_club_keeps_its_banned_out_of_its_live_room(club, admin_user, troll):
+    """The room goes on without its club; the bans used to lapse with it."""
+    club.owner = admin_user
+    club.save(update_fields=["owner"])
+    room = room_create(host=admin_user, title="Owl talk", club=club)
+    services.club_ban(actor=admin_user, club=club, user=troll)
+    services.club_delete(actor=admin_user, club=club)
+    room.refresh_from_db()
+    assert (room.status, room.club) == (Room.Status.LIVE, None)
+    with pytest.raises(ApplicationError):
+        room_access_to_enter(user=troll, room=room)
+    room_access_to_enter(user=UserFactory(), room=room)  # anyone else, as before

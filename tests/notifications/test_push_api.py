@@ -54,9 +54,27 @@ def test_the_browsers_own_json_with_padding_and_expiration_is_taken(authed_clien
 
 
 def test_a_browser_used_by_someone_else_passes_to_the_one_signed_in(authed_client, user):
-    PushSubscription.objects.create(user=UserFactory(), endpoint=ENDPOINT, p256dh="x", auth="y")
-    assert authed_client.post(URL, _body(), format="json").status_code == 200
+    """The same browser, its keys and all: the endpoint is now the new account's."""
+    keys = BrowserKeys()
+    body = _body(keys=keys)
+    PushSubscription.objects.create(
+        user=UserFactory(), endpoint=ENDPOINT, p256dh=keys.p256dh, auth=keys.auth + "=="
+    )
+    assert authed_client.post(URL, body, format="json").status_code == 200
     assert PushSubscription.objects.get().user == user
+
+
+def test_an_endpoint_of_another_account_posted_with_other_keys_is_refused(authed_client, user):
+    """Otherwise anyone who learned an endpoint could take its pushes from its owner."""
+    owner, keys = UserFactory(), BrowserKeys()
+    PushSubscription.objects.create(
+        user=owner, endpoint=ENDPOINT, p256dh=keys.p256dh, auth=keys.auth
+    )
+    response = authed_client.post(URL, _body(), format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    held = PushSubscription.objects.get()
+    assert (held.user, held.p256dh, held.auth) == (owner, keys.p256dh, keys.auth)
 
 
 def test_the_oldest_subscription_goes_past_the_limit(authed_client, user, settings):
