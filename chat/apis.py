@@ -1,6 +1,6 @@
 """API views for the chat: a room's history, page by page."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,8 +27,15 @@ class MessageSerializer(serializers.Serializer):
     user = UserSummarySerializer(source="author")
     text = serializers.CharField(help_text="As written: escape it when showing it.")
     created = serializers.DateTimeField()
-    reply_to = ReplySerializer(allow_null=True)
+    reply_to = serializers.SerializerMethodField()
     mentions = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReplySerializer(allow_null=True))
+    def get_reply_to(self, message) -> dict | None:
+        """None for a message that answers nothing, or one by someone the reader blocked."""
+        if message.reply_to is None or message.reply_hidden:
+            return None
+        return ReplySerializer(message.reply_to).data
 
     def get_mentions(self, message) -> list[int]:
         return sorted(user.pk for user in message.mentions.all())

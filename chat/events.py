@@ -26,20 +26,28 @@ def _reply_payload(parent: Message) -> protocol.Reply:
     )
 
 
-def message_payload(message: Message) -> protocol.Message:
+def message_payload(message: Message, *, with_reply: bool = True) -> protocol.Message:
+    """The message for its readers; `with_reply=False` for those who blocked the author of
+    the message it answers, who read it as if it answered nothing (as they never read the
+    message answered)."""
+    reply = message.reply_to if with_reply else None
     return protocol.Message(
         id=message.pk,
         user=user_payload(message.author),
         text=message.text,
         created=message.created,
-        reply_to=_reply_payload(message.reply_to) if message.reply_to else None,
+        reply_to=_reply_payload(reply) if reply else None,
         mentions=sorted(user.pk for user in message.mentions.all()),
     )
 
 
 def page_frame(*, messages: list[Message], has_more: bool, muted: list[int]) -> protocol.ChatPage:
+    """A page from `chat.selectors.message_page`, which notes the replies the reader must not
+    see answered (`reply_hidden`)."""
     return protocol.ChatPage(
-        messages=[message_payload(message) for message in messages],
+        messages=[
+            message_payload(message, with_reply=not message.reply_hidden) for message in messages
+        ],
         has_more=has_more,
         muted=muted,
     )
@@ -47,12 +55,16 @@ def page_frame(*, messages: list[Message], has_more: bool, muted: list[int]) -> 
 
 def message_broadcast(message: Message) -> None:
     """`chat.message` to the room. `author_id` lets each connection leave out the messages of
-    people its reader blocked."""
+    people its reader blocked; a reply also carries the author it answers and its text
+    without the answered message's preview, for readers who blocked that author."""
     frame = protocol.ChatMessage(message=message_payload(message))
-    group_send_on_commit(
-        message.room.group_name,
-        {"type": ROOM_FRAME, "text": encode(frame), "author_id": message.author_id},
-    )
+    push = {"type": ROOM_FRAME, "text": encode(frame), "author_id": message.author_id}
+    if message.reply_to is not None:
+        push["reply_author_id"] = message.reply_to.author_id
+        push["text_without_reply"] = encode(
+            protocol.ChatMessage(message=message_payload(message, with_reply=False))
+        )
+    group_send_on_commit(message.room.group_name, push)
 
 
 def room_broadcast(room: Room, frame: ServerFrame) -> None:

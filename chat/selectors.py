@@ -1,8 +1,9 @@
 """Reads of a room's chat: pages of history by cursor, and who is muted in it."""
 
+from typing import cast
 from uuid import UUID
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from accounts.models import User
 from chat.models import ChatMute, Message
@@ -26,17 +27,21 @@ def message_page(
 ) -> tuple[list[Message], bool]:
     """Up to `limit` messages of the room's chat older than the message `before` (the newest
     ones without it), oldest first, and whether older ones remain. Deleted messages and those
-    of people the viewer blocked are left out."""
+    of people the viewer blocked are left out, and so are the previews of their messages in
+    others' replies (`reply_hidden`)."""
+    blocked = Block.objects.filter(blocker=viewer).values("blocked")
     messages = (
         Message.objects.filter(room=room, deleted_at__isnull=True)
-        .exclude(author__in=Block.objects.filter(blocker=viewer).values("blocked"))
+        .exclude(author__in=blocked)
+        .annotate(reply_hidden=Q(reply_to__author__in=blocked))
         .select_related("author", "reply_to__author")
         .prefetch_related(Prefetch("mentions", queryset=User.objects.only("id")))
         .order_by("-id")
     )
     if before is not None:
         messages = messages.filter(id__lt=before)
-    page = list(messages[: limit + 1])
+    # Messages annotated with `reply_hidden`, which the stubs type as a model of their own.
+    page = cast("list[Message]", list(messages[: limit + 1]))
     has_more = len(page) > limit
     return page[:limit][::-1], has_more
 

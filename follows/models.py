@@ -3,10 +3,10 @@ import uuid
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import validate_avatar_size
+from config.text import name_key
 
 CLUB_NAME_MAX_LENGTH = 60
 CLUB_DESCRIPTION_MAX_LENGTH = 1000
@@ -76,6 +76,8 @@ class Club(models.Model):
 
     slug = models.SlugField(max_length=50, unique=True, validators=[club_slug_validator])
     name = models.CharField(max_length=CLUB_NAME_MAX_LENGTH)
+    # What the name shares with every name that looks like it (config.text.name_key).
+    name_key = models.CharField(max_length=CLUB_NAME_MAX_LENGTH * 4, editable=False)
     description = models.TextField(max_length=CLUB_DESCRIPTION_MAX_LENGTH, blank=True)
     join_policy = models.CharField(
         max_length=10, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
@@ -105,16 +107,23 @@ class Club(models.Model):
                 condition=models.Q(join_policy__in=["open", "approval"]),
                 name="follows_club_join_policy_valid",
             ),
-            # "Owls" and "owls" would be two clubs nobody could tell apart.
+            # "Owls" and "owls", or "Owls" with a Cyrillic O, would be two clubs nobody could
+            # tell apart.
             models.UniqueConstraint(
-                Lower("name"),
-                name="follows_club_name_unique_ci",
+                fields=["name_key"],
+                name="follows_club_name_key_unique",
                 violation_error_message="A club with that name already exists.",
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("club", args=[self.slug])

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from config.errors import ApplicationError
+from config.text import name_key
 from follows.models import Block, Club, ClubMembership
 
 
@@ -52,8 +53,10 @@ def club_as_owner(*, user: User, club: Club) -> None:
 
 
 def club_name_free(*, name: str, club: Club | None = None) -> None:
-    """Raises unless no other club has this name, whatever its case."""
-    others = Club.objects.filter(name__iexact=name)
+    """Raises unless no other club has this name or one that looks like it: another case,
+    look-alike letters of another script, fullwidth letters, invisible characters
+    (config.text.name_key)."""
+    others = Club.objects.filter(name_key=name_key(name))
     if club is not None:
         others = others.exclude(pk=club.pk)
     if others.exists():

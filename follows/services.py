@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from accounts.avatars import avatar_from_upload
 from accounts.models import User
 from config.errors import ApplicationError
+from config.text import tidy_name
 from follows import signals
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 from follows.permissions import (
@@ -83,8 +84,9 @@ def club_create(
     *, creator: User, name: str, slug: str = "", description: str = "", join_policy: str = "open"
 ) -> Club:
     """Creates a club with its creator as the owner and first admin."""
+    name = tidy_name(name)
     club = Club(
-        name=name.strip(),
+        name=name,
         slug=slug.strip().lower() or _free_slug(name),
         description=description.strip(),
         join_policy=join_policy,
@@ -122,7 +124,7 @@ def club_update(
     club_membership_as_admin(user=actor, club=club)
     club = Club.objects.select_for_update().get(pk=club.pk)
     if name is not None:
-        club.name = name.strip()
+        club.name = tidy_name(name)
         club_name_free(name=club.name, club=club)
     if description is not None:
         club.description = description.strip()

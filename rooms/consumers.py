@@ -219,18 +219,21 @@ class RoomConsumer(GuardedConsumer):
             return
         await self.dispatch(message)
 
-    async def room_chat(self, held: list[tuple[str, int]]) -> None:
+    async def room_chat(self, held: list[dict]) -> None:
         """Chat messages held together, written back to back."""
         if self.early is not None:
             self.early.append(lambda: self.room_chat(held))
             return
-        for text, author_id in held:
-            if author_id not in self.hidden_authors:
-                await self.send(text_data=text)
+        for message in held:
+            await self.room_frame(message)
 
     async def room_frame(self, message):
-        # A chat message carries its author: people the reader blocked are not heard.
+        # A chat message carries its author: people the reader blocked are not heard, nor
+        # quoted in a reply to them.
         if message.get("author_id") in self.hidden_authors:
+            return
+        if message.get("reply_author_id") in self.hidden_authors:
+            await self.send(text_data=message["text_without_reply"])
             return
         await self.send(text_data=message["text"])
 

@@ -33,14 +33,14 @@ class Member(Protocol):
 
     async def room_event(self, message: dict) -> None: ...
 
-    async def room_chat(self, texts: list[tuple[str, int]]) -> None: ...
+    async def room_chat(self, held: list[dict]) -> None: ...
 
 
 class RoomHub:
     def __init__(self, group: str) -> None:
         self.group = group
         self.members: set[Member] = set()
-        self.chat: list[tuple[str, int]] = []  # (frame, author id) held for the next flush
+        self.chat: list[dict] = []  # chat messages held for the next flush
         self.flush: asyncio.TimerHandle | None = None
         self.reader: asyncio.Task | None = None
         self.sending: asyncio.Task | None = None  # the held chat on its way (kept referenced)
@@ -75,7 +75,7 @@ class RoomHub:
             if message.get("type") == LAYER_LOST:
                 continue  # each member hears it on its own channel, and closes
             if "author_id" in message and settings.ROOM_CHAT_COALESCE_SECONDS > 0:
-                self.chat.append((message["text"], message["author_id"]))
+                self.chat.append(message)
                 if self.flush is None:
                     self.flush = asyncio.get_running_loop().call_later(
                         settings.ROOM_CHAT_COALESCE_SECONDS, self._flush_soon

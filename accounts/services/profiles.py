@@ -15,15 +15,22 @@ from accounts.models import User
 from accounts.services.email_change import email_confirmation_send
 from accounts.services.tokens import api_token_create
 from config.errors import ApplicationError
+from config.text import without_bidi_controls
 
 _UNSET: Any = object()
+
+
+def _shown(name: str) -> str:
+    """A display name without direction controls: one could make the text after it, in any
+    list it shows in, read backwards."""
+    return without_bidi_controls(name).strip()
 
 
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
     """A new account. An address given is sent a link and becomes the account's once it is
     opened (accounts.services.email_change): until then the account has none."""
-    user = User(username=username.strip(), display_name=display_name.strip())
+    user = User(username=username.strip(), display_name=_shown(display_name))
     user.full_clean(exclude=["password"])
     email = User.objects.normalize_email(email.strip())
     if email:
@@ -53,7 +60,7 @@ def user_update_profile(
     """Changes what is given; `avatar=None` removes the picture. The email address changes
     through accounts.services.email_change, once the new one is confirmed."""
     if display_name is not None:
-        user.display_name = display_name.strip()
+        user.display_name = _shown(display_name)
     if bio is not None:
         user.bio = bio.strip()
     old_avatar = user.avatar.name if user.avatar else ""

@@ -50,3 +50,15 @@ def test_a_shared_address_stays_with_the_account_signed_into_last(latest):
     assert {dormant.pk, active.pk, never.pk, alone.pk, *(e.pk for e in empty)} == set(
         new.values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_display_names_saved_before_lose_their_direction_controls(latest):
+    old = _migrate([("accounts", "0007_confirmed_unique_email")]).get_model("accounts", "User")
+    old.objects.create(username="tricky", display_name="Maya\u202e dlrow\u2069")
+    old.objects.create(username="plain", display_name="Theo")
+    new = _migrate(latest).get_model("accounts", "User").objects
+    assert dict(new.values_list("username", "display_name")) == {
+        "tricky": "Maya dlrow",
+        "plain": "Theo",
+    }

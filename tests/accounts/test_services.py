@@ -160,3 +160,18 @@ def test_a_session_finds_its_person_unless_their_account_is_locked():
     assert backend.get_user(str(person.pk + 1000)) is None
     User.objects.filter(pk=person.pk).update(suspended_until=timezone.now() + timedelta(days=1))
     assert backend.get_user(str(person.pk)) is None
+
+
+def test_display_names_lose_direction_controls_and_keep_the_rest(user):
+    """A right-to-left override in a name made the text after it read backwards."""
+    created = user_create(
+        username="maya", password="a-long-passphrase", display_name="Maya\u202e dlrow"
+    )
+    assert created.display_name == "Maya dlrow"
+    user_update_profile(
+        user=user,
+        display_name="\u2067\u05e9\u05dc\u05d5\u05dd\u2069 Theo \U0001f468\u200d\U0001f4bb",
+    )
+    user.refresh_from_db()
+    # Another script and an emoji sequence (its joiner included) are kept as written.
+    assert user.display_name == "\u05e9\u05dc\u05d5\u05dd Theo \U0001f468\u200d\U0001f4bb"

@@ -50,10 +50,18 @@ def test_deleted_messages_and_those_of_blocked_people_are_left_out(
     services.message_send(actor=host, room_id=live_room.pk, text="kept")
     gone = services.message_send(actor=host, room_id=live_room.pk, text="gone")
     services.message_delete(actor=host, room_id=live_room.pk, message_id=gone.pk)
-    services.message_send(actor=listener, room_id=live_room.pk, text="from the blocked")
+    blocked = services.message_send(actor=listener, room_id=live_room.pk, text="from the blocked")
+    services.message_send(actor=host, room_id=live_room.pk, text="answer", reply_to=blocked.pk)
+    assert _history(authed_client, live_room).json()["messages"][-1]["reply_to"]["text"] == (
+        "from the blocked"
+    )
     BlockFactory(blocker=user, blocked=listener)
     body = _history(authed_client, live_room).json()
-    assert [m["text"] for m in body["messages"]] == ["kept"]
+    # Their words are not quoted in a reply to them either.
+    assert [(m["text"], m["reply_to"]) for m in body["messages"]] == [
+        ("kept", None),
+        ("answer", None),
+    ]
 
 
 def test_only_people_allowed_in_the_room_read_its_history(authed_client, user, host):

@@ -94,13 +94,16 @@ async def test_messages_of_blocked_people_do_not_reach_the_blocker(server, peopl
         LiveSocket(server, room_path(room), blocker_cookie) as reader,
     ):
         await listener.send("chat.send", text="From the blocked")
-        await host.next_of("chat.message")
-        await host.send("chat.send", text="From the host")
-        first = await reader.next_of("chat.message")
-        assert first["message"]["text"] == "From the host"
+        blocked = (await host.next_of("chat.message"))["message"]
+        await host.send("chat.send", text="From the host", reply_to=blocked["id"])
+        # Nor are their words quoted in a reply: the reply reaches the blocker on its own.
+        reply = (await host.next_of("chat.message"))["message"]
+        assert reply["reply_to"]["text"] == "From the blocked"
+        first = (await reader.next_of("chat.message"))["message"]
+        assert (first["text"], first["reply_to"]) == ("From the host", None)
         await reader.send("chat.more")
         page = await reader.next_of("chat.page")
-        assert [m["text"] for m in page["messages"]] == ["From the host"]
+        assert [(m["text"], m["reply_to"]) for m in page["messages"]] == [("From the host", None)]
 
 
 async def test_bad_chat_frames_get_clear_errors(server, people):

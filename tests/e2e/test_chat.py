@@ -60,6 +60,17 @@ async def test_chat_moderated_and_reported(server, signed_in, cast):
     assert "<img src=x" in await seen.locator(".chat-message__text").inner_text()
     assert await host_page.evaluate("window.hacked") is None
 
+    # A link shows the host it goes to, not a `user@` that could pass for another host; a
+    # direction override in someone's text leaves the name and the link as they are.
+    await _say(ann_page, "Sign in at https://bank.example@evil.example/login \u202eok")
+    tricky = _message(host_page, "evil.example")
+    await tricky.wait_for()
+    link = tricky.locator("a.chat-link")
+    assert await link.inner_text() == "https://evil.example/login"
+    assert await link.get_attribute("href") == "https://evil.example/login"
+    assert await link.get_attribute("dir") == "ltr"
+    assert await tricky.locator("bdi.chat-message__name").inner_text() == "Ann Listener"
+
     await _say(host_page, "Welcome @ann!")
     welcome = _message(ann_page, "Welcome")
     await welcome.wait_for()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from config.errors import ApplicationError
+from config.text import tidy_name
 from follows import services
 from follows.models import Club, ClubInvite, ClubMembership
 from notifications.models import Notification
@@ -78,11 +79,24 @@ def test_a_picture_is_stored_as_a_square_png_and_removed(club, owner, settings, 
     assert not club.picture
 
 
-@pytest.mark.parametrize("name", ["night owls", "NIGHT OWLS", " Night Owls "])
-def test_names_are_unique_whatever_the_case(club, owner, name):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "night owls",
+        "NIGHT OWLS",
+        " Night Owls ",
+        "Night \u041ewls",  # a Cyrillic O
+        "\uff2eight Owls",  # a fullwidth N
+        "Night\u00a0Owls",  # a no-break space
+        "Nig\u200bht Owls",  # a zero-width space
+        "Night\u202e Owls",  # a right-to-left override
+        "N\u0456ght Owls",  # a Cyrillic i
+    ],
+)
+def test_names_are_unique_whatever_the_case_or_look_alike_letters(club, owner, name):
     with pytest.raises(ApplicationError) as error:
         services.club_create(creator=owner, name=name)
-    assert error.value.message == "A club named " + name.strip() + " already exists."
+    assert error.value.message == "A club named " + tidy_name(name) + " already exists."
     other = services.club_create(creator=owner, name="Larks")
     with pytest.raises(ApplicationError, match="already exists"):
         services.club_update(actor=owner, club=other, name=name)
@@ -90,8 +104,15 @@ def test_names_are_unique_whatever_the_case(club, owner, name):
     services.club_update(actor=owner, club=club, name="NIGHT owls")
 
 
+def test_a_name_is_stored_without_what_does_not_show(owner):
+    club = services.club_create(creator=owner, name=" Larks\u200b\u00a0of\u202e  the Dawn ")
+    assert club.name == "Larks of the Dawn"
+    # Look-alike letters stay as written: the key compares them, it is never shown.
+    assert services.club_create(creator=owner, name="\u0421rows").name == "\u0421rows"
+
+
 def test_the_database_refuses_a_name_in_another_case(club):
-    """The constraint itself (Lower(name)), on SQLite and on Postgres."""
+    """The constraint itself (on the name's key), on SQLite and on Postgres."""
     with pytest.raises(IntegrityError), transaction.atomic():
         Club.objects.create(slug="other", name="nIGHT oWLS")
 

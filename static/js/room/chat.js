@@ -1,5 +1,8 @@
 // The room's chat: a panel beside the stage (a sheet on phones). Text is shown as written:
-// every piece goes in through textContent, and only http(s) addresses become links.
+// every piece goes in through textContent, and only http(s) addresses become links. Each
+// piece a person wrote (a name, a quote, a link) is isolated from the text around it, so a
+// direction override in one cannot make another read backwards, and a link shows the host
+// it goes to, without any `user:password@` in front that could pass for another host.
 
 import { avatar, element } from "./view.js";
 
@@ -26,7 +29,12 @@ function link(address) {
   const trimmed = address.replace(/[.,;:!?)\]]+$/, "");
   const url = URL.canParse(trimmed) ? new URL(trimmed) : null;
   if (!url || !["http:", "https:"].includes(url.protocol)) return [document.createTextNode(address)];
-  const anchor = element("a", "chat-link", trimmed);
+  url.username = "";
+  url.password = "";
+  // The address as the browser will go to it: the real host (in punycode when it is not
+  // ASCII), left to right whatever surrounds it.
+  const anchor = element("a", "chat-link", url.href);
+  anchor.dir = "ltr";
   anchor.href = url.href;
   anchor.rel = "noopener nofollow ugc";
   anchor.target = "_blank";
@@ -39,7 +47,9 @@ function mentions(text) {
   for (const match of text.matchAll(MENTION)) {
     const start = match.index + match[1].length;
     nodes.push(document.createTextNode(text.slice(last, start)));
-    nodes.push(element("span", "chat-mention", `@${match[2]}`));
+    const mention = element("span", "chat-mention", `@${match[2]}`);
+    mention.dir = "ltr";
+    nodes.push(mention);
     last = start + match[2].length + 1;
   }
   nodes.push(document.createTextNode(text.slice(last)));
@@ -158,19 +168,22 @@ export class ChatPanel {
     item.dataset.author = message.user.username;
     if (message.mentions.includes(this.myId)) item.classList.add("chat-message--mentions-me");
     const head = element("div", "chat-message__head");
-    head.append(avatar(message.user, "sm"), element("b", "chat-message__name", message.user.display_name));
+    head.append(avatar(message.user, "sm"), element("bdi", "chat-message__name", message.user.display_name));
     const time = element("time", "chat-message__time", new Date(message.created).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
     time.dateTime = message.created;
     head.append(time);
     item.append(head);
     if (message.reply_to) {
       const quote = element("p", "chat-message__quote");
-      quote.textContent = message.reply_to.deleted
-        ? "In reply to a deleted message"
-        : `${message.reply_to.user.display_name}: ${message.reply_to.text}`;
+      if (message.reply_to.deleted) {
+        quote.textContent = "In reply to a deleted message";
+      } else {
+        quote.append(element("bdi", "", message.reply_to.user.display_name), ": ", element("bdi", "", message.reply_to.text));
+      }
       item.append(quote);
     }
     const body = element("p", "chat-message__text");
+    body.dir = "auto";
     body.append(richText(message.text));
     item.append(body, this.tools(message));
     this.messages.set(message.id, item);
