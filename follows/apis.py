@@ -108,6 +108,11 @@ class ClubOutputSerializer(serializers.Serializer):
     you_are_invited = serializers.BooleanField(source="viewer_invited")
     picture_url = serializers.SerializerMethodField()
     owner = UserSummarySerializer(allow_null=True)
+    ownership_offered_to = UserSummarySerializer(
+        source="owner_offered_to",
+        allow_null=True,
+        help_text="The member the owner offered the club to, until they answer.",
+    )
     created = serializers.DateTimeField()
 
     def get_picture_url(self, club) -> str | None:
@@ -187,7 +192,8 @@ class ClubDetailApi(APIView):
 
 
 class ClubOwnerApi(APIView):
-    """The owner hands the club over to another member."""
+    """The owner offers the club to another member, who owns it once they accept
+    (`POST .../owner/answer/`); DELETE withdraws the offer."""
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=30)
@@ -196,10 +202,33 @@ class ClubOwnerApi(APIView):
     def post(self, request, slug):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        club = services.club_transfer_ownership(
+        club = services.club_ownership_offer(
             actor=request.user,
             club=club_get(slug=slug),
             user=user_get(username=data.validated_data["username"]),
+        )
+        return Response(ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data)
+
+    @extend_schema(responses={200: ClubOutputSerializer})
+    def delete(self, request, slug):
+        club = services.club_ownership_offer(
+            actor=request.user, club=club_get(slug=slug), user=None
+        )
+        return Response(ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data)
+
+
+class ClubOwnerAnswerApi(APIView):
+    """The member offered the club accepts it (they own it from now on) or declines it."""
+
+    class InputSerializer(serializers.Serializer):
+        accept = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses={200: ClubOutputSerializer, **errors(409)})
+    def post(self, request, slug):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        club = services.club_ownership_answer(
+            user=request.user, club=club_get(slug=slug), accept=data.validated_data["accept"]
         )
         return Response(ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data)
 

@@ -98,6 +98,14 @@ class Club(models.Model):
         blank=True,
         related_name="clubs_owned",
     )
+    # The member the owner offered the club to; they become its owner when they accept.
+    owner_offered_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -81,7 +81,7 @@ def _clubs_annotated(viewer: User | AnonymousUser | None) -> QuerySet[Club]:
         viewer_invited=exists_for(
             viewer, lambda v: ClubInvite.objects.filter(club=OuterRef("pk"), user=v)
         ),
-    ).select_related("owner")
+    ).select_related("owner", "owner_offered_to")
 
 
 def club_list(*, viewer: User | AnonymousUser | None) -> QuerySet[Club]:

@@ -147,24 +147,52 @@ def club_update(
     return club
 
 
-@transaction.atomic
-def club_transfer_ownership(*, actor: User, club: Club, user: User) -> Club:
-    """The owner hands the club to an active member, who becomes an admin if they were not;
-    the old owner stays an admin."""
-    club = Club.objects.select_for_update().get(pk=club.pk)
-    club_as_owner(user=actor, club=club)
-    if user.pk == actor.pk:
-        raise ApplicationError("You own the club already.", code="self_transfer")
+def _future_owner(*, club: Club, owner: User | None, user: User) -> ClubMembership:
+    """The membership of the person the club would pass to: an active member, with no block
+    between them and the owner."""
     membership = ClubMembership.objects.select_for_update().filter(club=club, user=user).first()
     if membership is None or not membership.is_active:
         raise ApplicationError.conflict(
             f"{user.username} is not a member of {club.name}; only members can own it."
         )
-    if membership.role != Role.ADMIN:
-        membership.role = Role.ADMIN
-        membership.save(update_fields=["role"])
-    club.owner = user
-    club.save(update_fields=["owner"])
+    if owner is not None and users_blocked_between(owner, user):
+        raise ApplicationError.forbidden(
+            f"{club.name} cannot pass between you and {user.username}."
+        )
+    return membership
+
+
+@transaction.atomic
+def club_ownership_offer(*, actor: User, club: Club, user: User | None) -> Club:
+    """The owner offers the club to an active member, who owns it once they accept
+    (`club_ownership_answer`); None withdraws the offer. Owning a club is a responsibility
+    nobody is handed without saying yes (and never across a block)."""
+    club = Club.objects.select_for_update().get(pk=club.pk)
+    club_as_owner(user=actor, club=club)
+    if user is not None:
+        if user.pk == actor.pk:
+            raise ApplicationError("You own the club already.", code="self_transfer")
+        _future_owner(club=club, owner=actor, user=user)
+    club.owner_offered_to = user
+    club.save(update_fields=["owner_offered_to"])
+    return club
+
+
+@transaction.atomic
+def club_ownership_answer(*, user: User, club: Club, accept: bool) -> Club:
+    """The member offered the club accepts it (they become its owner, and an admin if they
+    were not; the old owner stays an admin) or declines it."""
+    club = Club.objects.select_for_update().select_related("owner").get(pk=club.pk)
+    if club.owner_offered_to_id != user.pk:
+        raise ApplicationError.conflict(f"Nobody offered you {club.name}.")
+    club.owner_offered_to = None
+    if accept:
+        membership = _future_owner(club=club, owner=club.owner, user=user)
+        if membership.role != Role.ADMIN:
+            membership.role = Role.ADMIN
+            membership.save(update_fields=["role"])
+        club.owner = user
+    club.save(update_fields=["owner", "owner_offered_to"])
     return club
 
 

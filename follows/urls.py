@@ -14,6 +14,7 @@ urlpatterns = [
     path("clubs/<slug:slug>/edit/", views.club_edit, name="club_edit"),
     path("clubs/<slug:slug>/invite/", views.club_invite, name="club_invite"),
     path("clubs/<slug:slug>/owner/", views.club_owner, name="club_owner"),
+    path("clubs/<slug:slug>/owner/answer/", views.club_owner_answer, name="club_owner_answer"),
     path("clubs/<slug:slug>/delete/", views.club_delete, name="club_delete"),
     path(
         "clubs/<slug:slug>/members/<str:username>/",
@@ -52,6 +53,11 @@ api_urlpatterns = [
         name="api-club-invitation",
     ),
     path("clubs/<slug:slug>/owner/", apis.ClubOwnerApi.as_view(), name="api-club-owner"),
+    path(
+        "clubs/<slug:slug>/owner/answer/",
+        apis.ClubOwnerAnswerApi.as_view(),
+        name="api-club-owner-answer",
+    ),
     path(
         "clubs/<slug:slug>/members/<str:username>/",
         apis.ClubMemberApi.as_view(),

@@ -335,16 +335,44 @@ def club_invite(request, slug):
 @login_required
 @require_POST
 def club_owner(request, slug):
+    """The owner offers the club to a member, or withdraws the offer (no username)."""
     try:
         the_club = club_get(slug=slug)
-        person = user_get(username=request.POST.get("username", ""))
-        services.club_transfer_ownership(actor=request.user, club=the_club, user=person)
+        username = request.POST.get("username", "")
+        person = user_get(username=username) if username else None
+        services.club_ownership_offer(actor=request.user, club=the_club, user=person)
     except ApplicationError as error:
         if error.status in (403, 404):
             return _refused(request, error)
         messages.error(request, error.message)
         return redirect("club_edit", slug=slug)
-    messages.success(request, f"{person.name} owns {the_club.name} now.")
+    if person is None:
+        messages.success(request, "You withdrew the offer; you still own the club.")
+    else:
+        messages.success(
+            request, f"{person.name} owns {the_club.name} once they accept; you own it until then."
+        )
+    return redirect("club_edit", slug=slug)
+
+
+@login_required
+@require_POST
+def club_owner_answer(request, slug):
+    """The member offered the club accepts or declines it."""
+    accept = request.POST.get("answer") == "accept"
+    try:
+        the_club = services.club_ownership_answer(
+            user=request.user, club=club_get(slug=slug), accept=accept
+        )
+    except ApplicationError as error:
+        if error.status == 404:
+            return _refused(request, error)
+        messages.error(request, error.message)
+        return redirect("club", slug=slug)
+    if accept:
+        messages.success(request, f"You own {the_club.name} now.")
+    else:
+        messages.info(request, f"You declined to own {the_club.name}.")
     return redirect(the_club)
 
 

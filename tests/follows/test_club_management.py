@@ -9,15 +9,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
+from rest_framework.test import APIClient
 
 from config.errors import ApplicationError
 from config.text import tidy_name
 from follows import services
-from follows.models import Club, ClubInvite, ClubMembership
+from follows.models import Block, Club, ClubInvite, ClubMembership
 from notifications.models import Notification
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import BlockFactory, MembershipFactory, UserFactory
 from tests.helpers import error_of
 
 pytestmark = pytest.mark.django_db
@@ -117,22 +118,69 @@ def test_the_database_refuses_a_name_in_another_case(club):
         Club.objects.create(slug="other", name="nIGHT oWLS")
 
 
-def test_only_the_owner_hands_over_and_the_new_owner_is_an_admin(club, owner):
+def test_only_the_owner_offers_the_club_and_it_passes_when_accepted(club, owner):
     admin, member = _member(club, Role.ADMIN), _member(club)
     with pytest.raises(ApplicationError) as error:
-        services.club_transfer_ownership(actor=admin, club=club, user=member)
+        services.club_ownership_offer(actor=admin, club=club, user=member)
     assert error.value.status == 403
-    services.club_transfer_ownership(actor=owner, club=club, user=member)
+    services.club_ownership_offer(actor=owner, club=club, user=member)
     club.refresh_from_db()
-    assert club.owner == member
+    # Nobody owns a club without saying yes: until then it is the owner's.
+    assert (club.owner, club.owner_offered_to) == (owner, member)
+    with pytest.raises(ApplicationError) as error:
+        services.club_ownership_answer(user=admin, club=club, accept=True)
+    assert error.value.status == 409
+    services.club_ownership_answer(user=member, club=club, accept=True)
+    club.refresh_from_db()
+    assert (club.owner, club.owner_offered_to) == (member, None)
     assert ClubMembership.objects.get(club=club, user=member).role == Role.ADMIN
     assert ClubMembership.objects.get(club=club, user=owner).role == Role.ADMIN
 
 
-def test_ownership_goes_only_to_active_members(club, owner):
-    stranger = UserFactory()
+def test_an_offer_declined_or_withdrawn_leaves_the_club_with_its_owner(club, owner):
+    member, other = _member(club), _member(club)
+    services.club_ownership_offer(actor=owner, club=club, user=member)
+    services.club_ownership_answer(user=member, club=club, accept=False)
+    club.refresh_from_db()
+    assert (club.owner, club.owner_offered_to) == (owner, None)
+    services.club_ownership_offer(actor=owner, club=club, user=other)
+    services.club_ownership_offer(actor=owner, club=club, user=None)
+    with pytest.raises(ApplicationError):
+        services.club_ownership_answer(user=other, club=club, accept=True)
+    club.refresh_from_db()
+    assert club.owner == owner
+
+
+@pytest.mark.parametrize("who", ["member", "owner"])
+def test_a_club_does_not_pass_across_a_block(club, owner, who):
+    """A club could be handed to someone who blocked its owner, without their consent."""
+    member = _member(club)
+    blocker, blocked = (member, owner) if who == "member" else (owner, member)
+    BlockFactory(blocker=blocker, blocked=blocked)
     with pytest.raises(ApplicationError) as error:
-        services.club_transfer_ownership(actor=owner, club=club, user=stranger)
+        services.club_ownership_offer(actor=owner, club=club, user=member)
+    assert error.value.status == 403
+    # Nor when the block came after the offer.
+    Block.objects.all().delete()
+    services.club_ownership_offer(actor=owner, club=club, user=member)
+    BlockFactory(blocker=blocker, blocked=blocked)
+    with pytest.raises(ApplicationError) as error:
+        services.club_ownership_answer(user=member, club=club, accept=True)
+    assert error.value.status == 403
+    club.refresh_from_db()
+    assert club.owner == owner
+
+
+def test_ownership_goes_only_to_active_members(club, owner):
+    stranger, member = UserFactory(), _member(club)
+    with pytest.raises(ApplicationError) as error:
+        services.club_ownership_offer(actor=owner, club=club, user=stranger)
+    assert error.value.status == 409
+    # A member who left since the offer cannot take it up.
+    services.club_ownership_offer(actor=owner, club=club, user=member)
+    services.club_leave(user=member, club=club)
+    with pytest.raises(ApplicationError) as error:
+        services.club_ownership_answer(user=member, club=club, accept=True)
     assert error.value.status == 409
 
 
@@ -255,7 +303,18 @@ def test_owner_transfer_invitation_decline_and_delete_over_the_api(authed_client
     response = authed_client.post(
         f"/api/clubs/{mine.slug}/owner/", {"username": "theo"}, format="json"
     )
-    assert response.json()["owner"]["username"] == "theo"
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["owner"]["username"], body["ownership_offered_to"]["username"]) == (
+        user.username,
+        "theo",
+    )
+    theo_client = APIClient()
+    theo_client.force_authenticate(theo)
+    answer = f"/api/clubs/{mine.slug}/owner/answer/"
+    assert theo_client.post(answer, {"accept": "maybe"}, format="json").status_code == 400
+    accepted = theo_client.post(answer, {"accept": True}, format="json").json()
+    assert (accepted["owner"]["username"], accepted["ownership_offered_to"]) == ("theo", None)
     assert authed_client.delete(f"/api/clubs/{mine.slug}/").status_code == 403
     other = services.club_create(creator=theo, name="Wrens")
     services.club_invite_create(actor=theo, club=other, user=user)
@@ -327,6 +386,11 @@ def test_handing_over_from_the_page(client, club, owner):
     theo = _member(club, username="theo")
     client.force_login(owner)
     client.post(f"/clubs/{club.slug}/owner/", {"username": "theo"})
+    assert "Withdraw the offer" in client.get(f"/clubs/{club.slug}/edit/").content.decode()
+    client.force_login(theo)
+    page = client.get(f"/clubs/{club.slug}/").content.decode()
+    assert "offers you the club" in page
+    client.post(f"/clubs/{club.slug}/owner/answer/", {"answer": "accept"})
     club.refresh_from_db()
     assert club.owner == theo
     client.force_login(_member(club, Role.ADMIN))
