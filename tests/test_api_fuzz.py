@@ -33,6 +33,11 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
+# The tests need no transaction of their own, but the mark makes pytest-django set up the test
+# database even when only this module runs (it sets up only what marked tests ask for): the
+# module's fixtures would otherwise write to, and flush, the database of `make run`.
+pytestmark = pytest.mark.django_db
+
 FUZZ = settings(
     max_examples=8,
     deadline=None,
