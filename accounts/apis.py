@@ -13,13 +13,14 @@ from accounts.models import (
     BIO_MAX_LENGTH,
     DISPLAY_NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
 )
 from accounts.selectors import api_tokens_of
 from accounts.serializers import UserSummarySerializer
 from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.tokens import api_token_create, api_token_revoke
-from config.api import AuthRateThrottle, Pagination
+from config.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination
 from config.schema import errors
 
 
@@ -36,7 +37,13 @@ class SignupApi(APIView):
     throttle_classes = [AuthRateThrottle]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
+        # The rule the account's model holds, in the schema too.
+        username = serializers.RegexField(
+            USERNAME_PATTERN,
+            max_length=USERNAME_MAX_LENGTH,
+            error_messages={"invalid": "Use 2 to 30 letters, digits or underscores."},
+            help_text="2 to 30 letters, digits or underscores.",
+        )
         password = serializers.CharField(max_length=128, write_only=True)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
         display_name = serializers.CharField(
@@ -131,7 +138,9 @@ class ApiTokenDetailApi(APIView):
 
 
 class MeApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    parser_classes = UPLOAD_PARSERS
+
+    class InputSerializer(FormBlanksRefused):
         display_name = serializers.CharField(
             required=False, allow_blank=True, max_length=DISPLAY_NAME_MAX_LENGTH
         )

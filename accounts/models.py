@@ -15,6 +15,8 @@ DISPLAY_NAME_MAX_LENGTH = 50
 BIO_MAX_LENGTH = 300
 RESTRICTION_REASON_MAX_LENGTH = 500
 
+# As a schema states it (ECMAScript: `$` is the very end); the validator's `\Z` is Python's.
+USERNAME_PATTERN = r"^[A-Za-z0-9_]{2,30}$"
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_]{2,30}\Z",
     "Use 2 to 30 letters, digits or underscores.",

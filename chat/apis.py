@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.serializers import UserSummarySerializer
 from chat.permissions import chat_access_to_read
 from chat.selectors import PAGE_SIZE, chat_muted_ids, chat_room_get, message_page
-from config.api import DATABASE_ID_MAX
+from config.api import DATABASE_ID_MAX, query_input
 from config.schema import errors
 
 
@@ -62,7 +62,7 @@ class RoomMessagesApi(APIView):
         responses={200: OutputSerializer, **errors(403, 404)},
     )
     def get(self, request, room_id):
-        query = self.QuerySerializer(data=request.query_params)
+        query = self.QuerySerializer(data=query_input(request))
         query.is_valid(raise_exception=True)
         room = chat_room_get(room_id=room_id)
         chat_access_to_read(user=request.user, room=room)

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
-from rest_framework import exceptions, pagination, throttling
+from rest_framework import exceptions, pagination, parsers, serializers, throttling
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -52,18 +52,65 @@ def exception_handler(exc, context):
     return response
 
 
+UPLOAD_PARSERS = [parsers.JSONParser, parsers.MultiPartParser]
+
+
+class FormBlanksRefused(serializers.Serializer):
+    """A serializer that may read multipart form data (an upload): a present but empty value
+    of a field that may not be blank is refused, as it is in JSON; DRF reads it from a form
+    as "not given" and takes the rest."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            blank = {
+                name: ["This field may not be blank."]
+                for name, field in self.fields.items()
+                if data.get(name) == ""
+                and not getattr(field, "allow_blank", False)
+                and not isinstance(field, serializers.FileField)
+            }
+            if blank:
+                raise exceptions.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+def query_input(request) -> dict:
+    """A request's query parameters as a serializer's input: a plain mapping, read as a JSON
+    body is. Handed the QueryDict itself, DRF reads them as a submitted HTML form, where an
+    empty value (`?topic=`) of an optional field means "not given", and accepts it, which
+    the schema forbids."""
+    return request.query_params.dict()
+
+
 class Pagination(pagination.PageNumberPagination):
-    """`?page=` from 1; a page past the last one is 404. `?page_size=` up to 200."""
+    """`?page=` from 1; a page past the last one is 404. `?page_size=` from 1 to 200: anything
+    else is refused (400), not quietly replaced by the default, as the schema says."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
+            return self.page_size
+        if len(given) > 1 or not given[0].isdigit() or not 1 <= int(given[0]) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"A whole number from 1 to {self.max_page_size}, given once."
+                    ]
+                }
+            )
+        return int(given[0])
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters
 
 

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination
+from config.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination
 from config.errors import ApplicationError
 from config.schema import errors
 from follows import services
@@ -143,7 +143,7 @@ class ClubListApi(APIView):
         page = paginator.paginate_queryset(club_list(viewer=request.user), request, view=self)
         return paginator.get_paginated_response(ClubOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: ClubOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: ClubOutputSerializer, **errors(409)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -153,7 +153,9 @@ class ClubListApi(APIView):
 
 
 class ClubDetailApi(APIView):
-    class UpdateSerializer(serializers.Serializer):
+    parser_classes = UPLOAD_PARSERS
+
+    class UpdateSerializer(FormBlanksRefused):
         name = serializers.CharField(max_length=CLUB_NAME_MAX_LENGTH, required=False)
         description = serializers.CharField(
             max_length=CLUB_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
@@ -169,9 +171,9 @@ class ClubDetailApi(APIView):
 
     @extend_schema(
         request=UpdateSerializer,
-        responses={200: ClubOutputSerializer},
+        responses={200: ClubOutputSerializer, **errors(409)},
         description="An admin changes the club: only the fields sent change. A name another "
-        "club has, whatever its case, is refused (400 `name_taken`).",
+        "club has, or one that looks like it, is refused (409 `name_taken`).",
     )
     def patch(self, request, slug):
         data = self.UpdateSerializer(data=request.data)

@@ -60,7 +60,9 @@ def club_name_free(*, name: str, club: Club | None = None) -> None:
     if club is not None:
         others = others.exclude(pk=club.pk)
     if others.exists():
-        raise ApplicationError(f"A club named {name} already exists.", code="name_taken")
+        raise ApplicationError(
+            f"A club named {name} already exists.", code="name_taken", status=409
+        )
 
 
 def club_member_not_owner(*, club: Club, user: User) -> None:

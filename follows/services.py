@@ -32,7 +32,7 @@ _UNSET: Any = object()
 def follow_create(*, follower: User, followee: User) -> tuple[Follow, bool]:
     """Follows someone; following again is harmless. Returns (follow, created)."""
     if follower.pk == followee.pk:
-        raise ApplicationError("You cannot follow yourself.", code="self_follow")
+        raise ApplicationError("You cannot follow yourself.", code="self_follow", status=403)
     if Block.objects.filter(blocker=followee, blocked=follower).exists():
         raise ApplicationError.forbidden(f"You cannot follow {followee.username}.")
     if Block.objects.filter(blocker=follower, blocked=followee).exists():
@@ -56,7 +56,7 @@ def block_create(*, blocker: User, blocked: User) -> tuple[Block, bool]:
     """Blocks someone: removes the follows between the two, both ways, and takes the
     blocked person out of the live rooms the blocker moderates."""
     if blocker.pk == blocked.pk:
-        raise ApplicationError("You cannot block yourself.", code="self_block")
+        raise ApplicationError("You cannot block yourself.", code="self_block", status=403)
     block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     Follow.objects.filter(follower=blocker, followee=blocked).delete()
     Follow.objects.filter(follower=blocked, followee=blocker).delete()

@@ -1,14 +1,14 @@
 """API views: the inbox, marking read, preferences and the calendar feed's secret."""
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import DATABASE_ID_MAX, Pagination
+from config.api import DATABASE_ID_MAX, Pagination, query_input
 from config.schema import errors
 from follows.selectors import club_get
 from notifications import push, selectors, services
@@ -19,16 +19,20 @@ from notifications.serializers import NotificationSerializer
 class NotificationListApi(APIView):
     pagination_class = Pagination
 
+    class FilterSerializer(serializers.Serializer):
+        unread = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Only unread ones (`count` is then the unread count).",
+        )
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "unread", bool, description="Only unread ones (`count` is then the unread count)."
-            )
-        ],
-        responses={200: NotificationSerializer(many=True)},
+        parameters=[FilterSerializer], responses={200: NotificationSerializer(many=True)}
     )
     def get(self, request):
-        unread_only = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
+        filters = self.FilterSerializer(data=query_input(request))
+        filters.is_valid(raise_exception=True)
+        unread_only = filters.validated_data["unread"]
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.notification_list(user=request.user, unread_only=unread_only),
@@ -43,15 +47,12 @@ class NotificationReadApi(APIView):
         ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1, max_value=DATABASE_ID_MAX),
             required=False,
-            min_length=1,
             max_length=500,
+            help_text="The notifications to mark read.",
         )
-        all = serializers.BooleanField(required=False, default=False)
-
-        def validate(self, attrs):
-            if bool(attrs.get("ids")) == bool(attrs["all"]):
-                raise serializers.ValidationError("Give either `ids` or `all: true`.")
-            return attrs
+        all = serializers.BooleanField(
+            required=False, default=False, help_text="Every one of yours, `ids` or not."
+        )
 
     class OutputSerializer(serializers.Serializer):
         marked = serializers.IntegerField(help_text="How many were unread and are read now.")
@@ -226,7 +227,9 @@ class PushSubscriptionApi(APIView):
         )
 
     class DeleteSerializer(serializers.Serializer):
-        endpoint = serializers.URLField(max_length=1000)
+        endpoint = serializers.URLField(
+            max_length=1000, help_text="The subscription's endpoint (an https:// address)."
+        )
 
     class OutputSerializer(serializers.Serializer):
         endpoint = serializers.URLField()
@@ -250,17 +253,10 @@ class PushSubscriptionApi(APIView):
         )
         return Response(self.OutputSerializer(subscription).data, status=201 if created else 200)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "endpoint", str, required=True, description="The subscription's endpoint."
-            )
-        ],
-        responses={204: None, **errors(404)},
-    )
+    @extend_schema(parameters=[DeleteSerializer], responses={204: None, **errors(404)})
     def delete(self, request):
         """Forgets this browser's push subscription (after `unsubscribe()` in the browser)."""
-        data = self.DeleteSerializer(data=request.query_params)
+        data = self.DeleteSerializer(data=query_input(request))
         data.is_valid(raise_exception=True)
         push.push_subscription_delete(user=request.user, endpoint=data.validated_data["endpoint"])
         return Response(status=204)

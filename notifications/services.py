@@ -485,13 +485,14 @@ def reminders_send(*, now: datetime | None = None) -> dict:
 def notifications_mark_read(
     *, user: User, ids: Iterable[int] | None = None, everything: bool = False
 ) -> int:
-    """Marks the person's notifications read: these ids, or all of them. Ids that are not
-    theirs (or do not exist) change nothing and are named in the error."""
+    """Marks the person's notifications read: these ids, or all of them (`everything`, ids
+    or not); none given marks none. Ids that are not theirs (or do not exist) change nothing
+    and are named in the error."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if not everything:
         wanted = set(ids or ())
         if not wanted:
-            raise ApplicationError("Give the ids of notifications to mark read, or all.")
+            return 0
         mine = set(
             Notification.objects.filter(recipient=user, pk__in=wanted).values_list("pk", flat=True)
         )

@@ -5,10 +5,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import USERNAME_MAX_LENGTH, USERNAME_PATTERN, User
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination, SearchRateThrottle
+from config.api import Pagination, SearchRateThrottle, query_input
 from config.errors import ApplicationError
 from config.schema import errors
 from follows.apis import ClubOutputSerializer, PersonSerializer
@@ -88,7 +88,9 @@ def _topic_slugs(**kwargs) -> serializers.ListField:
 
 def _usernames(**kwargs) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=30), required=False, **kwargs
+        child=serializers.RegexField(USERNAME_PATTERN, max_length=USERNAME_MAX_LENGTH),
+        required=False,
+        **kwargs,
     )
 
 
@@ -186,7 +188,7 @@ class RoomDetailApi(APIView):
 
     @extend_schema(
         request=UpdateSerializer,
-        responses={200: RoomOutputSerializer, **errors(409, 429)},
+        responses={200: RoomOutputSerializer, **errors(404, 409, 429)},
         description="The host or a co-host changes a scheduled room. A new time is told to "
         "the people who asked to be reminded and to the invitees, and moves the reminder.",
     )
@@ -311,9 +313,9 @@ class HallwayApi(APIView):
         live = RoomOutputSerializer(many=True)
         upcoming = RoomOutputSerializer(many=True)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer, **errors(404)})
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_input(request))
         filters.is_valid(raise_exception=True)
         slug = filters.validated_data.get("topic")
         rooms = hallway(
@@ -356,7 +358,7 @@ class SearchApi(APIView):
 
     @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
     def get(self, request):
-        data = self.InputSerializer(data=request.query_params)
+        data = self.InputSerializer(data=query_input(request))
         data.is_valid(raise_exception=True)
         results = search(
             viewer=request.user,

@@ -280,11 +280,12 @@ def topic_list() -> QuerySet[Topic]:
 
 
 def topics_get(*, slugs: list[str]) -> list[Topic]:
-    """The topics with these slugs, in the order given; an unknown one is bad input."""
+    """The topics with these slugs, in the order given; an unknown one is not found (404),
+    as anything else a request names."""
     found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=slugs)}
     unknown = [slug for slug in dict.fromkeys(slugs) if slug not in found]
     if unknown:
-        raise ApplicationError(f"There is no topic {', '.join(unknown)}.", code="invalid")
+        raise ApplicationError.not_found(f"There is no topic {', '.join(unknown)}.")
     return [found[slug] for slug in dict.fromkeys(slugs)]
 
 

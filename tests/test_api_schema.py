@@ -77,3 +77,22 @@ def test_every_list_documents_its_page():
             names = {p["name"] for p in operations["get"]["parameters"]}
             assert {"page", "page_size"} <= names, path
     assert lists == 9
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    ["page_size=null", "page_size=true", "page_size=0", "page_size=201", "page_size=2&page_size=3"],
+)
+def test_a_page_size_the_schema_forbids_is_refused_not_ignored(authed_client, query):
+    response = authed_client.get(f"/api/clubs/?{query}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_a_page_size_within_bounds_is_taken(authed_client):
+    assert authed_client.get("/api/clubs/?page_size=200").status_code == 200
+    parameters = openapi_schema()["paths"]["/api/clubs/"]["get"]["parameters"]
+    [size] = [p for p in parameters if p["name"] == "page_size"]
+    assert (size["schema"]["minimum"], size["schema"]["maximum"]) == (1, 200)

@@ -114,10 +114,22 @@ def test_marking_unknown_ids_changes_nothing(authed_client, user):
     assert _state() == before
 
 
+def test_a_read_request_naming_none_marks_none_and_all_takes_every_one(authed_client, user):
+    """What the schema says: both fields are optional; {} was a 400 it did not list."""
+    _followed_by(user, 2)
+    for body in ({}, {"ids": []}):
+        response = authed_client.post("/api/notifications/read/", body, format="json")
+        assert response.json() == {"marked": 0, "unread_count": 2}
+    both = authed_client.post(
+        "/api/notifications/read/", {"ids": [987654], "all": True}, format="json"
+    )
+    assert both.json() == {"marked": 2, "unread_count": 0}
+
+
 @pytest.mark.parametrize(
     "body",
-    [{}, {"ids": []}, {"ids": ["x"]}, {"ids": [1], "all": True}, {"all": "maybe"}, {"ids": 5}],
-    ids=["nothing", "empty", "not-ints", "both", "bad-all", "not-a-list"],
+    [{"ids": ["x"]}, {"all": "maybe"}, {"ids": 5}],
+    ids=["not-ints", "bad-all", "not-a-list"],
 )
 def test_bad_read_requests_are_refused(authed_client, user, body):
     _followed_by(user, 1)

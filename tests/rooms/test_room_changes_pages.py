@@ -242,7 +242,7 @@ def test_patch_changes_topics_and_language(authed_client, room):
     assert response.status_code == 400
     assert "language" in error_of(response)["fields"]
     response = authed_client.patch(f"/api/rooms/{room.pk}/", {"topics": ["nope"]}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404
 
 
 def test_the_edit_form_changes_topics(client, user, room):

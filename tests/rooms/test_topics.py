@@ -187,7 +187,7 @@ def test_the_api_creates_rooms_with_topics_and_language(authed_client, music):
     [
         ({"topics": ["music", "a", "b", "c"]}, 400),
         ({"language": "xx"}, 400),
-        ({"topics": ["no-such-topic"]}, 400),
+        ({"topics": ["no-such-topic"]}, 404),
     ],
 )
 def test_the_api_refuses_bad_topics_and_languages(authed_client, music, body, status):
@@ -203,7 +203,9 @@ def test_the_hallway_api_filters(authed_client, music, sports):
     body = authed_client.get("/api/hallway/", {"topic": "music", "language": "fr"}).json()
     assert [room["title"] for room in body["live"]] == ["Jam"]
     assert authed_client.get("/api/hallway/", {"language": "zz"}).status_code == 400
-    assert authed_client.get("/api/hallway/", {"topic": "nope"}).status_code == 400
+    assert authed_client.get("/api/hallway/", {"topic": "nope"}).status_code == 404
+    # An empty value is no filter the schema allows: it is refused, not ignored.
+    assert authed_client.get("/api/hallway/?topic=").status_code == 400
 
 
 def test_the_api_lists_topics(authed_client, music):
