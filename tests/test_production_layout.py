@@ -21,11 +21,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from accounts.services.tokens import api_token_create
 from deploy import nginx
 from rooms.services.lifecycle import room_create
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.helpers import image_upload
 from tests.live import LiveSocket, crashes_in, eventually, room_path, session_cookie
 from tests.servers import ProductionLayout, production_layout_or_skip
@@ -162,6 +163,32 @@ def test_one_port_serves_pages_api_static_files_and_uploads(one_process):
     upstream = f"127.0.0.1:{layout.web_ports[0]}"
     assert served["GET / HTTP/1.1"] == served["GET /api/me/ HTTP/1.1"] == upstream
     assert served[f"GET {uploaded.json()['avatar_url']} HTTP/1.1"] == "-"
+
+
+def test_a_form_posted_by_a_browser_passes_the_csrf_check_through_nginx(one_process):
+    """A browser sends its page's origin, port included, with a form: nginx passed the Host
+    without the port, and Django refused every sign-in on a port other than 80 or 443."""
+    layout = one_process
+    person = UserFactory(username="through_a_browser")
+    # Hashed as the server hashes (the tests' own hasher is a faster one it does not take).
+    hasher = PBKDF2PasswordHasher()
+    type(person).objects.filter(pk=person.pk).update(
+        password=hasher.encode(PASSWORD, hasher.salt())
+    )
+    session = requests.Session()
+    session.get(f"{layout.url}/accounts/login/", timeout=30)
+    response = session.post(
+        f"{layout.url}/accounts/login/",
+        data={
+            "username": person.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Origin": layout.url, "Referer": f"{layout.url}/accounts/login/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert (response.status_code, response.headers.get("Location")) == (302, "/")
 
 
 def test_each_client_is_known_by_its_own_address_not_nginx_s(one_process):
