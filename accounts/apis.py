@@ -20,7 +20,7 @@ from accounts.serializers import UserSummarySerializer
 from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.tokens import api_token_create, api_token_revoke
-from config.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination
+from config.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination, valid_body
 from config.schema import errors
 
 
@@ -60,8 +60,7 @@ class SignupApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         user = user_create(**data.validated_data)
         _, key = api_token_create(user=user, name="Sign-up")
         sent = bool(data.validated_data["email"])
@@ -98,8 +97,7 @@ class TokenApi(APIView):
         "new password revokes all of them.",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         return Response({"token": token_obtain(**data.validated_data)})
 
 
@@ -173,8 +171,7 @@ class MeApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: UpdateOutputSerializer, **errors(409)})
     def patch(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         changes = dict(data.validated_data)
         email, password = changes.pop("email", None), changes.pop("password", "")
         with transaction.atomic():  # a refused address leaves the profile unchanged too

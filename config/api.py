@@ -1,9 +1,12 @@
 """What every API view shares: the error format, pagination and throttles."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions, pagination, parsers, serializers, throttling
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -58,10 +61,19 @@ UPLOAD_PARSERS = [parsers.JSONParser, parsers.MultiPartParser]
 class FormBlanksRefused(serializers.Serializer):
     """A serializer that may read multipart form data (an upload): a present but empty value
     of a field that may not be blank is refused, as it is in JSON; DRF reads it from a form
-    as "not given" and takes the rest."""
+    as "not given" and takes the rest. A form with no field at all (a body that is none) is
+    refused too."""
 
     def to_internal_value(self, data):
         if hasattr(data, "getlist"):
+            if not data:
+                raise exceptions.ValidationError(
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            "The form has no field in it; to change nothing, send nothing."
+                        ]
+                    }
+                )
             blank = {
                 name: ["This field may not be blank."]
                 for name, field in self.fields.items()
@@ -72,6 +84,83 @@ class FormBlanksRefused(serializers.Serializer):
             if blank:
                 raise exceptions.ValidationError(blank)
         return super().to_internal_value(data)
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# The JSON type each kind of field takes, as the schema states it (the first that matches).
+_SCALARS: list[tuple[tuple[type, ...], Callable[[object], bool], str]] = [
+    ((serializers.BooleanField,), lambda v: isinstance(v, bool), "Must be true or false."),
+    ((serializers.IntegerField,), _is_whole, "Must be a whole number."),
+    ((serializers.FloatField, serializers.DecimalField), _is_number, "Must be a number."),
+    (
+        (serializers.CharField, serializers.DateTimeField, serializers.DateField),
+        lambda v: isinstance(v, str),
+        "Must be a string.",
+    ),
+]
+
+
+def _type_problem(field: serializers.Field, value) -> str | None:
+    """What is wrong with a JSON value's type for this field, as the schema states the type;
+    None when nothing is (null is the field's own question: allow_null)."""
+    if value is None or field.read_only:
+        return None
+    for kinds, fits, problem in _SCALARS:
+        if isinstance(field, kinds):
+            return None if fits(value) else problem
+    if isinstance(field, serializers.ChoiceField) and all(
+        isinstance(c, str) for c in field.choices
+    ):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ListField):
+        return _list_problem(field, value)
+    if isinstance(field, serializers.Serializer | serializers.DictField):
+        return _object_problem(field, value)
+    return None
+
+
+def _list_problem(field: serializers.ListField, value) -> str | None:
+    if not isinstance(value, list):
+        return "Must be a list."
+    problem = next(filter(None, (_type_problem(field.child, item) for item in value)), None)
+    return f"Each item: {problem.lower()}" if problem else None
+
+
+def _object_problem(field: serializers.Field, value) -> str | None:
+    if not isinstance(value, dict):
+        return "Must be an object."
+    if not isinstance(field, serializers.Serializer):
+        return None
+    problems = _type_problems(field, value)
+    return "; ".join(f"{name}: {text}" for name, text in problems.items()) or None
+
+
+def _type_problems(serializer: serializers.Serializer, data: dict) -> dict[str, str]:
+    return {
+        name: problem
+        for name, field in serializer.fields.items()
+        if name in data and (problem := _type_problem(field, data[name]))
+    }
+
+
+def valid_body(serializer_class: type[serializers.Serializer], request, **kwargs):
+    """The request's body through `serializer_class`, validated (a 400 otherwise), with its
+    JSON types held to the schema's: DRF itself reads 0 as "0", "yes" as true and "12" as
+    12, taking what the schema calls invalid."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    if isinstance(request.data, dict):
+        problems = _type_problems(serializer, request.data)
+        if problems:
+            raise exceptions.ValidationError({name: [text] for name, text in problems.items()})
+    serializer.is_valid(raise_exception=True)
+    return serializer
 
 
 def query_input(request) -> dict:

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination
+from config.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination, valid_body
 from config.errors import ApplicationError
 from config.schema import errors
 from follows import services
@@ -145,8 +145,7 @@ class ClubListApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ClubOutputSerializer, **errors(409)})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         club = services.club_create(creator=request.user, **data.validated_data)
         body = ClubOutputSerializer(club_get(slug=club.slug, viewer=request.user)).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -176,8 +175,7 @@ class ClubDetailApi(APIView):
         "club has, or one that looks like it, is refused (409 `name_taken`).",
     )
     def patch(self, request, slug):
-        data = self.UpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.UpdateSerializer, request)
         club = services.club_update(
             actor=request.user, club=club_get(slug=slug), **data.validated_data
         )
@@ -202,8 +200,7 @@ class ClubOwnerApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ClubOutputSerializer, **errors(409)})
     def post(self, request, slug):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         club = services.club_ownership_offer(
             actor=request.user,
             club=club_get(slug=slug),
@@ -227,8 +224,7 @@ class ClubOwnerAnswerApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ClubOutputSerializer, **errors(409)})
     def post(self, request, slug):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         club = services.club_ownership_answer(
             user=request.user, club=club_get(slug=slug), accept=data.validated_data["accept"]
         )
@@ -321,8 +317,7 @@ class ClubInvitesApi(APIView):
         responses={200: OutputSerializer, 201: OutputSerializer, **errors(409)},
     )
     def post(self, request, slug):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         invite, created = services.club_invite_create(
             actor=request.user,
             club=club_get(slug=slug),
@@ -351,8 +346,7 @@ class ClubMemberApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: MembershipSerializer, **errors(409)})
     def patch(self, request, slug, username):
         club, user = club_get(slug=slug), user_get(username=username)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         membership = None
         if "status" in data.validated_data:
             membership = services.club_membership_approve(actor=request.user, club=club, user=user)
@@ -406,8 +400,7 @@ class ClubBanApi(APIView):
     )
     def post(self, request, slug, username):
         club, user = club_get(slug=slug), user_get(username=username)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         ban, created = services.club_ban(
             actor=request.user, club=club, user=user, reason=data.validated_data["reason"]
         )

@@ -182,7 +182,7 @@ def club_ownership_offer(*, actor: User, club: Club, user: User | None) -> Club:
 def club_ownership_answer(*, user: User, club: Club, accept: bool) -> Club:
     """The member offered the club accepts it (they become its owner, and an admin if they
     were not; the old owner stays an admin) or declines it."""
-    club = Club.objects.select_for_update().select_related("owner").get(pk=club.pk)
+    club = Club.objects.select_for_update(of=("self",)).select_related("owner").get(pk=club.pk)
     if club.owner_offered_to_id != user.pk:
         raise ApplicationError.conflict(f"Nobody offered you {club.name}.")
     club.owner_offered_to = None

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_MAX_LENGTH
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import DATABASE_ID_MAX, ReportRateThrottle
+from config.api import DATABASE_ID_MAX, ReportRateThrottle, valid_body
 from config.schema import errors
 from moderation.models import REPORT_TEXT_MAX_LENGTH, Report
 from moderation.services.reports import report_create
@@ -51,8 +51,7 @@ class ReportApi(APIView):
         responses={200: OutputSerializer, 201: OutputSerializer, **errors(404)},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         values = data.validated_data
         report, created = report_create(
             reporter=request.user,

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import DATABASE_ID_MAX, Pagination, query_input
+from config.api import DATABASE_ID_MAX, Pagination, query_input, valid_body
 from config.schema import errors
 from follows.selectors import club_get
 from notifications import push, selectors, services
@@ -60,8 +60,7 @@ class NotificationReadApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(404)})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         marked = services.notifications_mark_read(
             user=request.user,
             ids=data.validated_data.get("ids"),
@@ -155,8 +154,7 @@ class PreferencesApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(404)})
     def patch(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         values = data.validated_data
         people = values.get("muted_people")
         clubs = values.get("muted_clubs")
@@ -241,8 +239,7 @@ class PushSubscriptionApi(APIView):
         description="Keeps this browser's push subscription (201 when new, 200 when renewed).",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         keys = data.validated_data["keys"]
         subscription, created = push.push_subscription_save(
             user=request.user,

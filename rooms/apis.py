@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_MAX_LENGTH, USERNAME_PATTERN, User
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination, SearchRateThrottle, query_input
+from config.api import Pagination, SearchRateThrottle, query_input, valid_body
 from config.errors import ApplicationError
 from config.schema import errors
 from follows.apis import ClubOutputSerializer, PersonSerializer
@@ -147,8 +147,7 @@ class RoomListApi(APIView):
         responses={201: RoomOutputSerializer, **errors(404, 409, 429, 503)},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         values = data.validated_data
         room = lifecycle.room_create(
             host=request.user,
@@ -193,8 +192,7 @@ class RoomDetailApi(APIView):
         "the people who asked to be reminded and to the invitees, and moves the reminder.",
     )
     def patch(self, request, room_id):
-        data = self.UpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.UpdateSerializer, request)
         values = data.validated_data
         room_get(room_id=room_id, viewer=request.user)
         lifecycle.room_update(
@@ -289,8 +287,7 @@ class RoomInviteApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(429)})
     def post(self, request, room_id):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = valid_body(self.InputSerializer, request)
         room_get(room_id=room_id, viewer=request.user)
         outcome = stage.room_invite(
             actor=request.user,

@@ -8,10 +8,12 @@ stays well under two minutes.
 """
 
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -45,10 +47,10 @@ CHECKS = [
     missing_required_header,
     ignored_auth,
 ]
-# The tests need no transaction of their own, but the mark makes pytest-django set up the test
-# database even when only this module runs (it sets up only what marked tests ask for): the
-# module's fixtures would otherwise write to, and flush, the database of `make run`.
-pytestmark = pytest.mark.django_db
+# Transactional: the server process sees what each test writes, and the rows it and the
+# fuzzing make are flushed after each test. Marked, so that pytest-django sets up the test
+# database even when only this module runs (it sets up only what marked tests ask for).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FUZZ = settings(
     max_examples=8,
@@ -59,10 +61,9 @@ FUZZ = settings(
 
 
 @pytest.fixture(scope="module")
-def api_server(django_db_setup, django_db_blocker):
+def api_server(django_db_setup):
     """A daphne process configured as in production (DEBUG off: errors under /api/ are JSON,
-    not Django's debug pages), on the test database and shared by the module; the rows the
-    fuzzing made are flushed after, as a transactional test's are."""
+    not Django's debug pages), on the test database and shared by the module."""
     process = ServerProcess(
         DEBUG=0,
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -71,21 +72,13 @@ def api_server(django_db_setup, django_db_blocker):
     ).start()
     yield process
     process.stop()
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture(scope="module")
-def person(api_server, django_db_blocker):
-    with django_db_blocker.unblock():
-        return UserFactory()
 
 
 @pytest.fixture
-def token_header(person, django_db_blocker):
-    """A new token per operation: a fuzzed DELETE of the person's tokens may revoke one."""
-    with django_db_blocker.unblock():
-        _, key = api_token_create(user=person, name="Fuzz")
+def token_header():
+    """A person and a token per operation (a fuzzed DELETE of the person's tokens may revoke
+    one; the test's flush takes both away)."""
+    _, key = api_token_create(user=UserFactory(), name="Fuzz")
     return {"Authorization": f"Token {key}"}
 
 
@@ -103,3 +96,29 @@ def test_anonymous_requests_get_documented_answers(case, api_server):
 @FUZZ
 def test_signed_in_requests_get_documented_answers(case, api_server, token_header):
     case.call_and_validate(base_url=api_server.url, headers=token_header, checks=CHECKS)
+
+
+def test_the_schema_and_the_api_agree_under_every_check(api_server, token_header):
+    """schemathesis's own runner, which adds what the tests above leave out: requests the
+    schema forbids (each must be refused), its coverage phase (boundaries, missing and
+    unexpected methods and headers) and every check but `positive_data_acceptance` (see
+    CHECKS). A fixed seed: the same requests every run."""
+    runner = Path(sys.executable).with_name("schemathesis")
+    command = [
+        str(runner),
+        "run",
+        f"{api_server.url}/api/schema/",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--header",
+        f"Authorization: {token_header['Authorization']}",
+        "--max-examples",
+        "10",
+        "--seed",
+        "1",
+        "--no-color",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout[-30000:] + done.stderr[-3000:]

@@ -96,3 +96,31 @@ def test_a_page_size_within_bounds_is_taken(authed_client):
     parameters = openapi_schema()["paths"]["/api/clubs/"]["get"]["parameters"]
     [size] = [p for p in parameters if p["name"] == "page_size"]
     assert (size["schema"]["minimum"], size["schema"]["maximum"]) == (1, 200)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field", "problem"),
+    [
+        ("post", "/api/clubs/", {"name": "Owls", "description": 0}, "description", "string"),
+        ("post", "/api/notifications/read/", {"all": 1}, "all", "true or false"),
+        ("post", "/api/notifications/read/", {"ids": ["7"]}, "ids", "whole number"),
+        ("post", "/api/rooms/", {"title": "Owls", "topics": "music"}, "topics", "list"),
+    ],
+)
+def test_a_json_type_the_schema_forbids_is_refused_not_converted(
+    authed_client, method, path, body, field, problem
+):
+    """DRF itself reads 0 as "0", 1 as true and "7" as 7."""
+    response = getattr(authed_client, method)(path, body, format="json")
+    assert response.status_code == 400
+    assert problem in response.json()["error"]["fields"][field][0]
+
+
+@pytest.mark.django_db
+def test_an_upload_form_with_no_field_is_refused(authed_client):
+    response = authed_client.generic(
+        "PATCH", "/api/me/", b"--b--\r\n", content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code == 400
+    assert "no field" in response.json()["error"]["message"]
