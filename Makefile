@@ -15,20 +15,21 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run serve-prod restart-web test lint lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
+.PHONY: help setup run serve-prod restart-web test lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
-	@echo "make serve-prod  the production layout under supervisord: nginx, WEB_PROCESSES daphne processes, Celery, Janus (see README)"
+	@echo "make serve-prod  the production layout under supervisord: nginx, WEB_PROCESSES daphne processes, Celery, Janus (docs/operations/production.md)"
 	@echo "make restart-web restart serve-prod's web processes one at a time (a deploy that drops no room)"
 	@echo "make test   set up .venv, migrate, run the whole test suite"
-	@echo "make lint   ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
-	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; see README)"
-	@echo "make bench-notify  notification fan-out benchmark (see README)"
-	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; see README)"
+	@echo "make lint   the docs site (--strict), ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
+	@echo "make docs   the documentation site (docs/) into var/site/"
+	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; docs/benchmarks.md)"
+	@echo "make bench-notify  notification fan-out benchmark (docs/benchmarks.md)"
+	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; docs/benchmarks.md)"
 	@echo "make bench-bigroom the big room end to end: fan-out, 2,000 listeners on two processes, a chat storm (Postgres, Redis)"
-	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; see README)"
-	@echo "make bench-media   media server benchmark (needs Janus and root; see README)"
+	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; docs/benchmarks.md)"
+	@echo "make bench-media   media server benchmark (needs Janus and root; docs/benchmarks.md)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -55,12 +56,12 @@ run: setup
 	  echo "Big rooms: on (a private Janus, configured under $(VAR_DIR)/janus/)"; \
 	  export JANUS_URL="unix:$(VAR_DIR)/janus/janus.sock"; processes="web worker media"; \
 	else \
-	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; see README)"; \
+	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; docs/media-server.md)"; \
 	  processes="web worker"; \
 	fi; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start $$processes
 
-# The production layout (README, "Production layout"): supervisord runs nginx on $(HOST):$(PORT)
+# The production layout (docs/operations/production.md): supervisord runs nginx on $(HOST):$(PORT)
 # in front of WEB_PROCESSES daphne processes (127.0.0.1, ports from WEB_PORT up), the Celery
 # worker and beat, and a private Janus when `janus` is installed and JANUS_URL is not set,
 # restarting whichever dies. It serves with DEBUG off unless DEBUG is set where make is
@@ -98,6 +99,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -138,6 +140,10 @@ bench-mesh: setup
 
 bench-media: setup
 	$(BIN)/python benchmarks/media_audio.py $(BENCH_ARGS)
+
+# The documentation site (docs/, mkdocs.yml) into var/site/.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -33,7 +33,7 @@ whose host and co-hosts are the S speakers:
    when it gets a `speaking` frame without them, then one with them again (delay from the
    tone's return, which includes Janus's half-second talking window).
 
-It prints these per S and N, the mesh side by side (from README's mesh figures, quoted, not
+It prints these per S and N, the mesh side by side (from the mesh figures in benchmarks/results/, quoted, not
 re-run: a room past the mesh's cap of ROOM_MAX_MEMBERS is not carried by it, and the row
 says what each speaker's browser would have to send), and last, for the largest N with the
 most speakers: `media: listeners=N heard=N janus_cpu_per_listener=X% join_to_audio_p99=Ys`.
@@ -97,7 +97,7 @@ SILENT_SECONDS = 2.5
 TONE_SECONDS = 2.0
 # Listeners of one process decoding at once for it (decoding costs ~1 % of a core each).
 TONE_GROUP = 25
-# README's mesh figures (benchmarks/mesh_audio.py on this machine), quoted, not re-run: a
+# The mesh figures (benchmarks/results/) (benchmarks/mesh_audio.py on this machine), quoted, not re-run: a
 # speaker's connection carries about 59.5 kbit/s on the wire and costs its browser about
 # 0.03 of a core on top of 0.1. The mesh measured up to 16 people; ROOM_MAX_MEMBERS caps it.
 MESH_KBPS_PER_CONNECTION = 59.5
@@ -288,7 +288,7 @@ def run_size(server, janus, crowds, *, n: int, s: int, args) -> dict:
 
 
 def mesh_side(members: int) -> str:
-    """What the mesh does with a room this size, from README's mesh figures."""
+    """What the mesh does with a room this size, from the mesh figures in benchmarks/results/."""
     streams = members - 1
     uplink = streams * MESH_KBPS_PER_CONNECTION / 1000
     cores = MESH_CORE_BASE + streams * MESH_CORE_PER_CONNECTION
@@ -342,7 +342,9 @@ def report(rows, args, janus_idle: float) -> None:
             f"| {r['told_back']} | {_seconds(r['talking_p50'])} / "
             f"{_seconds(r['talking_p99'])} s |"
         )
-    print("\nThe same rooms on the browser mesh (README's mesh figures, quoted, not re-run):\n")
+    print(
+        "\nThe same rooms on the browser mesh (the mesh figures in benchmarks/results/, quoted, not re-run):\n"
+    )
     for r in rows:
         print(f"- {r['s']} + {r['n']}: {mesh_side(r['s'] + r['n'])}")
     for r in rows:

@@ -1,6 +1,6 @@
 """Roundtable settings: one module, driven by environment variables.
 
-Every variable is listed in the README. The defaults are the embedded set-up (SQLite file,
+Every variable is listed in docs/reference/settings.md. The defaults are the embedded set-up (SQLite file,
 in-memory channel layer, local-memory cache, a file-system Celery broker) so that `make run`
 needs nothing but Python; DATABASE_URL and REDIS_URL switch to Postgres and Redis.
 """
@@ -317,7 +317,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Rooms ------------------------------------------------------------------------------
 # Sized to what a browser mesh carries: each speaker sends one stream to every member, so a
-# speaker's upload and encoder count grow with the room (the README has the figures).
+# speaker's upload and encoder count grow with the room (docs/benchmarks.md has the figures).
 ROOM_SPEAKER_CAP = env.int("ROOM_SPEAKER_CAP", default=8)
 ROOM_MAX_MEMBERS = env.int("ROOM_MAX_MEMBERS", default=25)
 # Live rooms one person may host at once, and rooms (live or scheduled) they may make an hour.
@@ -356,9 +356,9 @@ ROOM_MEDIA = env.str("ROOM_MEDIA", default="auto")
 if ROOM_MEDIA not in ("auto", "sfu", "mesh"):
     raise ImproperlyConfigured("ROOM_MEDIA is 'auto', 'sfu' or 'mesh'.")
 # At 12 members a speaker's browser already sends 11 streams (about 0.45 core and 0.7 Mbit/s,
-# README); past it the room moves to the media server.
+# docs/benchmarks.md); past it the room moves to the media server.
 ROOM_MESH_MAX_MEMBERS = env.int("ROOM_MESH_MAX_MEMBERS", default=12)
-# A room on the media server holds this many (the README has the figures per core).
+# A room on the media server holds this many (docs/benchmarks.md has the figures per core).
 ROOM_SFU_MAX_MEMBERS = env.int("ROOM_SFU_MAX_MEMBERS", default=10_000)
 # ws://<private address>:<port>, or unix:<path> for a Janus on this machine (what `make run`
 # starts). Empty: no media server.

@@ -52,7 +52,7 @@ async def test_a_burst_of_sockets_through_a_small_pool_all_get_in_on_few_connect
     ).start()
     sockets = [LiveSocket(server, room_path(room), f"sessionid={key}") for key in keys]
     try:
-        # One server process takes 25-40 joins a second on this machine (README).
+        # One server process takes 25-40 joins a second on this machine (benchmarks/results/).
         opened = await asyncio.gather(*(socket.open(wait=180) for socket in sockets))
         assert [s.first["type"] for s in opened] == ["room.snapshot"] * BURST
         # Every socket still open: one cache connection per socket would show here.
