@@ -15,7 +15,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run serve-prod restart-web test lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
+.PHONY: help setup serve-setup run serve-prod restart-web test lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -35,20 +35,28 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# What serving needs (make run, serve-prod), then the test, lint and documentation tools on
+# top (make test, lint, docs, the benchmarks): a first `make run` waits for the first only.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-serve
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-setup: $(VENV)/.installed
+serve-setup: $(VENV)/.installed-serve
 	@mkdir -p $(VAR_DIR)/staticfiles $(VAR_DIR)/media
 	$(BIN)/python manage.py migrate --noinput
+
+setup: $(VENV)/.installed serve-setup
 
 # The web server (HTTP and WebSocket) and the Celery worker with its beat schedule,
 # side by side (config/Procfile); Ctrl-C stops both.
 # With `janus` installed (and no JANUS_URL of your own) a private Janus runs beside them, its
 # API on a Unix socket under var/, and rooms past the mesh move to it.
-run: setup
+run: serve-setup
 	$(BIN)/python manage.py seed_demo --if-empty
 	@if [ -n "$$JANUS_URL" ]; then \
 	  echo "Big rooms: on (media server at $$JANUS_URL)"; processes="web worker"; \
@@ -79,7 +87,7 @@ serve-prod restart-web: export WEB_PORT := $(WEB_PORT)
 serve-prod restart-web: export WORKER_PROCESSES := $(WORKER_PROCESSES)
 serve-prod restart-web: export TRUSTED_PROXIES := $(TRUSTED_PROXIES)
 serve-prod restart-web: export PROXY_LISTEN := $(HOST):$(PORT)
-serve-prod: setup
+serve-prod: serve-setup
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT) with $(WEB_PROCESSES) web process(es)"
 	@if [ -n "$$JANUS_URL" ] || ! command -v janus >/dev/null 2>&1; then \
@@ -91,7 +99,7 @@ serve-prod: setup
 # A deploy without dropping a room: `make serve-prod` keeps running; in another terminal, with
 # the same settings, this restarts its web processes one at a time (each back before the next
 # stops; their sockets reconnect to the others and keep their places).
-restart-web: $(VENV)/.installed
+restart-web: $(VENV)/.installed-serve
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python -m deploy.supervisor restart-web
 
