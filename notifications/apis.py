@@ -81,8 +81,10 @@ def _kinds_field(**kwargs):
 
 
 class QuietHoursSerializer(serializers.Serializer):
-    start = serializers.TimeField()
-    end = serializers.TimeField()
+    # Wall-clock times in the person's time zone, to the second: a fraction of a second given
+    # (ISO 8601 allows one) is not written back, where the schema's time format has no room.
+    start = serializers.TimeField(format="%H:%M:%S")
+    end = serializers.TimeField(format="%H:%M:%S")
 
 
 class PreferencesApi(APIView):

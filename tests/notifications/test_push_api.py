@@ -243,3 +243,11 @@ def test_quiet_hours_through_the_preferences_api(authed_client, user):
     bad = authed_client.patch(url, {"time_zone": "Mars/Olympus"}, format="json")
     assert bad.status_code == 400
     assert "not a time zone" in bad.json()["error"]["message"]
+
+
+def test_quiet_hours_given_to_the_microsecond_come_back_to_the_second(authed_client):
+    """A fuzzed start of 21:52:14.38036Z came back as 21:52:14.380360, which the schema's
+    time format refuses."""
+    body = {"quiet_hours": {"start": "21:52:14.38036Z", "end": "02:57:34"}}
+    answer = authed_client.patch("/api/notifications/preferences/", body, format="json")
+    assert answer.json()["quiet_hours"] == {"start": "21:52:14", "end": "02:57:34"}
