@@ -15,13 +15,13 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve-setup run serve-prod restart-web test lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
+.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make serve-prod  the production layout under supervisord: nginx, WEB_PROCESSES daphne processes, Celery, Janus (docs/operations/production.md)"
 	@echo "make restart-web restart serve-prod's web processes one at a time (a deploy that drops no room)"
-	@echo "make test   set up .venv, migrate, run the whole test suite"
+	@echo "make test   set up .venv, migrate, run the whole test suite (tests/js with Node.js)"
 	@echo "make lint   the docs site (--strict), ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make docs   the documentation site (docs/) into var/site/"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; docs/benchmarks.md)"
@@ -103,8 +103,20 @@ restart-web: $(VENV)/.installed-serve
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python -m deploy.supervisor restart-web
 
-test: setup
+test: setup test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser code's pure parts (room state, reconnect schedule, SDP tuning) under Node's own
+# test runner: no packages to install. Without Node.js 18 or newer they are skipped, saying
+# so, unless REQUIRE_NODE is set (CI).
+test-js:
+	@if node -e "process.exit(Number(process.versions.node.split('.')[0]) >= 18 ? 0 : 1)" 2>/dev/null; then \
+	  node --test --test-reporter=dot tests/js/*.test.js; \
+	elif [ -n "$$REQUIRE_NODE" ]; then \
+	  echo "make test: REQUIRE_NODE is set but Node.js 18 or newer is missing"; exit 1; \
+	else \
+	  echo "make test: tests/js skipped: they need Node.js 18 or newer"; \
+	fi
 
 lint: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
@@ -124,7 +136,7 @@ lint: $(VENV)/.installed
 export NODE_FOR_ESLINT := const [a, b] = process.versions.node.split(".").map(Number); \
   process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a >= 24 ? 0 : 1)
 lint-js: node_modules/.installed
-	npx --no-install eslint static/js
+	npx --no-install eslint static/js tests/js
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund

@@ -32,6 +32,11 @@ export default [
     },
   },
   {
+    // The browser code's unit tests run under Node (make test-js).
+    files: ["tests/js/**/*.js"],
+    languageOptions: { ecmaVersion: "latest", sourceType: "module", globals: globals.node },
+  },
+  {
     // The service worker runs in its own global scope, not a page's.
     files: ["static/js/sw.js"],
     languageOptions: { sourceType: "script", globals: globals.serviceworker },

@@ -1,18 +1,32 @@
-"""docs/protocol.md is what the declarations say."""
+"""docs/protocol.md and static/js/protocol.js are what the declarations say."""
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from notifications.management.commands.protocol_doc import protocol_page
+from config.sockets import CLOSE_MEANINGS
+from notifications.management.commands.protocol_doc import (
+    generated,
+    protocol_page,
+    protocol_script,
+)
 from notifications.protocol import NOTIFICATIONS
-from rooms.protocol import ROOM
+from rooms.protocol import REACTIONS, ROOM
 
 
-def test_the_protocol_page_is_up_to_date():
-    page = settings.BASE_DIR / "docs" / "protocol.md"
-    assert page.read_text() == protocol_page(), "run `python manage.py protocol_doc`"
+def test_the_protocol_page_and_the_browser_s_module_are_up_to_date():
+    for path, text in generated().items():
+        assert path.read_text() == text, f"{path}: run `python manage.py protocol_doc`"
+
+
+def test_the_browser_s_module_names_every_frame_close_code_and_reaction():
+    script = protocol_script()
+    for protocol in (ROOM, NOTIFICATIONS):
+        for kind in [*protocol.client, *protocol.server]:
+            assert f'"{kind}"' in script
+    for code in CLOSE_MEANINGS:
+        assert f": {code}" in script
+    assert all(emoji in script for emoji in REACTIONS)
 
 
 def test_the_page_covers_every_frame_both_ways():
@@ -30,3 +44,8 @@ def test_the_check_fails_on_a_stale_page(tmp_path, settings):
         call_command("protocol_doc", "--check")
     call_command("protocol_doc")
     call_command("protocol_doc", "--check")
+    # The browser's module too.
+    script = tmp_path / "static" / "js" / "protocol.js"
+    script.write_text(script.read_text().replace("4012", "4013"))
+    with pytest.raises(CommandError, match=r"protocol\.js is out of date"):
+        call_command("protocol_doc", "--check")

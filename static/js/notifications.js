@@ -2,6 +2,7 @@
 // when a room someone follows starts or is about to. Plain ES module, no build step.
 
 import { localTime } from "./local-time.js";
+import { CLOSE } from "./protocol.js";
 
 import { onEveryPage } from "./pages.js";
 
@@ -19,8 +20,7 @@ const TOASTED_KINDS = new Set([
 // Signed out, or dropped by staff: coming back would be refused. A server process that
 // stops says so (4012): come back at once, within a spread. Every other close (the server
 // busy, 4500/4503; too many sockets, 4429) is worth a later retry.
-const FINAL_CLOSES = new Set([4401, 4403]);
-const CLOSE_RESTARTING = 4012;
+const FINAL_CLOSES = new Set([CLOSE.unauthenticated, CLOSE.forbidden]);
 const RESTART_SPREAD_MS = 500;
 
 // One socket for the document; the bell and the toasts of whichever page shows (Turbo swaps
@@ -122,7 +122,7 @@ function startNotifications() {
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
       if (FINAL_CLOSES.has(event.code)) return;
-      if (event.code === CLOSE_RESTARTING) {
+      if (event.code === CLOSE.restarting) {
         setTimeout(connect, Math.random() * RESTART_SPREAD_MS);
         return;
       }

@@ -5,7 +5,8 @@ import { Mesh } from "./mesh.js";
 import { liveRoom } from "./live.js";
 import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
-import { CLOSE, RoomSocket } from "./socket.js";
+import { CLOSE } from "../protocol.js";
+import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 

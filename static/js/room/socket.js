@@ -1,25 +1,27 @@
 // The room socket: connects, pings every 15 s, reconnects with backoff after a lost
 // connection (at once when the server restarts), and hands every frame to the page.
 
+import { CLOSE } from "../protocol.js";
+
 const PING_MS = 15000;
-const RETRY_MIN_MS = 1000;
-const RETRY_MAX_MS = 15000;
+export const RETRY_MIN_MS = 1000;
+export const RETRY_MAX_MS = 15000;
 // A restarting server closes every socket at once: coming back within this spread keeps
 // the members of a big room from all landing on the next process in the same instant.
 const RESTART_SPREAD_MS = 500;
 
-// The server's close codes that the page acts on (docs/protocol.md lists them all).
-export const CLOSE = {
-  restarting: 4012,
-  unauthenticated: 4401,
-  forbidden: 4403,
-  notFound: 4404,
-  replaced: 4409,
-};
-
 // Closes after which coming back would not help: not signed in, not allowed, no such room
 // (or it ended), replaced by a newer tab. Leaving on purpose stops the socket first.
 export const FINAL_CLOSES = new Set([CLOSE.unauthenticated, CLOSE.forbidden, CLOSE.notFound, CLOSE.replaced]);
+
+// After a close that is not final: how long to wait before coming back, and the backoff
+// for the close after that (doubling up to RETRY_MAX_MS, each wait spread by ±25 %).
+// `random` stands in for Math.random in tests.
+export function nextRetry(code, delay, random = Math.random) {
+  // Nothing went wrong: the place in the room is kept for a prompt return.
+  if (code === CLOSE.restarting) return { wait: random() * RESTART_SPREAD_MS, delay };
+  return { wait: delay * (0.75 + random() * 0.5), delay: Math.min(delay * 2, RETRY_MAX_MS) };
+}
 
 export class RoomSocket {
   constructor(url, { onFrame, onOpen, onClose }) {
@@ -56,14 +58,8 @@ export class RoomSocket {
       const final = this.stopped || FINAL_CLOSES.has(event.code);
       this.onClose(event.code, final);
       if (final) return;
-      let wait;
-      if (event.code === CLOSE.restarting) {
-        // Nothing went wrong: the place in the room is kept for a prompt return.
-        wait = Math.random() * RESTART_SPREAD_MS;
-      } else {
-        wait = this.delay * (0.75 + Math.random() * 0.5);
-        this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
-      }
+      const { wait, delay } = nextRetry(event.code, this.delay);
+      this.delay = delay;
       this.retry = setTimeout(() => this.connect(), wait);
     });
   }

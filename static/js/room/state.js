@@ -2,7 +2,9 @@
 // Events carry whole members, so applying one twice is harmless; a gap in `seq` means
 // something was missed and the page asks for a new snapshot.
 
-export const STAGE_ROLES = new Set(["moderator", "speaker"]);
+import { STAGE_ROLES as DECLARED_STAGE_ROLES } from "../protocol.js";
+
+export const STAGE_ROLES = new Set(DECLARED_STAGE_ROLES);
 
 export function onStage(member) {
   return Boolean(member) && STAGE_ROLES.has(member.role);

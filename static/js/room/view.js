@@ -1,16 +1,19 @@
 // Draws the room from its state: the stage, raised hands, the audience, the control bar,
 // and a menu per person with what the reader may do to them.
 
+import { REACTIONS as DECLARED_REACTIONS } from "../protocol.js";
 import { onStage } from "./state.js";
 
 const PALETTE_SIZE = 8;
+// The reactions the control bar offers, with what a screen reader says: five of those the
+// server takes (protocol.js); one it stopped taking drops out.
 export const REACTIONS = [
   ["👏", "Applause"],
   ["❤️", "Love"],
   ["😂", "Laughing"],
   ["🔥", "Fire"],
   ["🙌", "Raised hands"],
-];
+].filter(([emoji]) => DECLARED_REACTIONS.includes(emoji));
 const ROLE_LABELS = { moderator: "Moderator", speaker: "Speaker", listener: "Listener" };
 const SVG = (paths) =>
   `<svg aria-hidden="true" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${paths}</svg>`;
