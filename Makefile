@@ -53,7 +53,7 @@ serve-setup: $(VENV)/.installed-serve
 setup: $(VENV)/.installed serve-setup
 
 # The web server (HTTP and WebSocket) and the Celery worker with its beat schedule,
-# side by side (config/Procfile); Ctrl-C stops both.
+# side by side (deploy/Procfile); Ctrl-C stops both.
 # With `janus` installed (and no JANUS_URL of your own) a private Janus runs beside them, its
 # API on a Unix socket under var/, and rooms past the mesh move to it.
 run: serve-setup
@@ -67,7 +67,7 @@ run: serve-setup
 	  echo "Big rooms: off (apt-get install janus to lift the mesh's cap; docs/media-server.md)"; \
 	  processes="web worker"; \
 	fi; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f config/Procfile -d . start $$processes
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d . start $$processes
 
 # The production layout (docs/operations/production.md): supervisord runs nginx on $(HOST):$(PORT)
 # in front of WEB_PROCESSES daphne processes (127.0.0.1, ports from WEB_PORT up), the Celery

@@ -20,8 +20,8 @@ from accounts.serializers import UserSummarySerializer
 from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.tokens import api_token_create, api_token_revoke
-from config.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination, valid_body
-from config.schema import errors
+from core.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination, valid_body
+from core.schema import errors
 
 
 class MeOutputSerializer(UserSummarySerializer):

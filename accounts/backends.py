@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import authentication, exceptions
 
 from accounts.services.tokens import api_token_authenticate
-from config.compiled import STAND_IN_ID, Compiled
+from core.compiled import STAND_IN_ID, Compiled
 
 
 class AccountRestrictedError(ValidationError):

@@ -2,7 +2,7 @@ from django import forms
 
 from accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
 from accounts.selectors import user_get
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class SignupForm(forms.Form):

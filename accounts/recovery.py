@@ -9,7 +9,7 @@ from django.db import transaction
 from django.urls import reverse_lazy
 
 from accounts.tasks import password_reset_send
-from config.api import auth_attempt_refused
+from core.api import auth_attempt_refused
 
 TOO_MANY_RESETS = "Too many requests from your address. Wait a minute and try again."
 

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def user_get(*, username: str) -> User:

@@ -16,8 +16,8 @@ from accounts.selectors import api_tokens_of
 from accounts.services.email_change import email_change_confirm, email_change_request
 from accounts.services.profiles import user_create, user_update_profile
 from accounts.services.tokens import api_token_revoke
-from config.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
-from config.errors import ApplicationError
+from core.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
+from core.errors import ApplicationError
 
 
 def _safe_next(request, default: str) -> str:

@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 from accounts.serializers import UserSummarySerializer
 from chat.permissions import chat_access_to_read
 from chat.selectors import PAGE_SIZE, chat_muted_ids, chat_room_get, message_page
-from config.api import DATABASE_ID_MAX, query_input
-from config.schema import errors
+from core.api import DATABASE_ID_MAX, query_input
+from core.schema import errors
 
 
 class ReplySerializer(serializers.Serializer):

@@ -8,9 +8,9 @@ never takes the room's row lock.
 
 from chat import protocol
 from chat.models import Message
-from config.protocol import ServerFrame, encode
-from config.realtime import group_send_on_commit
-from config.sockets import ROOM_FRAME
+from realtime.delivery import group_send_on_commit
+from realtime.messages import ROOM_FRAME
+from realtime.protocol import ServerFrame, encode
 from rooms.events import user_payload
 from rooms.models import Room
 

@@ -5,8 +5,8 @@ from django.conf import settings
 
 from accounts.models import User
 from chat.models import ChatMute
-from config.errors import ApplicationError
-from config.redis import cache_take
+from core.cache import cache_take
+from core.errors import ApplicationError
 from rooms.models import Room, RoomMember
 from rooms.permissions import member_as_moderator, room_access_to_enter
 

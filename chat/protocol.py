@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from config.protocol import ClientFrame, Id, ServerFrame, UserSummary
+from realtime.protocol import ClientFrame, Id, ServerFrame, UserSummary
 from rooms.models import CHAT_SLOW_SECONDS_MAX, Room
 from rooms.protocol import ROOM
 

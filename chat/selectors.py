@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q
 
 from accounts.models import User
 from chat.models import ChatMute, Message
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.models import Block
 from rooms.models import Room
 

@@ -18,7 +18,7 @@ from chat import events, protocol, signals
 from chat.models import MESSAGE_MAX_LENGTH, ChatMute, Message
 from chat.permissions import chat_access_as_moderator, chat_access_to_post, chat_within_budget
 from chat.selectors import message_in_room
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms import events as room_events
 from rooms import protocol as room_protocol
 from rooms.access import room_moderator_ids

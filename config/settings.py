@@ -51,7 +51,7 @@ else:
         )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.error_views.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",
@@ -75,9 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.forwarded_proto_from_trusted_proxies",
+    "core.middleware.forwarded_proto_from_trusted_proxies",
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.refuse_nul_characters",
+    "core.middleware.refuse_nul_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +144,7 @@ if REDIS_URL:
             "default": {
                 # channels-redis's list layer, with a pool that waits and connections that
                 # retry: a group's message is written once per member into Redis.
-                "BACKEND": "config.redis.RedisChannelLayer",
+                "BACKEND": "realtime.channel_layers.RedisChannelLayer",
                 "CONFIG": {
                     # socket_timeout=None: redis-py's read timeout otherwise kills idle
                     # consumers (channels_redis issue 422).
@@ -159,7 +159,7 @@ if REDIS_URL:
         CHANNEL_LAYERS = {
             "default": {
                 # Pub/Sub: a group's message goes once to each process with members in it.
-                "BACKEND": "config.redis.PubSubChannelLayer",
+                "BACKEND": "realtime.channel_layers.PubSubChannelLayer",
                 "CONFIG": {
                     # A socket opening while Redis is down fails fast (and closes with "try
                     # again") rather than hangs in its handshake.
@@ -200,7 +200,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Falls back to this process's memory while Redis is unreachable.
-            "BACKEND": "config.redis.FallbackRedisCache",
+            "BACKEND": "core.cache.FallbackRedisCache",
             "LOCATION": env.str("CACHE_URL", default="") or _redis_url_with_next_db(REDIS_URL),
             "KEY_PREFIX": "roundtable",
         }
@@ -281,9 +281,9 @@ REST_FRAMEWORK = {
     # carry nested objects. The two uploads (a profile picture, a club's) take multipart too.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Sign-in and sign-up attempts per client address, pages and API together.
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
@@ -453,7 +453,7 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 WEB_PROCESSES = env.int("WEB_PROCESSES", default=os.cpu_count() or 1)
 WEB_PORT = env.int("WEB_PORT", default=8001)
 # A web process told to stop (SIGTERM) closes its sockets with "restarting", lets what is in
-# flight finish and exits within this many seconds, whatever is left (config/stopping.py).
+# flight finish and exits within this many seconds, whatever is left (realtime/stopping.py).
 WEB_STOP_SECONDS = env.float("WEB_STOP_SECONDS", default=10)
 # Celery worker processes, and how long one told to stop may finish its task in progress
 # (the supervisor then kills it; the task goes back to the broker, acknowledged late).
@@ -493,7 +493,7 @@ AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 # 13000 x 13000 pixels, gigabytes once decoded. 16 M covers a 12-megapixel phone photo.
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=16_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# The largest request body the web server reads (config/server.py): larger ones are refused
+# The largest request body the web server reads (deploy/server.py): larger ones are refused
 # with 413 before they are buffered. Room for a picture and a form around it.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=AVATAR_MAX_BYTES + 1024 * 1024)
 

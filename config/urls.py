@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import api_urlpatterns as accounts_api
 from chat.urls import api_urlpatterns as chat_api
-from config import views
+from core import error_views
 from follows.urls import api_urlpatterns as follows_api
 from moderation.urls import api_urlpatterns as moderation_api
 from notifications.urls import api_urlpatterns as notifications_api
@@ -24,7 +24,7 @@ api_urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: any other /api/ address answers the JSON error, with DEBUG on too (where Django
     # would otherwise show its HTML debug page).
-    re_path(r"", views.api_not_found),
+    re_path(r"", error_views.api_not_found),
 ]
 
 urlpatterns = [
@@ -41,6 +41,6 @@ if settings.DEBUG:
     # Uploaded pictures; a deployment serves MEDIA_ROOT from its web server instead.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler400 = "config.views.bad_request"
-handler404 = "config.views.page_not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.error_views.bad_request"
+handler404 = "core.error_views.page_not_found"
+handler500 = "core.error_views.server_error"

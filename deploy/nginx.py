@@ -25,8 +25,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.template import Context, Engine
 
-from config.client_address import is_trusted_proxy
-from config.errors import too_large_body
+from core.client_address import is_trusted_proxy
+from core.errors import too_large_body
 
 # The descriptors an nginx worker may hold: two per proxied socket.
 WORKER_CONNECTIONS = 8192

@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination, valid_body
-from config.errors import ApplicationError
-from config.schema import errors
+from core.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination, valid_body
+from core.errors import ApplicationError
+from core.schema import errors
 from follows import services
 from follows.models import CLUB_DESCRIPTION_MAX_LENGTH, CLUB_NAME_MAX_LENGTH, Club, ClubMembership
 from follows.permissions import club_membership_as_admin, follow_lists_visible

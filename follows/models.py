@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from accounts.models import validate_avatar_size
-from config.text import name_key
+from core.text import name_key
 
 CLUB_NAME_MAX_LENGTH = 60
 CLUB_DESCRIPTION_MAX_LENGTH = 1000
@@ -76,7 +76,7 @@ class Club(models.Model):
 
     slug = models.SlugField(max_length=50, unique=True, validators=[club_slug_validator])
     name = models.CharField(max_length=CLUB_NAME_MAX_LENGTH)
-    # What the name shares with every name that looks like it (config.text.name_key).
+    # What the name shares with every name that looks like it (core.text.name_key).
     name_key = models.CharField(max_length=CLUB_NAME_MAX_LENGTH * 4, editable=False)
     description = models.TextField(max_length=CLUB_DESCRIPTION_MAX_LENGTH, blank=True)
     join_policy = models.CharField(

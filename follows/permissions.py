@@ -4,8 +4,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from accounts.models import User
-from config.errors import ApplicationError
-from config.text import name_key
+from core.errors import ApplicationError
+from core.text import name_key
 from follows.models import Block, Club, ClubMembership
 
 
@@ -55,7 +55,7 @@ def club_as_owner(*, user: User, club: Club) -> None:
 def club_name_free(*, name: str, club: Club | None = None) -> None:
     """Raises unless no other club has this name or one that looks like it: another case,
     look-alike letters of another script, fullwidth letters, invisible characters
-    (config.text.name_key)."""
+    (core.text.name_key)."""
     others = Club.objects.filter(name_key=name_key(name))
     if club is not None:
         others = others.exclude(pk=club.pk)

@@ -16,9 +16,9 @@ from django.db.models import (
 )
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, Compiled
-from config.db import SubqueryCount, exists_for
-from config.errors import ApplicationError
+from core.compiled import STAND_IN_ID, Compiled
+from core.db import SubqueryCount, exists_for
+from core.errors import ApplicationError
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 
 Status = ClubMembership.Status

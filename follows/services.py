@@ -9,8 +9,8 @@ from django.utils.text import slugify
 
 from accounts.avatars import avatar_from_upload
 from accounts.models import User
-from config.errors import ApplicationError
-from config.text import tidy_name
+from core.errors import ApplicationError
+from core.text import tidy_name
 from follows import signals
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
 from follows.permissions import (

@@ -17,8 +17,8 @@ from accounts.admin import RestrictionFilter
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
 from chat.models import Message
-from config.admin import ObjectActionsMixin, apply_each, form_action
-from config.errors import ApplicationError
+from core.admin import ObjectActionsMixin, apply_each, form_action
+from core.errors import ApplicationError
 from moderation.models import STAFF_NOTE_MAX_LENGTH, ModerationLog, Report
 from moderation.services.reports import report_dismiss, report_resolve
 from moderation.services.restrictions import user_ban, user_reinstate, user_suspend

@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_MAX_LENGTH
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import DATABASE_ID_MAX, ReportRateThrottle, valid_body
-from config.schema import errors
+from core.api import DATABASE_ID_MAX, ReportRateThrottle, valid_body
+from core.schema import errors
 from moderation.models import REPORT_TEXT_MAX_LENGTH, Report
 from moderation.services.reports import report_create
 

@@ -1,7 +1,7 @@
 """Who may act on people as site staff: the checks the moderation services call first."""
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def staff_may_restrict(*, actor: User, user: User) -> None:

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_get
-from config.api import ReportRateThrottle
-from config.errors import ApplicationError
+from core.api import ReportRateThrottle
+from core.errors import ApplicationError
 from moderation.forms import ReportForm
 from moderation.services.reports import report_create
 

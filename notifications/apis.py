@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import DATABASE_ID_MAX, Pagination, query_input, valid_body
-from config.schema import errors
+from core.api import DATABASE_ID_MAX, Pagination, query_input, valid_body
+from core.schema import errors
 from follows.selectors import club_get
 from notifications import push, selectors, services
 from notifications.models import Notification

@@ -9,20 +9,15 @@ import logging
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from config.errors import ApplicationError
-from config.frames import FrameTooBigError, frame_parse
-from config.protocol import Error, Pong, ServerFrame, encode
-from config.realtime import ensure_relay_running
-from config.sockets import (
-    CLOSE_RATE_LIMITED,
-    CLOSE_TOO_BIG,
-    CLOSE_UNAUTHENTICATED,
-    GuardedConsumer,
-    socket_open_allowed,
-    socket_user,
-)
+from core.errors import ApplicationError
 from notifications import services
 from notifications.protocol import NOTIFICATIONS, HallwayChanged, HallwayWatch, UnreadCount
+from realtime.close_codes import CLOSE_RATE_LIMITED, CLOSE_TOO_BIG, CLOSE_UNAUTHENTICATED
+from realtime.consumers import GuardedConsumer, socket_open_allowed
+from realtime.delivery import ensure_relay_running
+from realtime.gate import FrameTooBigError, frame_parse
+from realtime.protocol import Error, Pong, ServerFrame, encode
+from realtime.session import socket_user
 from rooms.limits import TokenBucket
 
 logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The notification socket's protocol (`/ws/notifications/`): every frame type, both ways,
-declared once (see config.protocol). The socket pushes; a browser sends `ping`, and
+declared once (see realtime.protocol). The socket pushes; a browser sends `ping`, and
 `hallway.watch` from the hallway page."""
 
 from datetime import datetime
@@ -7,7 +7,8 @@ from typing import Literal
 
 import msgspec
 
-from config.protocol import (
+from notifications.models import Notification
+from realtime.protocol import (
     ClientFrame,
     Count,
     Error,
@@ -18,7 +19,6 @@ from config.protocol import (
     ServerFrame,
     UserSummary,
 )
-from notifications.models import Notification
 
 
 class NotificationRoom(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -43,7 +43,7 @@ from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 from requests_hardened import Config, Manager  # type: ignore[import-untyped]
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from notifications.models import Notification, Preferences, PushSubscription
 from notifications.selectors import notification_text
 from rooms.models import Room

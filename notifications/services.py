@@ -25,11 +25,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
-from config.protocol import encode
-from config.realtime import deliver_to_groups, group_send_on_commit
-from config.redis import cache_count
-from config.sockets import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT
+from core.cache import cache_count
+from core.errors import ApplicationError
 from follows.models import Club
 from follows.permissions import users_blocked_between
 from notifications.models import (
@@ -53,6 +50,9 @@ from notifications.selectors import (
     unread_counts,
 )
 from notifications.serializers import notification_payload, notification_payloads_of_one_event
+from realtime.delivery import deliver_to_groups, group_send_on_commit
+from realtime.messages import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT
+from realtime.protocol import encode
 from rooms.models import Room
 
 logger = logging.getLogger(__name__)

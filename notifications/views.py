@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import user_get
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.selectors import club_get, clubs_of
 from notifications import calendar, push, selectors, services
 from notifications.forms import PreferencesForm

@@ -83,8 +83,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
-from config.errors import ApplicationError
+from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
+from core.errors import ApplicationError
 from follows.models import Club, ClubBan, ClubMembership
 from rooms.models import Room, RoomBan, RoomMember
 

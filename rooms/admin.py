@@ -2,8 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from config.admin import ObjectActionsMixin, apply_each, form_action
-from config.errors import ApplicationError
+from core.admin import ObjectActionsMixin, apply_each, form_action
+from core.errors import ApplicationError
 from rooms.models import Room, RoomBan, RoomMember, RoomRsvp, Topic
 from rooms.services.lifecycle import room_end
 from rooms.services.stage import member_remove_by_staff

@@ -8,13 +8,13 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_MAX_LENGTH, USERNAME_PATTERN, User
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from config.api import Pagination, SearchRateThrottle, query_input, valid_body
-from config.errors import ApplicationError
-from config.schema import errors
+from core.api import Pagination, SearchRateThrottle, query_input, valid_body
+from core.errors import ApplicationError
+from core.schema import errors
 from follows.apis import ClubOutputSerializer, PersonSerializer
 from follows.selectors import club_get
-from rooms.ice import ice_configuration
 from rooms.languages import LANGUAGES, language_from_accept
+from rooms.media.ice import ice_configuration
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, TOPICS_MAX, Room, RoomMember
 from rooms.search import KINDS, QUERY_MAX_LENGTH, search
 from rooms.selectors import (

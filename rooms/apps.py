@@ -9,7 +9,7 @@ class RoomsConfig(AppConfig):
         # Follows announces its news through signals; rooms subscribes (rooms.receivers).
         # Each feature registers the room socket frames it answers (rooms.handlers). A
         # stopping server process writes out what it holds (rooms.batching).
-        from config.stopping import stopping  # noqa: PLC0415
+        from realtime.stopping import stopping  # noqa: PLC0415
         from rooms import receivers  # noqa: F401, PLC0415
         from rooms.batching import write_out  # noqa: PLC0415
         from rooms.handlers import connection, stage  # noqa: F401, PLC0415

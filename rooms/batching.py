@@ -102,7 +102,7 @@ class AudienceBatcher(PerLoop):
 
 
 async def write_out(**kwargs) -> None:
-    """A receiver of config.stopping's `stopping`: what this process holds is written now,
+    """A receiver of realtime.stopping's `stopping`: what this process holds is written now,
     the audience's changes and then the pings (which start the grace of the members its
     sockets closed for a restart)."""
     await AudienceBatcher.current().write_out()

@@ -1,7 +1,7 @@
 """The room socket: authenticate, check access, join, then hand each frame to its handler.
 
 The consumer holds no room state of its own beyond its connection: frames pass the gate
-(config.frames) and the rate budgets, are validated against their declarations
+(realtime.gate) and the rate budgets, are validated against their declarations
 (rooms.protocol) and go to the handler registered for their type (rooms.handlers); every
 change goes through rooms.services and comes back to all members as events from the
 channel layer.
@@ -17,11 +17,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.models import User
-from config.errors import ApplicationError
-from config.frames import FrameTooBigError, frame_parse
-from config.protocol import Error, ServerFrame, encode
-from config.realtime import ensure_relay_running
-from config.sockets import (
+from core.errors import ApplicationError
+from follows.selectors import blocked_ids
+from realtime.close_codes import (
     CLOSE_FORBIDDEN,
     CLOSE_IDLE,
     CLOSE_NORMAL,
@@ -30,11 +28,12 @@ from config.sockets import (
     CLOSE_REPLACED,
     CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
-    GuardedConsumer,
-    socket_open_allowed,
-    socket_user,
 )
-from follows.selectors import blocked_ids
+from realtime.consumers import GuardedConsumer, socket_open_allowed
+from realtime.delivery import ensure_relay_running
+from realtime.gate import FrameTooBigError, frame_parse
+from realtime.protocol import Error, ServerFrame, encode
+from realtime.session import socket_user
 from rooms import protocol, selectors
 from rooms.batching import AudienceBatcher, PresenceRefresher
 from rooms.handlers import room_handlers

@@ -6,9 +6,9 @@ invitations, errors) do not, so a client can tell a gap in state from noise.
 """
 
 from accounts.serializers import user_summary
-from config.protocol import ServerFrame, UserSummary, encode
-from config.realtime import group_send_on_commit, send_on_commit
-from config.sockets import ROOM_CLOSE, ROOM_FRAME
+from realtime.delivery import group_send_on_commit, send_on_commit
+from realtime.messages import ROOM_CLOSE, ROOM_FRAME
+from realtime.protocol import ServerFrame, UserSummary, encode
 from rooms import protocol
 from rooms.models import Room, RoomMember
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from config.redis import LAYER_LOST
+from realtime.channel_layers import LAYER_LOST
 from rooms.batching import PerLoop
 
 logger = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from accounts.models import User
-from config.errors import ApplicationError
-from config.redis import cache_count
+from core.cache import cache_count
+from core.errors import ApplicationError
 from follows.models import Block, ClubMembership, Follow
 from follows.permissions import users_blocked_between
 from rooms.access import room_entry_verdict, room_moderator_ids, room_refusal

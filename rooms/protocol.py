@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from config.protocol import (
+from realtime.protocol import (
     ClientFrame,
     Count,
     Error,

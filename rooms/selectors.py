@@ -24,10 +24,10 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User
-from config.db import SubqueryCount
-from config.errors import ApplicationError
-from config.protocol import encode, encode_part
+from core.db import SubqueryCount
+from core.errors import ApplicationError
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
+from realtime.protocol import encode, encode_part
 from rooms import protocol
 from rooms.access import rooms_open_to, rooms_open_to_visitors
 from rooms.events import member_payload, room_payload

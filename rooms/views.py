@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.selectors import club_list, people_to_pick, user_suggestions
 from rooms.forms import HallwayFilterForm, RoomEditForm, RoomForm, SearchForm
 from rooms.languages import language_from_accept

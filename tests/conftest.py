@@ -9,7 +9,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from config.realtime import serve_sockets_here
+from realtime.delivery import serve_sockets_here
 from tests.factories import UserFactory
 from tests.helpers import ChannelListener
 from tests.servers import RedisServer, ServerProcess, WorkerProcess
@@ -129,7 +129,7 @@ def redis_cache(settings):
         pytest.skip("needs redis-server")
     redis_server = RedisServer().start()
     settings.CACHES = {
-        "default": {"BACKEND": "config.redis.FallbackRedisCache", "LOCATION": redis_server.url}
+        "default": {"BACKEND": "core.cache.FallbackRedisCache", "LOCATION": redis_server.url}
     }
     yield redis_server
     redis_server.stop()

@@ -7,9 +7,9 @@ frame is sent somewhere. A test during which a frame breaks its declaration fail
 
 import pytest
 
-from config.protocol import Protocol, ProtocolViolationError
 from notifications.consumers import NotificationConsumer
 from notifications.protocol import NOTIFICATIONS
+from realtime.protocol import Protocol, ProtocolViolationError
 from rooms.consumers import RoomConsumer
 from rooms.protocol import ROOM
 

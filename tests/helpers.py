@@ -15,8 +15,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from PIL import Image
 
-from config.sockets import NOTIFICATION_CREATED
 from notifications.protocol import NOTIFICATIONS
+from realtime.messages import NOTIFICATION_CREATED
 from rooms.protocol import ROOM
 from tests.contract import check_frame
 from tests.factories import PASSWORD

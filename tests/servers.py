@@ -194,7 +194,7 @@ class ChildProcess:
 
 
 class ServerProcess(ChildProcess):
-    """The project's web server (daphne, `python -m config.server`) on a free port of
+    """The project's web server (daphne, `python -m deploy.server`) on a free port of
     127.0.0.1, as `make run` starts it."""
 
     name = "daphne"
@@ -212,7 +212,7 @@ class ServerProcess(ChildProcess):
         return f"ws://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return ["config.server", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        return ["deploy.server", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
 
     def ready(self) -> bool:
         return listening(self.port)

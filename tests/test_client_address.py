@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from config.client_address import client_address
+from core.client_address import client_address
 from tests.factories import PASSWORD, UserFactory
 
 TOKEN = "/api/auth/token/"

@@ -1,4 +1,4 @@
-"""Querysets compiled once and run with real values (config.compiled), on either database."""
+"""Querysets compiled once and run with real values (core.compiled), on either database."""
 
 import uuid
 from datetime import timedelta
@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
+from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
 from follows.models import ClubMembership
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create

@@ -1,11 +1,11 @@
-"""The one gate every socket frame passes (config.frames)."""
+"""The one gate every socket frame passes (realtime.gate)."""
 
 import json
 
 import pytest
 
-from config.errors import ApplicationError
-from config.frames import MAX_DEPTH, SAFE_INTEGER, FrameTooBigError, frame_parse
+from core.errors import ApplicationError
+from realtime.gate import MAX_DEPTH, SAFE_INTEGER, FrameTooBigError, frame_parse
 
 
 def parse(value, max_bytes=1000):

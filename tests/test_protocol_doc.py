@@ -4,13 +4,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from config.sockets import CLOSE_MEANINGS
 from notifications.management.commands.protocol_doc import (
     generated,
     protocol_page,
     protocol_script,
 )
 from notifications.protocol import NOTIFICATIONS
+from realtime.close_codes import CLOSE_MEANINGS
 from rooms.protocol import REACTIONS, ROOM
 
 

@@ -14,7 +14,8 @@ from channels.db import database_sync_to_async
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from config.redis import LAYER_LOST, Gathered, PubSubChannelLayer, cache_gather, cache_take
+from core.cache import Gathered, cache_gather, cache_take
+from realtime.channel_layers import LAYER_LOST, PubSubChannelLayer
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
 from tests.live import LiveSocket, crashes_in, room_path, session_cookie

@@ -15,7 +15,7 @@ from autobahn.websocket import protocol as autobahn_protocol
 from django.conf import settings
 from twisted.internet import tcp
 
-from config import server as config_server
+from deploy import server as web_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,10 +128,10 @@ def test_bodies_under_the_limit_are_served(server):
 
 
 def test_autobahns_debug_arguments_are_worked_out_only_when_written():
-    """The server defers them (config.server); what a written message says is unchanged."""
+    """The server defers them (deploy.server); what a written message says is unchanged."""
     originals = (autobahn_util.hltype, autobahn_util.hlval)
-    config_server._debug_arguments_later()
-    config_server._debug_arguments_later()  # once is enough; twice changes nothing more
+    web_server._debug_arguments_later()
+    web_server._debug_arguments_later()  # once is enough; twice changes nothing more
     table = [("openHandshakeTimeout", 5, "WebSocketServerFactory")]
     for module in (autobahn_protocol, autobahn_twisted):
         deferred = module.hltype(_head), module.hlval(42)
@@ -146,11 +146,11 @@ def test_autobahns_debug_arguments_are_worked_out_only_when_written():
 def test_the_server_keeps_what_it_loaded_out_of_the_garbage_collectors_sight():
     thresholds = gc.get_threshold()
     try:
-        config_server.collect_less()
+        web_server.collect_less()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == config_server.GC_THRESHOLDS
+        assert gc.get_threshold() == web_server.GC_THRESHOLDS
         # Loaded objects (tracked containers) are no longer among those it walks.
-        loaded = [vars(config_server), settings.INSTALLED_APPS]
+        loaded = [vars(web_server), settings.INSTALLED_APPS]
         walked = {id(obj) for obj in gc.get_objects()}
         assert all(gc.is_tracked(obj) and id(obj) not in walked for obj in loaded)
     finally:
@@ -177,7 +177,7 @@ def test_a_write_goes_out_at_once_and_what_the_socket_does_not_take_waits_in_ord
     reactor = _Reactor()
     transport = tcp.Connection(ours, protocol=None, reactor=reactor)
     transport.connected = True
-    transport.write = config_server.WriteAtOnce(transport)
+    transport.write = web_server.WriteAtOnce(transport)
     try:
         transport.write(b"first")
         assert theirs.recv(100) == b"first"

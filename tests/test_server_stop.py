@@ -1,6 +1,6 @@
 """A web process told to stop (SIGTERM, as a supervisor or a deploy stops it): every socket
 closes with "restarting", what is in flight finishes, and the process exits within
-WEB_STOP_SECONDS, saying so; or says what it cut short (config/stopping.py)."""
+WEB_STOP_SECONDS, saying so; or says what it cut short (realtime/stopping.py)."""
 
 import asyncio
 import contextlib
@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.sockets import CLOSE_NORMAL, CLOSE_RESTARTING
+from realtime.close_codes import CLOSE_NORMAL, CLOSE_RESTARTING
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory

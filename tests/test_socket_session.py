@@ -1,11 +1,11 @@
-"""A socket's session (config.sockets.SocketSession): read from its cookie, and the frames
+"""A socket's session (realtime.session.SocketSession): read from its cookie, and the frames
 the socket sends pass straight to the server."""
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware
 
-from config.sockets import SocketSession, socket_user
+from realtime.session import SocketSession, socket_user
 from tests.factories import UserFactory
 from tests.live import session_cookie
 

@@ -22,10 +22,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from config.celery import app as celery_app
-from config.sockets import CLOSE_RESTARTING
 from deploy.supervisor import CRASHES_BEFORE_GIVING_UP, Watcher
 from follows.models import Follow
 from notifications.models import Notification
+from realtime.close_codes import CLOSE_RESTARTING
 from rooms.models import RoomMember
 from rooms.protocol import ROOM
 from rooms.services.lifecycle import room_create

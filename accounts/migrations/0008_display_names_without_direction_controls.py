@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from config.text import BIDI_CONTROLS, without_bidi_controls
+from core.text import BIDI_CONTROLS, without_bidi_controls
 
 
 def strip_direction_controls(apps, schema_editor):

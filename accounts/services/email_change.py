@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 SALT = "accounts.email-change"
 STALE = "This link does not work any more: it was used, is too old, or your address changed since."

@@ -14,8 +14,8 @@ from accounts.backends import AccountRestrictedError
 from accounts.models import User
 from accounts.services.email_change import email_confirmation_send
 from accounts.services.tokens import api_token_create
-from config.errors import ApplicationError
-from config.text import without_bidi_controls
+from core.errors import ApplicationError
+from core.text import without_bidi_controls
 
 _UNSET: Any = object()
 

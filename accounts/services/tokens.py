@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User, api_token_digest
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 # last_used is written at most this often per token, not on every request.
 LAST_USED_PRECISION = timedelta(minutes=5)

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from config.db import PostgresOnlySQL
+from core.db import PostgresOnlySQL
 
 # The expression rooms.search matches clubs with (CLUB_VECTOR), so that Postgres uses the
 # index; tests/rooms/test_search.py checks that it does.

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-from config.text import name_key
+from core.text import name_key
 
 
 def fill_keys(apps, schema_editor):

@@ -9,7 +9,7 @@ keeps them out afterwards, so no RoomBan is written.
 from uuid import UUID
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.models import Club
 from rooms.access import room_moderator_ids
 from rooms.models import Room, RoomMember

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import Message
 from chat.permissions import chat_access_to_read
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from moderation.models import (
     REPORT_TEXT_MAX_LENGTH,
     STAFF_NOTE_MAX_LENGTH,

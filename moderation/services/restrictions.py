@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
-from config.errors import ApplicationError
-from config.realtime import group_send_on_commit, send_on_commit
-from config.sockets import CLOSE_FORBIDDEN, USER_DISCONNECT
+from core.errors import ApplicationError
 from moderation.models import ModerationLog
 from moderation.permissions import staff_may_restrict
 from moderation.services.log import log_action
+from realtime.close_codes import CLOSE_FORBIDDEN
+from realtime.delivery import group_send_on_commit, send_on_commit
+from realtime.messages import USER_DISCONNECT
 from rooms.models import RoomMember
 
 Action = ModerationLog.Action

@@ -14,7 +14,7 @@ A handler is `async def handle(connection, frame)`: `connection` is the RoomCons
 with an `error` frame that echoes the frame's `ref`.
 """
 
-from config.protocol import HandlerRegistry
+from realtime.protocol import HandlerRegistry
 from rooms.limits import FloodGuard
 from rooms.protocol import ROOM
 

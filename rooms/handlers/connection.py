@@ -4,12 +4,13 @@ signalling."""
 from channels.db import database_sync_to_async
 from msgspec import UNSET
 
-from config.protocol import Pong, encode
-from config.sockets import ROOM_FRAME
-from rooms import protocol, selectors, signalling
+from realtime.messages import ROOM_FRAME
+from realtime.protocol import Pong, encode
+from rooms import protocol, selectors
 from rooms.batching import PresenceRefresher
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard
+from rooms.media import signalling
 
 ACTION, SIGNAL = FloodGuard.ACTION, FloodGuard.SIGNAL
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 
-from config.protocol import ClientFrame
+from realtime.protocol import ClientFrame
 from rooms import protocol
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard

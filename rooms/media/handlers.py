@@ -5,7 +5,7 @@ They count against the signalling budget, as the mesh's `signal` does."""
 import logging
 from collections.abc import Awaitable
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms import protocol
 from rooms.handlers import room_handlers
 from rooms.limits import FloodGuard

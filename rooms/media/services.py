@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from config.errors import ApplicationError
-from config.realtime import send_on_commit
-from config.sockets import ROOM_MEDIA_REVOKE
+from core.errors import ApplicationError
+from realtime.delivery import send_on_commit
+from realtime.messages import ROOM_MEDIA_REVOKE
 from rooms import events, protocol
 from rooms.media.control import (
     Control,

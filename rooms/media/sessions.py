@@ -22,14 +22,14 @@ import msgspec
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from config.errors import ApplicationError
-from config.protocol import ServerFrame
+from core.errors import ApplicationError
+from realtime.protocol import ServerFrame
 from rooms import protocol
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
 from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
+from rooms.media.signalling import sdp_read, sdp_sends_media
 from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
-from rooms.signalling import sdp_read, sdp_sends_media
 
 logger = logging.getLogger(__name__)
 

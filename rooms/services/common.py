@@ -8,10 +8,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_UUID, Compiled
-from config.errors import ApplicationError
-from config.protocol import Error
-from config.sockets import CLOSE_FORBIDDEN
+from core.compiled import STAND_IN_UUID, Compiled
+from core.errors import ApplicationError
+from realtime.close_codes import CLOSE_FORBIDDEN
+from realtime.protocol import Error
 from rooms import events, protocol, signals
 from rooms.media.services import media_member_gone
 from rooms.models import Room, RoomBan, RoomMember

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
-from config.sockets import CLOSE_NOT_FOUND
+from core.errors import ApplicationError
 from follows.models import Club
 from follows.permissions import club_leads
+from realtime.close_codes import CLOSE_NOT_FOUND
 from rooms import events, protocol, signals
 from rooms.languages import DEFAULT_LANGUAGE
 from rooms.media.services import media_room_ended, media_room_started

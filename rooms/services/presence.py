@@ -17,14 +17,15 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
-from config.db import SubqueryCount
-from config.errors import ApplicationError
-from config.protocol import Error
-from config.realtime import send_on_commit
-from config.redis import cache_gather
-from config.sockets import CLOSE_IDLE, ROOM_REPLACED
+from core.cache import cache_gather
+from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
+from core.db import SubqueryCount
+from core.errors import ApplicationError
 from follows.models import Block
+from realtime.close_codes import CLOSE_IDLE
+from realtime.delivery import send_on_commit
+from realtime.messages import ROOM_REPLACED
+from realtime.protocol import Error
 from rooms import events, protocol
 from rooms.access import verdict_annotations
 from rooms.media.services import media_member_gone, media_room_fits, media_room_has_space

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.permissions import users_blocked_between
 from rooms import events, protocol, signals
 from rooms.access import room_refusal

@@ -9,7 +9,7 @@ from PIL import Image
 from accounts.backends import AccountBackend
 from accounts.models import ApiToken, User, api_token_digest
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import image_upload, png_bomb
 

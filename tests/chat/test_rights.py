@@ -4,7 +4,7 @@ import pytest
 
 from chat import services
 from chat.models import ChatMute, Message
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms.models import Room, RoomMember
 from tests.factories import UserFactory
 from tests.rooms.factories import member

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import MESSAGE_MAX_LENGTH, Message
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from moderation.models import ModerationLog
 from moderation.services.restrictions import user_suspend
 from notifications.models import Notification

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows import services
 from follows.models import Club, ClubBan, ClubFollow, ClubMembership
 from moderation.models import ModerationLog

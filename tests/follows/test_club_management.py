@@ -11,8 +11,8 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from config.errors import ApplicationError
-from config.text import tidy_name
+from core.errors import ApplicationError
+from core.text import tidy_name
 from follows import services
 from follows.models import Block, Club, ClubInvite, ClubMembership
 from notifications.models import Notification

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows import services
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
 from tests.factories import BlockFactory, ClubFactory, FollowFactory, MembershipFactory, UserFactory

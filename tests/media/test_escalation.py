@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms.models import MediaBridge, Room, RoomMember
 from rooms.selectors import room_snapshot
 from rooms.services.lifecycle import room_create

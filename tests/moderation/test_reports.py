@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from moderation.models import ModerationLog, Report
 from moderation.services.reports import report_create, report_dismiss, report_resolve
 from rooms.models import Room

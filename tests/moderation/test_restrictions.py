@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services.tokens import api_token_create
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from moderation.models import ModerationLog
 from moderation.services.restrictions import user_ban, user_reinstate, user_suspend
 from rooms.services.lifecycle import room_create

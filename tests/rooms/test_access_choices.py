@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from notifications.models import Notification
 from notifications.selectors import room_audience_ids
 from rooms.access import room_entry_refusal, room_moderator_ids

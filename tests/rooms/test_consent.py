@@ -4,7 +4,7 @@ and co-hosts only from the host's followers (a co-host's followers hear about th
 import pytest
 from rest_framework.test import APIClient
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from notifications.models import Notification
 from rooms.models import Room
 from rooms.services.lifecycle import room_create

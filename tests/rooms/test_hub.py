@@ -5,7 +5,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from config.redis import PubSubChannelLayer
+from realtime.channel_layers import PubSubChannelLayer
 from rooms.hub import RoomHubs
 from tests.factories import UserFactory
 from tests.rooms.sockets import Socket

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.models import Block
 from rooms.consumers import _arrive
 from rooms.models import RoomMember

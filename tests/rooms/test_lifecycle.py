@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.models import ClubMembership
 from moderation.models import ModerationLog
 from rooms.models import Room, RoomMember, RoomRsvp

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows import services as follows_services
 from follows.models import ClubMembership
 from moderation.models import ModerationLog

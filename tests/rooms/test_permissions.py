@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from follows.models import Club, ClubMembership
 from rooms.models import Room, RoomBan
 from rooms.permissions import room_access_to_enter

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms.models import Room, RoomMember
 from rooms.services import lifecycle, presence, stage
 from tests.factories import UserFactory, follower_of

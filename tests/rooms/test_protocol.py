@@ -5,8 +5,8 @@ import msgspec
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.errors import ApplicationError
-from config.protocol import Error, HandlerRegistry, ProtocolViolationError, encode, frame_type
+from core.errors import ApplicationError
+from realtime.protocol import Error, HandlerRegistry, ProtocolViolationError, encode, frame_type
 from rooms import events, protocol
 from rooms.handlers import room_handlers
 from rooms.protocol import ROOM

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from moderation.models import ModerationLog
 from rooms.models import Room, Topic
 from rooms.services import lifecycle

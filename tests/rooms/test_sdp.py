@@ -2,9 +2,9 @@
 
 import pytest
 
-from config.errors import ApplicationError
-from rooms import sdp
-from rooms.signalling import sdp_sends_media
+from core.errors import ApplicationError
+from rooms.media import sdp
+from rooms.media.signalling import sdp_sends_media
 
 HEAD = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 AUDIO = "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"

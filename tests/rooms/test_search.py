@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.api import SearchRateThrottle
+from core.api import SearchRateThrottle
 from rooms.models import Room, RoomBan
 from rooms.search import SEARCHES, search, search_words
 from rooms.services.lifecycle import room_create, room_end

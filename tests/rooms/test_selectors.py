@@ -5,7 +5,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from config.protocol import encode, encode_part
+from realtime.protocol import encode, encode_part
 from rooms import selectors
 from rooms.models import Room, RoomMember
 from rooms.selectors import (

@@ -1,10 +1,10 @@
 import msgspec
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
+from rooms.media.signalling import sdp_sends_media, signal_route
 from rooms.models import RoomMember
 from rooms.protocol import ROOM, SignalRelay
-from rooms.signalling import sdp_sends_media, signal_route
 from tests.factories import UserFactory
 from tests.rooms.factories import member
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms.models import Room, RoomMember
 from rooms.services import lifecycle, stage
 from tests.factories import UserFactory

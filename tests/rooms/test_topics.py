@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from rooms.languages import language_from_accept
 from rooms.models import Room, Topic
 from rooms.selectors import hallway

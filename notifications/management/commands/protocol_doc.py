@@ -5,9 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.protocol_doc import protocol_markdown
-from config.protocol_js import protocol_module
 from notifications.protocol import NOTIFICATIONS
+from realtime.protocol_doc import protocol_markdown
+from realtime.protocol_js import protocol_module
 from rooms.models import RoomMember
 from rooms.protocol import REACTIONS, ROOM
 

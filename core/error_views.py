@@ -2,7 +2,7 @@
 
 from django.shortcuts import render
 
-from config.api import error_json_response
+from core.api import error_json_response
 
 
 def _wants_json(request) -> bool:

@@ -4,8 +4,8 @@ the page's code names frames, close codes and reactions from it rather than typi
 
 import json
 
-from config import sockets
-from config.protocol import Protocol
+from realtime import close_codes as declared_close_codes
+from realtime.protocol import Protocol
 
 HEADER = """// Generated from the frame declarations by `python manage.py protocol_doc`; a test fails
 // when this file and the declarations differ. Do not edit it by hand.
@@ -23,10 +23,10 @@ def _frozen(value) -> str:
 
 
 def close_codes() -> dict[str, int]:
-    """The close codes the server sends, by name (config.sockets)."""
+    """The close codes the server sends, by name (realtime.close_codes)."""
     codes = {
         name: value
-        for name, value in vars(sockets).items()
+        for name, value in vars(declared_close_codes).items()
         if name.startswith("CLOSE_") and isinstance(value, int)
     }
     return {

@@ -12,7 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def form_action(

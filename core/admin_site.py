@@ -1,11 +1,11 @@
 """The staff admin's site: Django's, with its sign-in throttled like the site's own
-(`config.api.auth_attempt_refused`, per client address), so the admin is no way around that limit."""
+(`core.api.auth_attempt_refused`, per client address), so the admin is no way around that limit."""
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from config.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
+from core.api import TOO_MANY_ATTEMPTS, auth_attempt_refused
 
 
 class ThrottledAuthenticationForm(AdminAuthenticationForm):

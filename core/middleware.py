@@ -1,7 +1,7 @@
 """Checks of the raw request that every view relies on."""
 
-from config.client_address import is_trusted_proxy
-from config.views import bad_request
+from core.client_address import is_trusted_proxy
+from core.error_views import bad_request
 
 NUL = "\x00"
 

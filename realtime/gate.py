@@ -11,7 +11,7 @@ which keeps them inside all of those.
 import json
 import math
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 MAX_DEPTH = 8
 SAFE_INTEGER = 2**53 - 1

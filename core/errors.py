@@ -16,7 +16,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 def too_large_body() -> bytes:
     """The JSON error of a request body over REQUEST_MAX_BYTES, as the web server
-    (config.server) and nginx in front of it (deploy.nginx) both answer it."""
+    (deploy.server) and nginx in front of it (deploy.nginx) both answer it."""
     limit = settings.REQUEST_MAX_BYTES
     message = f"The request is larger than the limit of {limit // 1024} KB."
     return json.dumps(error_body("too_large", message)).encode()

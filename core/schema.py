@@ -1,7 +1,7 @@
 """OpenAPI generation settings shared by every API view.
 
 Every operation documents the errors it can answer, all in the one error format
-(`{"error": {"code", "message"}}`, config/api.py): the ones that follow from how the view is
+(`{"error": {"code", "message"}}`, core/api.py): the ones that follow from how the view is
 built are added here (bad input, no or a refused sign-in, a missing object in the address or
 a page past the last, a body too large or of the wrong type, a throttle); the ones that follow from what the view does
 (a 404 for a name in the body, a 409 for a state conflict) are named on the view with

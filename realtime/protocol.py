@@ -6,7 +6,7 @@ Each frame type is a msgspec Struct whose tag is its `type`. msgspec checks a fr
 its declaration in one C call (about a microsecond) with messages that name the field at
 fault, and encodes a frame to plain JSON values without a hand-written serializer.
 
-Frames from browsers reach `Protocol.parse` only through config.frames' gate (size, JSON,
+Frames from browsers reach `Protocol.parse` only through realtime.gate' gate (size, JSON,
 depth, the ranges every later step can carry). Frames to browsers are built as Structs, so a
 field that is not declared, or a required one that is missing, fails where the frame is made;
 the types of their values are checked against the declarations by the test suite, on every
@@ -24,7 +24,7 @@ import msgspec
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 # The ids of people and rows: positive, and exact in a browser's numbers.
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
@@ -131,7 +131,7 @@ class Protocol:
         return sorted(kind for kind, declared in self.server.items() if declared.carries_seq)
 
     def parse(self, frame: dict) -> ClientFrame:
-        """The frame (through config.frames' gate already) as its declared Struct, or an
+        """The frame (through realtime.gate' gate already) as its declared Struct, or an
         ApplicationError: `unknown_type` for a type not declared, `invalid` for a frame that
         does not match its declaration."""
         kind = frame["type"]

@@ -10,8 +10,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.client_address import client_address
-from config.errors import ApplicationError, error_body
+from core.client_address import client_address
+from core.errors import ApplicationError, error_body
 
 # The largest id a database row can have (a 64-bit signed integer): a larger number in input
 # would overflow SQLite's integers before it could match nothing.

@@ -3,7 +3,7 @@
 On SIGTERM (or SIGINT) the process
 1. stops listening: nginx sends new connections to the processes that live;
 2. closes every socket with CLOSE_RESTARTING: the page reconnects at once, through nginx, to
-   a live process, where a room member takes over the place they had (config.sockets);
+   a live process, where a room member takes over the place they had (realtime.consumers);
 3. lets what is in flight finish: requests, the sockets' last work, what the apps keep per
    process and write out when told (`stopping`), and the database thread's queue;
 4. stops the event loop, and the process exits.
@@ -12,7 +12,7 @@ All of it within WEB_STOP_SECONDS: past that the process logs what was cut short
 thread's stack, and exits anyway. A second signal stops it at once.
 
 The order matters: a database call in a worker thread sends its news through the event loop
-once its transaction commits (config.realtime); a loop stopped under it left that thread, and
+once its transaction commits (realtime.delivery); a loop stopped under it left that thread, and
 with it the process, waiting for good.
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from channels.db import database_sync_to_async
 from django.dispatch import Signal
 
-from config.sockets import GuardedConsumer, close_all_restarting
+from realtime.consumers import GuardedConsumer, close_all_restarting
 
 logger = logging.getLogger(__name__)
 

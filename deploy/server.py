@@ -23,10 +23,10 @@ Python's cyclic garbage collector is told to look less often (`collect_less`): i
 every young object each 700 allocations and, now and then, the whole heap, Django's and the
 project's modules included, which live as long as the process.
 
-It stops as config.stopping says: daphne's own stop cancels every application at once, and
+It stops as realtime.stopping says: daphne's own stop cancels every application at once, and
 a database call finishing in a worker thread then waited for good on the stopped loop.
 
-Run it as daphne: `python -m config.server -b 0.0.0.0 -p 8000 config.asgi:application`.
+Run it as daphne: `python -m deploy.server -b 0.0.0.0 -p 8000 config.asgi:application`.
 """
 
 import asyncio
@@ -43,7 +43,7 @@ from daphne.cli import CommandLineInterface
 from django.conf import settings
 from twisted.internet import reactor, tcp
 
-from config.errors import too_large_body
+from core.errors import too_large_body
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def _debug_arguments_later() -> None:
 
 
 class Server(daphne_server.Server):
-    """daphne's server, stopped by SIGTERM or SIGINT as config.stopping says."""
+    """daphne's server, stopped by SIGTERM or SIGINT as realtime.stopping says."""
 
     def __init__(self, *args, **kwargs):
         # The stop signals are ours, taken once the loop runs, not Twisted's.
@@ -217,7 +217,7 @@ class Server(daphne_server.Server):
 
     def stop_gracefully(self) -> None:
         # Loaded with the project (this module is imported before Django is set up).
-        from config.stopping import Stop  # noqa: PLC0415
+        from realtime.stopping import Stop  # noqa: PLC0415
 
         if self.stopping is not None:
             logger.warning("Told to stop again: stopping at once.")

@@ -8,8 +8,8 @@ peer connections, so the other side can tell a peer that started over from the o
 talking to.
 """
 
-from config.errors import ApplicationError
-from rooms import sdp
+from core.errors import ApplicationError
+from rooms.media import sdp
 from rooms.models import RoomMember
 from rooms.protocol import SignalSend
 
@@ -27,7 +27,7 @@ def sdp_read(text: str) -> sdp.SessionDescription:
 def sdp_sends_media(text: str) -> bool:
     """True when any media section of the description would send, as a browser reads it.
 
-    Directions resolve as RFC 3264 says (rooms.sdp); rejected sections send nothing. Any
+    Directions resolve as RFC 3264 says (rooms.media.sdp); rejected sections send nothing. Any
     section that is not audio or video (a data channel) counts as sending: a listener has
     no use for one. A description that cannot be read unambiguously is refused.
     """

@@ -6,17 +6,17 @@ import json
 
 import msgspec.inspect as types
 
-from config.protocol import Protocol
-from config.sockets import CLOSE_MEANINGS
+from realtime.close_codes import CLOSE_MEANINGS
+from realtime.protocol import Protocol
 
 HEADER = """# Socket protocols
 
 Generated from the frame declarations (`rooms/protocol.py`, `notifications/protocol.py`,
-`config/protocol.py`) by `python manage.py protocol_doc`; a test fails when this page and the
+`realtime/protocol.py`) by `python manage.py protocol_doc`; a test fails when this page and the
 declarations differ. Do not edit it by hand.
 
 Every frame is a JSON object whose `type` names it. Frames from a browser first pass the
-gate in `config/frames.py` (size, JSON, depth, number ranges; `error {code: "malformed"}`),
+gate in `realtime/gate.py` (size, JSON, depth, number ranges; `error {code: "malformed"}`),
 then their declaration: a type that is not declared gets `error {code: "unknown_type"}`, a
 frame that does not match its declaration `error {code: "invalid"}` naming the field at
 fault. Fields a frame does not declare are ignored; a frame's `ref` (a string or a number)
