@@ -1,7 +1,9 @@
 """API views: the inbox, marking read, preferences and the calendar feed's secret."""
 
+import re
+
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -80,11 +82,28 @@ def _kinds_field(**kwargs):
     return serializers.DictField(child=serializers.BooleanField(), **kwargs)
 
 
+WALL_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field({"type": "string", "pattern": WALL_CLOCK, "example": "22:30"})
+class WallClockField(serializers.TimeField):
+    """A time of day on the person's clock, `HH:MM` or `HH:MM:SS`, written back as
+    `HH:MM:SS`. Not OpenAPI's `time` format: that is RFC 3339's, with a UTC offset, which a
+    wall-clock time in the person's own time zone has none of; a fraction of a second or an
+    offset is refused rather than dropped."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M:%S", input_formats=["%H:%M:%S", "%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(WALL_CLOCK, value):
+            self.fail("invalid", format="HH:MM or HH:MM:SS")
+        return super().to_internal_value(value)
+
+
 class QuietHoursSerializer(serializers.Serializer):
-    # Wall-clock times in the person's time zone, to the second: a fraction of a second given
-    # (ISO 8601 allows one) is not written back, where the schema's time format has no room.
-    start = serializers.TimeField(format="%H:%M:%S")
-    end = serializers.TimeField(format="%H:%M:%S")
+    start = WallClockField()
+    end = WallClockField()
 
 
 class PreferencesApi(APIView):

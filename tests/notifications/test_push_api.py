@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from notifications import push
+from notifications.apis import WALL_CLOCK
 from notifications.models import Preferences, PushSubscription
 from tests.factories import UserFactory
 from tests.notifications.push_service import BrowserKeys
@@ -245,9 +247,21 @@ def test_quiet_hours_through_the_preferences_api(authed_client, user):
     assert "not a time zone" in bad.json()["error"]["message"]
 
 
-def test_quiet_hours_given_to_the_microsecond_come_back_to_the_second(authed_client):
-    """A fuzzed start of 21:52:14.38036Z came back as 21:52:14.380360, which the schema's
-    time format refuses."""
-    body = {"quiet_hours": {"start": "21:52:14.38036Z", "end": "02:57:34"}}
+@pytest.mark.parametrize("start", ["21:52:14.38036", "21:52:14Z", "21:52+09:00", "9:00", "24:00"])
+def test_quiet_hours_are_wall_clock_times_without_fractions_or_offsets(authed_client, start):
+    """Fuzzing sent 21:52:14.38036Z and 23:04:38Z: taken, and written back as times without
+    the offset, which the schema's RFC 3339 time format refused. A quiet hour is a time on
+    the person's own clock: HH:MM or HH:MM:SS, nothing else."""
+    body = {"quiet_hours": {"start": start, "end": "02:57:34"}}
     answer = authed_client.patch("/api/notifications/preferences/", body, format="json")
-    assert answer.json()["quiet_hours"] == {"start": "21:52:14", "end": "02:57:34"}
+    assert answer.status_code == 400
+    assert "HH:MM or HH:MM:SS" in answer.json()["error"]["message"]
+    assert authed_client.get("/api/notifications/preferences/").json()["quiet_hours"] is None
+
+
+def test_the_schema_gives_quiet_hours_as_wall_clock_times():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for name in ("QuietHours", "QuietHoursRequest"):
+        start = schema["components"]["schemas"][name]["properties"]["start"]
+        assert "format" not in start
+        assert start["pattern"] == WALL_CLOCK
