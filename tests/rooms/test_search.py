@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def viewer(db):
-    return UserFactory(username="viewer")
+    # A name of its own: a random one ("Joanne Smith") matched the searches below.
+    return UserFactory(username="viewer", display_name="The Viewer")
 
 
 def _titles(results) -> list[str]:
