@@ -17,8 +17,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import CookieMiddleware  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from realtime.session import SocketSession  # noqa: E402
 from realtime.delivery import serve_sockets_here  # noqa: E402
+from realtime.session import SocketSession  # noqa: E402
 
 serve_sockets_here()
 
