@@ -558,6 +558,51 @@ TLS_CERTIFICATE = env.str("TLS_CERTIFICATE", default="")
 #: with TLS_CERTIFICATE
 TLS_CERTIFICATE_KEY = env.str("TLS_CERTIFICATE_KEY", default="")
 
+# --- The TURN relay (coturn under `make serve-prod`, deploy/turn.py) ----------------------
+#: `auto`: `make serve-prod` runs a TURN relay of its own (coturn, when `turnserver` is
+#: installed and `TURN_URLS` is empty) and hands browsers its URLs and credentials; `off`:
+#: never (point `TURN_URLS` at TURN servers of your own, or go without: see
+#: [what that costs](../operations/turn.md)).
+TURN_SERVER = env.str("TURN_SERVER", default="auto")
+if TURN_SERVER not in ("auto", "off"):
+    raise ImproperlyConfigured("TURN_SERVER is 'auto' or 'off'.")
+#: default: the address of `PROXY_LISTEN`
+#: The address the relay listens on, UDP and TCP on `TURN_PORT`, TLS on `TURN_TLS_PORT` (with
+#: `TLS_CERTIFICATE`).
+TURN_LISTEN_IP = env.str("TURN_LISTEN_IP", default=PROXY_LISTEN.rpartition(":")[0].strip("[]"))
+#: The relay's port for UDP and TCP.
+TURN_PORT = env.int("TURN_PORT", default=3478)
+#: The relay's TLS port (`turns:`): 443 on an address of its own passes most firewalls.
+TURN_TLS_PORT = env.int("TURN_TLS_PORT", default=5349)
+#: default: `TURN_LISTEN_IP`, or the first of `ALLOWED_HOSTS` when that is a wildcard
+#: The host name in the URLs browsers get (the TLS certificate's name, for `turns:`).
+TURN_PUBLIC_HOST = env.str(
+    "TURN_PUBLIC_HOST",
+    default=(
+        ALLOWED_HOSTS[0]
+        if TURN_LISTEN_IP in ("0.0.0.0", "::") and ALLOWED_HOSTS  # noqa: S104
+        else TURN_LISTEN_IP
+    ),
+)
+#: The relay's public address when it sits behind a 1:1 NAT (a cloud instance): coturn's
+#: `external-ip`.
+TURN_EXTERNAL_IP = env.str("TURN_EXTERNAL_IP", default="")
+#: UDP ports the relay allocates for browsers: open these to the public with `TURN_PORT`.
+TURN_RELAY_PORT_RANGE = env.str("TURN_RELAY_PORT_RANGE", default="44001-48000")
+#: Addresses (or `first-last` ranges) among the private ones that relays may reach: the media
+#: server's ICE address when it is private. Loopback, private, link-local and the relay's own
+#: addresses are refused otherwise, so a relay cannot reach Redis, Postgres or the web processes.
+TURN_ALLOWED_PEER_IPS = env.list("TURN_ALLOWED_PEER_IPS", default=[])
+#: Relays one person may hold at once (one per connection: on the mesh, one per peer).
+TURN_USER_QUOTA = env.int("TURN_USER_QUOTA", default=24)
+#: Relays the server holds at once, everyone's together.
+TURN_TOTAL_QUOTA = env.int("TURN_TOTAL_QUOTA", default=2000)
+#: Bytes per second one relay may carry each way: voice at 32 kbit/s needs about 6,000.
+TURN_MAX_BYTES_PER_SECOND = env.int("TURN_MAX_BYTES_PER_SECOND", default=16000)
+if TURN_SERVER == "auto" and not TURN_URLS and not TURN_SECRET and DEBUG:
+    # Development: derived from SECRET_KEY, so the relay and the web processes agree.
+    TURN_SECRET = hashlib.sha256(f"turn:{SECRET_KEY}".encode()).hexdigest()
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,10 +1,12 @@
 """The production layout under a supervisor: supervisord, configured from settings, runs nginx,
-the web processes, the Celery worker(s) and beat, and a private Janus, and starts again any
-that dies while the others go on serving.
+the web processes, the Celery worker(s) and beat, a private Janus and a TURN relay, and
+starts again any that dies while the others go on serving.
 
 - `python -m deploy.supervisor run [--media]` refuses settings unfit to serve (deploy.nginx's
   checks), writes VAR_DIR/supervisor/supervisord.conf and becomes supervisord in the
-  foreground (`make serve-prod`). Ctrl-C or SIGTERM stops every process it started, each its
+  foreground (`make serve-prod`). With TURN_SERVER=auto, coturn installed and no TURN_URLS
+  of the deployment's own, it runs the relay too (deploy.turn) and hands its URLs and secret
+  to the web processes. Ctrl-C or SIGTERM stops every process it started, each its
   own way (a web process closes its sockets with "restarting", the worker finishes its task),
   then supervisord exits.
 - `python -m deploy.supervisor restart-web` restarts the web processes one at a time, each
@@ -31,6 +33,7 @@ from django.conf import settings
 from django.template import Context, Engine
 
 from deploy import nginx
+from deploy import turn as relay
 
 SUPERVISORD = os.environ.get("SUPERVISORD_BINARY", "/usr/bin/supervisord")
 SUPERVISORCTL = os.environ.get("SUPERVISORCTL_BINARY", "/usr/bin/supervisorctl")
@@ -53,7 +56,7 @@ def config_path() -> Path:
     return folder() / "supervisord.conf"
 
 
-def render(*, media: bool) -> Path:
+def render(*, media: bool, turn: bool = False) -> Path:
     """Writes supervisord.conf from settings; returns its path."""
     (folder() / "logs").mkdir(parents=True, exist_ok=True)
     engine = Engine(dirs=[Path(__file__).parent], autoescape=False)
@@ -64,6 +67,7 @@ def render(*, media: bool) -> Path:
                 "root": ROOT,
                 "python": sys.executable,
                 "media": media,
+                "turn": turn,
                 "web_ports": nginx.web_ports(),
                 "workers": range(1, settings.WORKER_PROCESSES + 1),
                 "start_retries": START_RETRIES,
@@ -87,7 +91,15 @@ def _binary(path: str, package: str) -> str:
 
 def run(*, media: bool) -> None:
     nginx.check_or_exit()
-    config = render(media=media)
+    turn = relay.wanted()
+    if turn:
+        relay.check_or_exit()
+        # Every program inherits supervisord's environment: the web processes tell browsers
+        # about this relay, with credentials signed by its secret.
+        os.environ["TURN_URLS"] = ",".join(relay.urls())
+        os.environ["TURN_SECRET"] = settings.TURN_SECRET
+        sys.stdout.write(f"TURN relay: {', '.join(relay.urls())}\n")
+    config = render(media=media, turn=turn)
     binary = _binary(SUPERVISORD, "supervisor")
     sys.stdout.write(f"Processes and their logs: {folder()}/logs (supervisorctl -c {config})\n")
     sys.stdout.flush()

@@ -1,12 +1,18 @@
 """Small helpers shared by the tests."""
 
 import asyncio
+import datetime
 import io
 import json
 import struct
 import zlib
 
+from aioice import turn
 from channels.layers import get_channel_layer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -115,3 +121,48 @@ def signs_in_on_the_server(user) -> None:
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(PASSWORD, hasher.salt())
     user.save(update_fields=["password"])
+
+
+def self_signed_certificate(folder) -> tuple:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = folder / "cert.pem", folder / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+async def turn_allocation(server: tuple[str, int], username: str, password: str) -> tuple:
+    """Allocates a relay over UDP as a browser's TURN client does, and gives it back; the
+    relayed address. Raises what the server refuses (aioice's TransactionFailed)."""
+    loop = asyncio.get_running_loop()
+    _, protocol = await loop.create_datagram_endpoint(
+        lambda: turn.TurnClientUdpProtocol(
+            server, username=username, password=password, lifetime=600, channel_refresh_time=500
+        ),
+        remote_addr=server,
+    )
+    try:
+        relayed = await protocol.connect()
+        await protocol.delete()
+        return relayed
+    finally:
+        protocol.transport.close()

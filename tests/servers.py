@@ -320,6 +320,24 @@ class JanusProcess(ChildProcess):
             return False
 
 
+class TurnProcess(ChildProcess):
+    """The layout's TURN relay as the supervisor starts it (`python -m deploy.turn run`,
+    coturn with our configuration), its files in VAR_DIR/turn; `env` holds its TURN_*
+    settings."""
+
+    name = "coturn"
+
+    def __init__(self, port: int, **env):
+        self.port = port
+        super().__init__(TURN_PORT=port, **env)
+
+    def command(self) -> list[str]:
+        return ["deploy.turn", "run"]
+
+    def ready(self) -> bool:
+        return listening(self.port)
+
+
 def free_ports(count: int) -> int:
     """The first of `count` consecutive free ports of 127.0.0.1."""
     while True:
@@ -355,7 +373,8 @@ def production_layout_or_skip() -> None:
 class ProductionLayout(ChildProcess):
     """What `make serve-prod` starts, as it starts it: `python -m deploy.supervisor run`,
     supervisord in front of nginx on one port, `web_processes` daphne processes, the Celery
-    worker and beat (and a private Janus with `media`), on this run's database and Redis,
+    worker and beat (and a private Janus with `media`, a TURN relay on `turn_port` with
+    `turn`), on this run's database and Redis,
     with a VAR_DIR of its own (nginx's files, static files, uploads, supervisord's files and
     the programs' logs). `url`/`ws_url` are nginx's."""
 
@@ -363,13 +382,20 @@ class ProductionLayout(ChildProcess):
     # A stop waits for each web process's own bound (WEB_STOP_SECONDS), then the worker's.
     stop_timeout = 60
 
-    def __init__(self, folder: Path, *, web_processes: int, media: bool = False, **env):
+    def __init__(
+        self, folder: Path, *, web_processes: int, media: bool = False, turn: bool = False, **env
+    ):
         self.folder = folder
         self.media = media
         first = free_ports(web_processes + 1)
         self.web_ports = list(range(first, first + web_processes))
         self.port = first + web_processes
+        self.turn_port = free_port()
+        relay_ports = free_ports(10)
         super().__init__(
+            TURN_SERVER="auto" if turn else "off",
+            TURN_PORT=self.turn_port,
+            TURN_RELAY_PORT_RANGE=f"{relay_ports}-{relay_ports + 9}",
             VAR_DIR=folder,
             WEB_PROCESSES=web_processes,
             WEB_PORT=first,

@@ -6,7 +6,6 @@ Everything goes through nginx's one port: pages, the API, static files, uploads,
 """
 
 import contextlib
-import datetime
 import http.client
 import json
 import re
@@ -16,10 +15,6 @@ import subprocess
 import pytest
 import requests
 from channels.db import database_sync_to_async
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
@@ -27,7 +22,7 @@ from accounts.services.tokens import api_token_create
 from deploy import nginx
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import image_upload
+from tests.helpers import image_upload, self_signed_certificate
 from tests.live import LiveSocket, crashes_in, eventually, room_path, session_cookie
 from tests.servers import ProductionLayout, production_layout_or_skip
 
@@ -320,7 +315,7 @@ def test_a_certificate_needs_its_key(servable):
 
 
 def test_the_configuration_with_tls_is_one_nginx_accepts(servable, tmp_path):
-    certificate, key = _self_signed(tmp_path)
+    certificate, key = self_signed_certificate(tmp_path)
     servable.TLS_CERTIFICATE, servable.TLS_CERTIFICATE_KEY = str(certificate), str(key)
     servable.WEB_PROCESSES, servable.WEB_PORT = 3, 9001
     config = nginx.render(tmp_path)
@@ -336,29 +331,3 @@ def test_the_configuration_with_tls_is_one_nginx_accepts(servable, tmp_path):
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
-
-
-def _self_signed(folder) -> tuple:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    certificate_path, key_path = folder / "cert.pem", folder / "key.pem"
-    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return certificate_path, key_path

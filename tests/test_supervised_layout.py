@@ -31,6 +31,7 @@ from rooms.protocol import ROOM
 from rooms.services.lifecycle import room_create
 from tests.contract import check_frame
 from tests.factories import UserFactory
+from tests.helpers import turn_allocation
 from tests.live import crashes_in, room_path
 from tests.media.netns import Namespace
 from tests.media.peers import RoomClient
@@ -293,6 +294,21 @@ def test_make_serve_prod_stops_everything_it_started_on_sigterm(tmp_path):
     assert not listening(first.port)
 
 
+async def _relays(layout: ProductionLayout, session_key: str) -> bool:
+    """Whether the layout's relay allocates with the credentials its web processes hand out
+    (through nginx), at the first URL they name."""
+    answer = await asyncio.to_thread(
+        requests.get,
+        f"{layout.url}/api/rtc/ice-servers/",
+        cookies={"sessionid": session_key},
+        timeout=30,
+    )
+    (relay,) = [server for server in answer.json()["ice_servers"] if "username" in server]
+    assert relay["urls"][0] == f"turn:127.0.0.1:{layout.turn_port}?transport=udp", relay
+    await turn_allocation(("127.0.0.1", layout.turn_port), relay["username"], relay["credential"])
+    return True
+
+
 def _places(snapshot: dict) -> dict[int, tuple]:
     """Who is in the room, with which role and mute (a listener's hand is not kept through a
     lost connection, only through a restart's close)."""
@@ -363,6 +379,9 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
         "JANUS_BINARY": str(_janus_in(namespace, tmp_path)),
         "JANUS_ICE_ENFORCE_LIST": "v0",
         "ROOM_MEDIA": "sfu",
+        # The talker and ann join at the end, past the sweep's usual bound for members who
+        # are not connected: every program's kill comes first.
+        "ROOM_PRESENCE_STALE_SECONDS": 600,
         **janus_secrets,
     }
     for name, value in janus_env.items():
@@ -379,7 +398,7 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
     room, keys, (talker_key, ann_key), follower, later_host = setting()
     outcome: dict = {}
     try:
-        with _layout(tmp_path, web_processes=2, media=True, **janus_env) as layout:
+        with _layout(tmp_path, web_processes=2, media=True, turn=True, **janus_env) as layout:
             namespace.forward_port(layout.port)
             web = f"web:web-{layout.web_ports[0]}"
             janus_socket = tmp_path / "janus" / "janus.sock"
@@ -391,7 +410,11 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
                 async def anything() -> bool:
                     return True
 
+                async def relays() -> bool:
+                    return await outside(lambda: asyncio.run(_relays(layout, talker_key)))
+
                 members = [await Member(layout.url, room, key).start() for key in keys]
+                outcome["relays"] = await relays()
                 places = _places(await members[0].fresh_snapshot())
                 states = await asyncio.to_thread(layout.states)
                 outcome["programs"] = sorted(states)
@@ -400,11 +423,12 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
                     ("worker-1", anything),
                     ("beat", anything),
                     ("proxy", lambda: listens(layout.port)),
+                    ("turn", relays),
                 ]:
                     killed = states[name][1]
                     seen = [(len(one.closes), one.snapshots) for one in members]
                     os.kill(killed, signal.SIGKILL)
-                    if name != "proxy":
+                    if name not in {"proxy", "turn"}:
                         # The others serve meanwhile (nginx skips a dead web process).
                         outcome[f"answered while {name} was down"] = all(
                             [await _answers(layout.url) for _ in range(5)]
@@ -463,14 +487,16 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
             "beat",
             "media",
             "proxy",
+            "turn",
             "watch",
             *(f"web:web-{p}" for p in layout.web_ports),
             "worker-1",
         ],
         **{f"answered while {name} was down": True for name in (web, "worker-1", "beat")},
-        **{f"places after {name}": places for name in (web, "worker-1", "beat", "proxy")},
-        **{f"answers after {name}": True for name in (web, "worker-1", "beat", "proxy")},
-        **{f"left of {name}": [] for name in (web, "worker-1", "beat", "proxy")},
+        **{f"places after {name}": places for name in (web, "worker-1", "beat", "proxy", "turn")},
+        **{f"answers after {name}": True for name in (web, "worker-1", "beat", "proxy", "turn")},
+        **{f"left of {name}": [] for name in (web, "worker-1", "beat", "proxy", "turn")},
+        "relays": True,
         "notified": True,
         "heard before": True,
         "ann told": "media_lost",
@@ -480,7 +506,7 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
     }, output
     # The watcher reported each death in its log.
     reports = (tmp_path / "supervisor" / "logs" / "watch.log").read_text()
-    for name in (web, "worker-1:worker-1", "beat:beat", "proxy:proxy", "media:media"):
+    for name in (web, "worker-1:worker-1", "beat:beat", "proxy:proxy", "turn:turn", "media:media"):
         assert f" {name} exited unexpectedly" in reports, output
 
 

@@ -19,6 +19,7 @@ INSTANCES = [
     "roundtable-beat.service",
     "roundtable-proxy.service",
     "roundtable-media.service",
+    "roundtable-turn.service",
 ]
 
 
