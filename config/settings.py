@@ -526,8 +526,10 @@ STUN_URLS = env.list("STUN_URLS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 #: coturn's `static-auth-secret`: clients get TURN credentials that expire.
 TURN_SECRET = env.str("TURN_SECRET", default="")
-#: Lifetime of those TURN credentials.
+#: Lifetime of those TURN credentials; a room page fetches fresh ones after four fifths of it.
 TURN_CREDENTIAL_TTL_SECONDS = env.int("TURN_CREDENTIAL_TTL_SECONDS", default=3600)
+if TURN_CREDENTIAL_TTL_SECONDS < 120:
+    raise ImproperlyConfigured("TURN_CREDENTIAL_TTL_SECONDS is 120 or more.")
 #: `relay` makes browsers use TURN only, so peers never learn each other's addresses.
 ICE_TRANSPORT_POLICY = env.str("ICE_TRANSPORT_POLICY", default="all")
 if ICE_TRANSPORT_POLICY not in ("all", "relay"):
@@ -589,9 +591,10 @@ TURN_PUBLIC_HOST = env.str(
 TURN_EXTERNAL_IP = env.str("TURN_EXTERNAL_IP", default="")
 #: UDP ports the relay allocates for browsers: open these to the public with `TURN_PORT`.
 TURN_RELAY_PORT_RANGE = env.str("TURN_RELAY_PORT_RANGE", default="44001-48000")
-#: Addresses (or `first-last` ranges) among the private ones that relays may reach: the media
-#: server's ICE address when it is private. Loopback, private, link-local and the relay's own
-#: addresses are refused otherwise, so a relay cannot reach Redis, Postgres or the web processes.
+#: Addresses, networks (`10.1.0.0/16`) or `first-last` ranges among the private ones that
+#: relays may reach: the media server's ICE address when it is private. Loopback, private,
+#: link-local and the relay's own addresses are refused otherwise, so a relay cannot reach
+#: Redis, Postgres or the web processes.
 TURN_ALLOWED_PEER_IPS = env.list("TURN_ALLOWED_PEER_IPS", default=[])
 #: Relays one person may hold at once (one per connection: on the mesh, one per peer).
 TURN_USER_QUOTA = env.int("TURN_USER_QUOTA", default=24)

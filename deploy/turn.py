@@ -108,18 +108,37 @@ def refusals() -> list[str]:
         )
     for entry in settings.TURN_ALLOWED_PEER_IPS:
         try:
-            for address in entry.split("-"):
-                ipaddress.ip_address(address.strip())
+            _span(entry)
         except ValueError:
-            problems.append(f"TURN_ALLOWED_PEER_IPS has {entry}: an address or first-last.")
+            problems.append(
+                f"TURN_ALLOWED_PEER_IPS has {entry}: an address, a network or first-last."
+            )
     return problems
+
+
+def _span(entry: str) -> tuple[str, str]:
+    """An allowed entry (an address, a network such as 10.1.0.0/16, or first-last) as the
+    first and last address coturn takes; ValueError when it is none of those."""
+    entry = entry.strip()
+    if "/" in entry:
+        network = ipaddress.ip_network(entry)
+        return str(network[0]), str(network[-1])
+    first, _, last = entry.partition("-")
+    return str(ipaddress.ip_address(first.strip())), str(
+        ipaddress.ip_address((last or first).strip())
+    )
+
+
+def allowed() -> list[str]:
+    """The allowed peer addresses as coturn takes them: an address, or first-last."""
+    spans = [_span(entry) for entry in settings.TURN_ALLOWED_PEER_IPS]
+    return [first if first == last else f"{first}-{last}" for first, last in spans]
 
 
 def render() -> Path:
     """Writes VAR_DIR/turn/turnserver.conf from settings; returns its path."""
     folder().mkdir(parents=True, exist_ok=True, mode=0o700)
     first, _, last = settings.TURN_RELAY_PORT_RANGE.partition("-")
-    allowed = [entry.strip() for entry in settings.TURN_ALLOWED_PEER_IPS]
     engine = Engine(dirs=[Path(__file__).parent], autoescape=False)
     text = engine.get_template("turnserver.conf").render(
         Context(
@@ -137,10 +156,10 @@ def render() -> Path:
                 "secret": settings.TURN_SECRET,
                 "realm": settings.TURN_PUBLIC_HOST,
                 "denied": denied(),
-                "allowed": allowed,
+                "allowed": allowed(),
                 "loopback_allowed": any(
-                    ipaddress.ip_address(entry.split("-")[0].strip()).is_loopback
-                    for entry in allowed
+                    ipaddress.ip_address(first).is_loopback
+                    for first, _ in map(_span, settings.TURN_ALLOWED_PEER_IPS)
                 ),
                 "user_quota": settings.TURN_USER_QUOTA,
                 "total_quota": settings.TURN_TOTAL_QUOTA,

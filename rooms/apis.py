@@ -370,6 +370,11 @@ class IceServersApi(APIView):
         ice_servers = serializers.ListField(child=serializers.DictField())
         ice_transport_policy = serializers.ChoiceField(choices=["all", "relay"])
         expires_at = serializers.IntegerField(allow_null=True)
+        renew_in = serializers.IntegerField(
+            allow_null=True,
+            help_text="Seconds until the page should fetch this again (by the server's clock, "
+            "not the browser's); null when nothing in it expires.",
+        )
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):

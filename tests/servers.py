@@ -140,6 +140,8 @@ class ChildProcess:
 
     name = "process"
     stop_timeout = 10
+    # Put before the command: `ip netns exec <name>` runs it in a network namespace.
+    prefix: list[str] = []
 
     def __init__(self, **env):
         self.env = project_env(**env)
@@ -153,7 +155,7 @@ class ChildProcess:
         raise NotImplementedError
 
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", *self.command()]
+        return [*self.prefix, sys.executable, "-m", *self.command()]
 
     def start(self, timeout: float = 60):
         self.process = subprocess.Popen(

@@ -210,10 +210,17 @@ def test_the_relays_own_public_address_is_denied_too(settings):
         ("TURN_SECRET", "short", "TURN_SECRET is shorter than 32"),
         ("TURN_RELAY_PORT_RANGE", "48000-44001", "TURN_RELAY_PORT_RANGE"),
         ("TURN_RELAY_PORT_RANGE", "80-90", "TURN_RELAY_PORT_RANGE"),
-        ("TURN_ALLOWED_PEER_IPS", ["10.0.0.0/8"], "TURN_ALLOWED_PEER_IPS has 10.0.0.0/8"),
+        ("TURN_ALLOWED_PEER_IPS", ["10.0.0.1/8"], "TURN_ALLOWED_PEER_IPS has 10.0.0.1/8"),
+        ("TURN_ALLOWED_PEER_IPS", ["10.0.0.9-redis"], "TURN_ALLOWED_PEER_IPS has 10.0.0.9-redis"),
     ],
 )
 def test_settings_it_cannot_relay_with_are_refused(settings, name, value, complaint):
     settings.TURN_SECRET = SECRET
     setattr(settings, name, value)
     assert any(complaint in problem for problem in relay.refusals())
+
+
+def test_allowed_peers_are_written_as_coturn_takes_them(settings):
+    settings.TURN_ALLOWED_PEER_IPS = ["10.1.0.0/16", "192.168.5.7", "172.16.0.1-172.16.0.9"]
+    assert relay.allowed() == ["10.1.0.0-10.1.255.255", "192.168.5.7", "172.16.0.1-172.16.0.9"]
+    assert not [problem for problem in relay.refusals() if "TURN_ALLOWED" in problem]

@@ -20,6 +20,12 @@ def turn_credentials(*, user_id: int, now: float | None = None) -> tuple[str, st
     return username, base64.b64encode(digest).decode(), expires
 
 
+def renewal_delay(ttl: int) -> int:
+    """Seconds until a page should fetch fresh credentials: four fifths of their lifetime,
+    so an ICE restart late in a long room still finds them valid (a minute at the least)."""
+    return max(60, ttl * 4 // 5)
+
+
 def ice_configuration(*, user) -> dict:
     servers, expires = [], None
     if settings.STUN_URLS:
@@ -34,4 +40,7 @@ def ice_configuration(*, user) -> dict:
         "ice_servers": servers,
         "ice_transport_policy": settings.ICE_TRANSPORT_POLICY,
         "expires_at": expires,
+        "renew_in": None
+        if expires is None
+        else renewal_delay(settings.TURN_CREDENTIAL_TTL_SECONDS),
     }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { tuneOpus } from "../../static/js/room/transport.js";
+import { route, tuneOpus } from "../../static/js/room/transport.js";
 
 const AUDIO = [
   "v=0",
@@ -58,4 +58,33 @@ test("a description without opus is left as it is", () => {
 
 test("tuning twice changes nothing more", () => {
   assert.equal(tuneOpus(tuneOpus(AUDIO)), tuneOpus(AUDIO));
+});
+
+// A statistics report as getStats() resolves it: a Map of reports by id.
+function report(...entries) {
+  return new Map(entries.map((entry) => [entry.id, entry]));
+}
+
+test("the route is the selected pair's: relayed over TCP on our side", () => {
+  const stats = report(
+    { id: "T", type: "transport", selectedCandidatePairId: "P2" },
+    { id: "P1", type: "candidate-pair", localCandidateId: "L1", remoteCandidateId: "R1" },
+    { id: "P2", type: "candidate-pair", localCandidateId: "L2", remoteCandidateId: "R1" },
+    { id: "L1", type: "local-candidate", candidateType: "srflx" },
+    { id: "L2", type: "local-candidate", candidateType: "relay", relayProtocol: "tcp" },
+    { id: "R1", type: "remote-candidate", candidateType: "srflx" },
+  );
+  assert.deepEqual(route(stats), { local: "relay", remote: "srflx", relayProtocol: "tcp" });
+});
+
+test("no route before a pair is selected", () => {
+  assert.equal(route(report({ id: "T", type: "transport" })), null);
+  assert.equal(route(report()), null);
+  const direct = report(
+    { id: "T", type: "transport", selectedCandidatePairId: "P" },
+    { id: "P", type: "candidate-pair", localCandidateId: "L", remoteCandidateId: "R" },
+    { id: "L", type: "local-candidate", candidateType: "host" },
+    { id: "R", type: "remote-candidate", candidateType: "host" },
+  );
+  assert.deepEqual(route(direct), { local: "host", remote: "host", relayProtocol: null });
 });

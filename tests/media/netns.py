@@ -41,9 +41,11 @@ class Namespace:
         self.path = f"/var/run/netns/{self.name}"
         self._listeners: list[socket.socket] = []
 
-    def create(self) -> "Namespace":
+    def create(self, setup: str = SETUP) -> "Namespace":
+        """Adds the namespace and runs `setup` (shell) inside: by default the veth end `v0`
+        with PEER_ADDRESS."""
         subprocess.run(["ip", "netns", "add", self.name], check=True)
-        self.run(["sh", "-c", SETUP])
+        self.run(["sh", "-c", setup])
         return self
 
     def delete(self) -> None:

@@ -202,6 +202,7 @@ def test_ice_servers_without_turn(authed_client, settings):
         "ice_servers": [{"urls": ["stun:stun.example.org:3478"]}],
         "ice_transport_policy": "all",
         "expires_at": None,
+        "renew_in": None,
     }
 
 
@@ -217,6 +218,7 @@ def test_ice_servers_hand_out_time_limited_turn_credentials(authed_client, user,
     assert int(user_id) == user.pk
     assert int(expires) == body["expires_at"]
     assert 0 < body["expires_at"] - timezone.now().timestamp() <= 600
+    assert body["renew_in"] == 480
     expected = base64.b64encode(
         hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
     ).decode()

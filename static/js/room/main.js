@@ -6,6 +6,7 @@ import { liveRoom } from "./live.js";
 import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
 import { CLOSE } from "../protocol.js";
+import { IceServers } from "./ice.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
@@ -34,7 +35,13 @@ let awaitingSnapshot = false;
 let over = false;
 let followedTimer = null;
 let lastError = null;
-let rtcConfig = {};
+// TURN's credentials are renewed while the page is open; connections open meanwhile take
+// the fresh ones for their next ICE restart.
+const ice = new IceServers(() => api("GET", "/api/rtc/ice-servers/"), {
+  onRenew: () => {
+    for (const transport of transports()) transport.reconfigure();
+  },
+});
 let media = null; // the transport the room's audio goes through (see transport.js)
 let incoming = null; // the media server's, while it comes up and the mesh still plays
 
@@ -114,7 +121,7 @@ function startTransport(mode, me) {
     myId,
     send: (frame) => socket?.send(frame),
     playback,
-    rtcConfig,
+    rtcConfig: ice.config,
   });
   transport.addEventListener("marks", () => {
     if (transport !== media) return;
@@ -282,6 +289,7 @@ function finish(kind, text = OVER[kind]) {
   over = true;
   clearTimeout(followedTimer);
   socket?.stop();
+  ice.stop();
   for (const transport of transports()) transport.leave();
   playback.clear();
   chat.root.hidden = true;
@@ -403,12 +411,7 @@ liveRoom.open({
 });
 
 async function start() {
-  try {
-    const ice = await api("GET", "/api/rtc/ice-servers/");
-    rtcConfig = { iceServers: ice.ice_servers, iceTransportPolicy: ice.ice_transport_policy };
-  } catch {
-    // Without the list the browser still connects on a local network.
-  }
+  await ice.load();
   let opened = false;
   socket = new RoomSocket(`${scheme}://${location.host}/ws/rooms/${roomId}/`, {
     onFrame,

@@ -16,6 +16,7 @@ import {
   capBitrate,
   Microphone,
   newSessionId,
+  reconfigure,
   SPEAKING_LEVEL,
   tuneOpus,
 } from "./transport.js";
@@ -320,6 +321,10 @@ export class Mesh extends EventTarget {
 
   reconnecting(userId) {
     return this.peers.get(userId)?.reconnecting ?? false;
+  }
+
+  reconfigure() {
+    for (const peer of this.peers.values()) reconfigure(peer.pc, this.rtcConfig);
   }
 
   // Leaving, ending, being removed or moving to the media server: every connection closed,

@@ -10,7 +10,14 @@
 // first and takes over once it carries audio: it plays from then on, and the old one closes
 // (make-before-break).
 
-import { audioStats, capBitrate, Microphone, newSessionId, tuneOpus } from "./transport.js";
+import {
+  audioStats,
+  capBitrate,
+  Microphone,
+  newSessionId,
+  reconfigure,
+  tuneOpus,
+} from "./transport.js";
 
 // How often a listening connection that is up is checked for audio arriving.
 const STATS_MS = 250;
@@ -288,6 +295,10 @@ export class Sfu extends EventTarget {
   // While no connection carries audio, we hear no one on stage.
   reconnecting(userId) {
     return this.interrupted && userId !== this.myId;
+  }
+
+  reconfigure() {
+    for (const session of this.sessions.values()) reconfigure(session.pc, this.rtcConfig);
   }
 
   leave() {

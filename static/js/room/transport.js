@@ -14,6 +14,8 @@
 //                                microphone is released
 //   setMuted(muted)              our voice silenced (the track disabled) or not
 //   receive(frame)               a media frame from the room socket; others are ignored
+//   reconfigure()                rtcConfig changed (fresh TURN credentials): the open
+//                                connections take it for their next ICE gathering
 //   speaking(userId), reconnecting(userId)   the marks on the stage's tiles
 //   leave()                      every connection closed, every track stopped
 //   inspect()                    plain data for tests and benchmarks (see main.js's debug hook)
@@ -79,8 +81,39 @@ export async function capBitrate(sender) {
   }
 }
 
+// Fresh ICE servers for an open connection: they serve its next ICE restart. A connection
+// closed meanwhile refuses them, which is fine.
+export function reconfigure(pc, rtcConfig) {
+  try {
+    pc.setConfiguration({ ...pc.getConfiguration(), ...rtcConfig });
+  } catch (error) {
+    console.warn("ICE servers not renewed:", error);
+  }
+}
+
+// The way the connection's packets take, from its selected candidate pair: our end's and
+// the other end's kind of address ("host", "srflx", "prflx" or "relay") and, when ours is
+// a TURN relay, how we reach it ("udp", "tcp" or "tls"); null before a pair is selected.
+export function route(stats) {
+  let pair = null;
+  stats.forEach((report) => {
+    if (report.type === "transport" && report.selectedCandidatePairId) {
+      pair = stats.get(report.selectedCandidatePairId) ?? null;
+    }
+  });
+  if (!pair) return null;
+  const local = stats.get(pair.localCandidateId);
+  const remote = stats.get(pair.remoteCandidateId);
+  return {
+    local: local?.candidateType ?? null,
+    remote: remote?.candidateType ?? null,
+    relayProtocol: local?.relayProtocol ?? null,
+  };
+}
+
 // What a connection carries, as plain numbers: audio bytes and packets in and out, the
-// loudest inbound level, our microphone's level, and the codecs it sends with.
+// loudest inbound level, our microphone's level, the codecs it sends with, its route and
+// the kinds of address it found for our end ("host", "srflx", "relay").
 export async function audioStats(pc) {
   const figures = {
     state: pc.connectionState,
@@ -91,9 +124,17 @@ export async function audioStats(pc) {
     sentPackets: 0,
     sending: [],
     micLevel: 0,
+    route: null,
+    gathered: [],
   };
   if (pc.signalingState === "closed") return figures;
   const stats = await pc.getStats();
+  figures.route = route(stats);
+  const gathered = new Set();
+  stats.forEach((report) => {
+    if (report.type === "local-candidate") gathered.add(report.candidateType);
+  });
+  figures.gathered = [...gathered].sort();
   stats.forEach((report) => {
     if (report.kind !== "audio") return;
     if (report.type === "inbound-rtp") {
