@@ -307,9 +307,6 @@ class JanusProcess(ChildProcess):
             JANUS_URL=f"unix:{self.socket}", DJANGO_SETTINGS_MODULE="config.settings", **env
         )
 
-    def argv(self) -> list[str]:
-        return [*self.prefix, *super().argv()]
-
     def command(self) -> list[str]:
         return ["django", "run_janus", "--folder", str(self.folder / "config")]
 

@@ -112,3 +112,23 @@ async def join(signed_in, server, room, user, *, talk=False, **page_options):
     if talk:
         await unmute(page)
     return page
+
+
+async def hears_someone(page, what: str) -> dict:
+    """Waits until the page's media-server connection carries a voice (bytes growing, level
+    above silence)."""
+    first = {}
+
+    async def check():
+        state = await audio(page)
+        ready = [c for c in state["connections"] if c.get("ready")]
+        if state["mode"] != "sfu" or not ready:
+            return None
+        received = sum(c["received"] for c in ready)
+        level = max(c["level"] for c in ready)
+        if "received" not in first:
+            first["received"] = received
+            return None
+        return state if received > first["received"] and level > SILENCE else None
+
+    return await eventually(check, what)

@@ -1,7 +1,8 @@
 """Audio between people on real networks: two Chromium pages, each on a device behind its
 own symmetric NAT (tests/media/nat.py), and the project's TURN relay (coturn, as the
 production layout runs it) on the internet between them. Without a relay the mesh cannot
-connect them; with it, it does, even for a device whose network lets no UDP out."""
+connect them; with it, it does, even for a device whose network lets no UDP out, and such a
+device hears a room on the media server (Janus on the internet) through the relay too."""
 
 import asyncio
 import os
@@ -17,11 +18,17 @@ from playwright.async_api import async_playwright
 from deploy import turn as relay
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import audio, hears, open_room, unmute
+from tests.e2e.room_pages import audio, hears, hears_someone, open_room, unmute
 from tests.factories import UserFactory
-from tests.media.nat import INTERNET_RANGE, RELAY_ADDRESS, Internet
+from tests.media.conftest import janus_or_skip
+from tests.media.nat import (
+    INTERNET_RANGE,
+    MEDIA_SERVER_INTERFACE,
+    RELAY_ADDRESS,
+    Internet,
+)
 from tests.media.netns import namespaces_available
-from tests.servers import ServerProcess, TurnProcess
+from tests.servers import JanusProcess, ServerProcess, TurnProcess
 
 pytestmark = [
     pytest.mark.browser,
@@ -141,8 +148,16 @@ async def chromium_at_home(internet, chromium_path, voice_file, tmp_path):
             await browser.close()
 
 
+RELAYED = {
+    "TURN_URLS": f"turn:{RELAY_ADDRESS}:{TURN_PORT}?transport=udp,"
+    f"turn:{RELAY_ADDRESS}:{TURN_PORT}?transport=tcp",
+    "TURN_SECRET": SECRET,
+}
+
+
 @pytest.fixture
 def servers():
+    """`start(**env)`: a web server with those settings, STUN on the internet's relay."""
     started = []
 
     def start(**env):
@@ -199,11 +214,7 @@ async def test_symmetric_nats_need_the_relay_and_a_udp_less_network_uses_it_over
     # 2. The relay, as the server hands it out: the listener's network drops every UDP
     # packet, so it reaches the relay over TCP, and hears the host through it.
     second.drop_udp()
-    relayed = servers(
-        TURN_URLS=f"turn:{RELAY_ADDRESS}:{TURN_PORT}?transport=udp,"
-        f"turn:{RELAY_ADDRESS}:{TURN_PORT}?transport=tcp",
-        TURN_SECRET=SECRET,
-    )
+    relayed = servers(**RELAYED)
     host_page = await chromium_at_home(first, relayed, relayed_room, host)
     await unmute(host_page)
     listener = await chromium_at_home(second, relayed, relayed_room, ann)
@@ -214,3 +225,44 @@ async def test_symmetric_nats_need_the_relay_and_a_udp_less_network_uses_it_over
         "relayProtocol": "tcp",
     }
     assert (await audio(host_page))["peers"][ann.pk]["state"] == "connected"
+
+
+@pytest.fixture
+def janus_on_the_internet(internet, janus_secrets, settings, tmp_path):
+    """Janus on the media server's machine on the internet; its API is a Unix socket, which
+    the web server outside the namespace reaches."""
+    janus_or_skip()
+    janus = JanusProcess(
+        tmp_path / "janus",
+        prefix=internet.media_server.prefix,
+        JANUS_ICE_ENFORCE_LIST=MEDIA_SERVER_INTERFACE,
+        JANUS_RTP_PORT_RANGE="20000-22999",
+        JANUS_FORWARD_PORT_RANGE="23000-24999",
+        **janus_secrets,
+    )
+    (tmp_path / "janus").mkdir()
+    janus.start()
+    media = {"ROOM_MEDIA": "sfu", "JANUS_URL": f"unix:{janus.socket}", **janus_secrets}
+    for name, value in media.items():
+        setattr(settings, name, value)
+    yield media
+    janus.stop()
+
+
+async def test_a_network_without_udp_hears_the_media_server_through_the_relay(
+    internet, janus_on_the_internet, servers, chromium_at_home, cast
+):
+    # (The rooms of `cast` are made after janus_on_the_internet's settings: on the media server.)
+    first, second = internet.homes
+    host, ann, (_, room) = cast
+    second.drop_udp()
+    server = servers(**RELAYED, **janus_on_the_internet)
+    host_page = await chromium_at_home(first, server, room, host)
+    await unmute(host_page)
+    listener = await chromium_at_home(second, server, room, ann)
+    state = await hears_someone(listener, "the listener hearing the stage through the relay")
+    (connection,) = [c for c in state["connections"] if c["ready"]]
+    assert connection["route"]["local"] == "relay", connection
+    assert connection["route"]["relayProtocol"] == "tcp", connection
+    # The other end is Janus's one candidate, its address on the internet.
+    assert connection["route"]["remote"] == "host", connection

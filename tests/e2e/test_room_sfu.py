@@ -10,7 +10,7 @@ from playwright.async_api import async_playwright
 
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import SILENCE, audio, eventually, join, unmute
+from tests.e2e.room_pages import SILENCE, audio, eventually, hears_someone, join, unmute
 from tests.factories import UserFactory, follower_of
 from tests.media.stack import MediaStack, media_stack_or_skip
 
@@ -55,26 +55,6 @@ async def browser(chromium_path, voice_file, media, tmp_path):
 
 async def mode(page) -> str:
     return (await audio(page))["mode"]
-
-
-async def hears_someone(page, what: str) -> dict:
-    """Waits until the page's media-server connection carries a voice (bytes growing, level
-    above silence)."""
-    first = {}
-
-    async def check():
-        state = await audio(page)
-        ready = [c for c in state["connections"] if c.get("ready")]
-        if state["mode"] != "sfu" or not ready:
-            return None
-        received = sum(c["received"] for c in ready)
-        level = max(c["level"] for c in ready)
-        if "received" not in first:
-            first["received"] = received
-            return None
-        return state if received > first["received"] and level > SILENCE else None
-
-    return await eventually(check, what)
 
 
 async def hears_nobody(page, what: str) -> dict:

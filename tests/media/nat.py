@@ -4,6 +4,7 @@ and iptables, for tests of how audio reaches people on real networks.
     internet: 198.51.100.100 (on its loopback: the relay's address), forwards between homes
       |-- 198.51.100.1/30 ---- 198.51.100.2/30 (wan) router 1 (NAT) 192.168.1.1 -- device 1
       |-- 198.51.100.5/30 ---- 198.51.100.6/30 (wan) router 2 (NAT) 192.168.2.1 -- device 2
+      |-- 198.51.100.9/30 ---- 198.51.100.10/30 (eth0) the media server
 
 Each router masquerades what leaves its `wan` with a random source port for every new
 destination (`--random-fully`): a symmetric NAT, whose address a STUN server sees is of no
@@ -20,6 +21,9 @@ import uuid
 from tests.media.netns import Namespace
 
 RELAY_ADDRESS = "198.51.100.100"
+# A media server's machine on the internet, in a namespace of its own.
+MEDIA_SERVER_ADDRESS = "198.51.100.10"
+MEDIA_SERVER_INTERFACE = "eth0"
 INTERNET_RANGE = "198.51.100.0/24"
 QUIET = "sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 
@@ -87,9 +91,17 @@ class Internet:
             f"ip addr add {RELAY_ADDRESS}/32 dev lo"
         )
         self.homes: list[Home] = []
+        self.media_server: Namespace | None = None
         try:
             for number in range(1, homes + 1):
                 self.homes.append(Home(self.namespace, number))
+            self.media_server = Namespace().create(f"ip link set lo up; {QUIET}")
+            _veth(self.namespace, "media", self.media_server, MEDIA_SERVER_INTERFACE)
+            self.namespace.run(["ip", "addr", "add", "198.51.100.9/30", "dev", "media"])
+            self.media_server.run(
+                ["ip", "addr", "add", f"{MEDIA_SERVER_ADDRESS}/30", "dev", MEDIA_SERVER_INTERFACE]
+            )
+            self.media_server.run(["ip", "route", "add", "default", "via", "198.51.100.9"])
         except BaseException:
             self.delete()
             raise
@@ -98,4 +110,6 @@ class Internet:
         for home in self.homes:
             with contextlib.suppress(Exception):
                 home.delete()
+        if self.media_server is not None:
+            self.media_server.delete()
         self.namespace.delete()
