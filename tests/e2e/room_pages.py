@@ -132,3 +132,16 @@ async def hears_someone(page, what: str) -> dict:
         return state if received > first["received"] and level > SILENCE else None
 
     return await eventually(check, what)
+
+
+async def hears_nobody(page, what: str) -> dict:
+    """Waits until what arrives is silent for four readings in a row."""
+    quiet = []
+
+    async def check():
+        state = await audio(page)
+        ready = [c for c in state["connections"] if c.get("ready")]
+        quiet.append(bool(ready) and max(c["level"] for c in ready) <= SILENCE)
+        return state if len(quiet) >= 4 and all(quiet[-4:]) else None
+
+    return await eventually(check, what)

@@ -18,7 +18,15 @@ from playwright.async_api import async_playwright
 from deploy import turn as relay
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import audio, hears, hears_someone, open_room, unmute
+from tests.e2e.room_pages import (
+    audio,
+    eventually,
+    hears,
+    hears_nobody,
+    hears_someone,
+    open_room,
+    unmute,
+)
 from tests.factories import UserFactory
 from tests.media.conftest import janus_or_skip
 from tests.media.nat import (
@@ -227,6 +235,56 @@ async def test_symmetric_nats_need_the_relay_and_a_udp_less_network_uses_it_over
     assert (await audio(host_page))["peers"][ann.pk]["state"] == "connected"
 
 
+ROSTER = """() => [...window.roundtable.state.members.values()]
+  .map((m) => [m.user.id, m.role, m.muted, m.hand_raised ?? null]).sort()"""
+
+
+async def _restarts(page, peer_id: int) -> int:
+    peer = (await audio(page))["peers"].get(peer_id) or {}
+    return peer.get("restarts", 0) + peer.get("rebuilds", 0)
+
+
+async def test_a_changed_address_brings_the_audio_back_without_leaving_the_room(
+    internet, servers, chromium_at_home, cast
+):
+    first, second = internet.homes
+    host, ann, (_, room) = cast
+    server = servers(**RELAYED)
+    host_page = await chromium_at_home(first, server, room, host)
+    await unmute(host_page)
+    listener = await chromium_at_home(second, server, room, ann)
+    await hears(listener, host.pk)
+    roster = await listener.evaluate(ROSTER)
+    snapshots = await listener.evaluate("window.roundtable.state.snapshots")
+
+    # The listener's network changes, then the speaker's: each time the listener's page sees
+    # the voice stop, restarts the connection, and hears it again.
+    for home in (second, first):
+        restarts = await _restarts(listener, host.pk)
+        home.renumber()
+        await _stops_hearing(listener, host.pk)
+        await hears(listener, host.pk)
+        assert await _restarts(listener, host.pk) > restarts
+
+    # Nobody left or came back: the same roster, no fresh snapshot.
+    assert await listener.evaluate(ROSTER) == roster
+    assert await listener.evaluate("window.roundtable.state.snapshots") == snapshots
+
+
+async def _stops_hearing(page, peer_id: int) -> None:
+    """Waits until nothing arrives from `peer_id` (on the mesh) for half a second."""
+    last = {}
+
+    async def check():
+        received = (await audio(page))["peers"][peer_id]["received"]
+        stopped = last.get("received") == received
+        last["received"] = received
+        await asyncio.sleep(0.5)
+        return stopped
+
+    await eventually(check, f"the voice of {peer_id} stopping")
+
+
 @pytest.fixture
 def janus_on_the_internet(internet, janus_secrets, settings, tmp_path):
     """Janus on the media server's machine on the internet; its API is a Unix socket, which
@@ -266,3 +324,30 @@ async def test_a_network_without_udp_hears_the_media_server_through_the_relay(
     assert connection["route"]["relayProtocol"] == "tcp", connection
     # The other end is Janus's one candidate, its address on the internet.
     assert connection["route"]["remote"] == "host", connection
+
+
+async def test_a_changed_address_brings_the_media_servers_audio_back(
+    internet, janus_on_the_internet, servers, chromium_at_home, cast
+):
+    # (The rooms of `cast` are made after janus_on_the_internet's settings: on the media server.)
+    first, second = internet.homes
+    host, ann, (_, room) = cast
+    server = servers(**RELAYED, **janus_on_the_internet)
+    host_page = await chromium_at_home(first, server, room, host)
+    await unmute(host_page)
+    listener = await chromium_at_home(second, server, room, ann)
+    await hears_someone(listener, "the listener hearing the stage")
+    roster = await listener.evaluate(ROSTER)
+
+    # The listener's network changes, then the speaker's: the listener hears the stage again.
+    for home, page in ((second, listener), (first, host_page)):
+        restarts = (await audio(page))["restarts"]
+        home.renumber()
+        # Janus goes on sending the stage's mix: what stops is the voice in it.
+        await hears_nobody(listener, f"the stage falling silent when home {home.number} moved")
+        await hears_someone(listener, f"hearing the stage after home {home.number} moved")
+        # The page noticed and connected again (a fresh connection to the media server).
+        assert (await audio(page))["restarts"] > restarts
+
+    assert await listener.evaluate(ROSTER) == roster
+    assert await host_page.evaluate(ROSTER) == roster

@@ -10,7 +10,14 @@ from playwright.async_api import async_playwright
 
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import SILENCE, audio, eventually, hears_someone, join, unmute
+from tests.e2e.room_pages import (
+    audio,
+    eventually,
+    hears_nobody,
+    hears_someone,
+    join,
+    unmute,
+)
 from tests.factories import UserFactory, follower_of
 from tests.media.stack import MediaStack, media_stack_or_skip
 
@@ -55,19 +62,6 @@ async def browser(chromium_path, voice_file, media, tmp_path):
 
 async def mode(page) -> str:
     return (await audio(page))["mode"]
-
-
-async def hears_nobody(page, what: str) -> dict:
-    """Waits until what arrives is silent for four readings in a row."""
-    quiet = []
-
-    async def check():
-        state = await audio(page)
-        ready = [c for c in state["connections"] if c.get("ready")]
-        quiet.append(bool(ready) and max(c["level"] for c in ready) <= SILENCE)
-        return state if len(quiet) >= 4 and all(quiet[-4:]) else None
-
-    return await eventually(check, what)
 
 
 async def send(page, frame: dict) -> None:

@@ -43,6 +43,7 @@ class Home:
 
     def __init__(self, internet: Namespace, number: int):
         self.number = number
+        self.host_number = 2  # the device's address in the home network
         self.router = Namespace().create(
             f"ip link set lo up; {QUIET}; sysctl -q -w net.ipv4.ip_forward=1"
         )
@@ -55,7 +56,7 @@ class Home:
         self.router.run(["ip", "route", "add", "default", "via", outside])
         _veth(self.router, "lan", self.device, "eth0")
         self.router.run(["ip", "addr", "add", f"192.168.{number}.1/24", "dev", "lan"])
-        self.device.run(["ip", "addr", "add", f"192.168.{number}.2/24", "dev", "eth0"])
+        self.device.run(["ip", "addr", "add", f"{self.device_address}/24", "dev", "eth0"])
         self.device.run(["ip", "route", "add", "default", "via", f"192.168.{number}.1"])
         self.router.run(
             [
@@ -71,6 +72,18 @@ class Home:
                 "--random-fully",
             ]
         )
+
+    def renumber(self) -> None:
+        """The device's address changes, as a phone's does from one network to another: the
+        old one is gone, and with it every socket bound to it and the NAT's mappings."""
+        self.host_number += 1
+        self.device.run(["ip", "addr", "flush", "dev", "eth0"])
+        self.device.run(["ip", "addr", "add", f"{self.device_address}/24", "dev", "eth0"])
+        self.device.run(["ip", "route", "add", "default", "via", f"192.168.{self.number}.1"])
+
+    @property
+    def device_address(self) -> str:
+        return f"192.168.{self.number}.{self.host_number}"
 
     def drop_udp(self) -> None:
         """The device's network lets no UDP through, as many corporate firewalls do: only

@@ -56,8 +56,11 @@ class Peer {
     pc.addEventListener("track", ({ track, streams }) => {
       mesh.playback.attach(userId, streams[0] ?? new MediaStream([track]));
     });
+    // A connection whose every path failed (a network change) starts ICE over.
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") pc.restartIce();
+      if (pc.connectionState !== "failed") return;
+      mesh.count(userId, "restarts");
+      pc.restartIce();
     });
     this.nudge = setTimeout(() => this.askForOffer(), NUDGE_MS);
   }
