@@ -112,13 +112,17 @@ export function route(stats) {
 }
 
 // What a connection carries, as plain numbers: audio bytes and packets in and out, the
-// loudest inbound level, our microphone's level, the codecs it sends with, its route and
+// loudest inbound level, samples made up for lost packets, our microphone's level, the codecs it sends with, its route and
 // the kinds of address it found for our end ("host", "srflx", "relay").
 export async function audioStats(pc) {
   const figures = {
     state: pc.connectionState,
     received: 0,
     level: 0,
+    samples: 0, // audio samples received, of which `concealed` were made up for lost packets
+    concealed: 0,
+    lost: 0, // packets lost, of which `fec` were recovered from the next one's in-band FEC
+    fec: 0,
     sent: 0,
     sentHeaders: 0,
     sentPackets: 0,
@@ -140,6 +144,10 @@ export async function audioStats(pc) {
     if (report.type === "inbound-rtp") {
       figures.received += report.bytesReceived ?? 0;
       figures.level = Math.max(figures.level, report.audioLevel ?? 0);
+      figures.samples += report.totalSamplesReceived ?? 0;
+      figures.concealed += (report.concealedSamples ?? 0) - (report.silentConcealedSamples ?? 0);
+      figures.lost += report.packetsLost ?? 0;
+      figures.fec += report.fecPacketsReceived ?? 0;
     } else if (report.type === "outbound-rtp") {
       figures.sent += report.bytesSent ?? 0;
       figures.sentHeaders += report.headerBytesSent ?? 0;
