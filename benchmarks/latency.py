@@ -11,13 +11,18 @@ newest burst sent before it; the difference is the latency. The same tap on the 
 page's own stream, with no network between, gives the measurement's own cost ("local"),
 which every other row includes.
 
-Paths, each in a room of its own, three people (a host who clicks, a co-host on stage,
-muted, and a listener):
+Paths, in rooms of their own: a host who clicks, a co-host on stage (muted), a listener and
+one more person:
 
 - mesh: the host to the co-host, browser to browser;
 - stage: the host to the co-host through Janus's AudioBridge (the mix less their own voice);
 - audience: the host to the listener through the AudioBridge's forward and a Streaming
   mountpoint;
+- edge: the host to a second listener, whom JANUS_LISTENERS_PER_SERVER=1 sends to an edge
+  Janus (the mix forwarded there too);
+- the move: the mesh room again, as its fourth person arrives past ROOM_MESH_MAX_MEMBERS=3
+  and it moves, live, to the media server: the longest silence beyond the click period at
+  the co-host and the listener (0: no click was missed);
 - audience, loss: the same with --loss % of the UDP packets anyone in the namespace
   receives dropped at random (iptables' `statistic` match: this kernel has no netem), but
   for Janus's forward of the mix to its mountpoint: what share of the listener's samples
@@ -26,15 +31,14 @@ muted, and a listener):
   longest gap between heard bursts.
 
 Everything runs on one machine, as the media tests do: daphne outside, Janus and the pages
-inside a network namespace of the benchmark's own (tests/media/stack.py). Not measured yet:
-an edge Janus and the silence while a live room moves from the mesh to the media server. A
-real microphone adds Chromium's echo canceller, noise suppression and gain control (about
+inside a network namespace of the benchmark's own (tests/media/stack.py). A real microphone adds Chromium's echo canceller, noise suppression and gain control (about
 10 ms) on top; a stream from Web Audio skips them.
 
     DEBUG=1 .venv/bin/python benchmarks/latency.py --seconds 20
 
 (`make bench-latency` runs it.) Its last line:
-`latency: mesh_p50=Nms stage_p50=Nms audience_p50=Nms p99_max=Nms loss5_recovered=N%`.
+`latency: mesh_p50=Nms stage_p50=Nms audience_p50=Nms edge_p50=Nms p99_max=Nms
+loss5_recovered=N% escalation_gap=Nms`.
 It needs Chromium, Janus, root, `ip` and iptables; it works on the embedded defaults and with
 DATABASE_URL and REDIS_URL set, in a database of its own that it deletes at the end.
 """
@@ -161,14 +165,15 @@ def longest_gap(heard: list[float], period: float) -> float:
 
 
 def prepare(media: str):
-    """A live room whose host clicks, a co-host (muted on stage) and a listener, each with a
-    session; on the mesh (`auto`) or the media server (`sfu`)."""
+    """A live room whose host clicks, a co-host (muted on stage), a listener and one more
+    person, each with a session; on the mesh (`auto`) or the media server (`sfu`)."""
     tag = uuid.uuid4().hex[:6]
     User.objects.bulk_create(
-        User(username=f"lat{tag}_{i}", display_name=f"Latency {i}") for i in range(3)
+        User(username=f"lat{tag}_{i}", display_name=f"Latency {i}") for i in range(4)
     )
-    host, co_host, listener = User.objects.filter(username__startswith=f"lat{tag}_").order_by("pk")
-    keys = session_keys([host, co_host, listener])
+    people = list(User.objects.filter(username__startswith=f"lat{tag}_").order_by("pk"))
+    host, co_host = people[:2]
+    keys = session_keys(people)
     Follow.objects.create(follower=co_host, followee=host)
     settings.ROOM_MEDIA = media
     room = room_create(host=host, title=f"Latency {media}", co_hosts=[co_host])
@@ -244,47 +249,67 @@ async def _figures(page) -> dict:
     }
 
 
-async def measure(pages: Pages, prepared, seconds: float, *, loss: float = 0) -> dict:
-    room, (host_key, co_host_key, listener_key) = prepared
+async def _listen(pages: Pages, sent_from: int, host, ears: dict, seconds: float) -> tuple:
+    """Clicks sent by `host` and heard by each page of `ears` over `seconds`, tapping the
+    players again as they change (a room moving to the media server replaces them)."""
+    for page in ears.values():
+        await page.evaluate("window.clicksHeard.length = 0")
+    until = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < until:
+        for page in ears.values():
+            await page.evaluate("window.tapPlayers()")
+        await asyncio.sleep(0.1)
+    sent = (await host.evaluate("window.clicksSent"))[sent_from:]
+    heard = {name: await page.evaluate("window.clicksHeard") for name, page in ears.items()}
+    return sent, heard
+
+
+async def measure(pages: Pages, prepared, seconds: float, *, loss=0.0, extra=None) -> dict:
+    """Latency to the co-host and the listener; with `extra="edge"` also to one more
+    listener (on the edge Janus), with `extra="move"` the longest silence at the co-host and
+    the listener while one more person's arrival moves the room to the media server."""
+    room, (host_key, co_host_key, listener_key, extra_key) = prepared
     host = await pages.open(room, host_key, clicks=True)
     await _unmute(host)
-    co_host = await pages.open(room, co_host_key)
-    listener = await pages.open(room, listener_key)
+    ears = {"co-host": await pages.open(room, co_host_key)}
+    ears["listener"] = await pages.open(room, listener_key)
+    if extra == "edge":
+        ears["edge"] = await pages.open(room, extra_key)
+    opened = [host, *ears.values()]
     rows = {}
     try:
-        for name, page in (("co-host", co_host), ("listener", listener)):
+        for name, page in ears.items():
             await eventually(lambda page=page: _clicks_arrive(page), f"clicks reaching the {name}")
         drop(pages.stack, loss)
-        before = {
-            name: await _figures(page)
-            for name, page in (("co-host", co_host), ("listener", listener))
-        }
-        for page in (host, co_host, listener):
-            await page.evaluate(
-                "window.clicksHeard.length = 0; window.clicksLocal && (window.clicksLocal.length = 0)"
-            )
+        before = {name: await _figures(page) for name, page in ears.items()}
+        await host.evaluate("window.clicksLocal.length = 0")
         sent_from = await host.evaluate("window.clicksSent.length")
-        await asyncio.sleep(seconds)
-        sent = (await host.evaluate("window.clicksSent"))[sent_from:]
-        for name, page in (("co-host", co_host), ("listener", listener)):
-            await page.evaluate("window.tapPlayers()")
-            heard = await page.evaluate("window.clicksHeard")
+        sent, heard = await _listen(pages, sent_from, host, ears, seconds)
+        for name, page in ears.items():
             after = await _figures(page)
             change = {key: after[key] - before[name][key] for key in after}
             rows[name] = {
                 "recovered": 100 * (1 - change["concealed"] / max(1, change["samples"])),
                 "lost": change["lost"],
                 "fec": change["fec"],
-                "latency": latencies(sent, heard, pages.period),
-                "gap": longest_gap(heard, pages.period),
+                "latency": latencies(sent, heard[name], pages.period),
+                "gap": longest_gap(heard[name], pages.period),
                 "sent": len(sent),
-                "heard": len(heard),
+                "heard": len(heard[name]),
             }
         local = await host.evaluate("window.clicksLocal")
         rows["local"] = {"latency": latencies(sent, local, pages.period)}
+        if extra == "move":
+            sent_from = await host.evaluate("window.clicksSent.length")
+            opened.append(await pages.open(room, extra_key))
+            sent, heard = await _listen(pages, sent_from, host, ears, seconds)
+            rows["move"] = {
+                "gap": max(longest_gap(clicks, pages.period) for clicks in heard.values()),
+                "mode": await ears["listener"].evaluate("window.roundtable.state.media.mode"),
+            }
     finally:
         drop(pages.stack, 0)
-        for page in (host, co_host, listener):
+        for page in opened:
             await page.context.close()
     return rows
 
@@ -296,10 +321,10 @@ def _ms(values: list[float], p: float) -> str:
 async def run_paths(stack, rooms, args) -> tuple[dict, dict, dict]:
     async with async_playwright() as playwright:
         pages = await Pages(playwright, stack, args.period).start(stack.folders[0])
-        say("mesh")
-        mesh = await measure(pages, rooms[0], args.seconds)
-        say("media server")
-        sfu = await measure(pages, rooms[1], args.seconds)
+        say("mesh, then the move to the media server")
+        mesh = await measure(pages, rooms[0], args.seconds, extra="move")
+        say("media server, with a listener on the edge")
+        sfu = await measure(pages, rooms[1], args.seconds, extra="edge")
         say(f"media server, {args.loss:g} % loss")
         lossy = await measure(pages, rooms[2], args.seconds, loss=args.loss)
         await pages.browser.close()
@@ -312,7 +337,16 @@ def run(args) -> None:
         "JANUS_ADMIN_KEY": secrets.token_hex(16),
     }
     with benchmark_database():
-        stack = MediaStack(janus_secrets, ROOM_MEDIA="auto", LOG_LEVEL=os.environ["LOG_LEVEL"])
+        # The mesh room moves as its fourth person arrives; a room's second listener goes to
+        # the edge.
+        stack = MediaStack(
+            janus_secrets,
+            edges=1,
+            ROOM_MEDIA="auto",
+            ROOM_MESH_MAX_MEMBERS=3,
+            JANUS_LISTENERS_PER_SERVER=1,
+            LOG_LEVEL=os.environ["LOG_LEVEL"],
+        )
         stack.start()
         try:
             stack.settings_for(settings)
@@ -328,6 +362,7 @@ def run(args) -> None:
         ("mesh: speaker to speaker", mesh["co-host"]),
         ("stage: speaker to speaker, AudioBridge", sfu["co-host"]),
         ("audience: speaker to listener, Streaming", sfu["listener"]),
+        ("edge: speaker to listener on an edge Janus", sfu["edge"]),
         (f"audience, {args.loss} % loss", lossy["listener"]),
     ]
     print(
@@ -343,13 +378,19 @@ def run(args) -> None:
             f"{name:<42} {_ms(row['latency'], 50):>7} {_ms(row['latency'], 99):>7} "
             f"{heard:>7} {gap:>7} {frames:>7} {lost:>11}"
         )
-    p99s = [percentile(row["latency"], 99) for _, row in rows[1:4] if row["latency"]]
+    p99s = [percentile(row["latency"], 99) for _, row in rows[1:5] if row["latency"]]
+    print(
+        f"the move from the mesh to the media server: longest silence {mesh['move']['gap']:.0f} ms "
+        f"beyond the click period (the room's mode after: {mesh['move']['mode']})"
+    )
     print(
         f"latency: mesh_p50={_ms(mesh['co-host']['latency'], 50)}ms "
         f"stage_p50={_ms(sfu['co-host']['latency'], 50)}ms "
         f"audience_p50={_ms(sfu['listener']['latency'], 50)}ms "
+        f"edge_p50={_ms(sfu['edge']['latency'], 50)}ms "
         f"p99_max={max(p99s):.0f}ms "
-        f"loss{args.loss:g}_recovered={lossy['listener']['recovered']:.1f}%"
+        f"loss{args.loss:g}_recovered={lossy['listener']['recovered']:.1f}% "
+        f"escalation_gap={mesh['move']['gap']:.0f}ms"
     )
 
 
