@@ -157,13 +157,18 @@ async def test_a_silent_connection_is_restarted_without_touching_the_others(
 
     # The host's voice stops reaching the listener, though the host is not muted.
     await host_page.evaluate(f"window.roundtable.debug.simulate('stall', {ann.pk})")
-    await listener.wait_for_selector(
-        f".tile[data-user-id='{host.pk}'] [data-reconnecting]:visible", timeout=20000
+    # The host's tile says so, and the page too, rather than silence.
+    await listener.wait_for_function(
+        f"""() => !document.querySelector(".tile[data-user-id='{host.pk}'] [data-reconnecting]")
+            .hidden && document.querySelector("[data-audio-note]").textContent
+            === "Audio lost. Reconnecting…" """,
+        timeout=20000,
     )
     await hears(listener, host.pk)
     await listener.wait_for_selector(
         f".tile[data-user-id='{host.pk}'] [data-reconnecting]", state="hidden"
     )
+    await listener.wait_for_selector("[data-audio-note]", state="hidden")
     peers = (await audio(listener))["peers"]
     assert peers[host.pk]["restarts"] + peers[host.pk]["rebuilds"] >= 1
     untouched = ("session", "restarts", "rebuilds")

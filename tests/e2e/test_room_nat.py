@@ -227,6 +227,7 @@ async def test_symmetric_nats_need_the_relay_and_a_udp_less_network_uses_it_over
     await unmute(host_page)
     listener = await chromium_at_home(second, relayed, relayed_room, ann)
     peer = await hears(listener, host.pk)
+    await listener.wait_for_selector("[data-audio-note]:has-text('goes through a relay')")
     assert peer["route"] == {
         "local": "relay",
         "remote": peer["route"]["remote"],
@@ -324,6 +325,7 @@ async def test_a_network_without_udp_hears_the_media_server_through_the_relay(
     assert connection["route"]["relayProtocol"] == "tcp", connection
     # The other end is Janus's one candidate, its address on the internet.
     assert connection["route"]["remote"] == "host", connection
+    await listener.wait_for_selector("[data-audio-note]:has-text('goes through a relay')")
 
 
 async def test_a_changed_address_brings_the_media_servers_audio_back(

@@ -50,6 +50,7 @@ const view = new RoomView(root, {
   marks: {
     speaking: (userId) => media?.speaking(userId) ?? false,
     reconnecting: (userId) => media?.reconnecting(userId) ?? false,
+    condition: () => media?.condition() ?? { reconnecting: false, relayed: false },
   },
   actions: { send: (frame) => socket?.send(frame), block, report, follow, relation },
 });

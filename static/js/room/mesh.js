@@ -46,6 +46,7 @@ class Peer {
     this.stalls = 0;
     this.level = 0;
     this.reconnecting = false;
+    this.route = null; // the connection's path, from its statistics (transport.js: route)
 
     const pc = new RTCPeerConnection(mesh.rtcConfig);
     this.pc = pc;
@@ -288,7 +289,9 @@ export class Mesh extends EventTarget {
     let myLevel = 0;
     for (const [userId, peer] of [...this.peers]) {
       if (peer.pc.signalingState === "closed") continue;
-      const { received: bytes, level, micLevel } = await audioStats(peer.pc);
+      const { received: bytes, level, micLevel, route } = await audioStats(peer.pc);
+      if ((route?.local === "relay") !== (peer.route?.local === "relay")) changed = true;
+      peer.route = route;
       myLevel = Math.max(myLevel, micLevel);
       const now = performance.now();
       const speaking = level > SPEAKING_LEVEL;
@@ -324,6 +327,14 @@ export class Mesh extends EventTarget {
 
   reconnecting(userId) {
     return this.peers.get(userId)?.reconnecting ?? false;
+  }
+
+  condition() {
+    const peers = [...this.peers.entries()];
+    return {
+      reconnecting: peers.some(([userId, peer]) => peer.reconnecting && this.expectsVoice(userId)),
+      relayed: peers.some(([, peer]) => peer.route?.local === "relay"),
+    };
   }
 
   reconfigure() {

@@ -106,6 +106,7 @@ export class Sfu extends EventTarget {
     this.mic = new Microphone();
     this.talking = new Set(); // who the server says speaks now
     this.interrupted = false; // no connection carries audio since one was lost
+    this.relayed = false; // the connection in use goes through a TURN relay
     this.restarts = 0;
     this.delay = RETRY_MIN_MS;
     this.retryTimer = null;
@@ -182,11 +183,17 @@ export class Sfu extends EventTarget {
     }
   }
 
-  // Every tick while a listening connection is up but has not taken over: does audio arrive?
+  // Every tick: whether the connection in use is relayed, and, while a new one is up but has
+  // not taken over, whether audio arrives on it.
   async watch() {
     const session = this.current;
-    if (!session || session.ready || session.connectedAt === null) return;
-    const { received } = await audioStats(session.pc);
+    if (!session || session.connectedAt === null) return;
+    const { received, route } = await audioStats(session.pc);
+    if (session === this.current && (route?.local === "relay") !== this.relayed) {
+      this.relayed = !this.relayed;
+      this.dispatchEvent(new Event("marks"));
+    }
+    if (session.ready) return;
     const quiet = performance.now() - session.connectedAt > QUIET_MS;
     if (session === this.current && !session.ready && (received > 0 || quiet)) {
       this.takeOver(session);
@@ -295,6 +302,10 @@ export class Sfu extends EventTarget {
   // While no connection carries audio, we hear no one on stage.
   reconnecting(userId) {
     return this.interrupted && userId !== this.myId;
+  }
+
+  condition() {
+    return { reconnecting: this.interrupted, relayed: this.relayed };
   }
 
   reconfigure() {

@@ -17,6 +17,8 @@
 //   reconfigure()                rtcConfig changed (fresh TURN credentials): the open
 //                                connections take it for their next ICE gathering
 //   speaking(userId), reconnecting(userId)   the marks on the stage's tiles
+//   condition()                  { reconnecting, relayed }: what the page says of its audio
+//                                (a voice it should hear is lost; it goes through TURN)
 //   leave()                      every connection closed, every track stopped
 //   inspect()                    plain data for tests and benchmarks (see main.js's debug hook)
 //   simulate(scenario, userId)   a fault, for tests (like LiveKit's simulateScenario)

@@ -66,7 +66,7 @@ export function avatar(user, size) {
 }
 
 export class RoomView {
-  // marks: { speaking(userId), reconnecting(userId) }, from the media transport.
+  // marks: { speaking(userId), reconnecting(userId), condition() }, from the media transport.
   // actions: { send(frame), block(user), report(user), follow(user, on), relation(user) }
   constructor(root, { state, marks, actions }) {
     this.root = root;
@@ -239,6 +239,20 @@ export class RoomView {
   // Speaking rings and reconnecting marks, from the media transport.
   renderMarks() {
     for (const node of this.part("stage").children) this.markTile(node);
+    this.renderAudioNote();
+  }
+
+  // What the page says of its audio, rather than silence: lost and coming back, or going
+  // through a relay.
+  renderAudioNote() {
+    const node = this.part("audio-note");
+    const { reconnecting, relayed } = this.marks.condition();
+    let text = "";
+    if (reconnecting) text = "Audio lost. Reconnecting…";
+    else if (relayed) text = "Your network blocks a direct path: audio goes through a relay.";
+    if (node.textContent !== text) node.textContent = text;
+    node.hidden = !text;
+    node.classList.toggle("room-status--error", reconnecting);
   }
 
   markTile(node) {
