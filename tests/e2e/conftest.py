@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import struct
+import subprocess
 import wave
 from pathlib import Path
 
@@ -30,6 +31,10 @@ CHROMIUM_ARGS = [
     "--allow-loopback-in-peer-connection",
 ]
 AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
+SENTENCE = (
+    "Welcome to the room. Tonight we talk about open source audio, how rooms move to the "
+    "media server, and what listeners hear when the network changes."
+)
 SCREENSHOTS = Path(os.environ.get("TEST_SCREENSHOTS") or ROOT / "var" / "test-screenshots")
 FAILED = pytest.StashKey[bool]()
 
@@ -93,6 +98,19 @@ def chromium_path():
             "CHROMIUM_PATH) to run the browser tests."
         )
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def speech_file(tmp_path_factory):
+    """Ten seconds of a spoken sentence (espeak-ng), for what only speech shows."""
+    if shutil.which("espeak-ng") is None:
+        message = "espeak-ng is not installed (apt-get install espeak-ng)"
+        if os.environ.get("REQUIRE_MEDIA") == "1":
+            pytest.fail(f"{message} and REQUIRE_MEDIA=1.")
+        pytest.skip(message)
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(path), "-s", "150", SENTENCE], check=True)
+    return path
 
 
 @pytest.fixture(scope="session")
