@@ -440,6 +440,14 @@ JANUS_SERVERS = env.list("JANUS_SERVERS", default=[])
 JANUS_LISTENERS_PER_SERVER = env.int("JANUS_LISTENERS_PER_SERVER", default=1000)
 #: Janus's `ice_enforce_list`: the interfaces it offers to browsers (e.g. `eth0`).
 JANUS_ICE_ENFORCE_LIST = env.str("JANUS_ICE_ENFORCE_LIST", default="")
+#: Janus's `ice_ignore_list` (name prefixes) when no enforce list is set: container, bridge,
+#: VPN and virtual machine interfaces, whose addresses no browser reaches.
+JANUS_ICE_IGNORE_LIST = env.str(
+    "JANUS_ICE_IGNORE_LIST", default="docker,br-,veth,virbr,vmnet,tun,tap"
+)
+#: Whether Janus offers IPv6 candidates too; off, a local Janus offers no public IPv6 address
+#: of the machine (and browsers on IPv4-only networks try none in vain).
+JANUS_IPV6 = env.bool("JANUS_IPV6", default=False)
 #: UDP ports Janus uses for browsers' connections: open these (and only these) to the public.
 JANUS_RTP_PORT_RANGE = env.str("JANUS_RTP_PORT_RANGE", default="20000-40000")
 #: UDP ports of the rooms' mountpoints, fed by the stage's mix; bound to the address of the Janus

@@ -55,9 +55,10 @@ def janus_config_write(folder: Path, *, url: str, api_secret: str, admin_key: st
     """Writes the configuration folder for `janus -F <folder>` and returns it."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    ice_lines = []
     if settings.JANUS_ICE_ENFORCE_LIST:
-        ice_lines.append(f"ice_enforce_list = {_quoted(settings.JANUS_ICE_ENFORCE_LIST)}")
+        interfaces = f"ice_enforce_list = {_quoted(settings.JANUS_ICE_ENFORCE_LIST)}"
+    else:
+        interfaces = f"ice_ignore_list = {_quoted(settings.JANUS_ICE_IGNORE_LIST)}"
     files = {
         "janus.jcfg": f"""
 general: {{
@@ -72,12 +73,13 @@ general: {{
     protected_folders = ["/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr", "/var"]
 }}
 media: {{
+    ipv6 = {"true" if settings.JANUS_IPV6 else "false"}
     rtp_port_range = {_quoted(settings.JANUS_RTP_PORT_RANGE)}
 }}
 nat: {{
     nice_debug = false
     ignore_mdns = true
-    {"".join(ice_lines)}
+    {interfaces}
 }}
 plugins: {{
     disable = {_quoted(",".join(PLUGINS_SHIPPED))}
