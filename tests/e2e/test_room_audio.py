@@ -6,7 +6,15 @@ from channels.db import database_sync_to_async
 
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import audio, hears, hears_silence, join, sends_nothing, unmute
+from tests.e2e.room_pages import (
+    audio,
+    eventually,
+    hears,
+    hears_silence,
+    join,
+    sends_nothing,
+    unmute,
+)
 from tests.factories import UserFactory, follower_of
 
 pytestmark = [
@@ -196,3 +204,51 @@ async def test_blocked_autoplay_offers_tap_to_listen(server, signed_in, room, an
         "[...document.querySelectorAll('[data-players] audio')].every((audio) => !audio.paused)"
     )
     await hears(listener, room.host.pk)
+
+
+async def _suppressing(page) -> bool:
+    mic = (await audio(page))["mic"]
+    return len(mic) == 1 and mic[0]["state"] == "live" and mic[0]["processing"]["noiseSuppression"]
+
+
+async def _mic_level(page) -> float | None:
+    level = await page.evaluate("document.querySelector('[data-mic-level]').value")
+    return level if level > 0.01 else None
+
+
+async def test_a_microphone_checked_before_the_stage_is_the_one_used(server, signed_in, room, ann):
+    host = room.host
+    host_page = await join(signed_in, server, room, host, talk=True)
+    listener = await join(signed_in, server, room, ann)
+    await listener.click("[data-action=hand]")
+    await host_page.click(f".hand[data-user-id='{ann.pk}'] button")
+
+    # The invitation offers a check: the meter moves with the voice, the device is named.
+    await listener.click("[data-invite] [data-action=microphone]")
+    dialog = listener.locator("[data-mic-dialog]")
+    await dialog.wait_for(state="visible")
+    await eventually(lambda: _mic_level(listener), "the meter showing the microphone's level")
+    assert await listener.locator("[data-mic-device] option").count() >= 1
+    await dialog.get_by_label("Noise suppression").uncheck()
+    await dialog.get_by_role("button", name="Save").click()
+    await dialog.wait_for(state="hidden")
+    assert (await audio(listener))["mic"] == [], "the check's preview is released"
+
+    # On stage, the page takes the microphone as saved, and the host hears it.
+    await listener.click("[data-action=accept]")
+    await unmute(listener)
+    await hears(host_page, ann.pk)
+    (track,) = (await audio(listener))["mic"]
+    assert track["processing"] == {
+        "echoCancellation": True,
+        "noiseSuppression": False,
+        "autoGainControl": True,
+    }
+
+    # Changed on stage, it applies at once.
+    await listener.click("summary[aria-label='More room actions']")
+    await listener.click("[data-action=microphone]")
+    await dialog.get_by_label("Noise suppression").check()
+    await dialog.get_by_role("button", name="Save").click()
+    await eventually(lambda: _suppressing(listener), "the microphone taken again as saved")
+    await hears(host_page, ann.pk)

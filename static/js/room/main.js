@@ -7,6 +7,7 @@ import { Playback } from "./playback.js";
 import { Sfu } from "./sfu.js";
 import { CLOSE } from "../protocol.js";
 import { IceServers } from "./ice.js";
+import { MicrophoneDialog } from "./microphone.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
@@ -333,6 +334,17 @@ async function follow(user, on) {
   }
 }
 
+// Saved microphone settings take effect at once for someone on stage: the microphone is
+// taken again with them.
+const microphone = new MicrophoneDialog(root.querySelector("[data-mic-dialog]"), {
+  onSave: () => {
+    const me = state.me;
+    if (!media || !me || !onStage(me)) return;
+    media.unpublish();
+    instruct(media, me);
+  },
+});
+
 const reportDialog = root.querySelector("[data-report-dialog]");
 let reportTarget = null;
 
@@ -389,6 +401,7 @@ const ACTIONS = {
   },
   "report-room": () => report(null),
   "report-cancel": () => reportDialog.close(),
+  microphone: () => microphone.open(),
   "chat-open": () => root.classList.add("room--chat-open"),
   "chat-close": () => root.classList.remove("room--chat-open"),
 };

@@ -28,6 +28,8 @@
 //
 // Below: what both transports share.
 
+import { constraints, loadSettings } from "./microphone.js";
+
 const OPUS = {
   stereo: "0",
   "sprop-stereo": "0",
@@ -36,10 +38,6 @@ const OPUS = {
   maxaveragebitrate: "32000",
 };
 const MAX_BITRATE = 32000;
-const MIC_CONSTRAINTS = {
-  audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
-  video: false,
-};
 export const SPEAKING_LEVEL = 0.02;
 
 export function newSessionId() {
@@ -183,7 +181,7 @@ export class Microphone {
   }
 
   async ask(request) {
-    const stream = await navigator.mediaDevices.getUserMedia(MIC_CONSTRAINTS);
+    const stream = await navigator.mediaDevices.getUserMedia(constraints(loadSettings()));
     if (request !== this.asked) {
       for (const track of stream.getTracks()) track.stop();
       return null;
@@ -215,6 +213,13 @@ export class Microphone {
 
   inspect() {
     const tracks = this.stream?.getTracks() ?? [];
-    return tracks.map((track) => ({ state: track.readyState, enabled: track.enabled }));
+    return tracks.map((track) => {
+      const { echoCancellation, noiseSuppression, autoGainControl } = track.getSettings();
+      return {
+        state: track.readyState,
+        enabled: track.enabled,
+        processing: { echoCancellation, noiseSuppression, autoGainControl },
+      };
+    });
   }
 }
