@@ -16,6 +16,7 @@ from realtime.close_codes import CLOSE_RATE_LIMITED, CLOSE_TOO_BIG, CLOSE_UNAUTH
 from realtime.consumers import GuardedConsumer, socket_open_allowed
 from realtime.delivery import ensure_relay_running
 from realtime.gate import FrameTooBigError, frame_parse
+from realtime.messages import person_group
 from realtime.protocol import Error, Pong, ServerFrame, encode
 from realtime.session import socket_user
 from rooms.limits import TokenBucket
@@ -52,7 +53,7 @@ class NotificationConsumer(GuardedConsumer):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         ensure_relay_running()
-        self.groups_joined = [services.user_group(self.user.pk), f"user.{self.user.pk}"]
+        self.groups_joined = [person_group(self.user.pk)]
         await self._join_groups()
         count = await database_sync_to_async(services.connection_open)(
             user=self.user, channel_name=self.channel_name

@@ -51,7 +51,7 @@ from notifications.selectors import (
 )
 from notifications.serializers import notification_payload, notification_payloads_of_one_event
 from realtime.delivery import deliver_to_groups, group_send_on_commit
-from realtime.messages import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT
+from realtime.messages import HALLWAY_CHANGED, NOTIFICATION_CREATED, UNREAD_COUNT, person_group
 from realtime.protocol import encode
 from rooms.models import Room
 
@@ -68,11 +68,6 @@ FAN_OUT_CHUNK_TASK = "notifications.tasks.fan_out_chunk"
 
 def _enqueue(task_name: str, *args: object) -> None:
     current_app.tasks[task_name].delay(*args)
-
-
-def user_group(user_id: int) -> str:
-    """The group every notification socket of one person joins."""
-    return f"notifications.{user_id}"
 
 
 # The notification sockets of open hallway pages (they send `hallway.watch`).
@@ -102,7 +97,7 @@ def _push(notifications: list[Notification], payloads: list[dict] | None = None)
     counts = unread_counts(user_ids=[n.recipient_id for n in notifications])
     pushes = [
         (
-            user_group(n.recipient_id),
+            person_group(n.recipient_id),
             {
                 "type": NOTIFICATION_CREATED,
                 # The API's own serialization, which has the declared shape (the contract
@@ -126,7 +121,7 @@ def _push(notifications: list[Notification], payloads: list[dict] | None = None)
 def _push_unread_count(user_id: int) -> None:
     try:
         count = unread_count(user=user_id)
-        deliver_to_groups([(user_group(user_id), {"type": UNREAD_COUNT, "count": count})])
+        deliver_to_groups([(person_group(user_id), {"type": UNREAD_COUNT, "count": count})])
     except Exception:
         logger.exception("Pushing an unread count failed.")
 

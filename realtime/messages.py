@@ -10,3 +10,9 @@ USER_DISCONNECT = "user.disconnect"  # `code`, `reason`: every socket of a perso
 NOTIFICATION_CREATED = "notification.created"  # `text`: the frame; `count`: unread after it
 UNREAD_COUNT = "unread.count"  # `count`
 HALLWAY_CHANGED = "hallway.changed"  # nothing: an open room started or ended
+
+
+def person_group(user_id: int) -> str:
+    """The group every notification socket of one person joins: their notifications, unread
+    counts and a restriction's `user.disconnect` reach them there."""
+    return f"user.{user_id}"

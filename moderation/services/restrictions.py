@@ -18,17 +18,12 @@ from moderation.permissions import staff_may_restrict
 from moderation.services.log import log_action
 from realtime.close_codes import CLOSE_FORBIDDEN
 from realtime.delivery import group_send_on_commit, send_on_commit
-from realtime.messages import USER_DISCONNECT
+from realtime.messages import USER_DISCONNECT, person_group
 from rooms.models import RoomMember
 
 Action = ModerationLog.Action
 
 SUSPENSION_MAX = timedelta(days=366)
-
-
-def user_group(user_id: int) -> str:
-    """The channel-layer group every notification socket of one person joins."""
-    return f"user.{user_id}"
 
 
 def disconnect_everywhere(*, user: User, reason: str) -> None:
@@ -39,7 +34,7 @@ def disconnect_everywhere(*, user: User, reason: str) -> None:
     person's: joining a group costs every joiner of a room a Redis subscription (and its
     reply) for a message sent once in a blue moon."""
     message = {"type": USER_DISCONNECT, "code": CLOSE_FORBIDDEN, "reason": reason}
-    group_send_on_commit(user_group(user.pk), message)
+    group_send_on_commit(person_group(user.pk), message)
     channels = RoomMember.objects.filter(user=user).exclude(channel_name="")
     for channel in channels.values_list("channel_name", flat=True):
         send_on_commit(channel, message)

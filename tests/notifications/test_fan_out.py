@@ -19,6 +19,7 @@ from notifications import services, tasks
 from notifications.models import Connection, FanOut, Notification, Preferences
 from notifications.serializers import notification_payload
 from notifications.services import reminders_send
+from realtime.messages import person_group
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create, room_end, room_start
 from tests.factories import ClubFactory, FollowFactory, UserFactory
@@ -132,8 +133,8 @@ def test_a_fan_out_that_runs_late_says_nothing_about_an_ended_room(host, committ
 def test_online_recipients_get_the_push_and_offline_ones_do_not(host, committed, listen):
     online, offline = _fans(host, 2)
     _online(online)
-    heard_online = listen(services.user_group(online.pk))
-    heard_offline = listen(services.user_group(offline.pk))
+    heard_online = listen(person_group(online.pk))
+    heard_offline = listen(person_group(offline.pk))
     with committed():
         room = room_create(host=host, title="Now")
     [message] = heard_online.messages()
@@ -157,7 +158,7 @@ def test_the_chunks_of_online_recipients_go_first_and_only_they_push(
     online = [fans[1], fans[3], fans[4]]
     for fan in online:
         _online(fan)
-    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    heard = listen(*(person_group(fan.pk) for fan in fans))
     with committed():
         room_create(host=host, title="Now")
     assert chunk_calls == [[fans[1].pk, fans[3].pk], [fans[4].pk], [fans[0].pk, fans[2].pk]]
@@ -174,7 +175,7 @@ def test_a_pushed_notification_says_what_the_inbox_says_of_it(host, committed, l
     fans = _fans(host, 3)
     for fan in fans:
         _online(fan)
-    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    heard = listen(*(person_group(fan.pk) for fan in fans))
     with committed():
         room_create(host=host, title="Now")
     frames = [json.loads(m["text"])["notification"] for m in heard.messages()]
@@ -195,7 +196,7 @@ def test_hundreds_of_online_recipients_each_get_their_push(host, committed, list
     fans = _fans(host, 300)
     for fan in fans:
         _online(fan)
-    heard = listen(*(services.user_group(fan.pk) for fan in fans))
+    heard = listen(*(person_group(fan.pk) for fan in fans))
     with committed():
         room_create(host=host, title="Busy")
     messages = heard.messages()
@@ -209,7 +210,7 @@ def test_a_broker_that_is_down_when_a_room_starts_loses_nothing(
     """Redis is down as the room starts: the room starts all the same, and the fan-out goes
     out from the minute task once the broker answers again."""
     user = online_fan
-    heard = listen(services.user_group(user.pk))
+    heard = listen(person_group(user.pk))
 
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -260,7 +261,7 @@ def test_a_chunk_the_broker_lost_is_sent_again_by_the_minute_task(
     fans = _fans(host, 5)
     unlucky = fans[2]
     _online(unlucky)  # alone in the first chunk: those online come first
-    heard = listen(services.user_group(unlucky.pk))
+    heard = listen(person_group(unlucky.pk))
     lost = broker_loses(unlucky)
     with committed():
         room_create(host=host, title="Lossy")
