@@ -25,6 +25,10 @@ from core.schema import errors
 
 
 class MeOutputSerializer(UserSummarySerializer):
+    # One's own display name as set, to edit: empty when none (others see the username).
+    display_name = serializers.CharField(
+        allow_blank=True, help_text="As set: empty when none (others see the username)."
+    )
     # Not an EmailField: an account may have no address, and "" is not an email address.
     email = serializers.CharField(help_text="An email address, or empty when none was given.")
     bio = serializers.CharField()
