@@ -45,7 +45,7 @@ from room_fanout import (
 from websockets.asyncio.client import connect
 
 from config.celery import app as celery_app
-from tests.servers import (
+from tests.support.servers import (
     ServerProcess,
     WorkerProcess,
     benchmark_database,

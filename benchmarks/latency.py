@@ -31,7 +31,7 @@ one more person:
   longest gap between heard bursts.
 
 Everything runs on one machine, as the media tests do: daphne outside, Janus and the pages
-inside a network namespace of the benchmark's own (tests/media/stack.py). A real microphone adds Chromium's echo canceller, noise suppression and gain control (about
+inside a network namespace of the benchmark's own (tests/support/stack.py). A real microphone adds Chromium's echo canceller, noise suppression and gain control (about
 10 ms) on top; a stream from Web Audio skips them.
 
     DEBUG=1 .venv/bin/python benchmarks/latency.py --seconds 20
@@ -71,11 +71,11 @@ from playwright.async_api import async_playwright
 from accounts.models import User
 from follows.models import Follow
 from rooms.services.lifecycle import room_create
-from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.room_pages import eventually, open_room
-from tests.media.netns import namespaces_available
-from tests.media.stack import MediaStack
-from tests.servers import benchmark_database, percentile, session_keys
+from tests.support.browser import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS
+from tests.support.netns import namespaces_available
+from tests.support.pages import eventually, open_room
+from tests.support.servers import benchmark_database, percentile, session_keys
+from tests.support.stack import MediaStack
 
 # A microphone that clicks; `window.clicksSent` holds when each click left.
 CLICKING_MICROPHONE = """
@@ -398,7 +398,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="seconds measured per path")
     parser.add_argument("--period", type=int, default=500, help="ms between clicks")
-    parser.add_argument("--loss", type=float, default=5, help="% of packets lost in the last row")
+    parser.add_argument("--loss", type=float, default=5, help="%% of packets lost in the last row")
     args = parser.parse_args()
     if not (shutil.which("janus") and shutil.which("iptables") and namespaces_available()):
         sys.exit("The benchmark needs Janus and iptables (apt-get install), root and `ip`.")

@@ -3,7 +3,7 @@
 Everything runs as in production, only on one machine: a daphne process (outside) on
 ROOM_MEDIA=sfu and a throw-away database, a private Janus with our configuration inside a
 network namespace of the benchmark's own (the loopback-only machine needs it: see
-tests/media/netns.py), daphne's port forwarded into it, and aiortc peers inside that join
+tests/support/netns.py), daphne's port forwarded into it, and aiortc peers inside that join
 through the room socket as a browser does (`media.publish`, `media.listen`, SDP and ICE over
 the socket; Janus's address never reaches them). The peers run in processes of their own
 (one for the speakers, one per 100 listeners by default), so the CPU of Janus, of daphne and
@@ -75,10 +75,9 @@ from django.db import connection
 from accounts.models import User
 from follows.models import Follow
 from rooms.services.lifecycle import room_create
-from tests.media.crowd import CrowdProcess
-from tests.media.netns import namespaces_available
-from tests.media.stack import MediaStack
-from tests.servers import (
+from tests.support.crowd import CrowdProcess
+from tests.support.netns import namespaces_available
+from tests.support.servers import (
     benchmark_database,
     cpu_delta,
     machine_busy,
@@ -86,6 +85,7 @@ from tests.servers import (
     session_keys,
     tree_cpu,
 )
+from tests.support.stack import MediaStack
 
 CORES = os.cpu_count() or 1
 FREQUENCIES = (400.0, 620.0, 930.0)

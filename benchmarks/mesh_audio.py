@@ -30,8 +30,8 @@ figures worse, and the table says so.
 works on the embedded defaults (SQLite, in-memory channel layer) and with DATABASE_URL and
 REDIS_URL set, always in a database of its own (bench_<name>, or var/bench.sqlite3) that it
 deletes at the end. It needs Chromium (/usr/bin/chromium, or CHROMIUM_PATH) and Playwright.
-The Chromium flags and the voice come from tests/e2e/conftest.py, the page helpers from
-tests/e2e/room_pages.py (`open_room`, `unmute`).
+The Chromium flags and the voice come from tests/support/browser.py, the page helpers from
+tests/support/pages.py (`open_room`, `unmute`).
 """
 
 import argparse
@@ -60,9 +60,9 @@ from playwright.async_api import async_playwright
 from accounts.models import User
 from follows.models import Follow
 from rooms.services.lifecycle import room_create
-from tests.e2e.conftest import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, _write_voice
-from tests.e2e.room_pages import open_room, unmute
-from tests.servers import (
+from tests.support.browser import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, write_voice
+from tests.support.pages import open_room, unmute
+from tests.support.servers import (
     ServerProcess,
     benchmark_database,
     cpu_delta,
@@ -367,7 +367,7 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="mesh-bench-") as folder:
                 voice = Path(folder) / "voice.wav"
-                _write_voice(voice)
+                write_voice(voice)
 
                 async def run_all():
                     async with async_playwright() as playwright:

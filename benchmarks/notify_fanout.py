@@ -47,7 +47,7 @@ from config.celery import app as celery_app
 from follows.models import Follow
 from notifications.models import Notification
 from rooms.services.lifecycle import room_create
-from tests.servers import ServerProcess, WorkerProcess, benchmark_database, session_keys
+from tests.support.servers import ServerProcess, WorkerProcess, benchmark_database, session_keys
 
 BATCH = 5000
 

@@ -41,7 +41,7 @@ from websockets.asyncio.client import connect
 from accounts.models import User
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.servers import (
+from tests.support.servers import (
     ServerProcess,
     benchmark_database,
     cpu_seconds,

@@ -43,8 +43,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
 from rooms.services.lifecycle import room_create
-from tests.live import crashes_in
-from tests.servers import ProductionLayout, benchmark_database, percentile, session_keys
+from tests.support.live import crashes_in
+from tests.support.servers import ProductionLayout, benchmark_database, percentile, session_keys
 
 
 class RedisClients:

@@ -1,5 +1,6 @@
 import pytest
 
-# The contract checks (tests/contract.py) are asserts, and conftest's helpers import the
-# module before it is loaded as a plugin: have pytest rewrite it all the same.
-pytest.register_assert_rewrite("tests.contract")
+# The contract checks (tests/support/contract.py) and the other shared helpers assert, and
+# conftest's helpers import them before pytest would see them: have pytest rewrite them all
+# the same.
+pytest.register_assert_rewrite("tests.support")

@@ -11,11 +11,11 @@ from rest_framework.test import APIClient
 from config.celery import app as celery_app
 from realtime.delivery import serve_sockets_here
 from tests.factories import UserFactory
-from tests.helpers import ChannelListener
-from tests.servers import RedisServer, ServerProcess, WorkerProcess
+from tests.support.helpers import ChannelListener
+from tests.support.servers import RedisServer, ServerProcess, WorkerProcess
 
-# Every frame a consumer sends is checked against its declaration (tests/contract.py).
-pytest_plugins = ["tests.contract"]
+# Every frame a consumer sends is checked against its declaration (tests/support/contract.py).
+pytest_plugins = ["tests.support.contract"]
 
 # The tests talk to sockets in this process, as the web server does.
 serve_sockets_here()

@@ -7,7 +7,7 @@ import schemathesis
 
 from accounts.services.tokens import api_token_create
 from tests.factories import ClubFactory, UserFactory
-from tests.helpers import openapi_schema
+from tests.support.helpers import openapi_schema
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

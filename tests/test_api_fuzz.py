@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services.tokens import api_token_create
 from tests.factories import UserFactory
-from tests.helpers import openapi_schema
-from tests.servers import ServerProcess
+from tests.support.helpers import openapi_schema
+from tests.support.servers import ServerProcess
 
 # Every check schemathesis has but two: `positive_data_acceptance` counts any 400 to a
 # request the schema allows as a failure, and a schema cannot say that a time is in the

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.helpers import openapi_schema
+from tests.support.helpers import openapi_schema
 
 pytestmark = pytest.mark.django_db
 

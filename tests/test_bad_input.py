@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

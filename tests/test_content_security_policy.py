@@ -9,7 +9,7 @@ from django.conf import settings
 
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The suite sends every frame type the sockets declare (see tests/contract.py)."""
+"""The suite sends every frame type the sockets declare (see tests/support/contract.py)."""
 
 import os
 import shutil
@@ -7,7 +7,7 @@ import pytest
 
 from notifications.protocol import NOTIFICATIONS
 from rooms.protocol import ROOM
-from tests.contract import FULL_RUN, SENT
+from tests.support.contract import FULL_RUN, SENT
 
 # Only a running media server makes these; without Janus their tests are skipped.
 MEDIA_SERVER_FRAMES = {"speaking", "media.offer", "media.answer", "media.hangup"}

@@ -22,9 +22,9 @@ from accounts.services.tokens import api_token_create
 from deploy import nginx
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import image_upload, self_signed_certificate
-from tests.live import LiveSocket, crashes_in, eventually, room_path, session_cookie
-from tests.servers import ProductionLayout, production_layout_or_skip
+from tests.support.helpers import image_upload, self_signed_certificate
+from tests.support.live import LiveSocket, crashes_in, eventually, room_path, session_cookie
+from tests.support.servers import ProductionLayout, production_layout_or_skip
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -18,8 +18,8 @@ from core.cache import Gathered, cache_gather, cache_take
 from realtime.channel_layers import LAYER_LOST, PubSubChannelLayer
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory
-from tests.live import LiveSocket, crashes_in, room_path, session_cookie
-from tests.servers import RedisServer, ServerProcess, session_keys
+from tests.support.live import LiveSocket, crashes_in, room_path, session_cookie
+from tests.support.servers import RedisServer, ServerProcess, session_keys
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -17,9 +17,9 @@ from realtime.close_codes import CLOSE_NORMAL, CLOSE_RESTARTING
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.live import LiveSocket, crashes_in, room_path
 from tests.rooms.factories import member
-from tests.servers import ServerProcess, session_keys
+from tests.support.live import LiveSocket, crashes_in, room_path
+from tests.support.servers import ServerProcess, session_keys
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

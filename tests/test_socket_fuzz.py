@@ -23,8 +23,8 @@ from rooms.models import Room, RoomMember
 from rooms.protocol import REACTIONS
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.live import NOTIFICATIONS, crashes_in, eventually, room_path, session_cookie
-from tests.servers import ServerProcess
+from tests.support.live import NOTIFICATIONS, crashes_in, eventually, room_path, session_cookie
+from tests.support.servers import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.live import (
+from tests.support.live import (
     NOTIFICATIONS,
     LiveSocket,
     crashes_in,

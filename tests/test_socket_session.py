@@ -7,7 +7,7 @@ from channels.sessions import CookieMiddleware
 
 from realtime.session import SocketSession, socket_user
 from tests.factories import UserFactory
-from tests.live import session_cookie
+from tests.support.live import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

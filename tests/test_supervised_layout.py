@@ -29,22 +29,21 @@ from realtime.close_codes import CLOSE_RESTARTING
 from rooms.models import RoomMember
 from rooms.protocol import ROOM
 from rooms.services.lifecycle import room_create
-from tests.contract import check_frame
 from tests.factories import UserFactory
-from tests.helpers import turn_allocation
-from tests.live import crashes_in, room_path
-from tests.media.netns import Namespace
-from tests.media.peers import RoomClient
-from tests.media.stack import media_stack_or_skip
-from tests.media.test_media import run_inside
 from tests.rooms.factories import member
-from tests.servers import (
+from tests.support.contract import check_frame
+from tests.support.helpers import turn_allocation
+from tests.support.live import crashes_in, room_path
+from tests.support.netns import Namespace, run_inside
+from tests.support.peers import RoomClient
+from tests.support.servers import (
     ROOT,
     ProductionLayout,
     listening,
     production_layout_or_skip,
     session_keys,
 )
+from tests.support.stack import media_stack_or_skip
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

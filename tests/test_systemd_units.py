@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
 INSTANCES = [

@@ -13,8 +13,8 @@ from django.test import override_settings
 
 from deploy import turn as relay
 from rooms.media.ice import turn_credentials
-from tests.helpers import self_signed_certificate, turn_allocation
-from tests.servers import TurnProcess, free_port, free_ports
+from tests.support.helpers import self_signed_certificate, turn_allocation
+from tests.support.servers import TurnProcess, free_port, free_ports
 
 SECRET = "a-test-secret-of-forty-characters-or-so!"
 # A media server's ICE address on a private network, which relays may reach; everything else

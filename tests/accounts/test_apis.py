@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User, api_token_digest
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
-from tests.helpers import error_of, image_upload, png_bomb
+from tests.support.helpers import error_of, image_upload, png_bomb
 
 pytestmark = pytest.mark.django_db
 

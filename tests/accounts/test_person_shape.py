@@ -7,7 +7,7 @@ import pytest
 from accounts.serializers import UserSummarySerializer, user_summary
 from realtime.protocol import UserSummary
 from tests.factories import UserFactory
-from tests.helpers import image_upload
+from tests.support.helpers import image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from accounts.models import ApiToken, User, api_token_digest
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from core.errors import ApplicationError
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import image_upload, png_bomb
+from tests.support.helpers import image_upload, png_bomb
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from accounts import tasks
 from accounts.models import ApiToken, api_token_digest
 from accounts.services.tokens import api_token_create
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

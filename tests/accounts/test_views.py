@@ -11,8 +11,8 @@ from accounts.models import User
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import PASSWORD, BlockFactory, FollowFactory, UserFactory
-from tests.helpers import image_upload, png_bomb
 from tests.rooms.factories import member
+from tests.support.helpers import image_upload, png_bomb
 
 pytestmark = pytest.mark.django_db
 

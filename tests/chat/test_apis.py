@@ -7,7 +7,7 @@ from chat import services
 from moderation.models import Report
 from rooms.models import Room
 from tests.factories import BlockFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

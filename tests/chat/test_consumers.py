@@ -5,7 +5,7 @@ import pytest
 
 from rooms.services.lifecycle import room_create
 from tests.factories import BlockFactory, UserFactory
-from tests.live import LiveSocket, crashes_in, room_path, session_cookie
+from tests.support.live import LiveSocket, crashes_in, room_path, session_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

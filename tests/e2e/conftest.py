@@ -1,13 +1,10 @@
 """Real Chromium against a real server process started by the test (daphne, on the Redis
 channel layer when REDIS_URL is set), with fake microphones that play a voice-like sound."""
 
-import math
 import os
 import re
 import shutil
-import struct
 import subprocess
-import wave
 from pathlib import Path
 
 import pytest
@@ -17,24 +14,9 @@ from django.test import Client
 
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.servers import ROOT
+from tests.support.browser import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS, SENTENCE, write_voice
+from tests.support.servers import ROOT
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    # The only network interface may be loopback: without this, no ICE candidates.
-    "--allow-loopback-in-peer-connection",
-]
-AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
-SENTENCE = (
-    "Welcome to the room. Tonight we talk about open source audio, how rooms move to the "
-    "media server, and what listeners hear when the network changes."
-)
 SCREENSHOTS = Path(os.environ.get("TEST_SCREENSHOTS") or ROOT / "var" / "test-screenshots")
 FAILED = pytest.StashKey[bool]()
 
@@ -69,25 +51,6 @@ if (navigator.mediaDevices) {
 """
 
 
-def _write_voice(path) -> None:
-    """Two seconds of a voice-like sound: a gliding pitch with harmonics, in syllables, so
-    noise suppression does not take it for steady noise."""
-    rate = 48000
-    frames = bytearray()
-    for n in range(rate * 2):
-        t = n / rate
-        pitch = 140 + 60 * math.sin(2 * math.pi * 0.7 * t)
-        phase = 2 * math.pi * pitch * t
-        tone = sum(math.sin(k * phase) / k for k in range(1, 6))
-        syllables = 0.55 + 0.45 * math.sin(2 * math.pi * 3.5 * t)
-        frames += struct.pack("<h", int(9000 * syllables * tone))
-    with wave.open(str(path), "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(rate)
-        file.writeframes(bytes(frames))
-
-
 @pytest.fixture(scope="session")
 def chromium_path():
     if not os.path.exists(CHROMIUM):
@@ -116,7 +79,7 @@ def speech_file(tmp_path_factory):
 @pytest.fixture(scope="session")
 def voice_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("voice") / "voice.wav"
-    _write_voice(path)
+    write_voice(path)
     return path
 
 

@@ -6,8 +6,8 @@ from channels.db import database_sync_to_async
 
 from moderation.models import Report
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import join
 from tests.factories import UserFactory, make_moderator
+from tests.support.pages import join
 
 pytestmark = [
     pytest.mark.browser,

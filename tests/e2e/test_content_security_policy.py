@@ -5,8 +5,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import eventually
 from tests.factories import UserFactory
+from tests.support.pages import eventually
 
 pytestmark = [
     pytest.mark.browser,

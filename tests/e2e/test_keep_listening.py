@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from follows.models import Follow
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import audio, hears, join
 from tests.factories import UserFactory
+from tests.support.pages import audio, hears, join
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,7 +10,7 @@ from moderation.services.reports import report_create
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
-from tests.helpers import signs_in_on_the_server
+from tests.support.helpers import signs_in_on_the_server
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,7 +6,8 @@ from channels.db import database_sync_to_async
 
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import (
+from tests.factories import UserFactory, follower_of
+from tests.support.pages import (
     audio,
     eventually,
     hears,
@@ -15,7 +16,6 @@ from tests.e2e.room_pages import (
     sends_nothing,
     unmute,
 )
-from tests.factories import UserFactory, follower_of
 
 pytestmark = [
     pytest.mark.browser,

@@ -5,8 +5,8 @@ from channels.db import database_sync_to_async
 
 from follows.models import Follow
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import announced, join
 from tests.factories import BlockFactory, FollowFactory, UserFactory
+from tests.support.pages import announced, join
 
 pytestmark = [
     pytest.mark.browser,

@@ -1,5 +1,5 @@
 """Audio between people on real networks: two Chromium pages, each on a device behind its
-own symmetric NAT (tests/media/nat.py), and the project's TURN relay (coturn, as the
+own symmetric NAT (tests/support/nat.py), and the project's TURN relay (coturn, as the
 production layout runs it) on the internet between them. Without a relay the mesh cannot
 connect them; with it, it does, even for a device whose network lets no UDP out, and such a
 device hears a room on the media server (Janus on the internet) through the relay too."""
@@ -17,8 +17,16 @@ from playwright.async_api import async_playwright
 
 from deploy import turn as relay
 from rooms.services.lifecycle import room_create
-from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import (
+from tests.factories import UserFactory
+from tests.support.browser import AUTOPLAY, CHROMIUM_ARGS
+from tests.support.nat import (
+    INTERNET_RANGE,
+    MEDIA_SERVER_INTERFACE,
+    RELAY_ADDRESS,
+    Internet,
+)
+from tests.support.netns import namespaces_available
+from tests.support.pages import (
     audio,
     eventually,
     hears,
@@ -27,16 +35,8 @@ from tests.e2e.room_pages import (
     open_room,
     unmute,
 )
-from tests.factories import UserFactory
-from tests.media.conftest import janus_or_skip
-from tests.media.nat import (
-    INTERNET_RANGE,
-    MEDIA_SERVER_INTERFACE,
-    RELAY_ADDRESS,
-    Internet,
-)
-from tests.media.netns import namespaces_available
-from tests.servers import JanusProcess, ServerProcess, TurnProcess
+from tests.support.servers import JanusProcess, ServerProcess, TurnProcess
+from tests.support.stack import janus_or_skip
 
 pytestmark = [
     pytest.mark.browser,

@@ -7,8 +7,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import join, open_room
 from tests.factories import FollowFactory, UserFactory
+from tests.support.pages import join, open_room
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,8 +6,8 @@ from channels.db import database_sync_to_async
 
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
-from tests.e2e.room_pages import announced, audio, hears, hears_silence, join
 from tests.factories import UserFactory, follower_of
+from tests.support.pages import announced, audio, hears, hears_silence, join
 
 pytestmark = [
     pytest.mark.browser,

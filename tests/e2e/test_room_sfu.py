@@ -1,5 +1,5 @@
 """Rooms on the media server in real browsers: Chromium pages and Janus inside a network
-namespace of the test's own (see tests/media/netns.py), daphne outside. The audience hears
+namespace of the test's own (see tests/support/netns.py), daphne outside. The audience hears
 the stage's mix through one connection, so who is heard is told apart by muting."""
 
 import os
@@ -9,8 +9,9 @@ from channels.db import database_sync_to_async
 from playwright.async_api import async_playwright
 
 from rooms.services.lifecycle import room_create
-from tests.e2e.conftest import AUTOPLAY, CHROMIUM_ARGS
-from tests.e2e.room_pages import (
+from tests.factories import UserFactory, follower_of
+from tests.support.browser import AUTOPLAY, CHROMIUM_ARGS
+from tests.support.pages import (
     audio,
     eventually,
     hears_nobody,
@@ -18,8 +19,7 @@ from tests.e2e.room_pages import (
     join,
     unmute,
 )
-from tests.factories import UserFactory, follower_of
-from tests.media.stack import MediaStack, media_stack_or_skip
+from tests.support.stack import MediaStack, media_stack_or_skip
 
 pytestmark = [
     pytest.mark.browser,

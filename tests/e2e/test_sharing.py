@@ -8,9 +8,9 @@ from accounts.models import User
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.room_pages import join
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import signs_in_on_the_server
+from tests.support.helpers import signs_in_on_the_server
+from tests.support.pages import join
 
 pytestmark = [
     pytest.mark.browser,

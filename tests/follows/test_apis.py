@@ -2,7 +2,7 @@ import pytest
 
 from follows.models import Block, Club, ClubFollow, ClubMembership, Follow
 from tests.factories import BlockFactory, ClubFactory, FollowFactory, MembershipFactory, UserFactory
-from tests.helpers import count_queries, error_of
+from tests.support.helpers import count_queries, error_of
 
 pytestmark = pytest.mark.django_db
 

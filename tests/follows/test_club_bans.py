@@ -10,7 +10,7 @@ from rooms.models import Room
 from rooms.permissions import room_access_to_enter
 from rooms.services.lifecycle import room_create
 from tests.factories import ClubFactory, ClubFollowFactory, MembershipFactory, UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

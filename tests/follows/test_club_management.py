@@ -19,7 +19,7 @@ from notifications.models import Notification
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
 from tests.factories import BlockFactory, MembershipFactory, UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 Role = ClubMembership.Role

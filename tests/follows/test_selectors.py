@@ -10,7 +10,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.helpers import count_queries
+from tests.support.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -6,19 +5,10 @@ from pathlib import Path
 import pytest
 
 from rooms.protocol import ROOM
-from tests.contract import check_frame
-from tests.media.peers import RoomClient
-from tests.servers import JanusProcess
-
-# CI installs Janus and sets this: the media tests must run there, not skip.
-REQUIRE_MEDIA = os.environ.get("REQUIRE_MEDIA") == "1"
-
-
-def janus_or_skip() -> None:
-    if shutil.which("janus") is None:
-        if REQUIRE_MEDIA:
-            pytest.fail("Janus is not installed (apt-get install janus) and REQUIRE_MEDIA=1.")
-        pytest.skip("Janus is not installed (apt-get install janus).")
+from tests.support.contract import check_frame
+from tests.support.peers import RoomClient
+from tests.support.servers import JanusProcess
+from tests.support.stack import janus_or_skip
 
 
 @pytest.fixture(autouse=True)

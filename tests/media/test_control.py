@@ -14,7 +14,7 @@ from rooms.media.janus import AUDIOBRIDGE, JanusError, Session
 from rooms.models import MediaBridge, Room
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import UserFactory
-from tests.servers import JanusProcess
+from tests.support.servers import JanusProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,19 +5,17 @@ speaker's cooperation."""
 import asyncio
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 
 from follows.services import block_create
 from rooms.models import MediaMountpoint
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.media.netns import Namespace
-from tests.media.peers import RoomClient
-from tests.media.stack import MediaStack, media_stack_or_skip
-from tests.servers import project_env, session_keys
+from tests.support.netns import run_inside
+from tests.support.peers import RoomClient
+from tests.support.servers import project_env, session_keys
+from tests.support.stack import MediaStack, media_stack_or_skip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,19 +35,6 @@ def media_stack(settings, janus_secrets):
     yield start
     for stack in started:
         stack.stop()
-
-
-def run_inside(namespace: Namespace, scenario) -> None:
-    """Runs `scenario(outside)` in a thread inside the namespace (its peers' sockets too);
-    `await outside(function)` runs a sync function (the database) in a thread outside."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: None).result()  # its one thread starts here, outside
-
-        async def outside(function):
-            return await asyncio.get_running_loop().run_in_executor(pool, function)
-
-        namespace.inside(lambda: asyncio.run(scenario(outside)))
-        pool.submit(connections.close_all).result()
 
 
 def test_listeners_hear_the_stage_and_mutes_and_moves_to_the_audience_hold_at_janus(

@@ -8,7 +8,7 @@ from moderation.services.reports import report_create, report_dismiss, report_re
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, make_moderator
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

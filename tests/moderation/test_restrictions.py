@@ -14,8 +14,8 @@ from moderation.models import ModerationLog
 from moderation.services.restrictions import user_ban, user_reinstate, user_suspend
 from rooms.services.lifecycle import room_create
 from tests.factories import PASSWORD, UserFactory, make_moderator
-from tests.helpers import error_of
 from tests.rooms.factories import member
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

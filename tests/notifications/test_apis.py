@@ -9,8 +9,8 @@ from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import BlockFactory, ClubFactory, UserFactory, follower_of
-from tests.helpers import count_queries, error_of
 from tests.rooms.factories import member
+from tests.support.helpers import count_queries, error_of
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind

@@ -11,7 +11,7 @@ from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
 from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory
-from tests.helpers import count_queries
+from tests.support.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind

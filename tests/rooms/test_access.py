@@ -32,7 +32,7 @@ from rooms.access import (
 )
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import rooms_visible_to
-from tests.helpers import count_queries
+from tests.support.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 Visibility = Room.Visibility

@@ -9,8 +9,8 @@ from django.utils import timezone
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
 from tests.factories import ClubFactory, FollowFactory, MembershipFactory, UserFactory, follower_of
-from tests.helpers import count_queries, error_of
 from tests.rooms.factories import member
+from tests.support.helpers import count_queries, error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from rooms.models import Room, RoomBan, RoomMember
 from rooms.services import lifecycle
 from tests.factories import PASSWORD, UserFactory, make_moderator
 from tests.rooms.sockets import Socket
-from tests.servers import ServerProcess
+from tests.support.servers import ServerProcess
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -11,8 +11,8 @@ from follows.models import Block
 from rooms.consumers import _arrive
 from rooms.models import RoomMember
 from tests.factories import UserFactory
-from tests.helpers import count_queries
 from tests.rooms.factories import member
+from tests.support.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from rooms.services.presence import sweep_presence
 from tests.factories import PASSWORD, UserFactory
-from tests.live import LiveSocket, room_path
 from tests.rooms.factories import member
-from tests.servers import ROOT, ServerProcess, project_env
+from tests.support.live import LiveSocket, room_path
+from tests.support.servers import ROOT, ServerProcess, project_env
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

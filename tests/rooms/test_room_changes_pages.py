@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from rooms.models import Room, Topic
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, follower_of
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rooms.models import Room, RoomBan
 from rooms.search import SEARCHES, search, search_words
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import BlockFactory, ClubFactory, FollowFactory, UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

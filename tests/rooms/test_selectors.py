@@ -24,8 +24,8 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.helpers import count_queries
 from tests.rooms.factories import member
+from tests.support.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from follows.models import ClubMembership
 from rooms.models import Room, RoomMember
 from rooms.services.lifecycle import room_create, room_end
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
-from tests.helpers import image_upload
 from tests.rooms.factories import member
+from tests.support.helpers import image_upload
 
 pytestmark = pytest.mark.django_db
 

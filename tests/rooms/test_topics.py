@@ -12,7 +12,7 @@ from rooms.models import Room, Topic
 from rooms.selectors import hallway
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory
-from tests.helpers import error_of
+from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ import time
 
 import websockets
 
-from tests.media.netns import Namespace
-from tests.media.peers import RoomClient
+from tests.support.netns import Namespace
+from tests.support.peers import RoomClient
 
 # Handshakes a listener tries before it gives up.
 ATTEMPTS = 3

@@ -6,6 +6,7 @@ The web server stays outside; a forwarder makes its port reachable inside as wel
 Janus's API is a Unix socket, which crosses namespaces.
 """
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -14,6 +15,9 @@ import socket
 import subprocess
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connections
 
 CLONE_NEWNET = 0x40000000
 PEER_ADDRESS = "127.0.0.2"
@@ -124,3 +128,16 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
     finally:
         with contextlib.suppress(OSError):
             target.shutdown(socket.SHUT_WR)
+
+
+def run_inside(namespace: "Namespace", scenario) -> None:
+    """Runs `scenario(outside)` in a thread inside the namespace (its peers' sockets too);
+    `await outside(function)` runs a sync function (the database) in a thread outside."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: None).result()  # its one thread starts here, outside
+
+        async def outside(function):
+            return await asyncio.get_running_loop().run_in_executor(pool, function)
+
+        namespace.inside(lambda: asyncio.run(scenario(outside)))
+        pool.submit(connections.close_all).result()

@@ -24,8 +24,8 @@ from PIL import Image
 from notifications.protocol import NOTIFICATIONS
 from realtime.messages import NOTIFICATION_CREATED
 from rooms.protocol import ROOM
-from tests.contract import check_frame
 from tests.factories import PASSWORD
+from tests.support.contract import check_frame
 
 
 def error_of(response) -> dict:

@@ -11,8 +11,8 @@ from websockets.exceptions import ConnectionClosed
 
 from notifications.protocol import NOTIFICATIONS as NOTIFICATIONS_PROTOCOL
 from rooms.protocol import ROOM
-from tests.contract import check_frame
 from tests.factories import PASSWORD
+from tests.support.contract import check_frame
 
 
 def session_cookie(user) -> str:

@@ -25,7 +25,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ephemeral_ports() -> range:

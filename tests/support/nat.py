@@ -18,7 +18,7 @@ import contextlib
 import subprocess
 import uuid
 
-from tests.media.netns import Namespace
+from tests.support.netns import Namespace
 
 RELAY_ADDRESS = "198.51.100.100"
 # A media server's machine on the internet, in a namespace of its own.
