@@ -2,8 +2,8 @@
 held as Janus handles by this server process.
 
 Browsers never talk to Janus. A listener asks to listen and gets the mountpoint's offer; a
-person on stage sends an offer and gets the bridge's answer; candidates go both ways over
-the room socket. Audio enters a room only through a participant this process joined to the
+person on stage sends an offer and gets the bridge's answer; the browser's candidates
+follow over the room socket, and Janus's are in its descriptions. Audio enters a room only through a participant this process joined to the
 bridge for someone the database puts on stage, under their own user id, so the server can
 mute or kick them at Janus by that id.
 

@@ -255,12 +255,8 @@ export class Sfu extends EventTarget {
     if (frame.type === "media.offer" && session.kind === "listen") {
       session.answer(frame.sdp).catch((error) => this.failed(session, error));
     } else if (frame.type === "media.answer" && session.kind === "publish") {
+      // Janus's candidates are in its descriptions: the server sends none on their own.
       session.accept(frame.sdp).catch((error) => this.failed(session, error));
-    } else if (frame.type === "media.candidate") {
-      // null: the end of the server's candidates.
-      session.pc.addIceCandidate(frame.candidate ?? undefined).catch((error) => {
-        console.warn("candidate for", session.id, "refused:", error);
-      });
     }
   }
 
