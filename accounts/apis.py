@@ -20,7 +20,14 @@ from accounts.serializers import UserSummarySerializer
 from accounts.services.email_change import email_change_request
 from accounts.services.profiles import token_obtain, user_create, user_update_profile
 from accounts.services.tokens import api_token_create, api_token_revoke
-from core.api import UPLOAD_PARSERS, AuthRateThrottle, FormBlanksRefused, Pagination, valid_body
+from core.api import (
+    UPLOAD_PARSERS,
+    AuthRateThrottle,
+    FormBlanksRefused,
+    Pagination,
+    UploadField,
+    valid_body,
+)
 from core.schema import errors
 
 
@@ -159,7 +166,7 @@ class MeApi(APIView):
             max_length=128,
             help_text="Your current password: changing `email` needs it.",
         )
-        avatar = serializers.FileField(
+        avatar = UploadField(
             required=False, allow_null=True, help_text="A picture; null removes it."
         )
 

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
 from django.http import JsonResponse
 from rest_framework import exceptions, pagination, parsers, serializers, throttling
 from rest_framework.response import Response
@@ -16,6 +17,13 @@ from core.errors import ApplicationError, error_body
 # The largest id a database row can have (a 64-bit signed integer): a larger number in input
 # would overflow SQLite's integers before it could match nothing.
 DATABASE_ID_MAX = 2**63 - 1
+
+
+class Unprocessable(exceptions.ValidationError):
+    """A rule refuses input the schema allows (422), in the validation error's format; a
+    plain ValidationError is input the schema forbids (400)."""
+
+    status_code = 422
 
 
 def error_json_response(code: str, message: str, status: int) -> JsonResponse:
@@ -41,7 +49,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message), status=exc.status)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        # A model's or a service's rule (a picture that is not one, a password too common):
+        # the request was well formed.
+        exc = Unprocessable(as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -58,22 +68,25 @@ def exception_handler(exc, context):
 UPLOAD_PARSERS = [parsers.JSONParser, parsers.MultiPartParser]
 
 
+class UploadField(serializers.FileField):
+    """A file of a multipart form. Text where the file should be (the schema's `binary`
+    string allows it) is taken as an upload of that text, which the service then refuses as
+    it refuses any upload that is not a picture (422), rather than as a malformed form."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return ContentFile(data.encode(), name="upload")
+        return super().to_internal_value(data)
+
+
 class FormBlanksRefused(serializers.Serializer):
     """A serializer that may read multipart form data (an upload): a present but empty value
     of a field that may not be blank is refused, as it is in JSON; DRF reads it from a form
     as "not given" and takes the rest. A form with no field at all (a body that is none) is
-    refused too."""
+    refused too, by `valid_body` (422: DRF would turn it into a 400 here)."""
 
     def to_internal_value(self, data):
         if hasattr(data, "getlist"):
-            if not data:
-                raise exceptions.ValidationError(
-                    {
-                        api_settings.NON_FIELD_ERRORS_KEY: [
-                            "The form has no field in it; to change nothing, send nothing."
-                        ]
-                    }
-                )
             blank = {
                 name: ["This field may not be blank."]
                 for name, field in self.fields.items()
@@ -151,10 +164,20 @@ def _type_problems(serializer: serializers.Serializer, data: dict) -> dict[str, 
 
 
 def valid_body(serializer_class: type[serializers.Serializer], request, **kwargs):
-    """The request's body through `serializer_class`, validated (a 400 otherwise), with its
+    """The request's body through `serializer_class`, validated (a 400 otherwise; 422 for
+    an upload form with no field), with its
     JSON types held to the schema's: DRF itself reads 0 as "0", "yes" as true and "12" as
     12, taking what the schema calls invalid."""
     serializer = serializer_class(data=request.data, **kwargs)
+    empty_form = hasattr(request.data, "getlist") and not request.data
+    if isinstance(serializer, FormBlanksRefused) and empty_form:
+        raise Unprocessable(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    "The form has no field in it; to change nothing, send nothing."
+                ]
+            }
+        )
     if isinstance(request.data, dict):
         problems = _type_problems(serializer, request.data)
         if problems:

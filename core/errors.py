@@ -23,9 +23,11 @@ def too_large_body() -> bytes:
 
 
 class ApplicationError(Exception):
-    """A rule said no. `message` is a sentence the user can act on."""
+    """A rule said no. `message` is a sentence the user can act on. The status is 422 unless
+    said otherwise: the request was well formed (the API answers 400 only for a request
+    that breaks its published schema), but what it asks for is refused."""
 
-    def __init__(self, message: str, *, code: str = "invalid", status: int = 400):
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 422):
         super().__init__(message)
         self.message = message
         self.code = code

@@ -15,13 +15,15 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 ERROR_DESCRIPTIONS = {
-    400: "The request is not valid; for a field, `error.fields` names it and says why.",
+    400: "The request breaks this schema; for a field, `error.fields` names it and says why.",
     401: "Not signed in, or the token is unknown, revoked or expired.",
     403: "Signed in, but a rule does not let you do this (or a session's CSRF check failed).",
     404: "Something the request names does not exist, or is not visible to you.",
     409: "The request conflicts with the current state of what it names.",
     413: "The request body is larger than the server accepts (REQUEST_MAX_BYTES).",
     415: "The request body is not JSON, a form or multipart form data.",
+    422: "The request is well formed, but a rule refuses it; `error.code` says which (and "
+    "`error.fields`, for a field).",
     429: "Too many requests of this kind; try again later (Retry-After says when).",
     503: "Something the request needs is full or unreachable (the media server); try later.",
 }
@@ -68,8 +70,9 @@ class AutoSchema(openapi.AutoSchema):
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
 
     def error_statuses(self) -> list[int]:
-        # Any address can be refused (a NUL character) and any input can be invalid.
-        statuses = [400]
+        # Any address can be refused (a NUL character) and any input can be invalid; any
+        # request can meet a rule that refuses it.
+        statuses = [400, 422]
         if self._signs_in():
             statuses += [401, 403]
         if "{" in self.path or self._pages():

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from accounts.serializers import UserSummarySerializer
-from core.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination, valid_body
+from core.api import UPLOAD_PARSERS, FormBlanksRefused, Pagination, UploadField, valid_body
 from core.errors import ApplicationError
 from core.schema import errors
 from follows import services
@@ -129,7 +129,15 @@ class ClubListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=CLUB_NAME_MAX_LENGTH)
-        slug = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+        # The model's rule, in the schema too (empty: made from the name).
+        slug = serializers.RegexField(
+            r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*)?$",
+            max_length=50,
+            required=False,
+            allow_blank=True,
+            default="",
+            error_messages={"invalid": "Use lowercase letters, digits and single hyphens."},
+        )
         description = serializers.CharField(
             max_length=CLUB_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
         )
@@ -160,7 +168,7 @@ class ClubDetailApi(APIView):
             max_length=CLUB_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
         )
         join_policy = serializers.ChoiceField(choices=Club.JoinPolicy.choices, required=False)
-        picture = serializers.FileField(
+        picture = UploadField(
             required=False, allow_null=True, help_text="A picture; null removes it."
         )
 
@@ -338,15 +346,13 @@ class ClubMemberApi(APIView):
             help_text="`active` approves a pending request.",
         )
 
-        def validate(self, attrs):
-            if not attrs:
-                raise serializers.ValidationError("Give a new role, or status `active`.")
-            return attrs
-
     @extend_schema(request=InputSerializer, responses={200: MembershipSerializer, **errors(409)})
     def patch(self, request, slug, username):
         club, user = club_get(slug=slug), user_get(username=username)
         data = valid_body(self.InputSerializer, request)
+        if not data.validated_data:
+            # The schema allows an empty change; there is nothing to do (422).
+            raise ApplicationError("Give a new role, or status `active`.")
         membership = None
         if "status" in data.validated_data:
             membership = services.club_membership_approve(actor=request.user, club=club, user=user)

@@ -123,5 +123,5 @@ def test_an_upload_form_with_no_field_is_refused(authed_client):
     response = authed_client.generic(
         "PATCH", "/api/me/", b"--b--\r\n", content_type="multipart/form-data; boundary=b"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "no field" in response.json()["error"]["message"]

@@ -229,7 +229,7 @@ def test_the_api_says_a_confirmation_was_sent(
     wrong = authed_client.patch(
         "/api/me/", {"email": "fresh@example.org", "bio": "new", "password": "wrong"}, format="json"
     )
-    assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "wrong_password")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "wrong_password")
     user.refresh_from_db()
     assert user.bio == ""
     with django_capture_on_commit_callbacks(execute=True):

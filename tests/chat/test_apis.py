@@ -132,7 +132,7 @@ def test_report_a_message(authed_client, user, live_room, listener):
 def test_a_message_is_reported_alone(authed_client, live_room, listener):
     message = services.message_send(actor=listener, room_id=live_room.pk, text="Hey")
     response = _report(authed_client, message=message.pk, user="listener")
-    assert _refused(response) == (400, "invalid")
+    assert _refused(response) == (422, "invalid")
 
 
 def test_messages_one_may_not_read_cannot_be_reported(authed_client, user, live_room, listener):
@@ -146,5 +146,5 @@ def test_messages_one_may_not_read_cannot_be_reported(authed_client, user, live_
 def test_nobody_reports_their_own_message(api_client, live_room, listener):
     api_client.force_authenticate(user=listener)
     message = services.message_send(actor=listener, room_id=live_room.pk, text="Me")
-    assert _refused(_report(api_client, message=message.pk)) == (400, "self_report")
+    assert _refused(_report(api_client, message=message.pk)) == (422, "self_report")
     assert not Report.objects.exists()

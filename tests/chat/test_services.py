@@ -238,7 +238,7 @@ def test_settings_are_a_numbered_room_update_and_logged(live_room, host, listen,
 def test_settings_out_of_range_are_refused(live_room, host, mode, slow):
     with pytest.raises(ApplicationError) as raised:
         services.chat_settings_set(actor=host, room_id=live_room.pk, mode=mode, slow_seconds=slow)
-    assert raised.value.status == 400
+    assert raised.value.status == 422
 
 
 def test_the_chat_budget_is_the_person_s_in_the_room_not_the_connection_s(

@@ -297,7 +297,7 @@ def test_picture_over_the_api(authed_client, user, settings, tmp_path):
     response = authed_client.patch(
         f"/api/clubs/{mine.slug}/", {"picture": not_a_picture}, format="multipart"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_owner_transfer_invitation_decline_and_delete_over_the_api(authed_client, user):

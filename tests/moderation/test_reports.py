@@ -111,7 +111,7 @@ def test_a_new_report_after_staff_handled_the_old_one_is_a_new_report(
 @pytest.mark.parametrize(
     ("payload", "status", "code"),
     [
-        ({"reason": "spam"}, 400, "no_target"),
+        ({"reason": "spam"}, 422, "no_target"),
         ({"user": "troll", "reason": "rude"}, 400, "invalid"),
         ({"user": "troll"}, 400, "invalid"),
         ({"user": "nobody", "reason": "spam"}, 404, "not_found"),
@@ -131,7 +131,7 @@ def test_you_cannot_report_yourself(authed_client, user):
     response = authed_client.post(
         "/api/reports/", {"user": user.username, "reason": "spam"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert error_of(response)["code"] == "self_report"
 
 

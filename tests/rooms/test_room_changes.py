@@ -71,7 +71,7 @@ def test_a_new_time_obeys_the_same_limits(host, delta):
     room = _scheduled(host)
     with pytest.raises(ApplicationError) as error:
         lifecycle.room_update(actor=host, room_id=room.pk, scheduled_for=timezone.now() + delta)
-    assert error.value.status == 400
+    assert error.value.status == 422
     room.refresh_from_db()
     assert room.calendar_sequence == 0
 

@@ -59,7 +59,7 @@ def test_bad_input_is_a_clear_400(authed_client, room, body, field):
 def test_a_time_in_the_past_or_an_unknown_person_is_refused(authed_client, room):
     past = (timezone.now() - timedelta(hours=1)).isoformat()
     response = authed_client.patch(f"/api/rooms/{room.pk}/", {"scheduled_for": past}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "future" in error_of(response)["message"]
     response = authed_client.patch(
         f"/api/rooms/{room.pk}/", {"invitees": ["nobody"]}, format="json"
