@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 
+from core.generated import GeneratedFilesCommand
 from notifications.protocol import NOTIFICATIONS
 from realtime.protocol_doc import protocol_markdown
 from realtime.protocol_js import protocol_module
@@ -36,23 +36,11 @@ def generated() -> dict[Path, str]:
     }
 
 
-class Command(BaseCommand):
+class Command(GeneratedFilesCommand):
     help = (
         "Write docs/protocol.md and static/js/protocol.js (the socket protocols) from the "
         "frame declarations."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--check", action="store_true", help="Only check that the files are up to date."
-        )
-
-    def handle(self, *args, check: bool = False, **options):
-        for path, text in generated().items():
-            if check:
-                if not path.exists() or path.read_text() != text:
-                    raise CommandError(f"{path} is out of date: run `manage.py protocol_doc`.")
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            self.stdout.write(f"Wrote {path}.")
+    def generated(self) -> dict[Path, str]:
+        return generated()

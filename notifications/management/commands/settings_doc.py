@@ -3,8 +3,9 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from core.generated import GeneratedFilesCommand
 from core.settings_doc import settings_markdown
 
 
@@ -21,20 +22,8 @@ def settings_page() -> str:
         raise CommandError(f"config/settings.py: {error}") from error
 
 
-class Command(BaseCommand):
+class Command(GeneratedFilesCommand):
     help = "Write docs/reference/settings.md (every environment variable) from config/settings.py."
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--check", action="store_true", help="Only check that the page is up to date."
-        )
-
-    def handle(self, *args, check: bool = False, **options):
-        path, text = page_path(), settings_page()
-        if check:
-            if not path.exists() or path.read_text() != text:
-                raise CommandError(f"{path} is out of date: run `manage.py settings_doc`.")
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        self.stdout.write(f"Wrote {path}.")
+    def generated(self) -> dict[Path, str]:
+        return {page_path(): settings_page()}
