@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "rooms",
     "chat",
     "notifications",
+    "replays",
     "moderation",
 ]
 
@@ -262,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-media": {"task": "rooms.tasks.reconcile_media", "schedule": 30.0},
     # "Starting soon" reminders; also re-sends fan-outs a broker outage kept from starting.
     "send-room-reminders": {"task": "notifications.tasks.send_room_reminders", "schedule": 60.0},
+    # Deletes replays past REPLAY_RETENTION_DAYS.
+    "expire-replays": {"task": "replays.tasks.expire_replays", "schedule": 3600.0},
     # API tokens and sessions past their expiry.
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
 }
@@ -458,6 +461,25 @@ JANUS_FORWARD_PORT_RANGE = env.str("JANUS_FORWARD_PORT_RANGE", default="40001-44
 #: Janus's log level (0–7).
 JANUS_DEBUG_LEVEL = env.int("JANUS_DEBUG_LEVEL", default=3)
 
+# --- Replays ----------------------------------------------------------------------------
+# Janus writes a recording room's mix here as WAV; the worker turns it into the replay's files
+# (through the storage API, MEDIA_ROOT by default) and deletes the WAV. Both must see it.
+#: default: `VAR_DIR/recordings`
+#: Where the media server writes recordings (WAV, about 350 MB an hour); the Celery worker reads
+#: them, so both run where this folder is.
+RECORDINGS_DIR = Path(env.str("RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
+#: default: `VAR_DIR/replays`
+#: Where the replays' audio is stored (about 45 MB per hour of room, both formats). Not under
+#: MEDIA_ROOT, which the web server serves to anyone: replays are sent after an access check.
+REPLAYS_ROOT = Path(env.str("REPLAYS_ROOT", default=str(VAR_DIR / "replays")))
+#: Whether nginx sends the replays' audio (`X-Accel-Redirect` to its internal location); the
+#: production layout sets it. Off, Django sends it (Range requests included).
+REPLAY_FILES_BY_PROXY = env.bool("REPLAY_FILES_BY_PROXY", default=False)
+#: Days a replay is kept after its room ended; then it is deleted.
+REPLAY_RETENTION_DAYS = env.int("REPLAY_RETENTION_DAYS", default=30)
+#: The ffmpeg that makes the replays' files.
+FFMPEG = env.str("FFMPEG", default="ffmpeg")
+
 # --- Sockets ----------------------------------------------------------------------------
 # Sockets one person may open a minute, per kind (room, notifications): a browser that
 # reconnects backs off and stays far below; a script that churns is refused (4429).
@@ -634,6 +656,11 @@ STORAGES = {
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
+    },
+    # The replays' audio, sent only after an access check (replays.files).
+    "replays": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": REPLAYS_ROOT, "base_url": None},
     },
 }
 # Avatars larger than this are refused before Pillow opens them.

@@ -10,6 +10,7 @@ from core import error_views
 from follows.urls import api_urlpatterns as follows_api
 from moderation.urls import api_urlpatterns as moderation_api
 from notifications.urls import api_urlpatterns as notifications_api
+from replays.urls import api_urlpatterns as replays_api
 from rooms.urls import api_urlpatterns as rooms_api
 
 api_urlpatterns = [
@@ -18,6 +19,7 @@ api_urlpatterns = [
     *rooms_api,
     *chat_api,
     *notifications_api,
+    *replays_api,
     *moderation_api,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: nothing inline (CSP).
@@ -32,6 +34,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("follows.urls")),
     path("", include("notifications.urls")),
+    path("", include("replays.urls")),
     path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

@@ -141,6 +141,7 @@ def render(folder: Path) -> Path:
                 "too_large_body": too_large_body().decode(),
                 "static_root": Path(settings.STATIC_ROOT).resolve(),
                 "media_root": Path(settings.MEDIA_ROOT).resolve(),
+                "replays_root": Path(settings.REPLAYS_ROOT).resolve(),
             },
             autoescape=False,
         )

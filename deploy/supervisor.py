@@ -99,6 +99,8 @@ def run(*, media: bool) -> None:
         os.environ["TURN_URLS"] = ",".join(relay.urls())
         os.environ["TURN_SECRET"] = settings.TURN_SECRET
         sys.stdout.write(f"TURN relay: {', '.join(relay.urls())}\n")
+    # nginx sends the replays' audio once a web process checked who asks.
+    os.environ["REPLAY_FILES_BY_PROXY"] = "1"
     config = render(media=media, turn=turn)
     binary = _binary(SUPERVISORD, "supervisor")
     sys.stdout.write(f"Processes and their logs: {folder()}/logs (supervisorctl -c {config})\n")

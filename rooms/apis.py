@@ -62,6 +62,9 @@ class RoomOutputSerializer(serializers.Serializer):
         source="is_cancelled", help_text="Ended before it started: called off."
     )
     speaker_cap = serializers.IntegerField()
+    record = serializers.BooleanField(
+        source="recording", help_text="The room is recorded for a replay (on the media server)."
+    )
     speakers = StageMemberSerializer(many=True, source="stage_members")
     listener_count = serializers.IntegerField()
     followed_inside = serializers.SerializerMethodField()
@@ -117,6 +120,11 @@ class RoomListApi(APIView):
             help_text="An ISO 639-1 code; by default the first of Accept-Language we know, "
             "or `en`.",
         )
+        record = serializers.BooleanField(
+            default=False,
+            help_text="Record the room for a replay. Needs the media server (422 "
+            "`recording_unavailable` without one); the host agrees to be recorded.",
+        )
 
     @extend_schema(
         parameters=[
@@ -162,6 +170,7 @@ class RoomListApi(APIView):
             topics=topics_get(slugs=values["topics"]),
             language=values.get("language")
             or language_from_accept(request.headers.get("Accept-Language", "")),
+            recording=values["record"],
         )
         body = RoomOutputSerializer(room_get(room_id=room.pk, viewer=request.user)).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -180,6 +189,9 @@ class RoomDetailApi(APIView):
         language = serializers.ChoiceField(choices=LANGUAGES, required=False)
         co_hosts = _usernames(max_length=20)
         invitees = _usernames(max_length=500)
+        record = serializers.BooleanField(
+            required=False, help_text="Record the room once it starts (see `POST`)."
+        )
 
     @extend_schema(responses={200: RoomOutputSerializer})
     def get(self, request, room_id):
@@ -205,6 +217,7 @@ class RoomDetailApi(APIView):
             language=values.get("language"),
             co_hosts=_users(values["co_hosts"]) if "co_hosts" in values else None,
             invitees=_users(values["invitees"]) if "invitees" in values else None,
+            recording=values.get("record"),
         )
         return Response(RoomOutputSerializer(room_get(room_id=room_id, viewer=request.user)).data)
 

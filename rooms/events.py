@@ -41,6 +41,7 @@ def room_payload(room: Room) -> protocol.RoomInfo:
         speaker_cap=room.speaker_cap,
         started_at=room.started_at,
         chat=chat_settings_payload(room),
+        recording=room.recording,
     )
 
 

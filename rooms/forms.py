@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.conf import settings
 
 from accounts.forms import UsernamesField
 from follows.selectors import clubs_led_by
@@ -9,6 +10,7 @@ from rooms.languages import DEFAULT_LANGUAGE, LANGUAGES
 from rooms.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, TOPICS_MAX, Room
 from rooms.search import KINDS, QUERY_MAX_LENGTH
 from rooms.selectors import topic_list
+from rooms.services.recording import recording_available
 
 MAX_CO_HOSTS = 10
 MAX_INVITEES = 500
@@ -117,7 +119,26 @@ def language_field() -> forms.ChoiceField:
     )
 
 
-class RoomForm(TopicsMixin, ScheduleMixin, forms.Form):
+def record_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Record a replay")
+
+
+class RecordMixin:
+    """Offers recording only where the site can record (a media server)."""
+
+    fields: dict
+
+    def _record_if_available(self) -> None:
+        if not recording_available():
+            del self.fields["record"]
+            return
+        self.fields["record"].help_text = (
+            "The voices on stage go into a replay that people can play for "
+            f"{settings.REPLAY_RETENTION_DAYS} days; everyone agrees before they speak."
+        )
+
+
+class RoomForm(RecordMixin, TopicsMixin, ScheduleMixin, forms.Form):
     START_NOW = "now"
     START_LATER = "later"
 
@@ -156,10 +177,12 @@ class RoomForm(TopicsMixin, ScheduleMixin, forms.Form):
     time_zone = time_zone_field()
     co_hosts = co_hosts_field()
     invitees = invitees_field()
+    record = record_field()
 
     def __init__(self, *args, host, **kwargs):
         super().__init__(*args, **kwargs)
         self._topics_from_list()
+        self._record_if_available()
         club = self.fields["club"]
         club.queryset = clubs_led_by(user=host)
         if not club.queryset.exists():
@@ -193,10 +216,11 @@ class RoomForm(TopicsMixin, ScheduleMixin, forms.Form):
             "topics": data["topics"],
             "language": data["language"],
             "invitees": data["invitees"],
+            "recording": data.get("record", False),
         }
 
 
-class RoomEditForm(TopicsMixin, ScheduleMixin, forms.Form):
+class RoomEditForm(RecordMixin, TopicsMixin, ScheduleMixin, forms.Form):
     """What the host and co-hosts change on a scheduled room."""
 
     room: Room
@@ -216,10 +240,12 @@ class RoomEditForm(TopicsMixin, ScheduleMixin, forms.Form):
     language = language_field()
     co_hosts = co_hosts_field()
     invitees = invitees_field()
+    record = record_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._topics_from_list()
+        self._record_if_available()
 
     @classmethod
     def for_room(cls, room: Room, data=None) -> "RoomEditForm":
@@ -234,6 +260,7 @@ class RoomEditForm(TopicsMixin, ScheduleMixin, forms.Form):
             "language": room.language,
             "co_hosts": list(room.co_hosts.order_by("username")),
             "invitees": list(room.invitees.order_by("username")),
+            "record": room.recording,
         }
         form = cls(data, initial=initial)
         form.room = room
@@ -249,6 +276,8 @@ class RoomEditForm(TopicsMixin, ScheduleMixin, forms.Form):
         names = ("title", "description", "scheduled_for", "topics", "co_hosts", "invitees")
         fields = {name: self.cleaned_data[name] for name in names}
         fields["language"] = self.cleaned_data["language"] or None
+        if "record" in self.cleaned_data:
+            fields["recording"] = self.cleaned_data["record"]
         # The form shows whole minutes: the same minute sent back is no new time.
         current = self.room.scheduled_for
         if current is not None and fields["scheduled_for"] == current.replace(

@@ -97,6 +97,9 @@ class Room(models.Model):
     chat_slow_seconds = models.PositiveSmallIntegerField(
         default=0, help_text="Seconds between two messages of one person; 0 turns slow mode off."
     )
+    # Whether the media server records the stage's mix (replays): from the start for a room
+    # scheduled so, or from when a moderator turned it on. A live room records only there.
+    recording = models.BooleanField(default=False)
     # The number of the last event sent to the room's members; grows by one per event.
     seq = models.PositiveBigIntegerField(default=0)
     # The iCalendar SEQUENCE of its event: one more with every change to a scheduled room
@@ -135,6 +138,10 @@ class Room(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(media__in=["mesh", "sfu"]), name="rooms_room_media_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(recording=True, status="live") | models.Q(media="sfu"),
+                name="rooms_room_recording_on_media_server",
             ),
             models.CheckConstraint(
                 condition=models.Q(chat_mode__in=["on", "stage", "off"]),
@@ -252,6 +259,45 @@ class RoomRsvp(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.room}"
+
+
+class RecordConsent(models.Model):
+    """Someone agreed that their voice enters the room's recording. Without it they cannot
+    come on stage or unmute while the room records; it lasts for the room."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="record_consents")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="record_consents"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_record_consent_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} agreed to be recorded in {self.room}"
+
+
+class SpeakingSpan(models.Model):
+    """A stretch of time someone was heard from the stage of a recording room, as the media
+    server told it (the replay's chapters come from these). Each server process that watches
+    the room writes what it saw, so spans of one person may repeat and overlap: readers
+    merge them."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="speaking_spans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="speaking_spans"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "start"])]
+
+    def __str__(self):
+        return f"{self.user} spoke in {self.room} at {self.start:%H:%M:%S}"
 
 
 class MediaBridge(models.Model):

@@ -85,6 +85,7 @@ class RoomInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     speaker_cap: Count
     started_at: datetime | None
     chat: ChatSettings
+    recording: bool  # the media server records the stage for a replay
 
 
 class MediaInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -135,7 +136,11 @@ class SpeakerInvite(ClientFrame, tag="speaker.invite"):
 
 
 class SpeakerAccept(ClientFrame, tag="speaker.accept"):
-    """The invitee comes on stage (muted)."""
+    """The invitee comes on stage (muted). In a recording room, `record_consent: true` says
+    they agree that their voice is recorded; without it the server answers
+    `record_consent_required`."""
+
+    record_consent: bool = False
 
 
 class SpeakerDecline(ClientFrame, tag="speaker.decline"):
@@ -156,6 +161,21 @@ class MuteSet(ClientFrame, tag="mute.set"):
     """Someone on stage mutes or unmutes themselves."""
 
     muted: bool
+
+
+class RecordingSet(ClientFrame, tag="recording.set"):
+    """A moderator starts (`on: true`) or stops recording the room for its replay; a room on
+    the mesh moves to the media server first. People on stage who have not agreed to be
+    recorded are muted until they do (`record.consent`)."""
+
+    on: bool
+
+
+class RecordConsentSet(ClientFrame, tag="record.consent"):
+    """Someone on stage agrees (`consent: true`) that their voice enters the recording, or
+    declines: a speaker who declines goes back to the audience, a moderator stays muted."""
+
+    consent: bool
 
 
 class MuteForce(ClientFrame, tag="mute.force"):
@@ -278,6 +298,7 @@ class RoomSnapshot(ServerFrame, tag="room.snapshot"):
     audience_count: Count
     me: Member | None
     you_blocked: list[Id]  # members the reader blocked, so their client can mark them
+    record_consent: bool  # the reader agreed to be recorded in this room
     numbered: list[str]
 
 
@@ -332,6 +353,12 @@ class RoomUpdated(Numbered, tag="room.updated"):
     """A moderator changed the room's settings (its chat)."""
 
     chat: ChatSettings
+
+
+class RecordingChanged(Numbered, tag="recording.changed"):
+    """A moderator started or stopped recording the room."""
+
+    recording: bool
 
 
 class RoomEnded(Numbered, tag="room.ended"):
@@ -416,6 +443,8 @@ ROOM = Protocol(
         SpeakerRemove,
         MuteSet,
         MuteForce,
+        RecordingSet,
+        RecordConsentSet,
         ModeratorGrant,
         ModeratorRevoke,
         MemberRemove,
@@ -440,6 +469,7 @@ ROOM = Protocol(
         MembersBatch,
         MediaModeChanged,
         RoomUpdated,
+        RecordingChanged,
         RoomEnded,
         SpeakerInvited,
         Reaction,

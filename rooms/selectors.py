@@ -31,7 +31,7 @@ from realtime.protocol import encode, encode_part
 from rooms import protocol
 from rooms.access import rooms_open_to, rooms_open_to_visitors
 from rooms.events import member_payload, room_payload
-from rooms.models import Room, RoomMember, RoomRsvp, Topic
+from rooms.models import RecordConsent, Room, RoomMember, RoomRsvp, Topic
 
 Role = RoomMember.Role
 SNAPSHOT_HANDS = 200
@@ -150,6 +150,8 @@ def room_snapshot_of(
         audience_count=audience_count,
         me=member_payload(me) if me is not None else None,
         you_blocked=[] if blocked == set() else _blocked_here(room=room, user=user, among=blocked),
+        record_consent=room.recording
+        and RecordConsent.objects.filter(room=room, user=user).exists(),
         numbered=protocol.ROOM.numbered,
     )
 

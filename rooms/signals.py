@@ -17,6 +17,8 @@ The keyword arguments each one sends:
 - `room_started`: `room` — a room went live (created live or started).
 - `room_ended`: `room`, `actor` (None: the system), `as_staff`, `note` — a room ended or a
   scheduled one was cancelled.
+- `recording_changed`: `room`, `actor` — a moderator started or stopped recording a live room
+  (`room.recording` says which).
 - `role_changed`: `room`, `actor`, `member`, `previous` — a moderator changed someone's role
   (`member.role` is the new one, `previous` the old).
 - `speaker_invited`: `room`, `actor`, `user`, `in_room` — a moderator invited someone to
@@ -34,6 +36,7 @@ room_edited = Signal()
 room_cancelled = Signal()
 room_started = Signal()
 room_ended = Signal()
+recording_changed = Signal()
 role_changed = Signal()
 speaker_invited = Signal()
 member_muted = Signal()

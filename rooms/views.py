@@ -1,5 +1,6 @@
 """Pages: the hallway (the landing page for visitors), starting rooms and the room page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -56,7 +57,11 @@ def room(request, room_id):
         if viewer is None:
             return render(request, "rooms/room_sign_in.html")
         return _not_found(request, error)
-    context = {"room": the_room, "share_description": _share_description(the_room)}
+    context = {
+        "room": the_room,
+        "share_description": _share_description(the_room),
+        "replay_retention_days": settings.REPLAY_RETENTION_DAYS,
+    }
     if viewer is None and the_room.status != Room.Status.ENDED:
         return render(request, "rooms/room_visitor.html", context)
     if the_room.status == Room.Status.SCHEDULED:

@@ -8,8 +8,10 @@ calls `control_run`, which opens a short session for the command and closes it.
 
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -51,6 +53,13 @@ def forward_host(server: str) -> str:
     return "127.0.0.1" if server.startswith("unix:") else urlsplit(server).hostname
 
 
+def recording_folder(room_id: UUID) -> Path:
+    """Where the media server writes a room's recording, one WAV per part (a part starts
+    when recording starts, and again if Janus restarts mid-room); the worker that makes
+    the replay reads the same folder."""
+    return Path(settings.RECORDINGS_DIR) / room_id.hex
+
+
 class Control:
     def __init__(self, session: Session):
         self.session = session
@@ -63,13 +72,15 @@ class Control:
             self.streams = await self.session.attach(STREAMING)
         return self.bridges, self.streams
 
-    async def bridge_ensure(self, bridge: MediaBridge) -> None:
+    async def bridge_ensure(self, bridge: MediaBridge, *, record: bool = False) -> None:
         """Makes the room's AudioBridge room unless it exists (after a restart of ours or of
-        Janus's, it may or may not)."""
+        Janus's, it may or may not); one made for a recording room records from the start."""
         bridges, _ = await self._handles()
+        recording = {"record": True, "record_dir": str(recording_folder(bridge.room_id))}
         try:
             await bridges.request(
                 {
+                    **(recording if record else {}),
                     "request": "create",
                     "room": bridge.janus_id,
                     "admin_key": settings.JANUS_ADMIN_KEY,
@@ -87,6 +98,15 @@ class Control:
         except JanusError as error:
             if error.code not in ALREADY_EXISTS:
                 raise
+
+    async def recording_set(self, bridge: MediaBridge, on: bool) -> None:
+        """Starts or stops recording the mix: a new part starts each time it starts."""
+        await self.bridge_ensure(bridge, record=on)
+        bridges, _ = await self._handles()
+        body = {"request": "enable_recording", "room": bridge.janus_id, "secret": bridge.secret}
+        if on:
+            body["record_dir"] = str(recording_folder(bridge.room_id))
+        await bridges.request({**body, "record": on})
 
     async def mountpoint_ensure(self, bridge: MediaBridge, *, host: str, port: int | None) -> int:
         """Makes the room's mountpoint on this server unless it exists, receiving on `host`;

@@ -98,6 +98,7 @@ events: {{
 general: {{
     admin_key = {_quoted(admin_key)}
     lock_rtp_forward = true
+    record_tmp_ext = "tmp"
     events = false
 }}
 """,

@@ -8,12 +8,14 @@ command to Janus goes out after the commit, from the server, without the browser
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from accounts.models import User
 from core.errors import ApplicationError
 from realtime.delivery import send_on_commit
 from realtime.messages import ROOM_MEDIA_REVOKE
@@ -26,7 +28,7 @@ from rooms.media.control import (
     media_server_configured,
     media_servers,
 )
-from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
+from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember, SpeakingSpan
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,32 @@ def _bridge_create(room: Room) -> MediaBridge:
 
 
 def media_room_started(room: Room) -> None:
-    """ROOM_MEDIA=sfu: a room starts on the media server."""
-    if settings.ROOM_MEDIA == "sfu" and media_server_configured():
+    """ROOM_MEDIA=sfu, or a room that records: a room starts on the media server. A room
+    scheduled to record on a site that has since lost its media server starts without."""
+    if room.recording and not media_can_move():
+        logger.warning("Room %s starts without recording: no media server.", room.pk)
+        room.recording = False
+        Room.objects.filter(pk=room.pk).update(recording=False)
+    if room.recording or (settings.ROOM_MEDIA == "sfu" and media_server_configured()):
         _bridge_create(room)
+
+
+def media_room_move(room: Room) -> None:
+    """Moves a live room from the mesh to the media server; its members follow the event."""
+    _bridge_create(room)
+    events.publish(room, protocol.MediaModeChanged, mode=Room.Media.SFU)
+
+
+def media_recording_changed(room: Room) -> None:
+    """Starts or stops the recording at the media server after the commit (a bridge made
+    later, or made again after a restart, records from its creation)."""
+    bridge = _bridge_of(room)
+    if bridge is None:
+        return
+    on = room.recording
+    transaction.on_commit(
+        lambda: control_try(lambda c: c.recording_set(bridge, on), "change a recording")
+    )
 
 
 def media_room_has_space(room: Room, members: int) -> None:
@@ -74,8 +99,7 @@ def media_room_has_space(room: Room, members: int) -> None:
             )
         return
     if media_can_move() and members >= settings.ROOM_MESH_MAX_MEMBERS:
-        _bridge_create(room)
-        events.publish(room, protocol.MediaModeChanged, mode=Room.Media.SFU)
+        media_room_move(room)
         return
     cap = settings.ROOM_MAX_MEMBERS
     if members >= cap:
@@ -151,8 +175,30 @@ def bridge_destroy(bridge: MediaBridge) -> None:
         MediaBridge.objects.filter(pk=bridge.pk).delete()
 
 
+def speaking_spans_write(
+    *, room_id: UUID | str, spans: list[tuple[int, datetime, datetime]]
+) -> None:
+    """Who was heard from a recording room's stage, and when (the replay's chapters)."""
+    if not Room.objects.filter(pk=room_id, recording=True).exists():
+        return
+    # Someone may have deleted their account since.
+    people = set(
+        User.objects.filter(pk__in={span[0] for span in spans}).values_list("pk", flat=True)
+    )
+    SpeakingSpan.objects.bulk_create(
+        SpeakingSpan(room_id=room_id, user_id=user_id, start=start, end=end)
+        for user_id, start, end in spans
+        if user_id in people
+    )
+
+
 def _live_bridge(room_id: UUID | str) -> MediaBridge:
-    bridge = MediaBridge.objects.select_for_update().filter(room_id=room_id).first()
+    bridge = (
+        MediaBridge.objects.select_for_update(of=("self",))
+        .select_related("room")
+        .filter(room_id=room_id)
+        .first()
+    )
     if bridge is None or not Room.objects.filter(pk=room_id, status=Room.Status.LIVE).exists():
         raise ApplicationError.not_found("This room is not on the media server.")
     return bridge
@@ -162,7 +208,7 @@ def _live_bridge(room_id: UUID | str) -> MediaBridge:
 def bridge_provision(*, room_id: UUID | str) -> MediaBridge:
     """Makes sure the room's AudioBridge exists on the stage's Janus."""
     bridge = _live_bridge(room_id)
-    control_run(lambda c: c.bridge_ensure(bridge))
+    control_run(lambda c: c.bridge_ensure(bridge, record=bridge.room.recording))
     return bridge
 
 
@@ -187,7 +233,7 @@ def mountpoint_take(*, room_id: UUID | str, verified: frozenset = frozenset()) -
         mountpoint.port = port = control_run(
             lambda c: c.mountpoint_ensure(bridge, host=host, port=mountpoint.port), server
         )
-        control_run(lambda c: c.bridge_ensure(bridge))
+        control_run(lambda c: c.bridge_ensure(bridge, record=bridge.room.recording))
         control_run(lambda c: c.forward_ensure(bridge, host=host, port=port))
     mountpoint.listeners += 1
     mountpoint.save()

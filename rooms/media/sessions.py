@@ -17,17 +17,24 @@ import logging
 import secrets
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from core.errors import ApplicationError
 from realtime.protocol import ServerFrame
 from rooms import protocol
 from rooms.media.control import OBSERVER_ID_BASE
 from rooms.media.janus import AUDIOBRIDGE, STREAMING, Handle, JanusError, JanusLostError, Session
-from rooms.media.services import bridge_provision, mountpoint_release, mountpoint_take
+from rooms.media.services import (
+    bridge_provision,
+    mountpoint_release,
+    mountpoint_take,
+    speaking_spans_write,
+)
 from rooms.media.signalling import sdp_read, sdp_sends_media
 from rooms.models import MediaBridge, MediaMountpoint, Room, RoomMember
 
@@ -36,17 +43,23 @@ logger = logging.getLogger(__name__)
 # A connection holds at most a listen and a publish session, and a third while it moves
 # between them (make-before-break).
 MAX_SESSIONS = 3
+SPEAKING_WRITE_SECONDS = 10
 ID_EXISTS = 490
 
 
 class RoomObserver:
-    """This process's view of one room's bridge: who is talking, for its connections."""
+    """This process's view of one room's bridge: who is talking, for its connections, and
+    for the replay's chapters when the room records (spans written every
+    SPEAKING_WRITE_SECONDS, and when the bridge goes)."""
 
     def __init__(self, bridge: MediaBridge):
         self.bridge = bridge
         self.talking: set[int] = set()
         self.connections: weakref.WeakSet[MediaSessions] = weakref.WeakSet()
         self.handle: Handle | None = None
+        self.began: dict[int, datetime] = {}
+        self.spans: list[tuple[int, datetime, datetime]] = []
+        self.writing: asyncio.TimerHandle | None = None
 
     async def start(self, session: Session) -> None:
         self.handle = await session.attach(AUDIOBRIDGE, on_event=self._event)
@@ -61,6 +74,8 @@ class RoomObserver:
             }
         )
         self.talking = {p["id"] for p in joined.get("participants", []) if p.get("talking")}
+        now = timezone.now()
+        self.began = dict.fromkeys(self.talking, now)
 
     def _event(self, message: dict) -> None:
         data = message.get("plugindata", {}).get("data", {})
@@ -69,14 +84,47 @@ class RoomObserver:
             talking.add(data.get("id"))
         elif data.get("audiobridge") == "stopped-talking":
             talking.discard(data.get("id"))
+        ending = data.get("audiobridge") == "destroyed" or message.get("janus") == "hangup"
+        if ending:
+            talking.clear()
         for gone in ("leaving", "kicked"):
             if gone in data:
                 talking.discard(data[gone])
         if talking != self.talking:
+            self._note_spans(talking)
             self.talking = talking
             frame = protocol.Speaking(user_ids=sorted(talking))
             for connection in list(self.connections):
                 connection.tell(frame)
+        if not talking and self.spans:
+            # The bridge or the connection to Janus went: this observer is done.
+            self.write_spans(soon=not ending)
+
+    def _note_spans(self, talking: set[int]) -> None:
+        now = timezone.now()
+        for user_id in talking - self.talking:
+            self.began[user_id] = now
+        for user_id in self.talking - talking:
+            began = self.began.pop(user_id, None)
+            if began is not None and isinstance(user_id, int) and user_id < OBSERVER_ID_BASE:
+                self.spans.append((user_id, began, now))
+
+    def write_spans(self, *, soon: bool = False) -> None:
+        """Hands the spans seen so far to the database (when the room records): now, or
+        within SPEAKING_WRITE_SECONDS so that a lively stage costs one write per room."""
+        if soon:
+            if self.writing is None:
+                loop = asyncio.get_running_loop()
+                self.writing = loop.call_later(SPEAKING_WRITE_SECONDS, self.write_spans)
+            return
+        if self.writing is not None:
+            self.writing.cancel()
+            self.writing = None
+        spans, self.spans = self.spans, []
+        if spans:
+            room_id = self.bridge.room_id
+            write = database_sync_to_async(speaking_spans_write)
+            asyncio.get_running_loop().create_task(write(room_id=room_id, spans=spans))
 
 
 class MediaLink:
@@ -134,6 +182,7 @@ class MediaLink:
         """The last connection of this process in the room went: so does its observer."""
         if self.observers.get(room_id) is observer:
             del self.observers[room_id]
+        observer.write_spans()
         if observer.handle is not None:
             await observer.handle.detach()
 

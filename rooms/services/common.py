@@ -13,7 +13,7 @@ from core.errors import ApplicationError
 from realtime.close_codes import CLOSE_FORBIDDEN
 from realtime.protocol import Error
 from rooms import events, protocol, signals
-from rooms.media.services import media_member_gone
+from rooms.media.services import media_member_changed, media_member_gone
 from rooms.models import Room, RoomBan, RoomMember
 
 
@@ -48,6 +48,16 @@ def locked_live_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **valu
     if room.status != Room.Status.LIVE:
         raise ApplicationError.not_found("This room is not live.")
     return room
+
+
+def member_save(room: Room, member: RoomMember, *fields: str) -> RoomMember:
+    """Saves a change to a member and tells the room; a role or a mute applies at the media
+    server too."""
+    member.save(update_fields=list(fields))
+    events.publish_member(room, protocol.MemberUpdated, member)
+    if "role" in fields or "muted" in fields:
+        media_member_changed(room, member)
+    return member
 
 
 def note_moderators(room: Room) -> None:

@@ -16,7 +16,7 @@ from realtime.close_codes import CLOSE_NOT_FOUND
 from rooms import events, protocol, signals
 from rooms.languages import DEFAULT_LANGUAGE
 from rooms.media.services import media_room_ended, media_room_started
-from rooms.models import TOPICS_MAX, Room, RoomMember, RoomRsvp, Topic
+from rooms.models import TOPICS_MAX, RecordConsent, Room, RoomMember, RoomRsvp, Topic
 from rooms.permissions import (
     room_access_as_moderator,
     room_access_as_staff,
@@ -30,6 +30,7 @@ from rooms.permissions import (
     room_live_within_cap,
 )
 from rooms.services.common import locked_room
+from rooms.services.recording import recording_check_available
 
 SCHEDULE_HORIZON = timedelta(days=365)
 
@@ -48,8 +49,10 @@ def room_create(
     speaker_cap: int | None = None,
     topics: Collection[Topic] = (),
     language: str = DEFAULT_LANGUAGE,
+    recording: bool = False,
 ) -> Room:
-    """A room that starts now (no `scheduled_for`) or at a time in the future."""
+    """A room that starts now (no `scheduled_for`) or at a time in the future; one that
+    records starts on the media server, with the host's consent to be recorded."""
     # One person's rooms are made one at a time: the cap on live rooms counts them exactly.
     User.objects.select_for_update().filter(pk=host.pk).first()
     if club is not None and not club_leads(user=host, club=club):
@@ -64,6 +67,8 @@ def room_create(
     co_hosts = _checked_co_hosts(host=host, co_hosts=co_hosts, cap=cap)
     topics = _checked_topics(topics)
     room_invitees_allowed(host=host, invitees=invitees, club_id=club.pk if club else None)
+    if recording:
+        recording_check_available()
     room_creations_within_budget(host=host)
     room_invites_within_budget(inviter=host, count=len(invitees))
     room = Room(
@@ -75,9 +80,12 @@ def room_create(
         scheduled_for=scheduled_for,
         speaker_cap=cap,
         language=language,
+        recording=recording,
     )
     room.full_clean()
     room.save()
+    if recording:
+        RecordConsent.objects.create(room=room, user=host)
     room.topics.set(topics)
     room.co_hosts.set(co_hosts)
     room.invitees.set(invitees)
@@ -134,6 +142,7 @@ def room_update(
     language: str | None = None,
     co_hosts: Collection[User] | None = None,
     invitees: Collection[User] | None = None,
+    recording: bool | None = None,
 ) -> Room:
     """The host or a co-host changes a scheduled room; None leaves a field as it is.
 
@@ -147,13 +156,13 @@ def room_update(
         _check_start_time(scheduled_for)
         room.scheduled_for = scheduled_for
         changed.append("scheduled_for")
-    for field, value in (("title", title), ("description", description)):
+    for field, value in (("title", title), ("description", description), ("language", language)):
         if value is not None and value.strip() != getattr(room, field):
             setattr(room, field, value.strip())
             changed.append(field)
-    if language is not None and language != room.language:
-        room.language = language
-        changed.append("language")
+    if recording is not None and recording != room.recording:
+        _recording_choose(room, actor=actor, recording=recording)
+        changed.append("recording")
     if topics is not None:
         topics = _checked_topics(topics)
         if {t.pk for t in topics} != set(room.topics.values_list("pk", flat=True)):
@@ -187,6 +196,14 @@ def room_update(
     return room
 
 
+def _recording_choose(room: Room, *, actor: User, recording: bool) -> None:
+    """A scheduled room will record (with the consent of whoever chose it) or will not."""
+    if recording:
+        recording_check_available()
+        RecordConsent.objects.get_or_create(room=room, user=actor)
+    room.recording = recording
+
+
 @transaction.atomic
 def room_cancel(*, actor: User, room_id: UUID | str) -> Room:
     """The host or a co-host calls off a scheduled room; those waiting for it are told."""
@@ -201,8 +218,9 @@ def _go_live(room: Room) -> None:
     room.started_at = now
     # Nobody moderates until the host's connection arrives; the grace period covers that.
     room.unmoderated_since = now
-    room.save(update_fields=["status", "started_at", "unmoderated_since"])
+    # On the media server before it is live there: a live room that records is there.
     media_room_started(room)
+    room.save(update_fields=["status", "started_at", "unmoderated_since"])
     signals.room_started.send(Room, room=room)
 
 

@@ -15,7 +15,6 @@ from core.errors import ApplicationError
 from follows.permissions import users_blocked_between
 from rooms import events, protocol, signals
 from rooms.access import room_refusal
-from rooms.media.services import media_member_changed
 from rooms.models import Room, RoomMember
 from rooms.permissions import (
     blocked_by,
@@ -27,21 +26,14 @@ from rooms.permissions import (
     room_invites_within_budget,
     room_stage_has_space,
 )
-from rooms.services.common import locked_live_room, member_expel, note_moderators
+from rooms.services.common import locked_live_room, member_expel, member_save, note_moderators
+from rooms.services.recording import record_consent_require
 
 Role = RoomMember.Role
 
 
 def _me(room: Room, actor: User) -> RoomMember:
     return member_in_room(room=room, user_id=actor.pk)
-
-
-def _save(room: Room, member: RoomMember, *fields: str) -> RoomMember:
-    member.save(update_fields=list(fields))
-    events.publish_member(room, protocol.MemberUpdated, member)
-    if "role" in fields or "muted" in fields:
-        media_member_changed(room, member)
-    return member
 
 
 @transaction.atomic
@@ -53,7 +45,7 @@ def hand_raise(*, actor: User, room_id: UUID | str) -> RoomMember:
     if me.hand_raised:
         return me
     me.hand_raised_at = timezone.now()
-    return _save(room, me, "hand_raised_at")
+    return member_save(room, me, "hand_raised_at")
 
 
 @transaction.atomic
@@ -63,7 +55,7 @@ def hand_lower(*, actor: User, room_id: UUID | str) -> RoomMember:
     if not me.hand_raised:
         return me
     me.hand_raised_at = None
-    return _save(room, me, "hand_raised_at")
+    return member_save(room, me, "hand_raised_at")
 
 
 @transaction.atomic
@@ -78,7 +70,7 @@ def speaker_invite(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMem
     if target.invited_to_speak_at is not None:
         return target
     target.invited_to_speak_at = timezone.now()
-    _save(room, target, "invited_to_speak_at")
+    member_save(room, target, "invited_to_speak_at")
     events.tell(target, protocol.SpeakerInvited(by=events.user_payload(actor)))
     signals.speaker_invited.send(RoomMember, room=room, actor=actor, user=target.user, in_room=True)
     return target
@@ -119,15 +111,17 @@ def room_invite(*, actor: User, room_id: UUID | str, user: User) -> str:
 
 
 @transaction.atomic
-def speaker_accept(*, actor: User, room_id: UUID | str) -> RoomMember:
+def speaker_accept(*, actor: User, room_id: UUID | str, record_consent: bool = False) -> RoomMember:
+    """The invitee comes on stage, muted; a recording room needs their consent first."""
     room = locked_live_room(room_id)
     me = _me(room, actor)
     if me.invited_to_speak_at is None:
         raise ApplicationError.forbidden("No one has invited you to speak.")
     room_stage_has_space(room=room)
+    record_consent_require(room=room, user_id=actor.pk, consent=record_consent)
     me.role, me.muted = Role.SPEAKER, True
     me.hand_raised_at = me.invited_to_speak_at = None
-    return _save(room, me, "role", "muted", "hand_raised_at", "invited_to_speak_at")
+    return member_save(room, me, "role", "muted", "hand_raised_at", "invited_to_speak_at")
 
 
 @transaction.atomic
@@ -137,7 +131,7 @@ def speaker_decline(*, actor: User, room_id: UUID | str) -> RoomMember:
     if me.invited_to_speak_at is None:
         return me
     me.invited_to_speak_at = None
-    return _save(room, me, "invited_to_speak_at")
+    return member_save(room, me, "invited_to_speak_at")
 
 
 @transaction.atomic
@@ -151,7 +145,7 @@ def speaker_leave(*, actor: User, room_id: UUID | str) -> RoomMember:
         raise ApplicationError.forbidden("The host stays on stage; end the room or leave it.")
     was_moderator = me.role == Role.MODERATOR
     me.role, me.muted = Role.LISTENER, True
-    _save(room, me, "role", "muted")
+    member_save(room, me, "role", "muted")
     if was_moderator:
         note_moderators(room)
     return me
@@ -169,7 +163,7 @@ def speaker_remove(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMem
         raise ApplicationError(f"{target.user.name} is not on stage.", code="not_on_stage")
     previous = target.role
     target.role, target.muted = Role.LISTENER, True
-    _save(room, target, "role", "muted")
+    member_save(room, target, "role", "muted")
     signals.role_changed.send(RoomMember, room=room, actor=actor, member=target, previous=previous)
     return target
 
@@ -182,8 +176,10 @@ def mute_set(*, actor: User, room_id: UUID | str, muted: bool) -> RoomMember:
         raise ApplicationError("Only people on stage have a microphone.", code="not_on_stage")
     if me.muted == muted:
         return me
+    if not muted:
+        record_consent_require(room=room, user_id=actor.pk, consent=False)
     me.muted = muted
-    return _save(room, me, "muted")
+    return member_save(room, me, "muted")
 
 
 @transaction.atomic
@@ -196,7 +192,7 @@ def mute_force(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMember:
     if target.muted:
         return target
     target.muted = True
-    _save(room, target, "muted")
+    member_save(room, target, "muted")
     signals.member_muted.send(RoomMember, room=room, actor=actor, member=target)
     return target
 
@@ -213,7 +209,7 @@ def moderator_grant(*, actor: User, room_id: UUID | str, user_id: int) -> RoomMe
     previous = target.role
     target.role = Role.MODERATOR
     target.hand_raised_at = target.invited_to_speak_at = None
-    _save(room, target, "role", "hand_raised_at", "invited_to_speak_at")
+    member_save(room, target, "role", "hand_raised_at", "invited_to_speak_at")
     note_moderators(room)
     signals.role_changed.send(RoomMember, room=room, actor=actor, member=target, previous=previous)
     return target
@@ -229,7 +225,7 @@ def moderator_revoke(*, actor: User, room_id: UUID | str, user_id: int) -> RoomM
     if target.user_id == room.host_id:
         raise ApplicationError.forbidden("The host cannot be demoted.")
     target.role = Role.SPEAKER
-    _save(room, target, "role")
+    member_save(room, target, "role")
     note_moderators(room)
     signals.role_changed.send(
         RoomMember, room=room, actor=actor, member=target, previous=Role.MODERATOR

@@ -39,6 +39,8 @@ export const ROOM = Object.freeze({
     "mute.set",
     "ping",
     "reaction",
+    "record.consent",
+    "recording.set",
     "room.end",
     "room.leave",
     "signal",
@@ -66,6 +68,7 @@ export const ROOM = Object.freeze({
     "members.batch",
     "pong",
     "reaction",
+    "recording.changed",
     "room.ended",
     "room.snapshot",
     "room.updated",
@@ -79,6 +82,7 @@ export const ROOM = Object.freeze({
     "member.left",
     "member.updated",
     "members.batch",
+    "recording.changed",
     "room.ended",
     "room.updated"
   ]

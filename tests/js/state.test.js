@@ -112,3 +112,35 @@ test("the media mode and the chat setting follow their events", () => {
   assert.deepEqual(state.media, { mode: "sfu" });
   assert.deepEqual(state.room, { id: 7, chat: "off" });
 });
+
+test("recording follows its event, the rest of the room untouched", () => {
+  const state = loaded();
+  assert.equal(state.recording, false);
+  assert.equal(state.apply({ type: "recording.changed", seq: 11, recording: true }), "applied");
+  assert.deepEqual(state.room, { id: 7, chat: "everyone", recording: true });
+  assert.equal(state.recording, true);
+  state.apply({ type: "recording.changed", seq: 12, recording: false });
+  assert.equal(state.recording, false);
+});
+
+test("the reader's consent to be recorded is the snapshot's while the room records", () => {
+  const state = new RoomState(3);
+  const snapshot = (recording, consent) => ({
+    seq: 1,
+    room: { id: 7, recording },
+    members: [],
+    me: member(3, "speaker"),
+    audience_count: 0,
+    you_blocked: [],
+    record_consent: consent,
+    numbered: [],
+  });
+  state.load(snapshot(true, true));
+  assert.equal(state.recordConsent, true);
+  state.load(snapshot(true, false));
+  assert.equal(state.recordConsent, false);
+  // Not recording, the snapshot says false whatever was agreed: what the page knew stands.
+  state.recordConsent = true;
+  state.load(snapshot(false, false));
+  assert.equal(state.recordConsent, true);
+});

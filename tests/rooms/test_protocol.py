@@ -24,6 +24,8 @@ VALID = {
     "text": "Hello",
     "id": 3,
     "mode": "stage",
+    "on": True,
+    "consent": True,
 }
 
 
@@ -144,6 +146,7 @@ def test_numbered_frames_are_the_state_events():
         "member.left",
         "member.updated",
         "members.batch",
+        "recording.changed",
         "room.ended",
         "room.updated",
     ]

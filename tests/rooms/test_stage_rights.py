@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import ApplicationError
 from rooms.models import Room, RoomMember
-from rooms.services import lifecycle, stage
+from rooms.services import lifecycle, recording, stage
 from tests.factories import UserFactory
 from tests.rooms.factories import member
 
@@ -36,6 +36,7 @@ ACTIONS = {
         actor=a, room_id=s.room.pk, user_id=s.target_listener.pk
     ),
     "room.end": lambda s, a: lifecycle.room_end(actor=a, room_id=s.room.pk),
+    "recording.set": lambda s, a: recording.recording_set(actor=a, room_id=s.room.pk, on=True),
     "reaction": lambda s, a: stage.reaction_send(actor=a, room_id=s.room.pk, emoji="👏"),
 }
 
@@ -52,6 +53,7 @@ ALLOWED = {
     "moderator.revoke": "HM",
     "member.remove": "HM",
     "room.end": "HM",
+    "recording.set": "HM",
     "reaction": "HMSL",
 }
 
@@ -69,6 +71,7 @@ EFFECTS = {
         not RoomMember.objects.filter(room=s.room, user=s.target_listener).exists()
     ),
     "room.end": lambda s, a: Room.objects.get(pk=s.room.pk).status == Room.Status.ENDED,
+    "recording.set": lambda s, a: Room.objects.get(pk=s.room.pk).recording,
     "reaction": lambda s, a: True,
 }
 
@@ -104,6 +107,9 @@ CELLS = [(action, role) for action in ACTIONS for role in "HMSL"]
 @pytest.mark.parametrize(("action", "role"), CELLS, ids=[f"{a}-{r}" for a, r in CELLS])
 def test_stage_rights(action, role, settings):
     settings.ROOM_SPEAKER_CAP = 20
+    # Configured for recording.set; nothing here waits on it to answer.
+    settings.JANUS_URL = "unix:/nonexistent/janus.sock"
+    settings.JANUS_API_SECRET = settings.JANUS_ADMIN_KEY = "x" * 32
     s = Stage()
     s.room.speaker_cap = 20
     s.room.save()

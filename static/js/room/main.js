@@ -8,6 +8,14 @@ import { Sfu } from "./sfu.js";
 import { CLOSE } from "../protocol.js";
 import { IceServers } from "./ice.js";
 import { MicrophoneDialog } from "./microphone.js";
+import {
+  acceptFrame,
+  asksRecordConsent,
+  consentCopy,
+  needsRecordConsent,
+  recordingAnnouncement,
+  recordingCopy,
+} from "./recording.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
@@ -26,6 +34,7 @@ const root = document.querySelector("[data-room]");
 const roomId = root.dataset.room;
 const myId = Number(root.dataset.me);
 const csrf = root.dataset.csrf;
+const retentionDays = Number(root.dataset.replayDays) || 30;
 const scheme = location.protocol === "https:" ? "wss" : "ws";
 
 const state = new RoomState(myId);
@@ -156,7 +165,7 @@ function followMediaMode(me) {
   }
 }
 
-function afterChange() {
+function afterChange({ recordingStarted = false } = {}) {
   const me = state.me;
   if (me) {
     for (const transport of transports()) instruct(transport, me);
@@ -165,6 +174,7 @@ function afterChange() {
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
   chat.render();
+  followRecording({ started: recordingStarted });
   liveRoom.changed();
 }
 
@@ -183,7 +193,9 @@ function refreshFollowed() {
 
 // What a screen reader hears about the stage.
 function announce(frame, before) {
-  if (frame.type === "member.joined" && onStage(frame.member)) {
+  if (frame.type === "recording.changed") {
+    view.announce(recordingAnnouncement(frame.recording));
+  } else if (frame.type === "member.joined" && onStage(frame.member)) {
     view.announce(`${frame.member.user.display_name} joined the stage.`);
   } else if (frame.type === "member.left" && onStage(before)) {
     const who = before.user.display_name;
@@ -241,8 +253,9 @@ function onFrame(frame) {
       finish(OVER[frame.reason] ? frame.reason : "ended");
       return;
     }
+    if (frame.type === "recording.changed") recordingChanged(frame.recording);
     announce(frame, before);
-    afterChange();
+    afterChange({ recordingStarted: frame.type === "recording.changed" && frame.recording });
     if (frame.type !== "member.updated" || before?.role !== frame.member.role) refreshFollowed();
   } else if (frame.type === "audience.page") {
     state.addAudiencePage(frame);
@@ -256,7 +269,10 @@ function onFrame(frame) {
     for (const transport of transports()) transport.receive(frame);
   } else if (frame.type === "error" && frame.ref === "chat") {
     chat.showError(frame.message);
+  } else if (frame.type === "error" && frame.code === "record_consent_required") {
+    consentRequired(frame);
   } else if (frame.type === "error") {
+    if (frame.ref === "recording") startingRecording = false;
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
     view.status(frame.message, { error: true });
@@ -293,6 +309,9 @@ function finish(kind, text = OVER[kind]) {
   socket?.stop();
   ice.stop();
   for (const transport of transports()) transport.leave();
+  for (const dialog of [recordDialog, consentDialog]) {
+    if (dialog.open) dialog.close(OBSOLETE);
+  }
   playback.clear();
   chat.root.hidden = true;
   view.showOver(...text, { ended: ENDINGS.has(kind) });
@@ -381,11 +400,153 @@ reportDialog.querySelector("form").addEventListener("submit", async (event) => {
   }
 });
 
+// Recording: the moderators' switch, with its confirmation, and the reader's consent to be
+// recorded, asked when the room records and they are on stage without it.
+const recordDialog = root.querySelector("[data-record-dialog]");
+const consentDialog = root.querySelector("[data-consent-dialog]");
+// A dialog closed by the page because its question no longer stands.
+const OBSOLETE = "obsolete";
+let startingRecording = false; // we asked to start it: the server takes our consent with it
+let consentDismissed = false; // answered "not now" (or stayed muted) for this recording
+let unmuteAfterConsent = false; // asked while unmuting: they unmute once they agree
+let consentOnReturn = false; // asked from the docked player: asked again back in the room
+
+function consentNeeded() {
+  return needsRecordConsent({ recording: state.recording, me: state.me, consented: state.recordConsent });
+}
+
+// While the person browses other pages the room's page is parked in the docked player.
+function parked() {
+  return !root.isConnected || Boolean(root.closest("[data-player-keep]"));
+}
+
+function recordingChanged(recording) {
+  if (recording && startingRecording) state.recordConsent = true;
+  startingRecording = false;
+  consentDismissed = false;
+  if (recordDialog.open) recordDialog.close(OBSOLETE);
+}
+
+function askRecording() {
+  const copy = recordingCopy({ recording: state.recording, retentionDays });
+  root.querySelector("[data-record-heading]").textContent = copy.title;
+  root.querySelector("[data-record-text]").textContent = copy.text;
+  root.querySelector("[data-record-confirm]").textContent = copy.confirm;
+  recordDialog.dataset.on = String(!state.recording);
+  recordDialog.returnValue = "";
+  recordDialog.showModal();
+}
+
+recordDialog.addEventListener("close", () => {
+  if (recordDialog.returnValue !== "confirm") return;
+  const on = recordDialog.dataset.on === "true";
+  startingRecording = on;
+  socket.send({ type: "recording.set", on, ref: "recording" });
+});
+
+function askConsent({ unmute = false, started = false } = {}) {
+  const me = state.me;
+  if (!me || !onStage(me)) return;
+  if (unmute) unmuteAfterConsent = true;
+  if (parked()) {
+    // The question needs the room's page: back to it (the player's link), asked there.
+    consentOnReturn = true;
+    document.querySelector("[data-player-link]")?.click();
+    return;
+  }
+  if (consentDialog.open) return;
+  const copy = consentCopy({ role: me.role, started, retentionDays });
+  root.querySelector("[data-consent-heading]").textContent = copy.title;
+  root.querySelector("[data-consent-text]").textContent = copy.text;
+  root.querySelector("[data-consent-note]").textContent = copy.declineNote;
+  root.querySelector("[data-consent-agree]").textContent = copy.agree;
+  root.querySelector("[data-consent-decline]").textContent = copy.decline;
+  consentDialog.returnValue = "";
+  consentDialog.showModal();
+}
+
+consentDialog.addEventListener("close", () => {
+  const answer = consentDialog.returnValue;
+  const unmute = unmuteAfterConsent;
+  unmuteAfterConsent = false;
+  if (answer === OBSOLETE) return;
+  if (answer === "agree") {
+    if (!socket.send({ type: "record.consent", consent: true })) return;
+    state.recordConsent = true;
+    if (unmute) socket.send({ type: "mute.set", muted: false, ref: "unmute" });
+    else view.announce("Thank you. Press Unmute to talk.");
+  } else {
+    // Declined: a speaker goes back to the audience, a moderator stays muted. Escape leaves
+    // things as they are: muted, and asked again on Unmute.
+    consentDismissed = true;
+    if (answer === "decline" && socket.send({ type: "record.consent", consent: false })) {
+      state.recordConsent = false;
+    }
+  }
+});
+
+// After every change: the question is asked when it stands (once per recording unless they
+// unmute), and taken back when it no longer does (recording stopped, off the stage).
+function followRecording({ started = false } = {}) {
+  if (recordDialog.open && !state.iModerate) recordDialog.close(OBSOLETE);
+  if (!consentNeeded()) {
+    unmuteAfterConsent = false;
+    consentOnReturn = false;
+    if (consentDialog.open) consentDialog.close(OBSOLETE);
+    return;
+  }
+  if (parked()) return;
+  const asks = asksRecordConsent({
+    recording: state.recording,
+    me: state.me,
+    consented: state.recordConsent,
+    dismissed: consentDismissed && !consentOnReturn,
+  });
+  consentOnReturn = false;
+  if (asks) askConsent({ started });
+}
+
+// The server refused to bring the reader on stage or unmute them without consent.
+function consentRequired(frame) {
+  state.recordConsent = false;
+  if (frame.ref === "accept" || !onStage(state.me)) {
+    view.status(frame.message, { error: true });
+    view.render();
+    return;
+  }
+  askConsent({ unmute: frame.ref === "unmute" });
+}
+
+// Back in the room from another page (player.js puts the live page back on Turbo's render).
+document.addEventListener("turbo:render", () => {
+  setTimeout(() => {
+    if (!over && !parked()) followRecording();
+  });
+});
+
+function mute() {
+  const me = state.me;
+  if (!me) return;
+  if (!me.muted) {
+    socket.send({ type: "mute.set", muted: true });
+  } else if (consentNeeded()) {
+    askConsent({ unmute: true });
+  } else {
+    socket.send({ type: "mute.set", muted: false, ref: "unmute" });
+  }
+}
+
+function accept() {
+  // The invitation said the room records (view.js): accepting is agreeing.
+  const frame = acceptFrame(state.recording);
+  if (socket.send({ ...frame, ref: "accept" }) && frame.record_consent) state.recordConsent = true;
+}
+
 const ACTIONS = {
   hand: () => socket.send({ type: state.me?.hand_raised ? "hand.lower" : "hand.raise" }),
-  mute: () => socket.send({ type: "mute.set", muted: !state.me?.muted }),
+  mute,
   "leave-stage": () => socket.send({ type: "speaker.leave" }),
-  accept: () => socket.send({ type: "speaker.accept" }),
+  accept,
   decline: () => socket.send({ type: "speaker.decline" }),
   more: () => socket.send({ type: "audience.more", offset: state.audienceLoaded() }),
   end: () => {
@@ -399,6 +560,7 @@ const ACTIONS = {
     await navigator.clipboard?.writeText(location.href);
     view.status("Link copied.");
   },
+  recording: () => askRecording(),
   "report-room": () => report(null),
   "report-cancel": () => reportDialog.close(),
   microphone: () => microphone.open(),

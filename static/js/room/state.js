@@ -20,6 +20,9 @@ export class RoomState {
     this.youBlocked = new Set();
     this.followedByStage = new Set();
     this.media = { mode: "mesh" }; // how the room's audio travels: "mesh" or "sfu"
+    // The reader agreed that their voice is recorded in this room (the snapshot's word, and
+    // what they answered since).
+    this.recordConsent = false;
     // The frame types that carry `seq`, as the server's snapshot lists them.
     this.numbered = new Set();
     this.snapshots = 0;
@@ -35,6 +38,10 @@ export class RoomState {
     this.youBlocked = new Set(snapshot.you_blocked);
     this.media = snapshot.media ?? { mode: "mesh" };
     this.numbered = new Set(snapshot.numbered);
+    // The server's word while the room records; while it does not, the snapshot says false
+    // whatever was agreed, and what the page knew stands.
+    const recording = Boolean(snapshot.room?.recording);
+    this.recordConsent = Boolean(snapshot.record_consent) || (!recording && this.recordConsent);
   }
 
   // "applied", "stale" (seen already) or "gap" (something was missed).
@@ -56,6 +63,8 @@ export class RoomState {
       this.media = { mode: frame.mode };
     } else if (frame.type === "room.updated") {
       this.room = { ...this.room, chat: frame.chat };
+    } else if (frame.type === "recording.changed") {
+      this.room = { ...this.room, recording: frame.recording };
     }
     return "applied";
   }
@@ -78,6 +87,10 @@ export class RoomState {
 
   get me() {
     return this.members.get(this.myId) ?? null;
+  }
+
+  get recording() {
+    return Boolean(this.room?.recording);
   }
 
   get iModerate() {

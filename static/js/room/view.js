@@ -2,6 +2,7 @@
 // and a menu per person with what the reader may do to them.
 
 import { REACTIONS as DECLARED_REACTIONS } from "../protocol.js";
+import { inviteCopy, recordingMenuLabel } from "./recording.js";
 import { onStage } from "./state.js";
 
 const PALETTE_SIZE = 8;
@@ -131,6 +132,16 @@ export class RoomView {
     this.root.querySelector("[data-action=more]").hidden = known >= count;
     this.renderBar(me);
     this.renderInvite(me);
+    this.renderRecording();
+  }
+
+  // The REC badge, and the moderators' switch in the room's menu.
+  renderRecording() {
+    const recording = this.state.recording;
+    this.part("recording-badge").hidden = !recording;
+    const item = this.root.querySelector("[data-action=recording]");
+    item.hidden = !this.state.iModerate;
+    item.textContent = recordingMenuLabel(recording);
   }
 
   renderBar(me) {
@@ -151,6 +162,12 @@ export class RoomView {
   renderInvite(me) {
     const box = this.part("invite");
     const invited = Boolean(me?.invited) && !onStage(me);
+    // A recording room says so before anyone comes on stage; accepting is agreeing.
+    const copy = inviteCopy(this.state.recording);
+    const note = this.part("invite-recording");
+    note.textContent = copy.note;
+    note.hidden = !copy.note;
+    box.querySelector("[data-action=accept]").textContent = copy.accept;
     if (invited && box.hidden) {
       box.hidden = false;
       box.querySelector("[data-action=accept]").focus();
@@ -364,7 +381,9 @@ export class RoomView {
     this.part("bar").hidden = true;
     this.part("invite").hidden = true;
     this.root.querySelector("[data-action=end]").hidden = true;
+    this.root.querySelector("[data-action=recording]").hidden = true;
     if (ended) {
+      this.part("recording-badge").hidden = true;
       const tag = this.part("room-state");
       tag.textContent = "Ended";
       tag.classList.replace("tag--live", "tag--muted");
