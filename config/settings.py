@@ -479,6 +479,14 @@ REPLAY_FILES_BY_PROXY = env.bool("REPLAY_FILES_BY_PROXY", default=False)
 REPLAY_RETENTION_DAYS = env.int("REPLAY_RETENTION_DAYS", default=30)
 #: The ffmpeg that makes the replays' files.
 FFMPEG = env.str("FFMPEG", default="ffmpeg")
+# Transcripts: faster-whisper on this machine's CPU (the `speech` extra); nothing is fetched at
+# run time. The default model is Whisper tiny.en, shipped inside the extra's model wheel.
+#: default: empty: the English `tiny.en` model that the `speech` extra installs
+#: The faster-whisper model for transcripts: a directory or the name of a model already
+#: downloaded (a multilingual one follows each room's language).
+TRANSCRIBE_MODEL = env.str("TRANSCRIBE_MODEL", default="")
+#: CPU threads one transcription uses.
+TRANSCRIBE_THREADS = env.int("TRANSCRIBE_THREADS", default=1)
 
 # --- Sockets ----------------------------------------------------------------------------
 # Sockets one person may open a minute, per kind (room, notifications): a browser that

@@ -1,7 +1,7 @@
 """The replay of a room: its state, its audio's addresses, waveform and chapters."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from accounts.serializers import UserSummarySerializer
 from core.api import valid_body
 from core.schema import errors
 from replays.models import Replay
-from replays.selectors import replay_chapter_people, replay_visible
+from replays.selectors import replay_chapter_people, replay_visible, transcript_segments
 from replays.services.replays import replay_delete, replay_trim
 
 
@@ -104,3 +104,25 @@ class ReplayApi(APIView):
         if not request.user.is_authenticated:
             self.permission_denied(request)
         replay_visible(user=request.user, room_id=room_id)
+
+
+class TranscriptApi(APIView):
+    permission_classes = [AllowAny]
+
+    class SegmentSerializer(serializers.Serializer):
+        start = serializers.FloatField(help_text="Seconds from the start of the replay.")
+        end = serializers.FloatField()
+        text = serializers.CharField()
+        user = UserSummarySerializer(allow_null=True, help_text="Who was speaking, when known.")
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("TranscriptOutput", {"segments": SegmentSerializer(many=True)}),
+            **errors(401),
+        },
+        description="What was said in the replay, with the replay's access rule; 404 while "
+        "there is no transcript (not made yet, or the site has no speech recognition).",
+    )
+    def get(self, request, room_id):
+        segments = transcript_segments(user=request.user, room_id=room_id)
+        return Response({"segments": self.SegmentSerializer(segments, many=True).data})

@@ -60,3 +60,55 @@ class Replay(models.Model):
 
     def __str__(self):
         return f"Replay of {self.room}"
+
+
+class Transcript(models.Model):
+    """What was said in a replay, once transcribed after the replay is ready."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    replay = models.OneToOneField(Replay, on_delete=models.CASCADE, primary_key=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROCESSING)
+    # The model that made it (TRANSCRIBE_MODEL or the bundled one), and how long it took.
+    model = models.CharField(max_length=200, blank=True)
+    seconds_taken = models.FloatField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["processing", "ready", "failed"]),
+                name="replays_transcript_status_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"Transcript of {self.replay.room}"
+
+
+class TranscriptSegment(models.Model):
+    """A stretch of speech: when (seconds into the replay), the words, and who was speaking
+    when the stage's history tells."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["transcript", "start"])]
+
+    def __str__(self):
+        return f"{self.start:.1f}s: {self.text[:40]}"

@@ -8,7 +8,7 @@ from django.db.models import Q
 from accounts.models import User
 from core.errors import ApplicationError
 from follows.models import Club
-from replays.models import Replay
+from replays.models import Replay, Transcript, TranscriptSegment
 from rooms.access import room_refusal, rooms_open_to_visitors
 from rooms.models import Room
 from rooms.selectors import rooms_visible_to
@@ -53,3 +53,14 @@ def replays_ready(
     if person is not None:
         replays = replays.filter(Q(room__host=person) | Q(speakers=person)).distinct()
     return list(replays.order_by("-room__ended_at")[:limit])
+
+
+def transcript_segments(
+    *, user: User | AnonymousUser, room_id: UUID | str
+) -> list[TranscriptSegment]:
+    """The segments of a replay's ready transcript, with their speakers, for someone who may
+    hear the replay; 404 while there is none."""
+    replay = replay_visible(user=user, room_id=room_id)
+    if not Transcript.objects.filter(replay=replay, status=Transcript.Status.READY).exists():
+        raise ApplicationError.not_found("There is no transcript of this replay.")
+    return list(TranscriptSegment.objects.filter(transcript__replay=replay).select_related("user"))

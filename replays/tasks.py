@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from replays.services.replays import replay_cut_apply, replay_process, replays_expire
+from replays.services.transcripts import transcript_make
 
 
 @shared_task(name="replays.tasks.process_replay", acks_late=True)
@@ -21,3 +22,10 @@ def cut_replay(room_id: str, cut: float) -> str | None:
 def expire_replays() -> int:
     """Deletes replays past REPLAY_RETENTION_DAYS (runs hourly from beat)."""
     return replays_expire()
+
+
+@shared_task(name="replays.tasks.transcribe_replay", acks_late=True)
+def transcribe_replay(room_id: str) -> str | None:
+    """Transcribes a ready replay (minutes of a core per hour); a repeat does nothing."""
+    transcript = transcript_make(room_id=room_id)
+    return transcript.status if transcript is not None else None

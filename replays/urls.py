@@ -9,8 +9,18 @@ urlpatterns = [
         name="replay-audio",
     ),
     path("rooms/<uuid:room_id>/replay/", views.replay_page, name="replay"),
+    path(
+        "rooms/<uuid:room_id>/replay/transcript.vtt",
+        views.replay_transcript_vtt,
+        name="replay-transcript-vtt",
+    ),
 ]
 
 api_urlpatterns = [
     path("rooms/<uuid:room_id>/replay/", apis.ReplayApi.as_view(), name="api-room-replay"),
+    path(
+        "rooms/<uuid:room_id>/transcript/",
+        apis.TranscriptApi.as_view(),
+        name="api-room-transcript",
+    ),
 ]

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -14,7 +14,8 @@ from core.errors import ApplicationError
 from replays.files import replay_file_response
 from replays.formats import clock
 from replays.models import Replay
-from replays.selectors import replay_chapter_people, replay_visible
+from replays.selectors import replay_chapter_people, replay_visible, transcript_segments
+from replays.vtt import transcript_vtt
 from rooms.models import Room
 
 
@@ -92,3 +93,15 @@ def replay_page(request, room_id):
     except ApplicationError as error:
         raise Http404(error.message) from error
     return render(request, "replays/replay.html", _replay_context(request, replay))
+
+
+@require_safe
+def replay_transcript_vtt(request, room_id):
+    """The transcript as WebVTT, with the replay's access rule."""
+    try:
+        segments = transcript_segments(user=request.user, room_id=room_id)
+    except ApplicationError as error:
+        raise Http404(error.message) from error
+    response = HttpResponse(transcript_vtt(segments), content_type="text/vtt; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -25,6 +25,7 @@ from replays.processing import (
     replay_encode,
     timeline_offset,
 )
+from replays.services.transcripts import transcript_cut, transcript_request
 from rooms.media.control import recording_folder
 from rooms.models import Room, SpeakingSpan
 
@@ -100,6 +101,7 @@ def replay_process(*, room_id: UUID | str) -> Replay | None:
     replay.expires_at = ended + timedelta(days=settings.REPLAY_RETENTION_DAYS)
     replay.save()
     replay.speakers.set({chapter["user_id"] for chapter in replay.chapters})
+    transcript_request(replay=replay)
     shutil.rmtree(folder, ignore_errors=True)
     SpeakingSpan.objects.filter(room_id=replay.room_id).delete()
     return replay
@@ -178,6 +180,7 @@ def replay_cut_apply(*, room_id: UUID | str, cut: float) -> Replay | None:
     replay.trim_start += cut
     replay.status = Replay.Status.READY
     replay.save()
+    transcript_cut(replay=replay, cut=cut)
     return replay
 
 
