@@ -248,6 +248,10 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "broker-control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Making replays and transcripts takes minutes of a core per hour of room: a queue of its own,
+# so that a worker busy with one never holds up the notifications of a room that starts.
+# `make run`'s one worker takes both queues; the production layout runs a worker for each.
+CELERY_TASK_ROUTES = {"replays.tasks.*": {"queue": "replays"}}
 # A task is acknowledged only once it finished: a killed worker's task runs again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

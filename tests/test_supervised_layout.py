@@ -62,6 +62,8 @@ needs_redis = pytest.mark.skipif(
 LAYOUT = {"SERVE_INSECURE": 1, "PUSH_ALLOW_LOOPBACK": 0}
 # Churn: what the room hears when someone goes or comes.
 CHURN = {"member.left", "member.joined", "members.batch", "member.updated"}
+# The Celery workers: the rooms' news, and the replays' own queue.
+WORKERS = ("worker-1", "replays")
 
 
 class Member:
@@ -420,6 +422,7 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
                 for name, ready in [
                     (web, lambda: listens(layout.web_ports[0])),
                     ("worker-1", anything),
+                    ("replays", anything),
                     ("beat", anything),
                     ("proxy", lambda: listens(layout.port)),
                     ("turn", relays),
@@ -486,15 +489,16 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
             "beat",
             "media",
             "proxy",
+            "replays",
             "turn",
             "watch",
             *(f"web:web-{p}" for p in layout.web_ports),
             "worker-1",
         ],
-        **{f"answered while {name} was down": True for name in (web, "worker-1", "beat")},
-        **{f"places after {name}": places for name in (web, "worker-1", "beat", "proxy", "turn")},
-        **{f"answers after {name}": True for name in (web, "worker-1", "beat", "proxy", "turn")},
-        **{f"left of {name}": [] for name in (web, "worker-1", "beat", "proxy", "turn")},
+        **{f"answered while {name} was down": True for name in (web, *WORKERS, "beat")},
+        **{f"places after {name}": places for name in (web, *WORKERS, "beat", "proxy", "turn")},
+        **{f"answers after {name}": True for name in (web, *WORKERS, "beat", "proxy", "turn")},
+        **{f"left of {name}": [] for name in (web, *WORKERS, "beat", "proxy", "turn")},
         "relays": True,
         "notified": True,
         "heard before": True,
@@ -505,7 +509,9 @@ def test_each_process_killed_is_started_again_while_the_others_serve(
     }, output
     # The watcher reported each death in its log.
     reports = (tmp_path / "supervisor" / "logs" / "watch.log").read_text()
-    for name in (web, "worker-1:worker-1", "beat:beat", "proxy:proxy", "turn:turn", "media:media"):
+    for name in (web, "worker-1:worker-1", "replays:replays", "beat:beat", "proxy:proxy"):
+        assert f" {name} exited unexpectedly" in reports, output
+    for name in ("turn:turn", "media:media"):
         assert f" {name} exited unexpectedly" in reports, output
 
 

@@ -16,6 +16,7 @@ INSTANCES = [
     "roundtable.target",
     "roundtable-web@8001.service",
     "roundtable-worker@1.service",
+    "roundtable-replays.service",
     "roundtable-beat.service",
     "roundtable-proxy.service",
     "roundtable-media.service",

@@ -269,8 +269,8 @@ class RedisServer:
 
 
 class WorkerProcess(ChildProcess):
-    """`celery -A config worker --pool=solo`, as `make run` starts it, on the test database
-    and broker."""
+    """`celery -A config worker --pool=solo -Q celery,replays`, as `make run` starts it, on
+    the test database and broker."""
 
     name = "worker"
     stop_timeout = 15
@@ -283,6 +283,9 @@ class WorkerProcess(ChildProcess):
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
+            # Both queues, as `make run`'s worker takes them.
+            "-Q",
+            "celery,replays",
             "--without-gossip",
             "--without-mingle",
             "--hostname",
