@@ -15,7 +15,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency
+.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-mesh    browser audio mesh benchmark (needs Chromium; docs/benchmarks.md)"
 	@echo "make bench-media   media server benchmark (needs Janus and root; docs/benchmarks.md)"
 	@echo "make bench-latency mouth-to-ear latency, mesh and media server (needs Chromium, Janus, root)"
+	@echo "make bench-replay  a recorded room of 10 minutes through Janus, then its replay (needs Janus, ffmpeg, root)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -164,6 +165,9 @@ bench-media: setup
 
 bench-latency: setup
 	$(BIN)/python benchmarks/latency.py $(BENCH_ARGS)
+
+bench-replay: setup
+	$(BIN)/python benchmarks/replay.py $(BENCH_ARGS)
 
 # The documentation site (docs/, mkdocs.yml) into var/site/.
 docs: $(VENV)/.installed
