@@ -76,11 +76,13 @@ class Control:
         """Makes the room's AudioBridge room unless it exists (after a restart of ours or of
         Janus's, it may or may not); one made for a recording room records from the start."""
         bridges, _ = await self._handles()
-        recording = {"record": True, "record_dir": str(recording_folder(bridge.room_id))}
+        recording = (
+            {"record": True, "record_dir": str(recording_folder(bridge.room_id))} if record else {}
+        )
         try:
             await bridges.request(
                 {
-                    **(recording if record else {}),
+                    **recording,
                     "request": "create",
                     "room": bridge.janus_id,
                     "admin_key": settings.JANUS_ADMIN_KEY,
