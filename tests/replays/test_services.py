@@ -13,8 +13,9 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from replays.models import Replay
 from replays.services.replays import replay_delete, replay_process, replay_trim, replays_expire
-from rooms.models import Room, SpeakingSpan
+from rooms.models import SpeakingSpan
 from tests.factories import UserFactory
+from tests.replays.factories import recorded_room
 
 pytestmark = [
     pytest.mark.django_db,
@@ -22,20 +23,6 @@ pytestmark = [
 ]
 
 RATE = 48000
-
-
-def _ended_room(host, seconds_ago: float = 0) -> Room:
-    ended = timezone.now() - timedelta(seconds=seconds_ago)
-    return Room.objects.create(
-        host=host,
-        title="Taped",
-        speaker_cap=5,
-        status=Room.Status.ENDED,
-        media=Room.Media.SFU,
-        recording=True,
-        started_at=ended - timedelta(minutes=5),
-        ended_at=ended,
-    )
 
 
 def _part(folder: Path, started, seconds: float) -> Path:
@@ -58,7 +45,7 @@ def _part(folder: Path, started, seconds: float) -> Path:
 
 def test_a_processed_replay_is_ready_with_its_files_and_chapters(places):
     host = UserFactory()
-    room = _ended_room(host)
+    room = recorded_room(host)
     Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
     began = timezone.now() - timedelta(seconds=10)
     folder = places / "recordings" / room.pk.hex
@@ -86,7 +73,7 @@ def test_a_processed_replay_is_ready_with_its_files_and_chapters(places):
 
 def test_a_failed_conversion_fails_the_replay_with_a_reason(places, settings):
     settings.FFMPEG = str(places / "no-ffmpeg-here")
-    room = _ended_room(UserFactory())
+    room = recorded_room(UserFactory())
     Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
     _part(places / "recordings" / room.pk.hex, timezone.now(), 1.0)
     replay = replay_process(room_id=room.pk)
@@ -97,7 +84,7 @@ def test_a_failed_conversion_fails_the_replay_with_a_reason(places, settings):
 
 def test_only_the_host_deletes_a_replay_and_its_files_go_with_it(places):
     host, guest = UserFactory(), UserFactory()
-    room = _ended_room(host)
+    room = recorded_room(host)
     Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
     _part(places / "recordings" / room.pk.hex, timezone.now(), 1.0)
     files = Path(replay_process(room_id=room.pk).audio_ogg.path).parent
@@ -112,7 +99,7 @@ def test_only_the_host_deletes_a_replay_and_its_files_go_with_it(places):
 
 def test_replays_past_their_time_are_deleted_and_the_others_kept(places):
     host = UserFactory()
-    old, recent = _ended_room(host, seconds_ago=31 * 86400), _ended_room(host)
+    old, recent = recorded_room(host, seconds_ago=31 * 86400), recorded_room(host)
     for room in (old, recent):
         Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
         _part(places / "recordings" / room.pk.hex, timezone.now(), 1.0)
@@ -125,7 +112,7 @@ def test_the_host_cuts_the_start_and_the_files_waveform_and_chapters_follow(
     places, django_capture_on_commit_callbacks
 ):
     host = UserFactory()
-    room = _ended_room(host)
+    room = recorded_room(host)
     Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
     began = timezone.now() - timedelta(seconds=10)
     _part(places / "recordings" / room.pk.hex, began, 4.0)

@@ -13,6 +13,7 @@ from replays.models import Replay, Transcript, TranscriptSegment
 from replays.services.replays import replay_process, replay_trim
 from rooms.models import Room, SpeakingSpan
 from tests.factories import BlockFactory, UserFactory
+from tests.replays.factories import recorded_room
 
 pytest.importorskip("faster_whisper", reason="the speech extra is not installed")
 pytestmark = [
@@ -62,17 +63,8 @@ def _spoken_part(folder: Path, started, tmp_path: Path) -> float:
 def transcribed(places, django_capture_on_commit_callbacks):
     """A ready replay of two people, each saying a sentence, and its transcript."""
     host, guest = UserFactory(display_name="Hana"), UserFactory(display_name="Gus")
-    ended = timezone.now()
-    room = Room.objects.create(
-        host=host,
-        title="Owls",
-        speaker_cap=5,
-        status=Room.Status.ENDED,
-        media=Room.Media.SFU,
-        recording=True,
-        started_at=ended - timedelta(minutes=1),
-        ended_at=ended,
-    )
+    room = recorded_room(host, title="Owls")
+    ended = room.ended_at
     Replay.objects.create(room=room, status=Replay.Status.PROCESSING)
     began = ended - timedelta(seconds=30)
     second = _spoken_part(places / "recordings" / room.pk.hex, began, places)
