@@ -9,10 +9,11 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
+from django.db.models import BigIntegerField
 from rest_framework import authentication, exceptions
 
 from accounts.services.tokens import api_token_authenticate
-from core.compiled import STAND_IN_ID, Compiled
+from core.compiled import Compiled
 
 
 class AccountRestrictedError(ValidationError):
@@ -66,7 +67,8 @@ class AccountBackend(ModelBackend):
 
 
 _USER_BY_ID = Compiled(
-    lambda user_id: get_user_model()._default_manager.filter(pk=user_id), user_id=STAND_IN_ID
+    lambda user_id: get_user_model()._default_manager.filter(pk=user_id),
+    user_id=BigIntegerField(),
 )
 
 

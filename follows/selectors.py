@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -16,7 +17,7 @@ from django.db.models import (
 )
 
 from accounts.models import User
-from core.compiled import STAND_IN_ID, Compiled
+from core.compiled import Compiled
 from core.db import SubqueryCount, exists_for
 from core.errors import ApplicationError
 from follows.models import Block, Club, ClubBan, ClubFollow, ClubInvite, ClubMembership, Follow
@@ -38,7 +39,7 @@ def blocked_ids(*, blocker: User) -> set[int]:
 
 _BLOCKED = Compiled(
     lambda blocker_id: Block.objects.filter(blocker_id=blocker_id).values_list("blocked_id"),
-    blocker_id=STAND_IN_ID,
+    blocker_id=BigIntegerField(),
 )
 
 

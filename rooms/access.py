@@ -69,6 +69,7 @@ from functools import reduce
 from typing import cast
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Exists,
     Expression,
@@ -78,15 +79,19 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    UUIDField,
     Value,
 )
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from accounts.models import User
-from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled
+from core.compiled import Compiled, Param
 from core.errors import ApplicationError
 from follows.models import Club, ClubBan, ClubMembership
 from rooms.models import Room, RoomBan, RoomMember
+
+# A person's id, or where a compiled query takes one.
+PersonId = int | Param
 
 Visibility = Room.Visibility
 # Conditions (over people or over rooms) that always and never hold.
@@ -106,7 +111,7 @@ class _Fact(ABC):
     (for one person) or over people (for one room)."""
 
     @abstractmethod
-    def over_rooms(self, person_id: int) -> Q: ...
+    def over_rooms(self, person_id: PersonId) -> Q: ...
 
     @abstractmethod
     def over_people(self, room: Room) -> Q: ...
@@ -135,7 +140,7 @@ class _Related(_Fact):
     room_field: str
     person: str
 
-    def over_rooms(self, person_id: int) -> Q:
+    def over_rooms(self, person_id: PersonId) -> Q:
         related = self.rows.filter(
             **{self.field: OuterRef(self.room_field), self.person: person_id}
         )
@@ -184,7 +189,7 @@ class _RoomIs(_Fact):
     field: str
     value: str
 
-    def over_rooms(self, person_id: int) -> Q:
+    def over_rooms(self, person_id: PersonId) -> Q:
         return Q(**{self.field: self.value})
 
     def over_people(self, room: Room) -> Q:
@@ -202,8 +207,8 @@ class _PersonIs(_Fact):
     condition: Callable[[], Q]
     visitors: bool
 
-    def over_rooms(self, person_id: int) -> Q:
-        return Q(Exists(User.objects.filter(self.condition(), pk=person_id)))
+    def over_rooms(self, person_id: PersonId) -> Q:
+        return Q(Exists(User.objects.filter(self.condition(), Q(pk=person_id))))
 
     def over_people(self, room: Room) -> Q:
         return self.condition()
@@ -217,7 +222,7 @@ class _Either(_Fact):
     first: _Fact
     second: _Fact
 
-    def over_rooms(self, person_id: int) -> Q:
+    def over_rooms(self, person_id: PersonId) -> Q:
         return self.first.over_rooms(person_id) | self.second.over_rooms(person_id)
 
     def over_people(self, room: Room) -> Q:
@@ -232,7 +237,7 @@ class _Both(_Fact):
     first: _Fact
     second: _Fact
 
-    def over_rooms(self, person_id: int) -> Q:
+    def over_rooms(self, person_id: PersonId) -> Q:
         return self.first.over_rooms(person_id) & self.second.over_rooms(person_id)
 
     def over_people(self, room: Room) -> Q:
@@ -246,7 +251,7 @@ class _Both(_Fact):
 class _Not(_Fact):
     fact: _Fact
 
-    def over_rooms(self, person_id: int) -> Q:
+    def over_rooms(self, person_id: PersonId) -> Q:
         return ~self.fact.over_rooms(person_id)
 
     def over_people(self, room: Room) -> Q:
@@ -257,7 +262,7 @@ class _Not(_Fact):
 
 
 def _account_works() -> Q:
-    return Q(is_active=True, banned_at__isnull=True) & ~Q(suspended_until__gt=timezone.now())
+    return Q(is_active=True, banned_at__isnull=True) & ~Q(suspended_until__gt=Now())
 
 
 _A_MODERATOR = _moderators()
@@ -336,7 +341,7 @@ def _rule() -> _Fact:
 RULE_AS_ONE = _rule()
 
 
-def rooms_open_to(person_id: int) -> Q:
+def rooms_open_to(person_id: PersonId) -> Q:
     """Over rooms: those the person may see (and enter, when live)."""
     return RULE_AS_ONE.over_rooms(person_id)
 
@@ -360,7 +365,7 @@ def _flag(condition: Q) -> ExpressionWrapper:
 _LINE_FLAGS = [f"holds_{line.name}" for line in RULE]
 
 
-def _line_flags(person_id: int) -> dict[str, Expression]:
+def _line_flags(person_id: PersonId) -> dict[str, Expression]:
     """Annotations of rooms: whether each line of the rule holds for `person_id` there."""
     return {
         name: _flag(line.holds.over_rooms(person_id))
@@ -390,27 +395,29 @@ def _refusal(user: User, room: Room, holds: list[bool]) -> AccessError | None:
 _VERDICT_FOR = "verdict_for"
 
 
-def verdict_annotations(person_id: int) -> dict[str, Expression]:
+def verdict_annotations(person_id: PersonId) -> dict[str, Expression]:
     """Annotations of rooms with what the rule says of `person_id` there: each line's flag,
     whether they moderate the room, and whom the flags are for. A room read with them
     (`room_verdict`) needs no query of its own."""
     flags = _line_flags(person_id)
     flags["is_moderator"] = _flag(_A_MODERATOR.over_rooms(person_id))
-    flags[_VERDICT_FOR] = Value(person_id, output_field=IntegerField())
+    flags[_VERDICT_FOR] = (
+        person_id if isinstance(person_id, Param) else Value(person_id, IntegerField())
+    )
     return flags
 
 
 _VERDICT_NAMES = [*_LINE_FLAGS, "is_moderator", _VERDICT_FOR]
 
 
-def _refusals(person_id: int, room_id: uuid.UUID) -> QuerySet:
+def _refusals(person_id: Param, room_id: Param) -> QuerySet:
     flags = verdict_annotations(person_id)
     return Room.objects.filter(pk=room_id).annotate(**flags).values_list(*flags)
 
 
 # Building the rule's query (a score of subqueries) costs Django far more than Postgres
 # takes to run it, and every join asks it for one person and one room: it is compiled once.
-_REFUSALS = Compiled(_refusals, times_are_now=True, person_id=STAND_IN_ID, room_id=STAND_IN_UUID)
+_REFUSALS = Compiled(_refusals, person_id=BigIntegerField(), room_id=UUIDField())
 
 
 @dataclass(frozen=True)

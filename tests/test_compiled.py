@@ -1,20 +1,21 @@
-"""Querysets compiled once and run with real values (core.compiled), on either database."""
+"""Querysets built once and run with each call's values (core.compiled), on either database."""
 
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
-from django.db.models.signals import post_save
+from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, UUIDField
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import User
-from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
+from core.compiled import Compiled
 from follows.models import ClubMembership
+from replays.models import Replay
 from rooms.models import Room, RoomMember
+from rooms.services.common import locked_room
 from rooms.services.lifecycle import room_create
 from rooms.services.presence import room_join
 from tests.factories import ClubFactory, MembershipFactory, UserFactory
@@ -22,18 +23,13 @@ from tests.factories import ClubFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 ROOMS = Compiled(
-    lambda room_id, user_id: (
-        Room.objects.select_related("club")
-        .filter(pk=room_id)
-        .annotate(
-            present=Count("members"),
-            mine=Subquery(
-                RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")
-            ),
-        )
+    lambda room_id, user_id: Room.objects.filter(pk=room_id).annotate(
+        present=Count("members"),
+        mine=Subquery(RoomMember.objects.filter(room=OuterRef("pk"), user_id=user_id).values("pk")),
+        asked_for=user_id,
     ),
-    room_id=STAND_IN_UUID,
-    user_id=STAND_IN_ID,
+    room_id=UUIDField(),
+    user_id=BigIntegerField(),
 )
 
 
@@ -58,36 +54,57 @@ def test_each_call_gets_its_own_values_and_the_models_django_would_make(
         (alone, guest, None),
         (in_club, UserFactory(), None),
     ]:
-        expected = Room.objects.select_related("club").get(pk=room.pk)
+        expected = Room.objects.get(pk=room.pk)
         with django_assert_num_queries(1):
             found = ROOMS.first(room_id=room.pk, user_id=user.pk)
-            club = found.club  # came with the room
         assert isinstance(found, Room)
         assert found.pk == room.pk
         assert found._state.adding is False
         assert {f.attname: getattr(found, f.attname) for f in Room._meta.concrete_fields} == {
             f.attname: getattr(expected, f.attname) for f in Room._meta.concrete_fields
         }
-        assert club == expected.club
-        assert (found.present, found.mine) == (room.members.count(), mine)
-    assert in_club.club.name == "Night owls"
+        # The annotations, a value given in the select list among them.
+        assert (found.present, found.mine, found.asked_for) == (
+            room.members.count(),
+            mine,
+            user.pk,
+        )
 
 
 def test_a_room_id_as_text_and_a_room_that_does_not_exist(rooms):
     in_club, _, guest = rooms
     assert ROOMS.first(room_id=str(in_club.pk), user_id=guest.pk).pk == in_club.pk
     assert ROOMS.first(room_id=uuid.uuid4(), user_id=guest.pk) is None
-    with pytest.raises(ValueError, match="hexadecimal"):
+    with pytest.raises(ValidationError):
         ROOMS.first(room_id="not a uuid", user_id=guest.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locked_room_comes_with_its_club_in_one_query(rooms, django_assert_num_queries):
+    in_club, alone, _ = rooms
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            room = locked_room(in_club.pk)
+            assert (room.club.pk, room.club.slug, room.club.name) == (
+                in_club.club_id,
+                in_club.club.slug,
+                "Night owls",
+            )
+        assert "club_name_read" not in vars(room)
+        with django_assert_num_queries(1):
+            assert locked_room(alone.pk).club is None
+        # The club's other fields are there when asked for.
+        with django_assert_num_queries(1):
+            assert room.club.created == in_club.club.created
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_locking_query_runs_only_in_a_transaction_where_django_asks_for_one(rooms):
     in_club, _, _ = rooms
     locking = Compiled(
-        lambda room_id: Room.objects.select_for_update().filter(pk=room_id), room_id=STAND_IN_UUID
+        lambda room_id: Room.objects.select_for_update().filter(pk=room_id), room_id=UUIDField()
     )
-    with transaction.atomic():  # compiled here, where Django allows it
+    with transaction.atomic():  # built here, where Django allows it
         assert locking.first(room_id=in_club.pk).pk == in_club.pk
     try:
         Room.objects.select_for_update().filter(pk=in_club.pk).first()
@@ -104,22 +121,26 @@ def test_a_locking_query_runs_only_in_a_transaction_where_django_asks_for_one(ro
     assert refused == django_refuses
 
 
-def test_times_among_the_parameters_are_the_time_of_each_run(monkeypatch):
-    now = timezone.now()
-    person = UserFactory(suspended_until=now + timedelta(hours=1))
-    suspended = Compiled(
-        lambda user_id: User.objects.filter(pk=user_id, suspended_until__gt=timezone.now()),
-        times_are_now=True,
-        user_id=STAND_IN_ID,
+@pytest.mark.django_db(transaction=True)
+def test_shared_turns_the_lock_into_a_share_lock_and_keeps_what_it_names(rooms):
+    in_club, _, _ = rooms
+    shared = Compiled(
+        lambda room_id: Room.objects.select_for_update(of=("self",)).filter(pk=room_id),
+        shared=True,
+        room_id=UUIDField(),
     )
-    assert suspended.first(user_id=person.pk) == person
-    monkeypatch.setattr(timezone, "now", lambda: now + timedelta(hours=2))
-    assert suspended.first(user_id=person.pk) is None
+    with transaction.atomic():
+        assert shared.first(room_id=in_club.pk).pk == in_club.pk
+    sql = shared._plan().sql
+    if connection.vendor == "postgresql":
+        assert sql.endswith(' FOR SHARE OF "rooms_room"')
+        assert "FOR UPDATE" not in sql
+    else:
+        assert " FOR " not in sql  # SQLite has no row locks
 
 
-def test_percent_signs_and_many_parameters_survive_compilation():
-    """A LIKE against another column puts literal `%` in the SQL; over 50 parameters is
-    what psycopg would parse again on every run."""
+def test_percent_signs_and_many_parameters_survive():
+    """A LIKE against another column puts literal `%` in the SQL."""
     match = UserFactory(username="night_owl", display_name="owl")
     UserFactory(username="early_bird", display_name="owl")
     names = [f"nobody{n}" for n in range(60)]
@@ -129,24 +150,23 @@ def test_percent_signs_and_many_parameters_survive_compilation():
             .exclude(username__in=names)
             .filter(pk__gte=user_id)
         ),
-        user_id=STAND_IN_ID,
+        user_id=BigIntegerField(),
     )
     assert query.first(user_id=match.pk) == match
     assert query.first(user_id=match.pk + 1000) is None
 
 
-def test_a_stand_in_in_the_select_list_is_a_value_too(rooms):
-    """Django hands a number in the select list over typed (psycopg's Int4 on Postgres)."""
-    _, alone, guest = rooms
-    asked = Compiled(
-        lambda room_id, user_id: Room.objects.filter(pk=room_id).annotate(
-            asked_for=Value(user_id, output_field=IntegerField())
+def test_rows_are_every_row_and_row_the_first(rooms):
+    in_club, _, guest = rooms
+    hosts = Compiled(
+        lambda user_id: (
+            Room.objects.exclude(host_id=user_id).order_by("title").values_list("title")
         ),
-        room_id=STAND_IN_UUID,
-        user_id=STAND_IN_ID,
+        user_id=BigIntegerField(),
     )
-    for person in (guest, UserFactory()):
-        assert asked.first(room_id=alone.pk, user_id=person.pk).asked_for == person.pk
+    assert hosts.rows(user_id=guest.pk) == [("In a club",), ("On its own",)]
+    assert hosts.row(user_id=in_club.host_id) == ("On its own",)
+    assert hosts.row(user_id=guest.pk) == ("In a club",)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="Postgres prepares statements")
@@ -155,8 +175,8 @@ def test_on_postgres_a_query_is_prepared_once_per_connection_and_outlives_a_roll
     in_club, alone, guest = rooms
     query = Compiled(
         lambda room_id, user_id: Room.objects.filter(pk=room_id).exclude(host_id=user_id),
-        room_id=STAND_IN_UUID,
-        user_id=STAND_IN_ID,
+        room_id=UUIDField(),
+        user_id=BigIntegerField(),
     )
 
     def prepared() -> int:
@@ -189,48 +209,31 @@ def test_on_postgres_a_query_is_prepared_once_per_connection_and_outlives_a_roll
     assert prepared() == 1
 
 
-NEW_MEMBER = CompiledInsert(RoomMember)
-
-
-def test_an_insert_writes_the_row_create_would(rooms, django_assert_num_queries):
-    _, alone, guest = rooms
-    seen = timezone.now()
-    with django_assert_num_queries(1):
-        made = NEW_MEMBER.create(
-            room=alone,
-            user=guest,
-            role=RoomMember.Role.LISTENER,
-            last_seen=seen,
-            channel_name="c!1",
-        )
-    assert made._state.adding is False
-    stored = RoomMember.objects.get(pk=made.pk)
-    assert {f.attname: getattr(made, f.attname) for f in RoomMember._meta.concrete_fields} == {
-        f.attname: getattr(stored, f.attname) for f in RoomMember._meta.concrete_fields
-    }
-    assert (stored.room_id, stored.user_id, stored.channel_name, stored.last_seen) == (
-        alone.pk,
-        guest.pk,
-        "c!1",
-        seen,
+def test_constants_of_every_kind_keep_their_values_in_the_statement():
+    """Constant parameters become literals of the prepared statement on Postgres: text with
+    quotes and percent signs, times, booleans, NULL."""
+    match = UserFactory(username="o'brien%", display_name="Night owl", is_staff=False)
+    query = Compiled(
+        lambda user_id: User.objects.filter(
+            pk=user_id,
+            username="o'brien%",
+            display_name__startswith="Night",
+            is_staff=False,
+            date_joined__gt=match.date_joined - timedelta(seconds=1),
+            last_login=None,
+        ),
+        user_id=BigIntegerField(),
     )
-    assert stored.joined_at is not None  # auto_now_add, as create sets it
-    assert stored.muted is True  # the field's default
-    # The same person twice in a room: the database's constraint, as with create.
-    with pytest.raises(IntegrityError), transaction.atomic():
-        NEW_MEMBER.create(room=alone, user=guest, last_seen=seen)
+    assert query.first(user_id=match.pk) == match
+    assert query.first(user_id=UserFactory().pk) is None
 
 
-def test_an_insert_sends_the_save_signals_while_someone_listens(rooms):
-    _, alone, guest = rooms
-    heard = []
-
-    def receiver(sender, instance, created, **kwargs):
-        heard.append((instance.pk, created))
-
-    post_save.connect(receiver, sender=RoomMember)
-    try:
-        made = NEW_MEMBER.create(room=alone, user=guest, last_seen=timezone.now())
-    finally:
-        post_save.disconnect(receiver, sender=RoomMember)
-    assert heard == [(made.pk, True)]
+def test_fields_that_convert_what_the_database_gives_convert_it(rooms):
+    """A JSON field's value is decoded (its `from_db_value`), a file field's is a file."""
+    _, alone, _ = rooms
+    Replay.objects.create(room=alone, peaks=[0.25, 1.0], chapters=[{"start": 0, "user": 7}])
+    replays = Compiled(lambda room_id: Replay.objects.filter(pk=room_id), room_id=UUIDField())
+    found = replays.first(room_id=alone.pk)
+    assert (found.peaks, found.chapters) == ([0.25, 1.0], [{"start": 0, "user": 7}])
+    assert found.audio_ogg.name == ""
+    assert found.created == Replay.objects.get(pk=alone.pk).created

@@ -4,12 +4,14 @@ someone out of a room."""
 from typing import cast
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import F, QuerySet, UUIDField
 from django.utils import timezone
 
 from accounts.models import User
-from core.compiled import STAND_IN_UUID, Compiled
+from core.compiled import Compiled
 from core.errors import ApplicationError
+from follows.models import Club
 from realtime.close_codes import CLOSE_FORBIDDEN
 from realtime.protocol import Error
 from rooms import events, protocol, signals
@@ -23,24 +25,41 @@ def locking_rooms() -> QuerySet[Room]:
     return Room.objects.select_for_update(of=("self",)).select_related("club")
 
 
-_LOCKED_ROOM = Compiled(lambda room_id: locking_rooms().filter(pk=room_id), room_id=STAND_IN_UUID)
+def compiled_rooms(queryset: QuerySet[Room]) -> QuerySet[Room]:
+    """`locking_rooms()` as a `Compiled` query reads it: the club's slug and name as
+    annotations, which `locked_room` makes the room's club (`raw()` loads no related
+    objects)."""
+    return queryset.select_related(None).annotate(
+        club_slug_read=F("club__slug"), club_name_read=F("club__name")
+    )
+
+
+_LOCKED_ROOM = Compiled(
+    lambda room_id: compiled_rooms(locking_rooms().filter(pk=room_id)), room_id=UUIDField()
+)
 # The same row share-locked (Compiled's `shared`): for changes that others may make at the
 # same time, but not while the room itself changes.
 SHARED_ROOM = Compiled(
-    lambda room_id: locking_rooms().filter(pk=room_id), shared=True, room_id=STAND_IN_UUID
+    lambda room_id: compiled_rooms(locking_rooms().filter(pk=room_id)),
+    shared=True,
+    room_id=UUIDField(),
 )
 
 
 def locked_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **values: object) -> Room:
     """The room row with its club, locked; `query` is another compiled form of
-    `locking_rooms()` (with annotations) that takes `room_id` and `values`."""
+    `compiled_rooms(locking_rooms())` (with annotations) that takes `room_id` and `values`."""
     try:
-        room = query.first(room_id=room_id, **values)
-    except ValueError:
+        room = cast(Room | None, query.first(room_id=room_id, **values))
+    except ValidationError:
         room = None  # not a UUID
     if room is None:
         raise ApplicationError.not_found("There is no such room.")
-    return cast(Room, room)
+    read = vars(room)
+    club = [room.club_id, read.pop("club_slug_read"), read.pop("club_name_read")]
+    if room.club_id is not None:
+        room.club = Club.from_db(room._state.db, ["id", "slug", "name"], club)
+    return room
 
 
 def locked_live_room(room_id: UUID | str, query: Compiled = _LOCKED_ROOM, **values: object) -> Room:

@@ -13,12 +13,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import BigIntegerField, Exists, OuterRef, QuerySet, Subquery, UUIDField
 from django.utils import timezone
 
 from accounts.models import User
 from core.cache import cache_gather
-from core.compiled import STAND_IN_ID, STAND_IN_UUID, Compiled, CompiledInsert
+from core.compiled import Compiled, Param
 from core.db import SubqueryCount
 from core.errors import ApplicationError
 from follows.models import Block
@@ -33,6 +33,7 @@ from rooms.models import Room, RoomMember
 from rooms.permissions import room_access_to_enter
 from rooms.services.common import (
     SHARED_ROOM,
+    compiled_rooms,
     locked_live_room,
     locked_room,
     locking_rooms,
@@ -52,11 +53,11 @@ class Presence:
     room: Room | None = None
 
 
-def _room_to_join(room_id: UUID, user_id: int) -> QuerySet[Room]:
+def _room_to_join(room_id: Param, user_id: Param) -> QuerySet[Room]:
     """The join's one query: the room locked, how many are in it, whether this person is,
     what the access rule says of them there, and whether they blocked anyone (most never
     did)."""
-    return (
+    return compiled_rooms(
         locking_rooms()
         .filter(pk=room_id)
         .annotate(
@@ -70,21 +71,17 @@ def _room_to_join(room_id: UUID, user_id: int) -> QuerySet[Room]:
     )
 
 
-_ROOM_TO_JOIN = Compiled(
-    _room_to_join, times_are_now=True, room_id=STAND_IN_UUID, user_id=STAND_IN_ID
-)
+_ROOM_TO_JOIN = Compiled(_room_to_join, room_id=UUIDField(), user_id=BigIntegerField())
 # The same, with the room's row share-locked: listeners coming in at once do not wait for
 # each other, and a change to the room (which locks it) waits for them, as they for it.
 _ROOM_TO_LISTEN = Compiled(
-    _room_to_join, times_are_now=True, shared=True, room_id=STAND_IN_UUID, user_id=STAND_IN_ID
+    _room_to_join, shared=True, room_id=UUIDField(), user_id=BigIntegerField()
 )
 # Listeners joining under the shared lock do not see each other's rows before they commit,
 # so a room takes them that way only while it has space for this many more (more joins than
 # server processes are rarely in flight in one room); closer to its cap, or to its move to
 # the media server, they take the room's lock in turn and its checks are exact.
 JOINS_IN_FLIGHT = 16
-
-_NEW_MEMBER = CompiledInsert(RoomMember)
 
 
 def room_join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
@@ -109,7 +106,7 @@ def _listener_join(*, user: User, room_id: UUID | str, channel_name: str) -> Pre
         return None
     if not media_room_fits(room, vars(room)["present"] + JOINS_IN_FLIGHT):
         return None
-    member = _NEW_MEMBER.create(
+    member = RoomMember.objects.create(
         room=room,
         user=user,
         role=Role.LISTENER,
@@ -140,7 +137,7 @@ def _join(*, user: User, room_id: UUID | str, channel_name: str) -> Presence:
     moderator = room_access_to_enter(user=user, room=room)
     if not moderator:
         media_room_has_space(room, present)
-    member = _NEW_MEMBER.create(
+    member = RoomMember.objects.create(
         room=room,
         user=user,
         role=Role.MODERATOR if moderator else Role.LISTENER,
