@@ -15,7 +15,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay
+.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay lock
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make test   set up .venv, migrate, run the whole test suite (tests/js with Node.js)"
 	@echo "make lint   the docs site (--strict), ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make docs   the documentation site (docs/) into var/site/"
+	@echo "make lock   the lock files (requirements/) from pyproject.toml's ranges, with hashes"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; docs/benchmarks.md)"
 	@echo "make bench-notify  notification fan-out benchmark (docs/benchmarks.md)"
 	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; docs/benchmarks.md)"
@@ -39,14 +40,22 @@ $(BIN)/python:
 
 # What serving needs (make run, serve-prod), then the test, lint and documentation tools on
 # top (make test, lint, docs, the benchmarks): a first `make run` waits for the first only.
-$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+# Both install the exact versions and hashes of the lock files (requirements/, `make lock`).
+$(VENV)/.installed-serve: pyproject.toml requirements/serve.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/serve.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed: $(VENV)/.installed-serve
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed: $(VENV)/.installed-serve requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	@touch $@
+
+# The lock files from pyproject.toml's ranges: the newest versions within them, for Linux
+# and Python 3.11 (the supported machines), each with its hashes.
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile pyproject.toml --quiet --python-platform x86_64-unknown-linux-gnu --python-version 3.11.7 --generate-hashes --custom-compile-command "make lock" -o requirements/serve.txt
+	$(BIN)/uv pip compile pyproject.toml --quiet --python-platform x86_64-unknown-linux-gnu --python-version 3.11.7 --extra dev --generate-hashes --custom-compile-command "make lock" -o requirements/dev.txt
 
 serve-setup: $(VENV)/.installed-serve
 	@mkdir -p $(VAR_DIR)/staticfiles $(VAR_DIR)/media
