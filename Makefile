@@ -15,7 +15,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay lock
+.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay test-newest lock
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint   the docs site (--strict), ruff, mypy on the service layer, the import layers, makemigrations --check, ESLint (with Node.js)"
 	@echo "make docs   the documentation site (docs/) into var/site/"
 	@echo "make lock   the lock files (requirements/) from pyproject.toml's ranges, with hashes"
+	@echo "make test-newest   the tests of what leans on channels, channels-redis and daphne, against their newest releases"
 	@echo "make bench-rooms   room fan-out benchmark (needs REDIS_URL; docs/benchmarks.md)"
 	@echo "make bench-notify  notification fan-out benchmark (docs/benchmarks.md)"
 	@echo "make bench-burst   1,000 room sockets at once through nginx (needs REDIS_URL, nginx; docs/benchmarks.md)"
@@ -116,6 +117,19 @@ restart-web: $(VENV)/.installed-serve
 
 test: setup test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests of what leans on channels, channels-redis and daphne
+# (docs/development/upstream.md) against their newest releases, past pyproject.toml's upper
+# bounds, in a virtual environment of its own; it says which versions it ran.
+NEWEST := $(VAR_DIR)/venv-newest
+test-newest: setup
+	@test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
+	$(NEWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(NEWEST)/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(NEWEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(NEWEST)/bin/python -m pip install --quiet --upgrade channels channels-redis daphne
+	@$(NEWEST)/bin/python -c 'from importlib.metadata import version; print("make test-newest runs", ", ".join(f"{p} {version(p)}" for p in ("channels", "channels-redis", "daphne")))'
+	$(NEWEST)/bin/python -m pytest -q tests/test_redis.py tests/test_server.py tests/test_server_stop.py tests/test_socket_limits.py tests/test_socket_session.py tests/rooms $(PYTEST_ARGS)
 
 # The browser code's pure parts (room state, reconnect schedule, SDP tuning) under Node's own
 # test runner: no packages to install. Without Node.js 18 or newer they are skipped, saying
