@@ -8,14 +8,10 @@ import { Sfu } from "./sfu.js";
 import { CLOSE } from "../protocol.js";
 import { IceServers } from "./ice.js";
 import { MicrophoneDialog } from "./microphone.js";
-import {
-  acceptFrame,
-  asksRecordConsent,
-  consentCopy,
-  needsRecordConsent,
-  recordingAnnouncement,
-  recordingCopy,
-} from "./recording.js";
+import { peopleApi, restApi } from "./api.js";
+import { RecordingDialogs } from "./consent.js";
+import { recordingAnnouncement } from "./recording.js";
+import { ReportDialog } from "./report.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
@@ -33,7 +29,8 @@ const OVER = {
 const root = document.querySelector("[data-room]");
 const roomId = root.dataset.room;
 const myId = Number(root.dataset.me);
-const csrf = root.dataset.csrf;
+const api = restApi(root.dataset.csrf);
+const people = peopleApi(api);
 const retentionDays = Number(root.dataset.replayDays) || 30;
 const scheme = location.protocol === "https:" ? "wss" : "ws";
 
@@ -62,7 +59,7 @@ const view = new RoomView(root, {
     reconnecting: (userId) => media?.reconnecting(userId) ?? false,
     condition: () => media?.condition() ?? { reconnecting: false, relayed: false },
   },
-  actions: { send: (frame) => socket?.send(frame), block, report, follow, relation },
+  actions: { send: (frame) => socket?.send(frame), block, report, follow, relation: people.relation },
 });
 
 const chat = new ChatPanel(root.querySelector("[data-chat]"), {
@@ -94,18 +91,6 @@ window.roundtable = {
     simulate: (scenario, userId) => media.simulate(scenario, userId),
   },
 };
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error?.message ?? `The server said ${response.status}.`);
-  return data;
-}
 
 function transports() {
   return [media, incoming].filter(Boolean);
@@ -174,7 +159,7 @@ function afterChange({ recordingStarted = false } = {}) {
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
   view.render();
   chat.render();
-  followRecording({ started: recordingStarted });
+  recording.follow({ started: recordingStarted });
   liveRoom.changed();
 }
 
@@ -253,7 +238,7 @@ function onFrame(frame) {
       finish(OVER[frame.reason] ? frame.reason : "ended");
       return;
     }
-    if (frame.type === "recording.changed") recordingChanged(frame.recording);
+    if (frame.type === "recording.changed") recording.recordingChanged(frame.recording);
     announce(frame, before);
     afterChange({ recordingStarted: frame.type === "recording.changed" && frame.recording });
     if (frame.type !== "member.updated" || before?.role !== frame.member.role) refreshFollowed();
@@ -270,9 +255,9 @@ function onFrame(frame) {
   } else if (frame.type === "error" && frame.ref === "chat") {
     chat.showError(frame.message);
   } else if (frame.type === "error" && frame.code === "record_consent_required") {
-    consentRequired(frame);
+    recording.consentRequired(frame);
   } else if (frame.type === "error") {
-    if (frame.ref === "recording") startingRecording = false;
+    if (frame.ref === "recording") recording.refused();
     lastError = frame;
     if (["removed", "replaced", "disconnected"].includes(frame.code)) return;
     view.status(frame.message, { error: true });
@@ -309,9 +294,7 @@ function finish(kind, text = OVER[kind]) {
   socket?.stop();
   ice.stop();
   for (const transport of transports()) transport.leave();
-  for (const dialog of [recordDialog, consentDialog]) {
-    if (dialog.open) dialog.close(OBSOLETE);
-  }
+  recording.close();
   playback.clear();
   chat.root.hidden = true;
   view.showOver(...text, { ended: ENDINGS.has(kind) });
@@ -328,7 +311,7 @@ async function block(user) {
     return;
   }
   try {
-    await api("POST", `/api/users/${encodeURIComponent(user.username)}/block/`);
+    await people.block(user);
     state.youBlocked.add(user.id);
     view.render();
     view.announce(`You blocked ${user.display_name}.`);
@@ -337,14 +320,9 @@ async function block(user) {
   }
 }
 
-// Whether the reader follows `user` (and blocks either way), as the profile API says now.
-function relation(user) {
-  return api("GET", `/api/users/${encodeURIComponent(user.username)}/`);
-}
-
 async function follow(user, on) {
   try {
-    await api(on ? "POST" : "DELETE", `/api/users/${encodeURIComponent(user.username)}/follow/`);
+    await people.follow(user, on);
     view.announce(on ? `You follow ${user.display_name}.` : `You unfollowed ${user.display_name}.`);
     // Who the speakers follow may have changed with it.
     refreshFollowed();
@@ -364,189 +342,36 @@ const microphone = new MicrophoneDialog(root.querySelector("[data-mic-dialog]"),
   },
 });
 
-const reportDialog = root.querySelector("[data-report-dialog]");
-let reportTarget = null;
+const reportDialog = new ReportDialog(root, {
+  api,
+  roomId,
+  onSent: () => view.status("Thank you. The staff will look at your report."),
+});
 
 // A person (`user`), a chat message (`{ message }`), or the room (nothing).
 function report(target) {
-  const message = target?.message;
-  const user = message ? null : target;
-  reportTarget = message ? { message: message.id } : user ? { user: user.username } : { room: roomId };
-  root.querySelector("[data-report-heading]").textContent = message
-    ? `Report this message by ${message.user.display_name}`
-    : user
-      ? `Report ${user.display_name}`
-      : "Report this room";
-  root.querySelector("[data-report-error]").hidden = true;
-  reportDialog.querySelector("form").reset();
-  reportDialog.showModal();
+  reportDialog.open(target);
 }
 
-reportDialog.querySelector("form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    await api("POST", "/api/reports/", {
-      ...reportTarget,
-      reason: form.reason.value,
-      text: form.text.value,
-    });
-    reportDialog.close();
-    view.status("Thank you. The staff will look at your report.");
-  } catch (error) {
-    const box = root.querySelector("[data-report-error]");
-    box.textContent = error.message;
-    box.hidden = false;
-  }
+const recording = new RecordingDialogs(root, {
+  state,
+  view,
+  send: (frame) => socket?.send(frame),
+  retentionDays,
 });
-
-// Recording: the moderators' switch, with its confirmation, and the reader's consent to be
-// recorded, asked when the room records and they are on stage without it.
-const recordDialog = root.querySelector("[data-record-dialog]");
-const consentDialog = root.querySelector("[data-consent-dialog]");
-// A dialog closed by the page because its question no longer stands.
-const OBSOLETE = "obsolete";
-let startingRecording = false; // we asked to start it: the server takes our consent with it
-let consentDismissed = false; // answered "not now" (or stayed muted) for this recording
-let unmuteAfterConsent = false; // asked while unmuting: they unmute once they agree
-let consentOnReturn = false; // asked from the docked player: asked again back in the room
-
-function consentNeeded() {
-  return needsRecordConsent({ recording: state.recording, me: state.me, consented: state.recordConsent });
-}
-
-// While the person browses other pages the room's page is parked in the docked player.
-function parked() {
-  return !root.isConnected || Boolean(root.closest("[data-player-keep]"));
-}
-
-function recordingChanged(recording) {
-  if (recording && startingRecording) state.recordConsent = true;
-  startingRecording = false;
-  consentDismissed = false;
-  if (recordDialog.open) recordDialog.close(OBSOLETE);
-}
-
-function askRecording() {
-  const copy = recordingCopy({ recording: state.recording, retentionDays });
-  root.querySelector("[data-record-heading]").textContent = copy.title;
-  root.querySelector("[data-record-text]").textContent = copy.text;
-  root.querySelector("[data-record-confirm]").textContent = copy.confirm;
-  recordDialog.dataset.on = String(!state.recording);
-  recordDialog.returnValue = "";
-  recordDialog.showModal();
-}
-
-recordDialog.addEventListener("close", () => {
-  if (recordDialog.returnValue !== "confirm") return;
-  const on = recordDialog.dataset.on === "true";
-  startingRecording = on;
-  socket.send({ type: "recording.set", on, ref: "recording" });
-});
-
-function askConsent({ unmute = false, started = false } = {}) {
-  const me = state.me;
-  if (!me || !onStage(me)) return;
-  if (unmute) unmuteAfterConsent = true;
-  if (parked()) {
-    // The question needs the room's page: back to it (the player's link), asked there.
-    consentOnReturn = true;
-    document.querySelector("[data-player-link]")?.click();
-    return;
-  }
-  if (consentDialog.open) return;
-  const copy = consentCopy({ role: me.role, started, retentionDays });
-  root.querySelector("[data-consent-heading]").textContent = copy.title;
-  root.querySelector("[data-consent-text]").textContent = copy.text;
-  root.querySelector("[data-consent-note]").textContent = copy.declineNote;
-  root.querySelector("[data-consent-agree]").textContent = copy.agree;
-  root.querySelector("[data-consent-decline]").textContent = copy.decline;
-  consentDialog.returnValue = "";
-  consentDialog.showModal();
-}
-
-consentDialog.addEventListener("close", () => {
-  const answer = consentDialog.returnValue;
-  const unmute = unmuteAfterConsent;
-  unmuteAfterConsent = false;
-  if (answer === OBSOLETE) return;
-  if (answer === "agree") {
-    if (!socket.send({ type: "record.consent", consent: true })) return;
-    state.recordConsent = true;
-    if (unmute) socket.send({ type: "mute.set", muted: false, ref: "unmute" });
-    else view.announce("Thank you. Press Unmute to talk.");
-  } else {
-    // Declined: a speaker goes back to the audience, a moderator stays muted. Escape leaves
-    // things as they are: muted, and asked again on Unmute.
-    consentDismissed = true;
-    if (answer === "decline" && socket.send({ type: "record.consent", consent: false })) {
-      state.recordConsent = false;
-    }
-  }
-});
-
-// After every change: the question is asked when it stands (once per recording unless they
-// unmute), and taken back when it no longer does (recording stopped, off the stage).
-function followRecording({ started = false } = {}) {
-  if (recordDialog.open && !state.iModerate) recordDialog.close(OBSOLETE);
-  if (!consentNeeded()) {
-    unmuteAfterConsent = false;
-    consentOnReturn = false;
-    if (consentDialog.open) consentDialog.close(OBSOLETE);
-    return;
-  }
-  if (parked()) return;
-  const asks = asksRecordConsent({
-    recording: state.recording,
-    me: state.me,
-    consented: state.recordConsent,
-    dismissed: consentDismissed && !consentOnReturn,
-  });
-  consentOnReturn = false;
-  if (asks) askConsent({ started });
-}
-
-// The server refused to bring the reader on stage or unmute them without consent.
-function consentRequired(frame) {
-  state.recordConsent = false;
-  if (frame.ref === "accept" || !onStage(state.me)) {
-    view.status(frame.message, { error: true });
-    view.render();
-    return;
-  }
-  askConsent({ unmute: frame.ref === "unmute" });
-}
 
 // Back in the room from another page (player.js puts the live page back on Turbo's render).
 document.addEventListener("turbo:render", () => {
   setTimeout(() => {
-    if (!over && !parked()) followRecording();
+    if (!over && !recording.parked()) recording.follow();
   });
 });
 
-function mute() {
-  const me = state.me;
-  if (!me) return;
-  if (!me.muted) {
-    socket.send({ type: "mute.set", muted: true });
-  } else if (consentNeeded()) {
-    askConsent({ unmute: true });
-  } else {
-    socket.send({ type: "mute.set", muted: false, ref: "unmute" });
-  }
-}
-
-function accept() {
-  // The invitation said the room records (view.js): accepting is agreeing.
-  const frame = acceptFrame(state.recording);
-  if (socket.send({ ...frame, ref: "accept" }) && frame.record_consent) state.recordConsent = true;
-}
-
 const ACTIONS = {
   hand: () => socket.send({ type: state.me?.hand_raised ? "hand.lower" : "hand.raise" }),
-  mute,
+  mute: () => recording.toggleMute(),
   "leave-stage": () => socket.send({ type: "speaker.leave" }),
-  accept,
+  accept: () => recording.accept(),
   decline: () => socket.send({ type: "speaker.decline" }),
   more: () => socket.send({ type: "audience.more", offset: state.audienceLoaded() }),
   end: () => {
@@ -560,7 +385,7 @@ const ACTIONS = {
     await navigator.clipboard?.writeText(location.href);
     view.status("Link copied.");
   },
-  recording: () => askRecording(),
+  recording: () => recording.askRecording(),
   "report-room": () => report(null),
   "report-cancel": () => reportDialog.close(),
   microphone: () => microphone.open(),
