@@ -156,12 +156,15 @@ lint: $(VENV)/.installed
 	  echo "make lint: static/js not linted: ESLint needs Node.js 20.19 or newer with npm"; \
 	fi
 
-# ESLint from package-lock.json, installed into node_modules/ when the lock changes. It runs
-# on the Node.js versions of its package.json "engines" (checked here, so others skip).
+# ESLint, and TypeScript's checker over the modules that say `// @ts-check` (tsconfig.json:
+# no build, nothing emitted), from package-lock.json, installed into node_modules/ when the
+# lock changes. They run on the Node.js versions of its package.json "engines" (checked
+# here, so others skip).
 export NODE_FOR_ESLINT := const [a, b] = process.versions.node.split(".").map(Number); \
   process.exit((a === 20 && b >= 19) || (a === 22 && b >= 13) || a >= 24 ? 0 : 1)
 lint-js: node_modules/.installed
 	npx --no-install eslint static/js tests/js
+	npx --no-install tsc -p tsconfig.json
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund

@@ -7,7 +7,8 @@ import json
 from realtime import close_codes as declared_close_codes
 from realtime.protocol import Protocol
 
-HEADER = """// Generated from the frame declarations by `python manage.py protocol_doc`; a test fails
+HEADER = """// @ts-check
+// Generated from the frame declarations by `python manage.py protocol_doc`; a test fails
 // when this file and the declarations differ. Do not edit it by hand.
 """
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Generated from the frame declarations by `python manage.py protocol_doc`; a test fails
 // when this file and the declarations differ. Do not edit it by hand.
 

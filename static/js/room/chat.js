@@ -1,3 +1,4 @@
+// @ts-check
 // The room's chat: a panel beside the stage (a sheet on phones). Text is shown as written:
 // every piece goes in through textContent, and only http(s) addresses become links. Each
 // piece a person wrote (a name, a quote, a link) is isolated from the text around it, so a
@@ -256,7 +257,7 @@ export class ChatPanel {
     this.form.querySelector("button").disabled = Boolean(reason);
     this.root.querySelector("[data-chat-mode]").textContent = MODES[chat.mode] ?? "";
     this.settings.hidden = !this.state.iModerate;
-    if (this.state.iModerate && document.activeElement?.form !== this.settings) {
+    if (this.state.iModerate && /** @type {HTMLInputElement | null} */ (document.activeElement)?.form !== this.settings) {
       this.settings.mode.value = chat.mode;
       this.settings.slow_seconds.value = chat.slow_seconds;
     }

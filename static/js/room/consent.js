@@ -1,3 +1,4 @@
+// @ts-check
 // Recording on the room page: the moderators' switch, with its confirmation, and the reader's
 // consent to be recorded, asked when the room records and they are on stage without it.
 // What to say and when to ask is decided in recording.js; this wires it to the dialogs.
@@ -77,7 +78,7 @@ export class RecordingDialogs {
     if (this.parked()) {
       // The question needs the room's page: back to it (the player's link), asked there.
       this.consentOnReturn = true;
-      document.querySelector("[data-player-link]")?.click();
+      /** @type {HTMLElement | null} */ (document.querySelector("[data-player-link]"))?.click();
       return;
     }
     if (this.consentDialog.open) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The ICE servers (STUN, TURN) the page's connections use, as the server hands them out.
 // TURN's credentials expire, so they are fetched again when the server says (`renew_in`,
 // counted by the server, so a browser's wrong clock does not matter): an ICE restart late in
@@ -12,6 +13,7 @@ export class IceServers {
   // fetchList(): resolves with the API's answer (GET /api/rtc/ice-servers/).
   constructor(fetchList, { onRenew = () => {}, timers = globalThis } = {}) {
     this.fetchList = fetchList;
+    /** @type {(config: RTCConfiguration) => void} */
     this.onRenew = onRenew;
     this.timers = timers;
     this.config = {};

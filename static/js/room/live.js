@@ -1,3 +1,4 @@
+// @ts-check
 // The room this document is in, for what outlives the room page: the docked player
 // (static/js/player.js) keeps the room's page alive while the person browses other pages
 // (Turbo swaps pages in one document, navigation.js) and shows it docked at the bottom.

@@ -1,3 +1,4 @@
+// @ts-check
 // The live room page: the socket, the room's state, the media transport and the view, wired.
 
 import { ChatPanel } from "./chat.js";
@@ -26,7 +27,7 @@ const OVER = {
   left: ["You left the room", "You left quietly."],
 };
 
-const root = document.querySelector("[data-room]");
+const root = /** @type {HTMLElement} */ (document.querySelector("[data-room]"));
 const roomId = root.dataset.room;
 const myId = Number(root.dataset.me);
 const api = restApi(root.dataset.csrf);
@@ -69,7 +70,7 @@ const chat = new ChatPanel(root.querySelector("[data-chat]"), {
 });
 
 // For the console, the browser tests and the benchmarks: what the page knows, as plain data.
-window.roundtable = {
+/** @type {any} */ (window).roundtable = {
   state,
   chat,
   receive: (frame) => onFrame(frame),
@@ -394,7 +395,7 @@ const ACTIONS = {
 };
 
 root.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-action]");
+  const button = /** @type {HTMLElement | null} */ (/** @type {Element} */ (event.target).closest("[data-action]"));
   if (button && ACTIONS[button.dataset.action]) {
     if (button.closest("details")) button.closest("details").open = false;
     ACTIONS[button.dataset.action]();

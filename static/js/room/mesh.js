@@ -1,3 +1,4 @@
+// @ts-check
 // The audio mesh, a media transport (see transport.js): one RTCPeerConnection per peer, as
 // the server allows them: people on stage connect to everyone, listeners only to people on
 // stage.

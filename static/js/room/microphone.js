@@ -1,3 +1,4 @@
+// @ts-check
 // The microphone a person speaks with: which device, and whether the browser's echo
 // cancellation, noise suppression and automatic gain are on (all on by default). Kept in
 // this browser (localStorage), used whenever the page takes the microphone, and checked in

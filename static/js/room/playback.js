@@ -1,3 +1,4 @@
+// @ts-check
 // One <audio> element per stream we hear, by source: a peer's user id in the mesh, a
 // connection to the media server (which mixes the stage). When the browser blocks autoplay,
 // a "Tap to listen" button starts them all with the user's gesture.

@@ -1,3 +1,4 @@
+// @ts-check
 // Recording a room for its replay: what the page says about it and when it asks the reader
 // to agree to be recorded. Pure: main.js wires it to the socket and the dialogs.
 //

@@ -1,3 +1,4 @@
+// @ts-check
 // The media server, a media transport (see transport.js): the room's audio goes through the
 // server's media server instead of browser to browser. The page never talks to the media
 // server itself: descriptions and candidates travel as media.* frames over the room socket,

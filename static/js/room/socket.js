@@ -1,3 +1,4 @@
+// @ts-check
 // The room socket: connects, pings every 15 s, reconnects with backoff after a lost
 // connection (at once when the server restarts), and hands every frame to the page.
 
@@ -12,6 +13,7 @@ const RESTART_SPREAD_MS = 500;
 
 // Closes after which coming back would not help: not signed in, not allowed, no such room
 // (or it ended), replaced by a newer tab. Leaving on purpose stops the socket first.
+/** @type {Set<number>} */
 export const FINAL_CLOSES = new Set([CLOSE.unauthenticated, CLOSE.forbidden, CLOSE.notFound, CLOSE.replaced]);
 
 // After a close that is not final: how long to wait before coming back, and the backoff

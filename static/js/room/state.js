@@ -1,3 +1,4 @@
+// @ts-check
 // What the page knows about the room: the snapshot plus every numbered event after it.
 // Events carry whole members, so applying one twice is harmless; a gap in `seq` means
 // something was missed and the page asks for a new snapshot.

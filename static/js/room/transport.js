@@ -1,3 +1,4 @@
+// @ts-check
 // The media transport: how the room page's audio reaches the others and theirs reaches us.
 // Two implementations answer the same calls, and main.js and view.js know only these:
 // the mesh (mesh.js, browser to browser) and the media server (sfu.js, through the server).
@@ -95,6 +96,7 @@ export function reconfigure(pc, rtcConfig) {
 // the other end's kind of address ("host", "srflx", "prflx" or "relay") and, when ours is
 // a TURN relay, how we reach it ("udp", "tcp" or "tls"); null before a pair is selected.
 export function route(stats) {
+  /** @type {any} */
   let pair = null;
   stats.forEach((report) => {
     if (report.type === "transport" && report.selectedCandidatePairId) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Draws the room from its state: the stage, raised hands, the audience, the control bar,
 // and a menu per person with what the reader may do to them.
 
