@@ -67,7 +67,7 @@ class AutoSchema(openapi.AutoSchema):
         return self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
 
     def _pages(self) -> bool:
-        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
+        return self.method == "GET" and getattr(self.view, "pagination_class", None) is not None
 
     def error_statuses(self) -> list[int]:
         # Any address can be refused (a NUL character) and any input can be invalid; any
@@ -83,11 +83,19 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append(429)
         return statuses
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for status, response in errors(*self.error_statuses()).items():
-            if str(status) not in responses:
-                responses[str(status)] = self._get_response_for_code(
-                    response, str(status), direction=direction
-                )
-        return dict(sorted(responses.items()))
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        error = {"schema": self.resolve_serializer(ErrorSerializer, "response").ref}
+        responses = operation["responses"]
+        for status in self.error_statuses():
+            responses.setdefault(
+                str(status),
+                {
+                    "content": dict.fromkeys(self.map_renderers("media_type"), error),
+                    "description": ERROR_DESCRIPTIONS[status],
+                },
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
