@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { NOTIFICATION, ROOM } from "../../static/js/protocol.js";
+import { out } from "../../static/js/room/frames.js";
 
 const ROOT = new URL("../../static/js/", import.meta.url);
 // Session descriptions have a `type` too ({ type: "offer", sdp }): not frames.
@@ -50,4 +51,23 @@ test("the notification socket sends and handles only declared frames", () => {
   const text = source("notifications.js");
   check(sent(text), NOTIFICATION.client, "notification frames sent");
   check(received(text), NOTIFICATION.server, "notification frames handled");
+});
+
+test("every frame the room page builds is a declared client frame", () => {
+  const refs = new Set(["chat", "recording", "unmute", "accept"]);
+  for (const [name, build] of Object.entries(out)) {
+    const frame = build(1, "s", {});
+    assert.ok(ROOM.client.includes(frame.type), `${name} builds ${frame.type}, which the server does not declare`);
+    if ("ref" in frame) assert.ok(refs.has(frame.ref), `${name}: a ref the page does not route: ${frame.ref}`);
+  }
+});
+
+test("accepting an invitation carries consent only in a recording room", () => {
+  assert.deepEqual(out.speakerAccept(true), { type: "speaker.accept", record_consent: true, ref: "accept" });
+  assert.deepEqual(out.speakerAccept(false), { type: "speaker.accept", ref: "accept" });
+});
+
+test("a chat message names what it replies to only when it replies", () => {
+  assert.deepEqual(out.chatSend("hi", undefined), { type: "chat.send", text: "hi", ref: "chat" });
+  assert.deepEqual(out.chatSend("hi", 7), { type: "chat.send", text: "hi", reply_to: 7, ref: "chat" });
 });

@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  acceptFrame,
   asksRecordConsent,
   consentCopy,
   days,
@@ -33,11 +32,6 @@ test("the page asks on its own once per recording, not after 'not now'", () => {
   assert.equal(asksRecordConsent({ ...base, dismissed: false }), true);
   assert.equal(asksRecordConsent({ ...base, dismissed: true }), false);
   assert.equal(asksRecordConsent({ ...base, consented: true, dismissed: false }), false);
-});
-
-test("accepting an invitation carries consent only in a recording room", () => {
-  assert.deepEqual(acceptFrame(true), { type: "speaker.accept", record_consent: true });
-  assert.deepEqual(acceptFrame(false), { type: "speaker.accept" });
 });
 
 test("the invitation says the room records, and its button says agreeing", () => {

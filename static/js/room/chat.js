@@ -6,6 +6,7 @@
 // it goes to, without any `user:password@` in front that could pass for another host.
 
 import { avatar, element } from "./view.js";
+import { out } from "./frames.js";
 
 const LINK = /https?:\/\/[^\s<>"']+/g;
 const MENTION = /(^|[^\w@.])@([A-Za-z0-9_]{2,30})\b/g;
@@ -95,18 +96,13 @@ export class ChatPanel {
     this.settings.addEventListener("submit", (event) => {
       event.preventDefault();
       const form = event.target;
-      this.actions.send({
-        type: "chat.settings",
-        mode: form.mode.value,
-        slow_seconds: Number(form.slow_seconds.value) || 0,
-        ref: "chat",
-      });
+      this.actions.send(out.chatSettings(form.mode.value, Number(form.slow_seconds.value) || 0));
     });
   }
 
   // After every snapshot: the newest page again, and the settings as the room has them.
   start() {
-    this.actions.send({ type: "chat.more", ref: "chat" });
+    this.actions.send(out.chatMore());
     this.render();
   }
 
@@ -160,7 +156,7 @@ export class ChatPanel {
   loadOlder() {
     if (!this.hasMore || this.loadingOlder || this.messages.size === 0) return;
     this.loadingOlder = true;
-    this.actions.send({ type: "chat.more", before: Math.min(...this.messages.keys()), ref: "chat" });
+    this.actions.send(out.chatMore(Math.min(...this.messages.keys())));
   }
 
   put(message) {
@@ -217,9 +213,9 @@ export class ChatPanel {
     } else if (action === "report") {
       this.actions.report({ message });
     } else if (action === "delete") {
-      this.actions.send({ type: "chat.delete", id: message.id, ref: "chat" });
+      this.actions.send(out.chatDelete(message.id));
     } else if (action === "mute") {
-      this.actions.send({ type: "chat.mute", user_id: message.user.id, ref: "chat" });
+      this.actions.send(out.chatMute(message.user.id));
     }
   }
 
@@ -236,9 +232,7 @@ export class ChatPanel {
     const text = this.input.value.trim();
     if (!text) return;
     this.error.hidden = true;
-    const frame = { type: "chat.send", text, ref: "chat" };
-    if (this.replyTo) frame.reply_to = this.replyTo.id;
-    this.actions.send(frame);
+    this.actions.send(out.chatSend(text, this.replyTo?.id));
     this.input.value = "";
     this.setReply(null);
   }
@@ -273,7 +267,7 @@ export class ChatPanel {
         const item = element("li", "chat-muted__person", member ? member.user.display_name : `#${userId}`);
         const lift = element("button", "chat-tool", "Unmute");
         lift.type = "button";
-        lift.addEventListener("click", () => this.actions.send({ type: "chat.unmute", user_id: userId, ref: "chat" }));
+        lift.addEventListener("click", () => this.actions.send(out.chatUnmute(userId)));
         item.append(" ", lift);
         return item;
       }),

@@ -3,8 +3,8 @@
 // consent to be recorded, asked when the room records and they are on stage without it.
 // What to say and when to ask is decided in recording.js; this wires it to the dialogs.
 
+import { out } from "./frames.js";
 import {
-  acceptFrame,
   asksRecordConsent,
   consentCopy,
   needsRecordConsent,
@@ -68,7 +68,7 @@ export class RecordingDialogs {
     if (this.recordDialog.returnValue !== "confirm") return;
     const on = this.recordDialog.dataset.on === "true";
     this.startingRecording = on;
-    this.send({ type: "recording.set", on, ref: "recording" });
+    this.send(out.recordingSet(on));
   }
 
   askConsent({ unmute = false, started = false } = {}) {
@@ -98,15 +98,15 @@ export class RecordingDialogs {
     this.unmuteAfterConsent = false;
     if (answer === OBSOLETE) return;
     if (answer === "agree") {
-      if (!this.send({ type: "record.consent", consent: true })) return;
+      if (!this.send(out.recordConsent(true))) return;
       this.state.recordConsent = true;
-      if (unmute) this.send({ type: "mute.set", muted: false, ref: "unmute" });
+      if (unmute) this.send(out.unmute());
       else this.view.announce("Thank you. Press Unmute to talk.");
     } else {
       // Declined: a speaker goes back to the audience, a moderator stays muted. Escape leaves
       // things as they are: muted, and asked again on Unmute.
       this.consentDismissed = true;
-      if (answer === "decline" && this.send({ type: "record.consent", consent: false })) {
+      if (answer === "decline" && this.send(out.recordConsent(false))) {
         this.state.recordConsent = false;
       }
     }
@@ -149,18 +149,18 @@ export class RecordingDialogs {
     const me = this.state.me;
     if (!me) return;
     if (!me.muted) {
-      this.send({ type: "mute.set", muted: true });
+      this.send(out.mute());
     } else if (this.consentNeeded()) {
       this.askConsent({ unmute: true });
     } else {
-      this.send({ type: "mute.set", muted: false, ref: "unmute" });
+      this.send(out.unmute());
     }
   }
 
   // The invitation said the room records (view.js): accepting is agreeing.
   accept() {
-    const frame = acceptFrame(this.state.recording);
-    if (this.send({ ...frame, ref: "accept" }) && frame.record_consent) this.state.recordConsent = true;
+    const recording = Boolean(this.state.recording);
+    if (this.send(out.speakerAccept(recording)) && recording) this.state.recordConsent = true;
   }
 
   // The room is over for the reader: no question stands.

@@ -16,6 +16,7 @@ import { ReportDialog } from "./report.js";
 import { RoomSocket } from "./socket.js";
 import { onStage, RoomState } from "./state.js";
 import { RoomView } from "./view.js";
+import { out } from "./frames.js";
 
 const TRANSPORTS = { mesh: Mesh, sfu: Sfu };
 const FOLLOWED_REFRESH_MS = 1500;
@@ -231,7 +232,7 @@ function onFrame(frame) {
     const result = state.apply(frame);
     if (result === "gap") {
       awaitingSnapshot = true;
-      socket.send({ type: "snapshot.request" });
+      socket.send(out.snapshotRequest());
       return;
     }
     if (result !== "applied") return;
@@ -303,7 +304,7 @@ function finish(kind, text = OVER[kind]) {
 }
 
 function leaveQuietly() {
-  socket.send({ type: "room.leave" });
+  socket.send(out.roomLeave());
   finish("left");
 }
 
@@ -369,14 +370,14 @@ document.addEventListener("turbo:render", () => {
 });
 
 const ACTIONS = {
-  hand: () => socket.send({ type: state.me?.hand_raised ? "hand.lower" : "hand.raise" }),
+  hand: () => socket.send(state.me?.hand_raised ? out.handLower() : out.handRaise()),
   mute: () => recording.toggleMute(),
-  "leave-stage": () => socket.send({ type: "speaker.leave" }),
+  "leave-stage": () => socket.send(out.speakerLeave()),
   accept: () => recording.accept(),
-  decline: () => socket.send({ type: "speaker.decline" }),
-  more: () => socket.send({ type: "audience.more", offset: state.audienceLoaded() }),
+  decline: () => socket.send(out.speakerDecline()),
+  more: () => socket.send(out.audienceMore(state.audienceLoaded())),
   end: () => {
-    if (confirm("End this room for everyone?")) socket.send({ type: "room.end" });
+    if (confirm("End this room for everyone?")) socket.send(out.roomEnd());
   },
   leave: () => {
     leaveQuietly();

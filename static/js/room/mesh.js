@@ -21,6 +21,7 @@ import {
   SPEAKING_LEVEL,
   tuneOpus,
 } from "./transport.js";
+import { out } from "./frames.js";
 
 // A listener whose connection got no offer this long asks for one itself.
 const NUDGE_MS = 3000;
@@ -68,7 +69,7 @@ class Peer {
   }
 
   send(fields) {
-    this.mesh.send({ type: "signal", to: this.userId, session: this.session, ...fields });
+    this.mesh.send(out.signal(this.userId, this.session, fields));
   }
 
   async offer() {

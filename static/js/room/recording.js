@@ -29,12 +29,6 @@ export function asksRecordConsent({ recording, me, consented, dismissed }) {
   return needsRecordConsent({ recording, me, consented }) && !dismissed;
 }
 
-// The invitee's answer: in a recording room, coming on stage carries their consent, which
-// the invitation said.
-export function acceptFrame(recording) {
-  return recording ? { type: "speaker.accept", record_consent: true } : { type: "speaker.accept" };
-}
-
 // The invitation: its note on recording (empty when the room does not record) and its
 // accept button.
 export function inviteCopy(recording) {

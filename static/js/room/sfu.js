@@ -19,6 +19,7 @@ import {
   reconfigure,
   tuneOpus,
 } from "./transport.js";
+import { out } from "./frames.js";
 
 // How often a listening connection that is up is checked for audio arriving.
 const STATS_MS = 250;
@@ -47,7 +48,7 @@ class Session {
     pc.addEventListener("icecandidate", ({ candidate: found }) => {
       const { candidate, sdpMid, sdpMLineIndex } = found ?? {};
       const init = found ? { candidate, sdpMid, sdpMLineIndex } : null; // null: no more
-      this.send("media.candidate", { candidate: init });
+      this.send(out.mediaCandidate(this.id, init));
     });
     pc.addEventListener("track", ({ track, streams }) => {
       this.stream = streams[0] ?? new MediaStream([track]);
@@ -57,15 +58,15 @@ class Session {
     this.setupTimer = setTimeout(() => sfu.fail(this), SETUP_MS);
   }
 
-  send(type, fields = {}) {
-    this.sfu.send({ type, session: this.id, ...fields });
+  send(frame) {
+    this.sfu.send(frame);
   }
 
   // Our offer: one audio section that sends our voice and receives the others'.
   async publish(track) {
     this.transceiver = this.pc.addTransceiver(track ?? "audio", { direction: "sendrecv" });
     await this.pc.setLocalDescription();
-    this.send("media.publish", { sdp: this.pc.localDescription.sdp });
+    this.send(out.mediaPublish(this.id, this.pc.localDescription.sdp));
   }
 
   // The server's descriptions get the Opus settings for voice, as the mesh's peers' do.
@@ -77,7 +78,7 @@ class Session {
   async answer(sdp) {
     await this.pc.setRemoteDescription({ type: "offer", sdp: tuneOpus(sdp) });
     await this.pc.setLocalDescription();
-    this.send("media.answer", { sdp: this.pc.localDescription.sdp });
+    this.send(out.mediaAnswer(this.id, this.pc.localDescription.sdp));
   }
 
   async setVoice(track) {
@@ -86,7 +87,7 @@ class Session {
 
   close({ tell }) {
     clearTimeout(this.setupTimer);
-    if (tell) this.send("media.leave");
+    if (tell) this.send(out.mediaLeave(this.id));
     this.pc.close();
     this.sfu.playback.detach(this.id);
   }
@@ -139,7 +140,7 @@ export class Sfu extends EventTarget {
     this.sessions.set(session.id, session);
     this.current = session;
     if (session.kind === "listen") {
-      session.send("media.listen");
+      session.send(out.mediaListen(session.id));
       return;
     }
     // With our voice in it (or without, when the microphone is refused: we still hear the

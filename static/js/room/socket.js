@@ -3,6 +3,7 @@
 // connection (at once when the server restarts), and hands every frame to the page.
 
 import { CLOSE } from "../protocol.js";
+import { out } from "./frames.js";
 
 const PING_MS = 15000;
 export const RETRY_MIN_MS = 1000;
@@ -40,7 +41,7 @@ export class RoomSocket {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.addEventListener("open", () => {
-      this.pinger = setInterval(() => this.send({ type: "ping" }), PING_MS);
+      this.pinger = setInterval(() => this.send(out.ping()), PING_MS);
       this.onOpen();
     });
     ws.addEventListener("message", (event) => {

@@ -5,6 +5,7 @@
 import { REACTIONS as DECLARED_REACTIONS } from "../protocol.js";
 import { inviteCopy, recordingMenuLabel } from "./recording.js";
 import { onStage } from "./state.js";
+import { out } from "./frames.js";
 
 const PALETTE_SIZE = 8;
 // The reactions the control bar offers, with what a screen reader says: five of those the
@@ -86,7 +87,7 @@ export class RoomView {
       button.type = "button";
       button.setAttribute("aria-label", `React: ${label}`);
       button.title = label;
-      button.addEventListener("click", () => this.actions.send({ type: "reaction", emoji }));
+      button.addEventListener("click", () => this.actions.send(out.reaction(emoji)));
       this.part("reactions").append(button);
     }
   }
@@ -295,7 +296,7 @@ export class RoomView {
         invite.disabled = member.invited || blocked;
         invite.setAttribute("aria-label", `Invite ${member.user.display_name} to speak`);
         invite.addEventListener("click", () =>
-          this.actions.send({ type: "speaker.invite", user_id: member.user.id }),
+          this.actions.send(out.speakerInvite(member.user.id)),
         );
         item.append(invite);
         return item;
@@ -327,20 +328,20 @@ export class RoomView {
     if (userId === this.state.myId) return;
     const blocked = this.state.youBlocked.has(userId);
     if (!blocked) this.addFollow(item, user);
-    const send = (type) => () => this.actions.send({ type, user_id: userId });
+    const send = (frame) => () => this.actions.send(frame(userId));
     const hostId = this.state.room?.host_id;
     if (this.state.iModerate) {
       if (!onStage(member)) {
-        if (!member.invited && !blocked) item("Invite to speak", send("speaker.invite"));
+        if (!member.invited && !blocked) item("Invite to speak", send(out.speakerInvite));
       } else {
-        if (!member.muted) item("Mute", send("mute.force"));
-        if (userId !== hostId) item("Move to audience", send("speaker.remove"));
+        if (!member.muted) item("Mute", send(out.muteForce));
+        if (userId !== hostId) item("Move to audience", send(out.speakerRemove));
       }
-      if (member.role === "speaker") item("Make moderator", send("moderator.grant"));
+      if (member.role === "speaker") item("Make moderator", send(out.moderatorGrant));
       if (member.role === "moderator" && userId !== hostId) {
-        item("Remove as moderator", send("moderator.revoke"));
+        item("Remove as moderator", send(out.moderatorRevoke));
       }
-      if (userId !== hostId) item("Remove from room", send("member.remove"), true);
+      if (userId !== hostId) item("Remove from room", send(out.memberRemove), true);
     }
     if (!blocked) item(`Block ${user.display_name}`, () => this.actions.block(user), true);
     item(`Report ${user.display_name}`, () => this.actions.report(user), true);
