@@ -2,7 +2,8 @@
 // (navigation.js) swaps pages in one document, so the room's socket, connections and
 // <audio> elements live on; its page element is parked in the player (a permanent element,
 // carried from page to page) and put back when you return to the room. The player shows
-// the room's title (a link back), who is speaking, mute when you are on stage, and leave.
+// the room's title (a link back), REC while it records, who is speaking, mute when you are on
+// stage, and leave.
 
 import { liveRoom } from "./room/live.js";
 import { onStage } from "./room/state.js";
@@ -41,6 +42,7 @@ function render() {
   link.href = `/rooms/${live.id}/`;
   link.setAttribute("aria-label", `${title}, back to the room`);
   part("title").textContent = title;
+  part("rec").hidden = Boolean(live.over) || !live.state.recording;
   part("speaking").textContent = live.over ?? speakers(live);
   const me = live.state.me;
   const mute = part("mute");

@@ -89,6 +89,12 @@ async def test_the_invitee_is_told_the_room_records_and_comes_on_stage_agreeing(
     # She agreed with the invitation: the page does not ask again.
     assert not await listener.evaluate("document.querySelector('[data-consent-dialog]').open")
 
+    # Browsing on, she still sees that the room records, in the docked player.
+    await listener.get_by_role("link", name="Hallway").click()
+    player = listener.get_by_role("region", name="Now listening")
+    await player.wait_for(state="visible")
+    await player.get_by_role("img", name=REC).wait_for()
+
 
 async def test_a_co_host_on_stage_is_asked_and_unmutes_once_they_agree(server, signed_in):
     room, _, (cory,) = await _recording_room(co_hosts=[("cory", "Cory Cohost")])
