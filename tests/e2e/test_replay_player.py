@@ -235,6 +235,8 @@ async def test_the_player_fits_the_screen_under_the_policy(server, signed_in, ca
     playing = f"() => {AUDIO}.currentTime > 6.3"
     await eventually(lambda: page.evaluate(f"({playing})()"), "playing")
     await page.get_by_role("button", name="Pause").click()
+    # The button says Play again once the audio says it paused.
+    await page.get_by_role("button", name="Play").wait_for()
     assert await page.evaluate("window.__cspViolations") == []
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
     for name in ("Play", "Next speaker", "Copy link to this moment", f"1.5{TIMES}"):
