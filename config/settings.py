@@ -269,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-room-reminders": {"task": "notifications.tasks.send_room_reminders", "schedule": 60.0},
     # Deletes replays past REPLAY_RETENTION_DAYS.
     "expire-replays": {"task": "replays.tasks.expire_replays", "schedule": 3600.0},
+    # Recording folders no replay will use: parts written after a room ended, a crash's.
+    "sweep-recordings": {"task": "replays.tasks.sweep_recordings", "schedule": 3600.0},
     # API tokens and sessions past their expiry.
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
 }

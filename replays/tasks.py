@@ -1,6 +1,11 @@
 from celery import shared_task
 
-from replays.services.replays import replay_cut_apply, replay_process, replays_expire
+from replays.services.replays import (
+    recordings_sweep,
+    replay_cut_apply,
+    replay_process,
+    replays_expire,
+)
 from replays.services.transcripts import transcript_make
 
 
@@ -22,6 +27,12 @@ def cut_replay(room_id: str, cut: float) -> str | None:
 def expire_replays() -> int:
     """Deletes replays past REPLAY_RETENTION_DAYS (runs hourly from beat)."""
     return replays_expire()
+
+
+@shared_task(name="replays.tasks.sweep_recordings")
+def sweep_recordings() -> int:
+    """Deletes recording folders no replay will use (runs hourly from beat)."""
+    return recordings_sweep()
 
 
 @shared_task(name="replays.tasks.transcribe_replay", acks_late=True)

@@ -205,6 +205,44 @@ def replay_delete(*, actor: User, room_id: UUID | str) -> None:
     _replay_remove(replay)
 
 
+# How long a recording's folder is left alone after it last changed: a part being written,
+# or a room that just ended and waits for its task, is never taken.
+RECORDINGS_GRACE = timedelta(minutes=30)
+
+
+def recordings_sweep() -> int:
+    """Deletes the recordings' folders that no replay will use: those of rooms whose replay is
+    made, failed or deleted (a part written after the end, the leftovers of a crash), once
+    unchanged for RECORDINGS_GRACE. Returns how many."""
+    if not settings.RECORDINGS_DIR.is_dir():
+        return 0
+    folders = {}
+    for folder in settings.RECORDINGS_DIR.iterdir():
+        try:
+            folders[UUID(hex=folder.name)] = folder
+        except ValueError:
+            continue  # not a room's (processing's own scratch folders)
+    wanted = set(
+        Replay.objects.filter(
+            room_id__in=folders,
+            status__in=[Replay.Status.RECORDING, Replay.Status.PROCESSING],
+        ).values_list("room_id", flat=True)
+    )
+    quiet_since = (timezone.now() - RECORDINGS_GRACE).timestamp()
+    swept = 0
+    for room_id, folder in folders.items():
+        if room_id in wanted or _last_change(folder) > quiet_since:
+            continue
+        logger.info("Deleting the recording folder of room %s: no replay will use it.", room_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        swept += 1
+    return swept
+
+
+def _last_change(folder: Path) -> float:
+    return max((path.stat().st_mtime for path in folder.iterdir()), default=folder.stat().st_mtime)
+
+
 def replays_expire() -> int:
     """Deletes the replays whose time is up; returns how many."""
     expired = list(Replay.objects.filter(expires_at__lte=timezone.now()))

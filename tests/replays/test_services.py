@@ -1,6 +1,7 @@
 """Making, keeping and deleting replays, on real WAV parts and a real ffmpeg."""
 
 import math
+import os
 import shutil
 import struct
 import wave
@@ -12,7 +13,13 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from replays.models import Replay
-from replays.services.replays import replay_delete, replay_process, replay_trim, replays_expire
+from replays.services.replays import (
+    recordings_sweep,
+    replay_delete,
+    replay_process,
+    replay_trim,
+    replays_expire,
+)
 from rooms.models import SpeakingSpan
 from tests.factories import UserFactory
 from tests.replays.factories import recorded_room
@@ -135,3 +142,31 @@ def test_the_host_cuts_the_start_and_the_files_waveform_and_chapters_follow(
     assert len(replay.peaks) == len(before.peaks) - 10
     assert Path(replay.audio_ogg.path).stat().st_size < old_size
     assert not old_file.exists()
+
+
+def test_recording_folders_no_replay_will_use_are_swept_once_quiet(places):
+    host = UserFactory()
+    recordings = places / "recordings"
+    hour_ago = (timezone.now() - timedelta(hours=1)).timestamp()
+
+    def folder(status, *, quiet=True):
+        room = recorded_room(host)
+        if status is not None:
+            Replay.objects.create(room=room, status=status)
+        part = _part(recordings / room.pk.hex, timezone.now(), 0.1)
+        if quiet:
+            os.utime(part, (hour_ago, hour_ago))
+        return recordings / room.pk.hex
+
+    # A part written after the room's replay was made, a failed one's, a deleted one's.
+    made, failed, deleted = (folder(s) for s in (Replay.Status.READY, Replay.Status.FAILED, None))
+    # Still wanted: the room records, or its replay is being made; and one just written.
+    recording, processing = folder(Replay.Status.RECORDING), folder(Replay.Status.PROCESSING)
+    fresh = folder(Replay.Status.READY, quiet=False)
+    scratch = recordings / "tmp1234abcd"
+    scratch.mkdir()
+
+    assert recordings_sweep() == 3
+    assert not any(path.exists() for path in (made, failed, deleted))
+    assert all(path.exists() for path in (recording, processing, fresh, scratch))
+    assert recordings_sweep() == 0
