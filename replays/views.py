@@ -13,8 +13,9 @@ from accounts.templatetags.sharing import DEFAULT_IMAGE, absolute
 from core.errors import ApplicationError
 from replays.files import replay_file_response
 from replays.formats import clock
-from replays.models import Replay
+from replays.models import Replay, Transcript
 from replays.selectors import replay_chapter_people, replay_visible, transcript_segments
+from replays.speech import speech_available
 from replays.vtt import transcript_vtt
 from rooms.models import Room
 
@@ -59,6 +60,22 @@ def _replay_context(request, replay: Replay) -> dict:
         extension: reverse("replay-audio", args=[room.pk, extension])
         for extension in ("ogg", "m4a")
     }
+    transcript = Transcript.objects.filter(replay=replay).first() if ready else None
+    lines = [
+        {
+            "start": segment.start,
+            "end": segment.end,
+            "text": segment.text,
+            "user": segment.user,
+            "at": clock(segment.start),
+            "seconds": int(segment.start),
+        }
+        for segment in (
+            transcript.segments.select_related("user")
+            if transcript is not None and transcript.status == Transcript.Status.READY
+            else []
+        )
+    ]
     duration = clock(replay.duration) if replay.duration is not None else ""
     summary = " · ".join(filter(None, ["Replay", duration, f"hosted by {host.name}"])) + "."
     # A link preview for the replays anyone may hear: previews are fetched signed out.
@@ -71,6 +88,9 @@ def _replay_context(request, replay: Replay) -> dict:
         "waiting": replay.status in (Replay.Status.RECORDING, Replay.Status.PROCESSING),
         "is_host": request.user.pk == room.host_id,
         "chapters": chapters,
+        "transcript": transcript,
+        "lines": lines,
+        "speech_on": speech_available(),
         "audio": audio if ready else None,
         # Without script, a media fragment starts the browser's own player at `?t=`.
         "fragment": f"#t={moment}" if (moment := _moment(request.GET.get("t"))) else "",

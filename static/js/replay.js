@@ -1,6 +1,7 @@
 // The replay page (templates/replays/replay.html, replays.views.replay_page). Ready, its
 // <audio> gets the page's player in place of the browser's controls: play and pause, the
-// waveform to click or drag, speeds, "Next speaker", the chapters (who spoke when), a link to
+// waveform to click or drag, speeds, "Next speaker", the chapters (who spoke when), the
+// transcript (the line being said marked, each line a link there) and captions, a link to
 // the moment playing (`?t=<seconds>`, which the page opens at), keys, and the Media Session
 // (the system's media controls). While the replay is made, the page asks the API every few
 // seconds and shows itself again once the replay is ready, or failed.
@@ -14,6 +15,7 @@ import {
   chapterAt,
   clamp,
   clock,
+  lineAt,
   momentFrom,
   momentLink,
   nextChapter,
@@ -25,6 +27,8 @@ import { Waveform } from "./replay/waveform.js";
 const SPEEDS = [1, 1.5, 2];
 const SKIP_SECONDS = 10;
 const PAGE_SECONDS = 60;
+// Whether the reader wants captions, kept for every replay.
+const CAPTIONS_KEY = "roundtable.replay.captions";
 // How often a page waiting for its replay asks: while the replay is made (a minute or two),
 // and while its room is still live (hours, maybe).
 const POLL_MS = { processing: 4000, recording: 30000 };
@@ -100,6 +104,17 @@ class ReplayPlayer {
       end: Number(link.dataset.end),
       name: link.querySelector(".replay-chapter__name")?.textContent ?? "",
     }));
+    this.lines = [...root.querySelectorAll("[data-transcript] [data-start]")].map((link) => ({
+      link,
+      start: Number(link.dataset.start),
+      end: Number(link.dataset.end),
+      text: link.querySelector(".replay-line__text")?.textContent ?? "",
+    }));
+    this.transcript = root.querySelector("[data-transcript]");
+    this.caption = part("caption");
+    this.captionsButton = part("captions");
+    this.captions = this.lines.length > 0 && localStorage.getItem(CAPTIONS_KEY) === "on";
+    this.saying = -1; // the transcript's line being said
     this.waveform = new Waveform(this.slider, {
       peaks: JSON.parse(player.dataset.peaks || "[]"),
       onScrub: (fraction) => this.showTime(fraction * this.duration),
@@ -138,12 +153,13 @@ class ReplayPlayer {
     const next = part("next");
     if (next) on(next, "click", () => this.nextSpeaker());
     on(part("copy"), "click", () => this.copyLink());
-    for (const chapter of this.chapters) {
-      on(chapter.link, "click", (event) => {
+    if (this.captionsButton) on(this.captionsButton, "click", () => this.toggleCaptions());
+    for (const moment of [...this.chapters, ...this.lines]) {
+      on(moment.link, "click", (event) => {
         const modified = event.metaKey || event.ctrlKey || event.shiftKey || event.altKey;
         if (event.button !== 0 || modified) return; // a new tab or window: the ?t= link
         event.preventDefault();
-        this.seek(chapter.start);
+        this.seek(moment.start);
         this.play();
       });
     }
@@ -245,7 +261,7 @@ class ReplayPlayer {
   }
 
   // Space and k play or pause, ← and → skip 10 s, < and > change the speed, n goes to the
-  // next speaker; not while typing, nor with a modifier (the browser's own shortcuts).
+  // next speaker, c turns captions on and off; not while typing, nor with a modifier (the browser's own shortcuts).
   key(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) return;
@@ -257,6 +273,7 @@ class ReplayPlayer {
       ">": () => this.setSpeed(stepSpeed(SPEEDS, this.audio.playbackRate, 1)),
       "<": () => this.setSpeed(stepSpeed(SPEEDS, this.audio.playbackRate, -1)),
       n: () => this.chapters.length > 0 && this.nextSpeaker(),
+      c: () => this.lines.length > 0 && this.toggleCaptions(),
     };
     const key = event.key.length === 1 && event.key !== " " ? event.key.toLowerCase() : event.key;
     const action = actions[key];
@@ -307,11 +324,46 @@ class ReplayPlayer {
       if (index === current) chapter.link.setAttribute("aria-current", "true");
       else chapter.link.removeAttribute("aria-current");
     });
+    this.follow(time, playing);
     if (quiet) return; // a frame of playback: the slider's value and the system's follow timeupdate
     this.slider.setAttribute("aria-valuemax", String(Math.round(duration)));
     this.slider.setAttribute("aria-valuenow", String(Math.round(time)));
     this.slider.setAttribute("aria-valuetext", spoken(time, duration));
     this.position(playing);
+  }
+
+  toggleCaptions() {
+    this.captions = !this.captions;
+    localStorage.setItem(CAPTIONS_KEY, this.captions ? "on" : "off");
+    this.say(this.captions ? "Captions on." : "Captions off.");
+    this.render();
+  }
+
+  // The transcript follows the audio: the line being said is marked (and kept in sight in
+  // the list while it plays), and shown as the caption when captions are on.
+  follow(time, playing) {
+    if (this.lines.length === 0) return;
+    const index = lineAt(this.lines, time);
+    const line = this.lines[index];
+    if (index !== this.saying) {
+      this.lines[this.saying]?.link.removeAttribute("aria-current");
+      line?.link.setAttribute("aria-current", "true");
+      this.saying = index;
+      if (line && playing) this.keepInSight(line.link);
+    }
+    this.captionsButton.setAttribute("aria-pressed", String(this.captions));
+    const text = this.captions && line ? line.text : "";
+    if (this.caption.textContent !== text) this.caption.textContent = text;
+    this.caption.hidden = !text;
+  }
+
+  // Scrolls the transcript's list (not the page) to show `link` when it is out of sight.
+  keepInSight(link) {
+    const list = this.transcript;
+    const top = link.offsetTop; // the list is the links' offset parent
+    if (top < list.scrollTop || top + link.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = Math.max(0, top - list.clientHeight / 3);
+    }
   }
 
   // The Media Session: the system's media controls and lock screen show the replay.

@@ -1,7 +1,7 @@
 """The replay's player in a real Chromium against a real server: a ready replay of ten
 seconds, Ann speaking first and Bob from 0:05, encoded from a WAV part by replays.processing
 as the worker does it. The page plays it, changes speed, skips to the next speaker, seeks on
-the waveform and opens at the moment a link names."""
+the waveform, opens at the moment a link names, and follows the transcript with captions."""
 
 import os
 import shutil
@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from replays.models import Replay
+from replays.models import Replay, Transcript, TranscriptSegment
 from rooms.models import Room
 from tests.factories import UserFactory
 from tests.replays.test_replay_page import encode_recording, ended_room, ready_replay
@@ -257,3 +257,64 @@ async def test_a_closed_rooms_replay_is_not_found_for_a_visitor(server, browser,
     audio = await page.request.get(f"{server.url}/rooms/{replay.room_id}/replay/audio.ogg")
     assert audio.status == 404
     await context.close()
+
+
+@database_sync_to_async
+def _transcribed(replay, ann, bob):
+    transcript = Transcript.objects.create(replay=replay, status=Transcript.Status.READY)
+    TranscriptSegment.objects.bulk_create(
+        [
+            TranscriptSegment(
+                transcript=transcript, start=0.5, end=4.0, text="Welcome to open mic.", user=ann
+            ),
+            TranscriptSegment(
+                transcript=transcript, start=5.2, end=9.0, text="Thanks, glad to be here.", user=bob
+            ),
+        ]
+    )
+
+
+async def test_the_transcript_follows_the_audio_and_its_lines_seek(server, signed_in, cast):
+    replay, _, ann, bob = cast
+    await _transcribed(replay, ann, bob)
+    page = await signed_in(ann)
+    await _open(page, server, replay)
+    section = page.get_by_role("region", name="What was said")
+    lines = section.locator("[data-transcript] a")
+    assert await lines.all_inner_texts() == [
+        "0:00\nAnn Speaker\nWelcome to open mic.",
+        "0:05\nBob Speaker\nThanks, glad to be here.",
+    ]
+    assert (
+        await section.get_by_role("link", name="Download (WebVTT)").get_attribute("href")
+        == f"/rooms/{replay.room_id}/replay/transcript.vtt"
+    )
+
+    # A line is a link to its moment: the audio plays from there, and the line is marked.
+    await lines.nth(1).click()
+    await page.wait_for_function(f"!{AUDIO}.paused && {AUDIO}.currentTime >= 5.2")
+    await page.locator("[data-transcript] a[aria-current=true]").get_by_text("Thanks").wait_for()
+    assert await lines.nth(0).get_attribute("aria-current") is None
+
+    # Captions: off at first; c turns them on, and the line being said shows under the player.
+    caption = page.locator("[data-caption]")
+    assert await caption.is_hidden()
+    await page.keyboard.press("c")
+    await page.get_by_role("button", name="Captions", pressed=True).wait_for()
+    await caption.get_by_text("Thanks, glad to be here.").wait_for()
+    await page.get_by_role("button", name="Pause").click()
+
+    # The choice is kept: the next replay page opens with captions on.
+    await _open(page, server, replay, "?t=1")
+    await page.get_by_role("button", name="Captions", pressed=True).wait_for()
+    await page.locator("[data-caption]").get_by_text("Welcome to open mic.").wait_for()
+
+
+async def test_without_a_transcript_the_page_says_why(server, signed_in, cast):
+    replay, _, ann, _ = cast
+    page = await signed_in(ann)
+    await _open(page, server, replay)
+    section = page.get_by_role("region", name="What was said")
+    # The test server has the speech extra: no transcript was asked for this replay.
+    assert await section.locator("p").inner_text() == "This replay has no transcript."
+    assert await page.get_by_role("button", name="Captions").count() == 0

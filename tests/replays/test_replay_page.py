@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from replays.models import Replay
+from replays.models import Replay, Transcript, TranscriptSegment
 from replays.processing import Encoded, recording_parts, replay_encode
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
@@ -176,6 +176,58 @@ def test_a_ready_replay_plays_with_its_chapters(client, host, public_replay):
     assert "The replay is being prepared" not in page
     assert not INLINE_SCRIPT.search(page)
     assert not INLINE_STYLE.search(page)
+
+
+def _transcript(replay, status, lines=()):
+    transcript = Transcript.objects.create(replay=replay, status=status)
+    for start, end, text, user in lines:
+        TranscriptSegment.objects.create(
+            transcript=transcript, start=start, end=end, text=text, user=user
+        )
+
+
+def test_a_transcribed_replay_shows_what_was_said_with_links_to_each_line(
+    client, ann, public_replay, django_assert_max_num_queries
+):
+    _transcript(
+        public_replay,
+        Transcript.Status.READY,
+        [(0.4, 2.9, "Hello <everyone>.", ann), (3.1, 5.0, "Someone who left spoke.", None)],
+    )
+    with django_assert_max_num_queries(12):
+        page = client.get(page_of(public_replay)).content.decode()
+    transcript = page[page.index("What was said") :]
+    assert 'href="?t=0" data-start="0.4" data-end="2.9"' in transcript
+    assert '<span class="replay-line__who">Ann Speaker</span>' in transcript
+    assert "Hello &lt;everyone&gt;." in transcript  # escaped
+    assert 'href="?t=3" data-start="3.1"' in transcript
+    assert f'href="/rooms/{public_replay.room_id}/replay/transcript.vtt"' in transcript
+    assert "data-captions" in page
+    assert "data-caption " in page
+    assert "<kbd>c</kbd> captions" in page
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (Transcript.Status.PROCESSING, "The transcript is being written."),
+        (Transcript.Status.FAILED, "No transcript could be made of this replay."),
+        (None, "This replay has no transcript."),
+    ],
+)
+def test_without_a_ready_transcript_the_page_says_why(client, public_replay, status, says):
+    if status is not None:
+        _transcript(public_replay, status)
+    page = client.get(page_of(public_replay)).content.decode()
+    assert says in page
+    assert "data-transcript" not in page
+    assert "data-captions" not in page
+
+
+def test_a_site_without_speech_says_it_writes_no_transcripts(client, public_replay, monkeypatch):
+    monkeypatch.setattr("replays.views.speech_available", lambda: False)
+    page = client.get(page_of(public_replay)).content.decode()
+    assert "This site does not write transcripts." in page
 
 
 def test_a_moment_in_the_address_starts_the_browsers_player_there(client, public_replay):

@@ -43,6 +43,14 @@ export function chapterAt(chapters, time) {
   return found;
 }
 
+// Transcript lines are [{start, end}] in order of their start. The one being said at `time`:
+// the last that started at or before it, while it lasts (and a second after, so that a
+// caption does not blink between two lines), or -1.
+export function lineAt(lines, time) {
+  const index = chapterAt(lines, time);
+  return index !== -1 && time <= lines[index].end + 1 ? index : -1;
+}
+
 // The first chapter that starts after `time` (a moment past, so that pressing again at a
 // chapter's very start moves on), or -1.
 export function nextChapter(chapters, time) {
