@@ -704,9 +704,26 @@ EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 #: Sender of outgoing mail.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Roundtable <noreply@localhost>")
-# Links in emails and calendar feeds point here.
-#: The public address, for links in emails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Links in emails, link previews and calendar feeds point here.
+#: default: `127.0.0.1` (`make run` passes its own)
+#: The address `make run` serves on; the default `SITE_URL` follows it.
+_SERVE_HOST = env.str("HOST", default="127.0.0.1")
+#: default: `8000` (`make run` passes its own)
+#: The port `make run` serves on; the default `SITE_URL` follows it.
+_SERVE_PORT = env.int("PORT", default=8000)
+
+
+def served_at(host: str, port: int) -> str:
+    """The address of a server listening on `host:port`, as a browser on the same machine
+    reaches it (an address that listens everywhere is reached on loopback)."""
+    everywhere = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 (not a bind)
+    host = everywhere.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+#: default: `http://HOST:PORT`, where `make run` serves (`http://127.0.0.1:8000`)
+#: The public address, for links in emails and link previews. Set it in production.
+SITE_URL = env.str("SITE_URL", default=served_at(_SERVE_HOST, _SERVE_PORT))
 
 # --- Security (production switches on from the environment) -----------------------------
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed when they are the

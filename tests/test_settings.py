@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings import _redis_url_with_next_db
+from config.settings import _redis_url_with_next_db, served_at
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -19,9 +19,8 @@ PRODUCTION = {
 
 
 def _manage(*args, env):
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
-    }
+    given = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "HOST", "PORT")
+    clean = {k: v for k, v in os.environ.items() if k not in given}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -80,3 +79,31 @@ def test_production_refuses_a_weak_secret_key(weak):
     result = _manage("check", env={**PRODUCTION, "SECRET_KEY": weak})
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        ("0.0.0.0", 8123, "http://127.0.0.1:8123"),  # noqa: S104 (an address listened on)
+        ("roundtable.local", 80, "http://roundtable.local:80"),
+        ("::", 9000, "http://[::1]:9000"),
+        ("fd00::5", 9000, "http://[fd00::5]:9000"),
+    ],
+)
+def test_a_server_is_reached_where_it_listens(host, port, url):
+    assert served_at(host, port) == url
+
+
+def test_links_point_where_make_run_serves_unless_site_url_is_set():
+    show = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_URL)",
+    )
+    env = {"DEBUG": "1", "HOST": "0.0.0.0", "PORT": "8123"}  # noqa: S104 (make run's HOST)
+    served = _manage(*show, env=env)
+    assert served.stdout.strip() == "http://127.0.0.1:8123", served.stderr
+    chosen = _manage(*show, env={**env, "SITE_URL": "https://audio.example.org"})
+    assert chosen.stdout.strip() == "https://audio.example.org", chosen.stderr

@@ -63,7 +63,7 @@ def test_every_variable_the_settings_read_is_in_the_table_once():
     listed = Counter(_table_names(PAGE.read_text()))
     assert set(listed) == _variables_read()
     assert set(listed.values()) == {1}
-    assert len(listed) == 107
+    assert len(listed) == 109
     assert {"DEBUG", "DATABASE_URL", "JANUS_ADMIN_KEY", "LOG_LEVEL", "WEB_PROCESSES"} <= set(listed)
 
 
