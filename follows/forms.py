@@ -60,7 +60,7 @@ class ClubInviteForm(forms.Form):
         too_many=f"Invite at most {MAX_PEOPLE} people at once.",
         required=True,
         label="People to invite",
-        help_text="Usernames, separated by commas. Each gets a notification to accept or decline.",
+        help_text="People to invite, by username. Each gets a notification to accept or decline.",
         widget=forms.TextInput(
             attrs={"placeholder": "theo, priya", "autocomplete": "off", "data-people-picker": ""}
         ),

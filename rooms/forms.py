@@ -37,7 +37,7 @@ def co_hosts_field() -> UsernamesField:
         most=MAX_CO_HOSTS,
         too_many=f"A room has at most {MAX_CO_HOSTS} co-hosts.",
         label="Co-hosts",
-        help_text="Usernames of people who follow you, separated by commas. They moderate with you.",
+        help_text="People who follow you, by username. They moderate with you.",
         widget=forms.TextInput(
             attrs={"placeholder": "maya, sam", "autocomplete": "off", "data-people-picker": ""}
         ),
@@ -49,8 +49,8 @@ def invitees_field() -> UsernamesField:
         most=MAX_INVITEES,
         too_many=f"Invite at most {MAX_INVITEES} people.",
         label="Invite people",
-        help_text="Usernames, separated by commas. Invited people may enter a closed room "
-        "and hear if it moves or is cancelled.",
+        help_text="People to invite, by username. Invited people may enter a closed "
+        "room and hear if it moves or is cancelled.",
         widget=forms.TextInput(
             attrs={"placeholder": "theo, priya", "autocomplete": "off", "data-people-picker": ""}
         ),

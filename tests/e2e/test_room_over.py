@@ -79,10 +79,14 @@ async def test_the_host_sees_the_audience_empty_after_removing_its_only_listener
 async def test_after_ending_the_room_the_hosts_header_says_so(server, signed_in, cast):
     room, host, ann = cast
     host_page = await join(signed_in, server, room, host)
-    await join(signed_in, server, room, ann)
+    ann_page = await join(signed_in, server, room, ann)
     host_page.once("dialog", lambda dialog: dialog.accept())
     await host_page.click(".room-head [data-action=end]")
     await host_page.wait_for_selector("text=This room has ended")
+    # The host is thanked for hosting; the audience for listening.
+    assert await host_page.text_content("[data-over-text]") == "Thanks for hosting."
+    await ann_page.wait_for_selector("text=This room has ended")
+    assert await ann_page.text_content("[data-over-text]") == "Thanks for listening."
     assert not await _shown(host_page, ".room-head [data-action=end]")
     assert not await _shown(host_page, ".room-head .tag--live")
     assert await host_page.text_content(".room-head [data-room-state]") == "Ended"

@@ -22,6 +22,8 @@ const TRANSPORTS = { mesh: Mesh, sfu: Sfu };
 const FOLLOWED_REFRESH_MS = 1500;
 const OVER = {
   ended: ["This room has ended", "Thanks for listening."],
+  // The host's own room: they were not listening.
+  hosted: ["This room has ended", "Thanks for hosting."],
   no_moderator: ["This room has ended", "Its moderators left and did not come back."],
   removed: ["You were removed from this room", "A moderator removed you. You cannot come back to it."],
   replaced: ["You joined from somewhere else", "This room is open in another tab or device."],
@@ -237,7 +239,8 @@ function onFrame(frame) {
     }
     if (result !== "applied") return;
     if (frame.type === "room.ended") {
-      finish(OVER[frame.reason] ? frame.reason : "ended");
+      const ended = state.room?.host_id === myId ? "hosted" : "ended";
+      finish(OVER[frame.reason] && frame.reason !== "ended" ? frame.reason : ended);
       return;
     }
     if (frame.type === "recording.changed") recording.recordingChanged(frame.recording);
@@ -288,7 +291,7 @@ function onClose(code, final) {
   }
 }
 
-const ENDINGS = new Set(["ended", "no_moderator"]);
+const ENDINGS = new Set(["ended", "hosted", "no_moderator"]);
 
 function finish(kind, text = OVER[kind]) {
   over = true;
