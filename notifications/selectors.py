@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from follows.models import ClubFollow, ClubMembership, Follow
+from follows.models import ClubFollow, ClubInvite, ClubMembership, Follow
 from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
 from rooms.access import people_let_into
 from rooms.models import Room, RoomMember, RoomRsvp
@@ -111,11 +111,24 @@ def unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
 
 
 def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
-    """The inbox, newest first, with everything a row shows loaded in the same query."""
+    """The inbox, newest first, with everything a row shows loaded in the same query: for a
+    club's invitation, whether it still waits for an answer (`invite_open`) and whether the
+    person is in the club now (`in_club`)."""
     queryset = Notification.objects.filter(recipient=user)
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
-    return queryset.select_related("actor", "room", "club").order_by("-created", "-pk")
+    return (
+        queryset.select_related("actor", "room", "club")
+        .annotate(
+            invite_open=Exists(ClubInvite.objects.filter(club=OuterRef("club"), user=user)),
+            in_club=Exists(
+                ClubMembership.objects.filter(
+                    club=OuterRef("club"), user=user, status=ClubMembership.Status.ACTIVE
+                )
+            ),
+        )
+        .order_by("-created", "-pk")
+    )
 
 
 def preferences_of(*, user: User) -> Preferences:

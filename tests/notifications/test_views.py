@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from follows.services import follow_create
+from follows.services import club_invite_create, club_invite_decline, club_join, follow_create
 from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomRsvp
 from rooms.services.lifecycle import room_create
@@ -49,6 +49,27 @@ def test_the_inbox_lists_and_links_every_kind(signed_in, user):
     assert "invited you to join" in html
     for notification in Notification.objects.filter(recipient=user):
         assert f"/notifications/{notification.pk}/open/" in html
+
+
+def test_a_club_invitation_offers_its_answers_only_while_it_waits_for_one(signed_in, user):
+    joined, declined, waiting = (ClubFactory(name=name) for name in ("Jazz", "Poetry", "Chess"))
+    for club in (joined, declined, waiting):
+        owner = UserFactory()
+        MembershipFactory(club=club, user=owner, role="admin")
+        club_invite_create(actor=owner, club=club, user=user)
+    club_join(user=user, club=joined)
+    club_invite_decline(user=user, club=declined)
+    html = signed_in.get("/notifications/").content.decode()
+
+    def row(club):
+        start = html.index(f"invited you to join {club.name}")
+        return html[start : html.index("</li>", start)]
+
+    assert "Accept the invitation to Chess" in row(waiting)
+    assert "You joined" in row(joined)
+    assert "Accept" not in row(joined)
+    assert "No longer open" in row(declined)
+    assert "Accept" not in row(declined)
 
 
 def test_the_inbox_writes_a_rooms_start_for_the_readers_own_zone(signed_in, user, settings):
