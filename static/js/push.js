@@ -3,6 +3,7 @@
 // or unsubscribes it. Also offers the browser's time zone for quiet hours.
 
 import { onEveryPage } from "./pages.js";
+import { pushFailure, ServerRefusal } from "./push-errors.js";
 
 // The settings page's push section (Turbo may show the page more than once per document).
 let section = null;
@@ -36,7 +37,7 @@ async function send(method, subscription) {
   const response = await fetch(address, request);
   if (!response.ok && response.status !== 404) {
     const answer = await response.json().catch(() => ({}));
-    throw new Error(answer.error?.message || `The server answered ${response.status}.`);
+    throw new ServerRefusal(answer.error?.message || `The server answered ${response.status}.`);
   }
 }
 
@@ -84,7 +85,7 @@ function setUp() {
     try {
       await (toggle.dataset.subscribed ? turnOff() : turnOn());
     } catch (error) {
-      show(`That did not work: ${error.message}`, Boolean(toggle.dataset.subscribed));
+      show(`That did not work. ${pushFailure(error)}`, Boolean(toggle.dataset.subscribed));
     } finally {
       toggle.disabled = false;
     }
@@ -109,7 +110,7 @@ function setUp() {
         show("Push notifications are off for this browser.", false);
       }
     } catch (error) {
-      show(`Push notifications are not available here: ${error.message}`, null);
+      show(`Push notifications are not available here. ${pushFailure(error)}`, null);
     }
   })();
 }
