@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from follows.models import ClubFollow, ClubInvite, ClubMembership, Follow
+from follows.models import Club, ClubFollow, ClubInvite, ClubMembership, Follow
 from notifications.models import ClubMute, Connection, Notification, PersonMute, Preferences
 from rooms.access import people_let_into
 from rooms.models import Room, RoomMember, RoomRsvp
@@ -142,6 +142,22 @@ def muted_people(*, user: User) -> QuerySet[PersonMute]:
 
 def muted_clubs(*, user: User) -> QuerySet[ClubMute]:
     return ClubMute.objects.filter(user=user).select_related("club").order_by("club__name")
+
+
+def clubs_to_mute(*, user: User) -> QuerySet[Club]:
+    """The clubs whose rooms tell the person (they are a member or follow them) and that
+    they may mute: not one they run (admin or leader), not one muted already."""
+    mine = ClubMembership.objects.filter(club=OuterRef("pk"), user=user)
+    runs = [ClubMembership.Role.ADMIN, ClubMembership.Role.LEADER]
+    return (
+        Club.objects.filter(
+            Exists(mine.filter(status=ACTIVE))
+            | Exists(ClubFollow.objects.filter(club=OuterRef("pk"), user=user))
+        )
+        .exclude(Exists(mine.filter(role__in=runs)))
+        .exclude(Exists(ClubMute.objects.filter(user=user, club=OuterRef("pk"))))
+        .order_by("name")
+    )
 
 
 def calendar_rooms(*, user: User) -> QuerySet[Room]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import user_get
 from core.errors import ApplicationError
-from follows.selectors import club_get, clubs_of
+from follows.selectors import club_get
 from notifications import calendar, push, selectors, services
 from notifications.forms import PreferencesForm
 from notifications.models import Notification, Preferences
@@ -159,7 +159,7 @@ def notification_settings(request):
         "form": form,
         "muted_people": selectors.muted_people(user=request.user),
         "muted_clubs": selectors.muted_clubs(user=request.user),
-        "clubs": clubs_of(user=request.user),
+        "clubs": selectors.clubs_to_mute(user=request.user),
         "calendar_url": (
             request.build_absolute_uri(reverse("calendar_feed", args=[token])) if token else None
         ),

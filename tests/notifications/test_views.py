@@ -1,11 +1,13 @@
 """The pages: inbox, opening and marking read, settings, the header bell, calendars."""
 
+import re
 from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
+from follows.models import ClubFollow
 from follows.services import club_invite_create, club_invite_decline, club_join, follow_create
 from notifications.models import ClubMute, Notification, PersonMute, Preferences
 from rooms.models import Room, RoomRsvp
@@ -199,6 +201,24 @@ def test_settings_page_mutes_and_unmutes(signed_in, user):
     signed_in.post("/notifications/settings/", {"action": "unmute_club", "value": club.slug})
     assert not PersonMute.objects.exists()
     assert not ClubMute.objects.exists()
+
+
+def test_the_clubs_offered_to_mute_are_those_that_tell_you_and_you_do_not_run(signed_in, user):
+    member_of, followed, run, muted, stranger = (
+        ClubFactory(name=name) for name in ("Jazz", "Chess", "Mine", "Quiet", "Elsewhere")
+    )
+    MembershipFactory(club=member_of, user=user, role="member")
+    ClubFollow.objects.create(club=followed, user=user)
+    MembershipFactory(club=run, user=user, role="admin")
+    MembershipFactory(club=muted, user=user, role="member")
+    ClubMute.objects.create(user=user, club=muted)
+    html = signed_in.get("/notifications/settings/").content.decode()
+    select = html[html.index('<select id="mute-club"') :]
+    offered = re.findall(
+        r'<option value="[^"]+">([^<]+)</option>', select[: select.index("</select>")]
+    )
+    assert offered == ["Chess", "Jazz"]
+    assert stranger.name not in offered
 
 
 def test_settings_page_reports_unknown_people_and_actions(signed_in):
