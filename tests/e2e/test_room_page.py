@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
-from tests.factories import UserFactory, follower_of
+from tests.factories import FollowFactory, UserFactory, follower_of
 from tests.support.pages import announced, audio, hears, hears_silence, join
 
 pytestmark = [
@@ -95,3 +95,19 @@ async def test_the_room_fits_a_phone(server, signed_in, cast):
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 375
         assert box["y"] + box["height"] <= 740
+
+
+async def test_the_audience_count_counts_everyone_listening(server, signed_in, cast):
+    """A listener the speakers follow is shown above the audience's list, and still counted
+    in it: "In the audience (0)" never sits under someone listening."""
+    room, host, _, ann = cast
+    await database_sync_to_async(lambda: FollowFactory(follower=host, followee=ann))()
+    host_page = await join(signed_in, server, room, host)
+    await join(signed_in, server, room, ann)
+    followed = host_page.locator("[data-followed-section]")
+    await followed.locator(f".tile[data-user-id='{ann.pk}']").wait_for()
+    await host_page.wait_for_function(
+        "document.querySelector('[data-audience-count]').textContent === '(1)'"
+    )
+    assert await host_page.text_content("[data-audience-above]") == "All of them are listed above."
+    assert await host_page.locator("[data-audience-empty]").is_hidden()

@@ -126,9 +126,13 @@ export class RoomView {
       this.part("audience"),
       listeners.filter((m) => !state.followedByStage.has(m.user.id)),
     );
+    // Everyone listening, those listed above (raised hands, followed by the speakers) too.
     const count = state.audienceCount;
-    // Listed above (raised hands, followed by the speakers) is not counted again here.
-    this.part("audience-count").textContent = `(${count - hands.length - followed.length})`;
+    this.part("audience-count").textContent = `(${count})`;
+    const above = hands.length + followed.length;
+    const note = this.part("audience-above");
+    note.hidden = above === 0;
+    note.textContent = above === count ? "All of them are listed above." : `${above} of them listed above.`;
     this.part("audience-empty").hidden = count > 0;
     const known = state.hands().length + state.audience().length;
     this.root.querySelector("[data-action=more]").hidden = known >= count;
