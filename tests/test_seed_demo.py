@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from follows.models import Club, ClubMembership, Follow
-from rooms.models import Room, RoomRsvp
+from rooms.models import Room, RoomRsvp, Topic
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,13 @@ def test_seed_demo_makes_a_living_site(settings):
     assert Club.objects.count() == 2
     assert ClubMembership.objects.filter(status=ClubMembership.Status.PENDING).exists()
     upcoming = Room.objects.filter(status=Room.Status.SCHEDULED)
-    assert upcoming.count() == 3
+    assert upcoming.count() == 7
     assert upcoming.filter(club__slug="night-owls", host=maya).exists()
-    assert RoomRsvp.objects.count() == 6
+    assert RoomRsvp.objects.count() == 8
+    # Every room has topics, and the week has rooms on most of its days.
+    assert not upcoming.filter(topics=None).exists()
+    assert Topic.objects.filter(rooms__in=upcoming).distinct().count() >= 8
+    assert len({room.scheduled_for.date() for room in upcoming}) >= 6
 
 
 def test_seed_demo_twice_adds_nothing(settings):

@@ -1,5 +1,6 @@
 """Demo people, follows, clubs and upcoming rooms, so that a new installation looks alive."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from follows.models import Club, ClubFollow, ClubMembership, Follow
-from rooms.models import Room, RoomRsvp
+from rooms.models import Room, RoomRsvp, Topic
 from rooms.services.lifecycle import room_create
 
 DEMO_PASSWORD = "roundtable-demo"  # noqa: S105 -- documented, demo accounts only
@@ -66,33 +67,81 @@ CLUBS = [
     },
 ]
 
-# Scheduled rooms (title, host, club slug, hours from now, description, who asked to be
-# reminded). Live rooms are not seeded: with no moderator connected they would end after the
-# grace period; start one from the hallway instead.
+
+@dataclass(frozen=True)
+class DemoRoom:
+    """A scheduled room: who hosts it, in which club, how many hours from now, its topics,
+    and who asked to be reminded."""
+
+    title: str
+    host: str
+    hours: int
+    description: str
+    topics: tuple[str, ...]
+    club: str | None = None
+    reminded: tuple[str, ...] = ()
+
+
+# Live rooms are not seeded: with no moderator connected they would end after the grace
+# period; start one from the hallway instead. These spread over the coming week, each with
+# topics, so the hallway's topic chips find rooms.
 ROOMS = [
-    (
+    DemoRoom(
         "Cities that stay cool",
         "lena",
-        None,
         3,
         "Shade, water and the streets that survive a heatwave. Bring your city's tricks.",
-        ["theo", "omar"],
+        ("science", "travel"),
+        reminded=("theo", "omar"),
     ),
-    (
+    DemoRoom(
         "Late-night jazz: records that changed us",
         "maya",
-        "night-owls",
         26,
         "One record each, two minutes each, then the floor is open.",
-        ["theo", "sam"],
+        ("music", "culture"),
+        club="night-owls",
+        reminded=("theo", "sam"),
     ),
-    (
+    DemoRoom(
         "Fundraising office hours",
         "priya",
-        "founders-circle",
         50,
         "Bring your deck or your question; we go round the table.",
-        ["omar", "lena"],
+        ("business",),
+        club="founders-circle",
+        reminded=("omar", "lena"),
+    ),
+    DemoRoom(
+        "Chairs, and why we keep designing them",
+        "theo",
+        75,
+        "A designer's obsession, explained. Bring a photo of the chair you sit on.",
+        ("art-design",),
+    ),
+    DemoRoom(
+        "Learning the oud at thirty",
+        "omar",
+        98,
+        "Maqamat for beginners, and what practising late at night does to the neighbours.",
+        ("music", "education"),
+        reminded=("maya",),
+    ),
+    DemoRoom(
+        "Mic check: making a home studio sound good",
+        "sam",
+        122,
+        "Rooms, rugs and cheap microphones. Ask anything; I will listen to your setup live.",
+        ("technology",),
+    ),
+    DemoRoom(
+        "Books for long train rides",
+        "maya",
+        146,
+        "Everyone brings one book and one line from it.",
+        ("books", "travel"),
+        club="night-owls",
+        reminded=("lena",),
     ),
 ]
 
@@ -174,15 +223,16 @@ class Command(BaseCommand):
     @staticmethod
     def _rooms(people):
         top_of_the_hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-        for title, host, club, hours, description, reminded in ROOMS:
-            room = Room.objects.filter(title=title, host=people[host]).first()
+        for spec in ROOMS:
+            room = Room.objects.filter(title=spec.title, host=people[spec.host]).first()
             if room is None:
                 room = room_create(
-                    host=people[host],
-                    title=title,
-                    description=description,
-                    club=Club.objects.get(slug=club) if club else None,
-                    scheduled_for=top_of_the_hour + timedelta(hours=hours),
+                    host=people[spec.host],
+                    title=spec.title,
+                    description=spec.description,
+                    club=Club.objects.get(slug=spec.club) if spec.club else None,
+                    scheduled_for=top_of_the_hour + timedelta(hours=spec.hours),
+                    topics=list(Topic.objects.filter(slug__in=spec.topics)),
                 )
-            for username in reminded:
+            for username in spec.reminded:
                 RoomRsvp.objects.get_or_create(room=room, user=people[username])
