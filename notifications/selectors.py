@@ -46,7 +46,8 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
     who asked for one ("remind me" wins over a muted kind, person or club).
 
     A new time or a cancellation is told to the people waiting for the room: those who
-    asked to be reminded and its invitees (unless they turned that kind off)."""
+    asked to be reminded, its invitees, and whoever was told of it before (unless they
+    turned that kind off)."""
     if kind in Notification.CHANGE_KINDS:
         return _waiting_ids(room=room, kind=kind)
     follows = Follow.objects.values("follower_id")
@@ -78,8 +79,12 @@ def room_audience_ids(*, room: Room, kind: str) -> list[int]:
 
 
 def _waiting_ids(*, room: Room, kind: str) -> list[int]:
-    waiting = Q(pk__in=RoomRsvp.objects.filter(room=room).values("user_id")) | Q(
-        pk__in=Room.invitees.through.objects.filter(room_id=room.pk).values("user_id")
+    """Those who asked to be reminded, the invitees, and whoever was told of the room before
+    (that it was scheduled, that it starts soon): none of them should wait for it in vain."""
+    waiting = (
+        Q(pk__in=RoomRsvp.objects.filter(room=room).values("user_id"))
+        | Q(pk__in=Room.invitees.through.objects.filter(room_id=room.pk).values("user_id"))
+        | Q(pk__in=Notification.objects.filter(room=room).values("recipient_id"))
     )
     return list(
         _can_be_told(room)

@@ -131,6 +131,21 @@ def test_a_cancelled_room_is_told_and_never_reminded(host, waiting, committed):
     assert not _told(Kind.ROOM_REMINDER)
 
 
+def test_whoever_was_told_of_the_room_is_told_it_is_cancelled(host, waiting, committed):
+    """The host's follower was told it was scheduled; a club's follower would be too."""
+    room, follower, _, _ = waiting
+    Notification.objects.create(
+        recipient=follower,
+        kind=Kind.ROOM_SCHEDULED,
+        subject=f"room:{room.pk}",
+        actor=host,
+        room=room,
+    )
+    with committed():
+        lifecycle.room_cancel(actor=host, room_id=room.pk)
+    assert _told(Kind.ROOM_CANCELLED) == {"asked", "invitee", follower.username}
+
+
 def _event(client, room):
     response = client.get(f"/rooms/{room.pk}/calendar.ics")
     assert response.status_code == 200
