@@ -74,6 +74,43 @@ def test_a_club_invitation_offers_its_answers_only_while_it_waits_for_one(signed
     assert "Accept" not in row(declined)
 
 
+def test_old_notifications_say_what_became_of_their_room(signed_in, user):
+    host = UserFactory(display_name="Hana")
+    rooms = {
+        state: room_create(host=host, title=f"Room {state}", scheduled_for=_soon())
+        for state in ("waiting", "live", "ended", "cancelled")
+    }
+    Room.objects.filter(pk=rooms["live"].pk).update(
+        status=Room.Status.LIVE, started_at=timezone.now()
+    )
+    Room.objects.filter(pk=rooms["ended"].pk).update(
+        status=Room.Status.ENDED, started_at=timezone.now(), ended_at=timezone.now()
+    )
+    Room.objects.filter(pk=rooms["cancelled"].pk).update(
+        status=Room.Status.ENDED, ended_at=timezone.now()
+    )
+    for state, room in rooms.items():
+        Notification.objects.create(
+            recipient=user, kind=Kind.ROOM_SCHEDULED, subject=f"room:{state}", actor=host, room=room
+        )
+    html = signed_in.get("/notifications/").content.decode()
+
+    def row(state):
+        start = html.index(f"Room {state}")
+        return html[start : html.index("</li>", start)]
+
+    assert " · starts <time" in row("waiting")
+    assert "live now" in row("live")
+    assert "ended</span>" in row("ended")
+    assert "cancelled</span>" in row("cancelled")
+    for state in ("live", "ended", "cancelled"):
+        assert "starts" not in row(state)
+
+
+def _soon():
+    return timezone.now() + timedelta(days=2)
+
+
 def test_the_inbox_writes_a_rooms_start_for_the_readers_own_zone(signed_in, user, settings):
     """The page writes UTC in a <time data-local> that the site's script shows in the
     reader's zone and clock, as everywhere else; never the server's zone."""
