@@ -104,3 +104,29 @@ async def test_a_room_started_elsewhere_appears_under_live_now_without_a_reload(
     # The page polls every 20 s; the push brings the card well before that.
     await hallway.get_by_role("heading", name="Live now").wait_for(timeout=10_000)
     await hallway.get_by_role("link", name="Open mic right now").wait_for()
+
+
+@pytest.mark.parametrize("width", [390, 600])
+async def test_on_a_phone_the_header_is_one_row_with_search_behind_its_icon(
+    server, signed_in, width
+):
+    viewer, _ = await _world()
+    page = await signed_in(viewer, width=width, height=800)
+    await page.goto(f"{server.url}/clubs/")
+    # One row: every part of the header is centred on one line, and nothing is wider than
+    # the screen.
+    middles = await page.evaluate(
+        """() => [...document.querySelectorAll(
+            '.brand, .site-nav, .header-search-link, .header-start, .menu summary')]
+            .filter((node) => node.offsetParent !== null)
+            .map((node) => { const box = node.getBoundingClientRect(); return box.top + box.height / 2; })"""
+    )
+    assert len(middles) == 5
+    assert max(middles) - min(middles) < 12, middles
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    assert not await page.get_by_role(
+        "combobox", name="Search people, clubs and rooms"
+    ).is_visible()
+    await page.get_by_role("link", name="Search people, clubs and rooms").click()
+    await page.wait_for_url(f"{server.url}/search/")
+    assert await page.get_by_role("link", name="Start a room").is_visible()
