@@ -80,6 +80,7 @@ def test_the_moderators_group_holds_just_what_moderation_needs():
         ("moderation", "view_moderationlog"),
         ("chat", "view_message"),
         ("chat", "view_chatmute"),
+        ("replays", "view_transcriptsegment"),
     }
     assert not any(codename.startswith("delete_") for _, codename in codenames)
 
