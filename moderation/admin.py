@@ -22,6 +22,7 @@ from core.errors import ApplicationError
 from moderation.models import STAFF_NOTE_MAX_LENGTH, ModerationLog, Report
 from moderation.services.reports import report_dismiss, report_resolve
 from moderation.services.restrictions import user_ban, user_reinstate, user_suspend
+from replays.formats import clock
 from rooms.models import Room
 from rooms.services.lifecycle import room_end
 
@@ -254,6 +255,7 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "text",
         "reported_user_link",
         "reported_room_link",
+        "replay_moment",
         "reported_message",
         "reporter",
         "times",
@@ -327,6 +329,17 @@ class ReportAdmin(ObjectActionsMixin, admin.ModelAdmin):
             room.title,
             room.get_status_display(),
             room.host.username,
+        )
+
+    @admin.display(description="Moment of the replay")
+    def replay_moment(self, report):
+        """Where in the room's replay the report points, opening the replay there (staff
+        hear it and read what was said around it)."""
+        if report.replay_at is None:
+            return "—"
+        url = f"{reverse('replay', args=[report.reported_room_id])}?t={int(report.replay_at)}"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', url, clock(report.replay_at)
         )
 
     @admin.display(description="Reported message")

@@ -30,6 +30,12 @@ class ReportApi(APIView):
             max_value=DATABASE_ID_MAX,
             help_text="A chat message's id; reported alone, it names its author and room.",
         )
+        replay_at = serializers.FloatField(
+            required=False,
+            min_value=0,
+            max_value=86400 * 7,
+            help_text="With `room`: a moment of the room's replay (seconds from its start).",
+        )
         reason = serializers.ChoiceField(choices=Report.Reason.choices)
         text = serializers.CharField(
             max_length=REPORT_TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
@@ -43,6 +49,7 @@ class ReportApi(APIView):
         user = UserSummarySerializer(source="reported_user", allow_null=True)
         room = serializers.UUIDField(source="reported_room_id", allow_null=True)
         message = serializers.IntegerField(source="message_id", allow_null=True)
+        replay_at = serializers.FloatField(allow_null=True)
         times = serializers.IntegerField(help_text="Reports of this target merged into this one.")
         created = serializers.DateTimeField()
 
@@ -58,6 +65,7 @@ class ReportApi(APIView):
             user=user_get(username=values["user"]) if "user" in values else None,
             room_id=values.get("room"),
             message_id=values.get("message"),
+            replay_at=values.get("replay_at"),
             reason=values["reason"],
             text=values["text"],
         )

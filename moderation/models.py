@@ -54,6 +54,11 @@ class Report(models.Model):
     message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )
+    replay_at = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="A moment of the room's replay, in seconds from its start, that the report is about.",
+    )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     text = models.TextField(max_length=REPORT_TEXT_MAX_LENGTH, blank=True)
     times = models.PositiveIntegerField(
@@ -83,6 +88,11 @@ class Report(models.Model):
                 | models.Q(reported_room__isnull=False),
                 name="moderation_report_has_target",
                 violation_error_message="Say who or which room you are reporting.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(replay_at__isnull=True)
+                | models.Q(replay_at__gte=0, reported_room__isnull=False),
+                name="moderation_report_replay_moment_of_a_room",
             ),
             models.CheckConstraint(
                 condition=models.Q(

@@ -17,6 +17,8 @@ from moderation.models import (
 )
 from moderation.permissions import staff_may_handle_reports
 from moderation.services.log import log_action
+from replays.models import Replay
+from replays.selectors import replay_visible
 from rooms.access import room_visible_to
 from rooms.models import Room
 
@@ -62,9 +64,11 @@ def report_create(
     user: User | None = None,
     room_id: UUID | str | None = None,
     message_id: int | None = None,
+    replay_at: float | None = None,
 ) -> tuple[Report, bool]:
     """Reports a person, a room, a person in a room or a chat message (which names its
-    author and its room). Returns (report, created).
+    author and its room); `replay_at` points at a moment of the room's replay (seconds).
+    Returns (report, created).
 
     While the reporter's earlier report of the same target is open, a new one is merged
     into it: the latest reason counts, new text is added, `times` goes up.
@@ -75,6 +79,8 @@ def report_create(
         raise ApplicationError(
             "A message is reported alone: it names its author and its room.", code="invalid"
         )
+    if replay_at is not None:
+        _check_moment(reporter=reporter, room_id=room_id, message_id=message_id, at=replay_at)
     if reason not in Report.Reason.values:
         raise ApplicationError(f"A reason is one of: {', '.join(Report.Reason.values)}.")
     text = text.strip()
@@ -109,6 +115,7 @@ def report_create(
             message=message,
             reason=reason,
             text=text,
+            replay_at=replay_at,
             last_reported=now,
         )
         return report, True
@@ -116,8 +123,26 @@ def report_create(
     report.text = _merged_text(report.text, text)
     report.times += 1
     report.last_reported = now
-    report.save(update_fields=["reason", "text", "times", "last_reported"])
+    # The latest moment named, if this one names one.
+    report.replay_at = replay_at if replay_at is not None else report.replay_at
+    report.save(update_fields=["reason", "text", "times", "last_reported", "replay_at"])
     return report, False
+
+
+def _check_moment(
+    *, reporter: User, room_id: UUID | str | None, message_id: int | None, at: float
+) -> None:
+    """A moment is one of a room's ready replay that the reporter may hear."""
+    if room_id is None or message_id is not None:
+        raise ApplicationError("A moment of a replay is reported with its room.", code="invalid")
+    replay = replay_visible(user=reporter, room_id=room_id)
+    if replay.status != Replay.Status.READY or replay.duration is None:
+        raise ApplicationError.not_found("That room has no replay to point at.")
+    if not 0 <= at <= replay.duration:
+        raise ApplicationError(
+            f"The moment is within the replay: 0 to {int(replay.duration)} seconds.",
+            code="invalid",
+        )
 
 
 def _handle(*, actor: User, report_id: int, status: str, action: str, note: str) -> Report:

@@ -5,9 +5,11 @@ import pytest
 from core.errors import ApplicationError
 from moderation.models import ModerationLog, Report
 from moderation.services.reports import report_create, report_dismiss, report_resolve
+from replays.models import Replay
 from rooms.models import Room
 from rooms.services.lifecycle import room_create
 from tests.factories import UserFactory, make_moderator
+from tests.replays.factories import recorded_room
 from tests.support.helpers import error_of
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +70,63 @@ def test_report_a_person_in_a_room(authed_client, room, troll):
     assert response.status_code == 201
     report = Report.objects.get()
     assert (report.reported_user, report.reported_room) == (troll, room)
+
+
+@pytest.fixture
+def replayed(troll):
+    """An ended room of the troll's with a ready replay of two minutes."""
+    room = recorded_room(troll, title="Loud replay")
+    Replay.objects.create(room=room, status=Replay.Status.READY, duration=120.0)
+    return room
+
+
+def test_report_a_moment_of_a_replay(authed_client, replayed, moderator, client):
+    response = authed_client.post(
+        "/api/reports/",
+        {"room": str(replayed.pk), "replay_at": 65.5, "reason": "hate"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["replay_at"] == 65.5
+    report = Report.objects.get()
+    assert (report.reported_room, report.replay_at) == (replayed, 65.5)
+    # A second report of the room names a later moment: the report keeps the latest.
+    authed_client.post(
+        "/api/reports/",
+        {"room": str(replayed.pk), "replay_at": 90, "reason": "hate"},
+        format="json",
+    )
+    report.refresh_from_db()
+    assert (report.times, report.replay_at) == (2, 90.0)
+    # Staff open the replay at that moment from the report.
+    client.force_login(moderator)
+    page = client.get(f"/admin/moderation/report/{report.pk}/change/").content.decode()
+    assert f'href="/rooms/{replayed.pk}/replay/?t=90"' in page
+    assert ">1:30</a>" in page
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"replay_at": 121}, 422, "invalid"),  # past the replay's end
+        ({"replay_at": -1}, 400, "invalid"),
+        ({"replay_at": 5, "room": None, "user": "troll"}, 422, "invalid"),  # needs its room
+    ],
+)
+def test_a_moment_must_be_one_of_the_rooms_replay(authed_client, replayed, payload, status, code):
+    body = {"room": str(replayed.pk), "reason": "spam", **payload}
+    body = {key: value for key, value in body.items() if value is not None}
+    response = authed_client.post("/api/reports/", body, format="json")
+    assert (response.status_code, error_of(response)["code"]) == (status, code)
+    assert not Report.objects.exists()
+
+
+def test_a_room_without_a_ready_replay_has_no_moment_to_report(authed_client, room):
+    response = authed_client.post(
+        "/api/reports/", {"room": str(room.pk), "replay_at": 3, "reason": "spam"}, format="json"
+    )
+    assert response.status_code == 404
+    assert not Report.objects.exists()
 
 
 def test_repeated_reports_of_one_target_merge(authed_client, troll):
@@ -259,3 +318,4 @@ def test_only_staff_with_the_permission_handle_reports(user, troll):
     report.refresh_from_db()
     assert report.is_open
     assert not ModerationLog.objects.exists()
+
