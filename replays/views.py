@@ -87,6 +87,8 @@ def _replay_context(request, replay: Replay) -> dict:
         "ready": ready,
         "waiting": replay.status in (Replay.Status.RECORDING, Replay.Status.PROCESSING),
         "is_host": request.user.pk == room.host_id,
+        # Someone signed in may point the staff at a moment (not the host, at their own room).
+        "may_report": ready and request.user.is_authenticated and request.user.pk != room.host_id,
         "chapters": chapters,
         "transcript": transcript,
         "lines": lines,

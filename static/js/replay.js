@@ -11,6 +11,8 @@
 
 import { visit } from "../vendor/turbo/turbo.es2017-esm.js";
 import { onEveryPage } from "./pages.js";
+import { restApi } from "./room/api.js";
+import { ReportDialog } from "./room/report.js";
 import {
   chapterAt,
   clamp,
@@ -154,6 +156,18 @@ class ReplayPlayer {
     if (next) on(next, "click", () => this.nextSpeaker());
     on(part("copy"), "click", () => this.copyLink());
     if (this.captionsButton) on(this.captionsButton, "click", () => this.toggleCaptions());
+    const report = part("report-moment");
+    if (report) {
+      const dialog = new ReportDialog(this.root, {
+        api: restApi(this.root.dataset.csrf),
+        roomId: this.root.dataset.replay,
+        onSent: () => this.say("Thank you. The staff will look at that moment."),
+      });
+      on(report, "click", () => {
+        this.audio.pause();
+        dialog.open({ replayAt: this.audio.currentTime });
+      });
+    }
     for (const moment of [...this.chapters, ...this.lines]) {
       on(moment.link, "click", (event) => {
         const modified = event.metaKey || event.ctrlKey || event.shiftKey || event.altKey;

@@ -11,6 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from moderation.models import Report
 from replays.models import Replay, Transcript, TranscriptSegment
 from rooms.models import Room
 from tests.factories import UserFactory
@@ -318,3 +319,27 @@ async def test_without_a_transcript_the_page_says_why(server, signed_in, cast):
     # The test server has the speech extra: no transcript was asked for this replay.
     assert await section.locator("p").inner_text() == "This replay has no transcript."
     assert await page.get_by_role("button", name="Captions").count() == 0
+
+
+@database_sync_to_async
+def _reports():
+    return list(Report.objects.values_list("reported_room_id", "replay_at", "reason", "text"))
+
+
+async def test_a_listener_reports_a_moment_of_the_replay(server, signed_in, cast):
+    replay, host, ann, _ = cast
+    page = await signed_in(ann)
+    await _open(page, server, replay, "?t=6")
+    await page.wait_for_function(f"{AUDIO}.readyState >= 1 && {AUDIO}.currentTime >= 6")
+    await page.get_by_role("button", name="Report this moment").click()
+    dialog = page.get_by_role("dialog", name="Report the replay at 0:06")
+    await dialog.wait_for()
+    await dialog.get_by_label("What is wrong?").select_option("hate")
+    await dialog.get_by_label("Tell the staff more (optional)").fill("Slurs here.")
+    await dialog.get_by_role("button", name="Send report").click()
+    await page.locator("[data-note]").get_by_text("The staff will look at that moment.").wait_for()
+    assert await _reports() == [(replay.room_id, 6.0, "hate", "Slurs here.")]
+    # The host does not report their own replay.
+    host_page = await signed_in(host)
+    await _open(host_page, server, replay)
+    assert await host_page.get_by_role("button", name="Report this moment").count() == 0

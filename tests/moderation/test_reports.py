@@ -1,6 +1,10 @@
 """Reports: the API and the profile's form, merging, throttling, and staff handling them."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from core.errors import ApplicationError
 from moderation.models import ModerationLog, Report
@@ -319,3 +323,8 @@ def test_only_staff_with_the_permission_handle_reports(user, troll):
     assert report.is_open
     assert not ModerationLog.objects.exists()
 
+
+def test_the_report_dialog_offers_every_reason_and_only_those():
+    """templates/_report_dialog.html writes the reasons out; they are Report.Reason's."""
+    page = (Path(settings.BASE_DIR) / "templates" / "_report_dialog.html").read_text()
+    assert re.findall(r'<option value="(\w+)">', page) == list(Report.Reason.values)

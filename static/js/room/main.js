@@ -392,7 +392,6 @@ const ACTIONS = {
   },
   recording: () => recording.askRecording(),
   "report-room": () => report(null),
-  "report-cancel": () => reportDialog.close(),
   microphone: () => microphone.open(),
   "chat-open": () => root.classList.add("room--chat-open"),
   "chat-close": () => root.classList.remove("room--chat-open"),
