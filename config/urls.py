@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import api_urlpatterns as accounts_api
 from chat.urls import api_urlpatterns as chat_api
-from core import error_views
+from core import error_views, web_app
 from follows.urls import api_urlpatterns as follows_api
 from moderation.urls import api_urlpatterns as moderation_api
 from notifications.urls import api_urlpatterns as notifications_api
@@ -30,6 +30,7 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("manifest.webmanifest", web_app.manifest, name="web-app-manifest"),
     path("", include("rooms.urls")),
     path("", include("accounts.urls")),
     path("", include("follows.urls")),
