@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from rooms.models import RoomMember
 from rooms.services.lifecycle import room_create
 from tests.factories import FollowFactory, UserFactory, follower_of
-from tests.support.pages import announced, audio, hears, hears_silence, join
+from tests.support.pages import announced, audio, hears, hears_silence, join, open_room
 
 pytestmark = [
     pytest.mark.browser,
@@ -111,3 +111,61 @@ async def test_the_audience_count_counts_everyone_listening(server, signed_in, c
     )
     assert await host_page.text_content("[data-audience-above]") == "All of them are listed above."
     assert await host_page.locator("[data-audience-empty]").is_hidden()
+
+
+# The browser's Media Session and Wake Lock, watched: the handlers the page gives the system,
+# and the screen locks it asks for and gives back.
+WATCH_LOCK_SCREEN = """
+window.__mediaHandlers = {};
+const setHandler = navigator.mediaSession.setActionHandler.bind(navigator.mediaSession);
+navigator.mediaSession.setActionHandler = (action, handler) => {
+  window.__mediaHandlers[action] = handler;
+  setHandler(action, handler);
+};
+window.__wakeLocks = [];
+Object.defineProperty(navigator, "wakeLock", {
+  value: {
+    request: async (type) => {
+      const lock = { type, released: false, release: async () => { lock.released = true; } };
+      window.__wakeLocks.push(lock);
+      return lock;
+    },
+  },
+});
+"""
+
+
+async def test_the_lock_screen_shows_the_room_and_keeps_a_speaker_awake(server, signed_in, cast):
+    room, _, cory, _ = cast
+    page = await signed_in(cory)
+    await page.context.add_init_script(WATCH_LOCK_SCREEN)
+    await open_room(page, server.url, room)
+    await page.wait_for_function("navigator.mediaSession.metadata !== null")
+    metadata = await page.evaluate(
+        "(({title, artist, album}) => ({title, artist, album}))(navigator.mediaSession.metadata)"
+    )
+    assert metadata == {
+        "title": "Town hall",
+        "artist": "Hosted by Hana Host",
+        "album": "Roundtable",
+    }
+    # Cory co-hosts: on stage, so the screen stays awake.
+    await page.wait_for_function("window.__wakeLocks.length === 1")
+    assert await page.evaluate("window.__wakeLocks[0].type") == "screen"
+
+    # Pause from the lock screen: nothing plays; play resumes.
+    await page.evaluate("window.__mediaHandlers.pause()")
+    assert await page.evaluate("navigator.mediaSession.playbackState") == "paused"
+    await page.evaluate("window.__mediaHandlers.play()")
+    assert await page.evaluate("navigator.mediaSession.playbackState") == "playing"
+
+    # The microphone from the lock screen: unmuted on stage.
+    await page.evaluate("window.__mediaHandlers.togglemicrophone()")
+    await page.wait_for_selector("[data-action=mute][aria-pressed=false]")
+
+    # Leaving from the lock screen leaves the room and gives the screen back.
+    await page.evaluate("window.__mediaHandlers.hangup()")
+    await page.wait_for_selector("text=You left the room")
+    assert await page.evaluate("window.__wakeLocks.every((lock) => lock.released)")
+    assert await page.evaluate("navigator.mediaSession.metadata") is None
+    assert await _member(room, cory) is None

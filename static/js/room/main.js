@@ -11,6 +11,7 @@ import { IceServers } from "./ice.js";
 import { MicrophoneDialog } from "./microphone.js";
 import { peopleApi, restApi } from "./api.js";
 import { RecordingDialogs } from "./consent.js";
+import { LockScreen } from "./lock-screen.js";
 import { recordingAnnouncement } from "./recording.js";
 import { ReportDialog } from "./report.js";
 import { RoomSocket } from "./socket.js";
@@ -40,6 +41,18 @@ const scheme = location.protocol === "https:" ? "wss" : "ws";
 
 const state = new RoomState(myId);
 const playback = new Playback(root.querySelector("[data-players]"), root.querySelector("[data-tap-to-listen]"));
+const lockScreen = new LockScreen({
+  pause: () => {
+    playback.setPaused(true);
+    followLockScreen();
+  },
+  play: () => {
+    playback.setPaused(false);
+    followLockScreen();
+  },
+  toggleMicrophone: () => ACTIONS.mute(),
+  leave: () => leaveQuietly(),
+});
 let socket = null;
 let reconnected = false;
 let awaitingSnapshot = false;
@@ -154,6 +167,22 @@ function followMediaMode(me) {
   }
 }
 
+// The lock screen says what the room is, whether it plays, and the reader's microphone; the
+// screen stays awake while they are on stage.
+function followLockScreen() {
+  const me = state.me;
+  const speaking = Boolean(me && onStage(me));
+  lockScreen.show({
+    title: state.room?.title ?? root.querySelector("h1")?.textContent ?? "",
+    host: root.dataset.host,
+    artwork: root.dataset.artwork,
+    paused: playback.paused,
+    onStage: speaking,
+    muted: Boolean(me?.muted),
+  });
+  lockScreen.keepAwake(speaking);
+}
+
 function afterChange({ recordingStarted = false } = {}) {
   const me = state.me;
   if (me) {
@@ -161,6 +190,7 @@ function afterChange({ recordingStarted = false } = {}) {
     followMediaMode(me);
   }
   for (const member of state.members.values()) playback.setMuted(member.user.id, member.muted);
+  followLockScreen();
   view.render();
   chat.render();
   recording.follow({ started: recordingStarted });
@@ -300,6 +330,7 @@ function finish(kind, text = OVER[kind]) {
   ice.stop();
   for (const transport of transports()) transport.leave();
   recording.close();
+  lockScreen.close();
   playback.clear();
   chat.root.hidden = true;
   view.showOver(...text, { ended: ENDINGS.has(kind) });

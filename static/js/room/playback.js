@@ -9,6 +9,7 @@ export class Playback {
     this.tapButton = tapButton;
     this.elements = new Map();
     this.mutedSources = new Set();
+    this.paused = false; // the reader paused the room (the lock screen's pause)
     tapButton.addEventListener("click", () => this.unblock());
   }
 
@@ -23,7 +24,16 @@ export class Playback {
     }
     element.muted = this.mutedSources.has(source);
     if (element.srcObject !== stream) element.srcObject = stream;
-    this.play(element);
+    if (!this.paused) this.play(element);
+  }
+
+  // Pauses or resumes everything heard (a live room: what is said meanwhile is missed).
+  setPaused(paused) {
+    this.paused = paused;
+    for (const element of this.elements.values()) {
+      if (paused) element.pause();
+      else this.play(element);
+    }
   }
 
   play(element) {
