@@ -150,7 +150,9 @@ def room_snapshot_of(
         audience_count=audience_count,
         me=member_payload(me) if me is not None else None,
         you_blocked=[] if blocked == set() else _blocked_here(room=room, user=user, among=blocked),
-        record_consent=room.recording
+        # Asked while the room records, and of anyone on stage (whose consent stands when
+        # recording starts again); a listener's join is spared the query.
+        record_consent=(room.recording or (me is not None and me.on_stage))
         and RecordConsent.objects.filter(room=room, user=user).exists(),
         numbered=protocol.ROOM.numbered,
     )

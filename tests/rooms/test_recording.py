@@ -123,6 +123,10 @@ def test_nobody_unmutes_in_a_recording_room_without_consent(taped):
     assert room_snapshot(room_id=room.pk, user=co_host).record_consent is True
     stage.mute_set(actor=co_host, room_id=room.pk, muted=False)
     assert RoomMember.objects.get(room=room, user=co_host).muted is False
+    # Recording stops: the snapshot still says the co-host agreed, so a page that comes
+    # back before recording starts again does not ask them again.
+    Room.objects.filter(pk=room.pk).update(recording=False)
+    assert room_snapshot(room_id=room.pk, user=co_host).record_consent is True
 
 
 def test_declining_sends_a_speaker_to_the_audience_and_keeps_a_moderator_muted(taped):
