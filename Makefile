@@ -15,7 +15,7 @@ DEBUG ?= 1
 export DEBUG
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay test-newest lock
+.PHONY: help setup serve-setup run serve-prod restart-web test test-js lint docs lint-js format clean bench-rooms bench-notify bench-mesh bench-media bench-burst bench-bigroom bench-latency bench-replay bench-speech test-newest lock
 
 help:
 	@echo "make run    set up .venv, migrate, load demo data once, serve on http://$(HOST):$(PORT)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench-media   media server benchmark (needs Janus and root; docs/benchmarks.md)"
 	@echo "make bench-latency mouth-to-ear latency, mesh and media server (needs Chromium, Janus, root)"
 	@echo "make bench-replay  a recorded room of 10 minutes through Janus, then its replay (needs Janus, ffmpeg, root)"
+	@echo "make bench-speech  a replay's transcript: CPU per second of audio, word errors (needs espeak-ng, ffmpeg)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roundtable needs Python 3.11 or newer (set PYTHON=...)")'
@@ -194,6 +195,9 @@ bench-latency: setup
 
 bench-replay: setup
 	$(BIN)/python benchmarks/replay.py $(BENCH_ARGS)
+
+bench-speech: setup
+	$(BIN)/python benchmarks/speech.py $(BENCH_ARGS)
 
 # The documentation site (docs/, mkdocs.yml) into var/site/.
 docs: $(VENV)/.installed

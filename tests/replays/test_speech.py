@@ -17,6 +17,7 @@ pytest.importorskip(
 
 from replays import speech
 from replays.speech import Said, SpeechUnavailable, transcribe
+from tests.support.speech import word_error_rate, words
 
 # Sentences tiny.en hears whole, alone or after a silence, as WAV or Opus ("growing vegetables on
 # a city rooftop" was not: "magical", "Mona City"): the tests are about the pipeline.
@@ -27,22 +28,6 @@ PAUSE = 3.0
 # Word errors allowed: tiny.en hears a minute of espeak-ng's speech at 5 % (WAV or Opus); a broken
 # pipeline (wrong rate, lost audio, a piece lost or doubled) is far above.
 MAX_WER = 0.15
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^\w\s']", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, heard: str) -> float:
-    """Edit distance over the words (substitutions, insertions, deletions) per reference word."""
-    expected, got = words(reference), words(heard)
-    previous = list(range(len(got) + 1))
-    for i, word in enumerate(expected, 1):
-        row = [i]
-        for j, other in enumerate(got, 1):
-            row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (word != other)))
-        previous = row
-    return previous[-1] / len(expected)
 
 
 def test_word_error_rate():
