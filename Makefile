@@ -121,9 +121,10 @@ test: setup test-js
 
 # The tests of what leans on channels, channels-redis and daphne
 # (docs/development/upstream.md) against their newest releases, past pyproject.toml's upper
-# bounds, in a virtual environment of its own; it says which versions it ran.
+# bounds, in a virtual environment of its own; it says which versions it ran. Needs REDIS_URL.
 NEWEST := $(VAR_DIR)/venv-newest
 test-newest: setup
+	@test -n "$$REDIS_URL" || { echo "make test-newest: set REDIS_URL (the channel layers' tests need Redis)"; exit 1; }
 	@test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
 	$(NEWEST)/bin/python -m pip install --quiet --upgrade pip
 	$(NEWEST)/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
