@@ -232,29 +232,25 @@ export class RoomView {
     }
     const name = element("span", "tile__name", user.display_name);
     summary.replaceChildren(face, name);
+    // The name a screen reader hears is the tile's visible words, then what only the
+    // picture shows (the badges), then what pressing it does.
     if (member.role === "moderator") {
       summary.append(element("span", "tile__role", ROLE_LABELS.moderator));
-      marks.unshift("moderator");
     } else if (member.role === "speaker") {
       marks.unshift("speaker");
     }
     if (this.state.youBlocked.has(user.id)) {
       summary.append(element("span", "tile__flag", "Blocked"));
-      marks.push("you blocked them");
     }
     if (onStage(member) && member.connected === false) {
       summary.append(element("span", "tile__flag", "Connection lost"));
-      marks.push("connection lost");
     }
     const reconnecting = element("span", "tile__flag tile__flag--reconnecting", "Reconnecting…");
     reconnecting.dataset.reconnecting = "";
     reconnecting.hidden = true;
     summary.append(reconnecting);
-    const you = user.id === this.state.myId ? " (you)" : "";
-    summary.setAttribute(
-      "aria-label",
-      `${user.display_name}${you}${marks.length ? `, ${marks.join(", ")}` : ""}. Open menu`,
-    );
+    if (user.id === this.state.myId) marks.unshift("you");
+    summary.append(element("span", "visually-hidden", `${marks.map((mark) => `, ${mark}`).join("")}. Open menu`));
     node.dataset.role = member.role;
     this.markTile(node);
   }
