@@ -94,3 +94,17 @@ class ObjectActionsMixin:
             ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ViewOnlyMixin:
+    """An admin page that shows history (a log, a chat, a transcript): staff read it; nobody
+    adds, edits or deletes through it."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -17,7 +17,7 @@ from accounts.admin import RestrictionFilter
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import RESTRICTION_REASON_MAX_LENGTH, User
 from chat.models import Message
-from core.admin import ObjectActionsMixin, apply_each, form_action
+from core.admin import ObjectActionsMixin, ViewOnlyMixin, apply_each, form_action
 from core.errors import ApplicationError
 from moderation.models import STAFF_NOTE_MAX_LENGTH, ModerationLog, Report
 from moderation.services.reports import report_dismiss, report_resolve
@@ -519,7 +519,7 @@ class ReportedRoomFilter(admin.SimpleListFilter):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Chat history, read-only, and only of rooms someone reported: staff look at a
     conversation because of a report, not to read every room's chat."""
 
@@ -534,18 +534,9 @@ class MessageAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(room__reports__isnull=False).distinct()
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ModerationLog)
-class ModerationLogAdmin(admin.ModelAdmin):
+class ModerationLogAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Read-only: the log is history."""
 
     list_display = ["created", "actor", "action", "target", "room", "club", "note"]
@@ -566,12 +557,3 @@ class ModerationLogAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["actor", "target", "room", "club"]
     date_hierarchy = "created"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

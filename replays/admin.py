@@ -5,12 +5,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import ViewOnlyMixin
 from replays.formats import clock
 from replays.models import TranscriptSegment
 
 
 @admin.register(TranscriptSegment)
-class TranscriptSegmentAdmin(admin.ModelAdmin):
+class TranscriptSegmentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["room", "moment", "user", "text"]
     search_fields = ["text", "transcript__replay__room__title", "user__username"]
     list_select_related = ["transcript__replay__room", "user"]
@@ -30,12 +31,3 @@ class TranscriptSegmentAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>', url, clock(segment.start)
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
